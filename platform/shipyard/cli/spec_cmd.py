@@ -1,0 +1,65 @@
+"""``shipyard spec validate|show``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shipyard.spec import PlatformSpec, SpecError, load_spec, resolve_spec_path
+
+console = Console()
+
+PathArg = typer.Argument(None, help="spec file (default: $SHIPYARD_SPEC, else ./platform.yaml)")
+
+
+def register(app: typer.Typer) -> None:
+    spec_app = typer.Typer(help="Validate and show the platform spec (platform.yaml).", no_args_is_help=True)
+    spec_app.command("validate")(validate)
+    spec_app.command("show")(show)
+    app.add_typer(spec_app, name="spec")
+
+
+def validate(path: Path | None = PathArg) -> None:
+    """Check a spec and print a short summary."""
+    file = resolve_spec_path(path)
+    try:
+        spec = load_spec(file)
+    except SpecError as exc:
+        if len(exc.problems) > 1:
+            Console(stderr=True).print(exc.report(), highlight=False, soft_wrap=True)
+        raise
+    console.print(
+        f"[green]ok[/] {file}: platform [bold]{spec.platform.name}[/] ({spec.platform.environment})"
+    )
+    console.print(summary_table(spec))
+
+
+def show(
+    path: Path | None = PathArg, as_json: bool = typer.Option(False, "--json", help="print JSON")
+) -> None:
+    """Print the resolved spec, defaults filled in."""
+    spec = load_spec(resolve_spec_path(path))
+    data = spec.model_dump(mode="json")
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, sort_keys=False))
+    else:
+        import yaml
+
+        typer.echo(yaml.safe_dump(data, sort_keys=False))
+
+
+def summary_table(spec: PlatformSpec) -> Table:
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("part")
+    table.add_column("count", justify="right")
+    table.add_column("names")
+    table.add_row("teams", str(len(spec.teams)), ", ".join(t.name for t in spec.teams))
+    pools = [f"{p.name}{' (GPU)' if p.is_gpu else ''}" for p in spec.node_pools]
+    table.add_row("node pools", str(len(spec.node_pools)), ", ".join(pools) or "-")
+    services = [name for name, svc in spec.services if svc.enabled]
+    table.add_row("services", str(len(services)), ", ".join(services))
+    return table

@@ -1,0 +1,171 @@
+"""Load ``platform.yaml`` into a :class:`PlatformSpec`, with errors that point at the file and line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from shipyard.errors import UserError
+from shipyard.spec.model import PlatformSpec, SpecReferenceError
+
+SPEC_ENV = "SHIPYARD_SPEC"
+DEFAULT_SPEC = "platform.yaml"
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    path: str
+    line: int | None
+    message: str
+
+
+class SpecError(UserError):
+    """One or more problems in a spec file; each names the field path and the YAML line."""
+
+    def __init__(self, file: str, problems: list[SpecProblem], fix: str = "") -> None:
+        self.file = file
+        self.problems = problems
+        first = problems[0]
+        where = f"{file}:{first.line}" if first.line else file
+        field = f" {first.path}:" if first.path else ""
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(f"{where}:{field} {first.message}{more}", fix or "correct the field and run again")
+
+    def report(self) -> str:
+        lines = []
+        for p in self.problems:
+            where = f"{self.file}:{p.line}" if p.line else self.file
+            lines.append(f"{where}: {p.path or '(top level)'}: {p.message}")
+        return "\n".join(lines)
+
+
+def resolve_spec_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The spec file to use: the argument, else ``$SHIPYARD_SPEC``, else ``./platform.yaml``."""
+    return Path(path or os.environ.get(SPEC_ENV) or DEFAULT_SPEC)
+
+
+def load_spec(path: str | os.PathLike[str] | None = None) -> PlatformSpec:
+    file = resolve_spec_path(path)
+    if not file.exists():
+        raise UserError(
+            f"{file}: no such spec file",
+            f"pass a path (shipyard spec validate PATH), set ${SPEC_ENV}, or copy examples/platform.aws.yaml",
+        )
+    return parse_spec(file.read_text(encoding="utf-8"), str(file))
+
+
+def parse_spec(text: str, file: str = "<spec>") -> PlatformSpec:
+    data, lines = _load_yaml(text, file)
+    try:
+        return PlatformSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(file, [_problem(err, lines) for err in exc.errors()]) from None
+
+
+# --- YAML with line numbers ---------------------------------------------------------------------
+
+
+def _load_yaml(text: str, file: str) -> tuple[dict[str, Any], dict[PathKey, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(
+            file, [SpecProblem("", line, f"invalid YAML: {reason}")], "fix the YAML syntax at that line"
+        ) from None
+    if node is None:
+        raise SpecError(
+            file,
+            [SpecProblem("", None, "the file is empty")],
+            "start from platform.yaml or examples/platform.aws.yaml",
+        )
+    if not isinstance(node, yaml.MappingNode):
+        raise SpecError(
+            file,
+            [
+                SpecProblem(
+                    "", node.start_mark.line + 1, "the spec must be a mapping (platform:, teams:, ...)"
+                )
+            ],
+        )
+    lines: dict[PathKey, int] = {}
+    data = _construct(node, (), lines, file)
+    return data, lines
+
+
+def _construct(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            if key in result:
+                raise SpecError(
+                    file,
+                    [SpecProblem(_dotted(path + (key,)), key_node.start_mark.line + 1, "key given twice")],
+                    "keep one of the two",
+                )
+            result[key] = _construct(value_node, path + (key,), lines, file)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    return yaml.SafeLoader("").construct_object(node, deep=True)
+
+
+def _dotted(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_for(path: PathKey, lines: dict[PathKey, int]) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _problem(err: dict[str, Any], lines: dict[PathKey, int]) -> SpecProblem:
+    loc: PathKey = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, SpecReferenceError):
+        loc = loc + cause.path
+        return SpecProblem(_dotted(loc), _line_for(loc, lines), str(cause))
+    return SpecProblem(_dotted(loc), _line_for(loc, lines), _explain(err))
+
+
+def _explain(err: dict[str, Any]) -> str:
+    kind, given = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key: remove it or check its spelling (see `shipyard spec show` for the fields)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
+        wanted = "a whole number" if kind.startswith("int") else "a number"
+        return f"expected {wanted}, got {given!r}"
+    if kind == "enum" or kind == "literal_error":
+        return f"expected {err['ctx'].get('expected')}, got {given!r}"
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    if kind in {"greater_than", "greater_than_equal"}:
+        bound = err["ctx"].get("gt", err["ctx"].get("ge"))
+        op = ">" if kind == "greater_than" else ">="
+        return f"must be {op} {bound}, got {given!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{given!r} does not match {err['ctx']['pattern']}"
+    return f"{err['msg']} (got {given!r})"

@@ -1,0 +1,371 @@
+"""The platform spec: one typed description of a Shipyard platform.
+
+Loaded from ``platform.yaml`` by :mod:`shipyard.spec.loader`. Infra, the CLI, the local
+runtime, the template and the portal all read this model; nothing else describes a platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shipyard.spec import default_prices as prices
+
+GPU_TAINT_KEY = "nvidia.com/gpu"
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$"  # a DNS label: usable as namespace and tag
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lowercase letters, digits and '-'")]
+PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Environment(StrEnum):
+    local = "local"
+    aws = "aws"
+    kubernetes = "kubernetes"
+
+
+# --- platform ---------------------------------------------------------------------------------
+
+
+class ClusterSpec(Strict):
+    name: Name = "shipyard"
+    kubernetes_version: str = Field("1.31", pattern=r"^1\.[0-9]{2}$")
+    kubeconfig_context: str | None = Field(None, description="existing cluster: the kubeconfig context")
+
+
+class PlatformInfo(Strict):
+    name: Name
+    environment: Environment = Environment.local
+    region: str | None = Field(None, description="cloud region, required for environment aws")
+    cluster: ClusterSpec = ClusterSpec()
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+
+    @model_validator(mode="after")
+    def _region_for_aws(self) -> PlatformInfo:
+        if self.environment == Environment.aws and not self.region:
+            raise ValueError("environment 'aws' needs a region, e.g. region: eu-west-1")
+        return self
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+class MlflowSpec(Strict):
+    enabled: bool = True
+    url: str | None = Field(None, description="tracking URL clients use; derived for local")
+    image: str = "ghcr.io/mlflow/mlflow:v3.17.2"
+    replicas: int = Field(2, ge=1)
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    artifacts: Literal["local", "s3"] = "local"
+    auth: Literal["basic", "oidc"] = "basic"
+    database_instance: str = "db.t4g.medium"
+
+
+class DvcSpec(Strict):
+    enabled: bool = True
+    remote: Literal["local", "s3"] = "local"
+    layout: Literal["bucket_per_team", "prefix_per_team"] = "prefix_per_team"
+    bucket: str | None = Field(None, description="S3 bucket (prefix_per_team) or bucket name prefix")
+    endpoint_url: str | None = Field(None, description="S3-compatible endpoint, e.g. MinIO on-prem")
+    noncurrent_version_days: int = Field(30, ge=1)
+
+
+class LabelStudioSpec(Strict):
+    enabled: bool = True
+    url: str | None = None
+    chart_version: str = "1.10.0"
+    version: str = "1.23.2"
+
+
+class PrometheusSpec(Strict):
+    enabled: bool = True
+    url: str | None = None
+    pushgateway_url: str | None = None
+    chart_version: str = "75.15.1"
+    retention_days: int = Field(15, ge=1)
+
+
+class GrafanaSpec(Strict):
+    enabled: bool = True
+    url: str | None = None
+
+
+class PortalSpec(Strict):
+    enabled: bool = True
+    url: str | None = None
+
+
+class Services(Strict):
+    mlflow: MlflowSpec = MlflowSpec()
+    dvc: DvcSpec = DvcSpec()
+    label_studio: LabelStudioSpec = LabelStudioSpec()
+    prometheus: PrometheusSpec = PrometheusSpec()
+    grafana: GrafanaSpec = GrafanaSpec()
+    portal: PortalSpec = PortalSpec()
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+
+class Quota(Strict):
+    cpu: str = "16"
+    memory: str = "64Gi"
+    gpus: int = Field(0, ge=0)
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _quantity(cls, value: object) -> str:
+        text = str(value)
+        if isinstance(value, bool) or not QUANTITY.match(text):
+            raise ValueError(f"expected a Kubernetes quantity such as '8', '500m' or '64Gi', got {value!r}")
+        if float(re.sub(r"[a-zA-Z]+$", "", text)) <= 0:
+            raise ValueError(f"must be greater than zero, got {value!r}")
+        return text
+
+
+class Team(Strict):
+    name: Name
+    owners: list[str] = Field(min_length=1)
+    group: str | None = Field(None, description="identity-provider group bound to the namespace")
+    monthly_budget: PositiveMoney
+    quota: Quota = Quota()
+
+    @field_validator("owners")
+    @classmethod
+    def _emails(cls, owners: list[str]) -> list[str]:
+        for owner in owners:
+            if not EMAIL.match(owner):
+                raise ValueError(f"owner {owner!r} is not an email address")
+        return owners
+
+
+# --- node pools -------------------------------------------------------------------------------
+
+
+class Taint(Strict):
+    key: str
+    value: str = "true"
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+
+class NodePool(Strict):
+    name: Name
+    instance_types: list[str] = Field(min_length=1)
+    min_size: int = Field(ge=0)
+    max_size: int = Field(gt=0)
+    desired_size: int | None = Field(None, ge=0)
+    gpus_per_node: int = Field(0, ge=0)
+    gpu_type: str | None = None
+    capacity: Literal["on_demand", "spot"] = "on_demand"
+    disk_gb: int = Field(100, gt=0)
+    labels: dict[str, str] = {}
+    taints: list[Taint] | None = Field(
+        None, description="omit for defaults; GPU pools get nvidia.com/gpu:NoSchedule unless set explicitly"
+    )
+    teams: list[str] = Field([], description="teams that may schedule here; empty means all")
+
+    @model_validator(mode="after")
+    def _sizes_and_gpus(self) -> NodePool:
+        if self.min_size > self.max_size:
+            raise ValueError(f"min_size ({self.min_size}) is greater than max_size ({self.max_size})")
+        if self.desired_size is not None and not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"desired_size ({self.desired_size}) must lie between min_size and max_size "
+                f"({self.min_size}..{self.max_size})"
+            )
+        if self.gpus_per_node and not self.gpu_type:
+            raise ValueError("a GPU pool (gpus_per_node > 0) needs gpu_type, e.g. gpu_type: nvidia-a10g")
+        if self.gpu_type and not self.gpus_per_node:
+            raise ValueError("gpu_type is set but gpus_per_node is 0: set gpus_per_node to the GPUs per node")
+        return self
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.gpus_per_node > 0
+
+    @property
+    def effective_taints(self) -> list[Taint]:
+        """The taints infra applies: explicit ones, else the GPU taint for GPU pools."""
+        if self.taints is not None:
+            return list(self.taints)
+        return [Taint(key=GPU_TAINT_KEY)] if self.is_gpu else []
+
+    @property
+    def effective_labels(self) -> dict[str, str]:
+        labels = {"shipyard.io/pool": self.name, **self.labels}
+        if self.is_gpu:
+            labels.setdefault("shipyard.io/gpu-type", str(self.gpu_type))
+        return labels
+
+    @property
+    def effective_desired_size(self) -> int:
+        return self.min_size if self.desired_size is None else self.desired_size
+
+
+# --- pricing ----------------------------------------------------------------------------------
+
+
+class Pricing(Strict):
+    """A dated price table. Omit ``pricing`` in a spec to use the built-in AWS us-east-1 table."""
+
+    as_of: dt.date = dt.date.fromisoformat(prices.AS_OF)
+    source: str = Field(prices.SOURCE, min_length=1)
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    instance_hour: dict[str, Price] = Field(
+        prices.INSTANCE_HOUR, description="on-demand price per instance type per hour"
+    )
+    spot_discount: float = Field(0.65, ge=0, lt=1, description="fraction saved on spot capacity")
+    gpu_hour: dict[str, Price] = Field(prices.GPU_HOUR, description="price per GPU hour by GPU type")
+    storage_gb_month: Price = prices.STORAGE_GB_MONTH
+    block_storage_gb_month: Price = prices.BLOCK_STORAGE_GB_MONTH
+    database_hour: dict[str, Price] = prices.DATABASE_HOUR
+    database_storage_gb_month: Price = prices.DATABASE_STORAGE_GB_MONTH
+    control_plane_hour: Price = prices.CONTROL_PLANE_HOUR
+    nat_gateway_hour: Price = prices.NAT_GATEWAY_HOUR
+    load_balancer_hour: Price = prices.LOAD_BALANCER_HOUR
+
+    def instance_price(self, instance_type: str, capacity: str = "on_demand") -> float:
+        try:
+            price = self.instance_hour[instance_type]
+        except KeyError:
+            raise KeyError(instance_type) from None
+        return price * (1 - self.spot_discount) if capacity == "spot" else price
+
+
+# --- governance -------------------------------------------------------------------------------
+
+
+class RiskTier(Strict):
+    approval_required: bool = False
+    min_approvers: int = Field(0, ge=0)
+    drift_monitoring_required: bool = False
+    model_card_required: bool = True
+    max_drift_share: float = Field(0.3, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _approvers(self) -> RiskTier:
+        if self.approval_required and self.min_approvers < 1:
+            raise ValueError("approval_required is true, so min_approvers must be at least 1")
+        return self
+
+
+class MetricGate(Strict):
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+
+class Governance(Strict):
+    risk_tiers: dict[Literal["low", "medium", "high"], RiskTier] = {
+        "low": RiskTier(),
+        "medium": RiskTier(drift_monitoring_required=True),
+        "high": RiskTier(approval_required=True, min_approvers=2, drift_monitoring_required=True),
+    }
+    gates: list[MetricGate] = [MetricGate(metric="accuracy", min=0.7)]
+    champion_tolerance: float = Field(0.01, ge=0, description="how much worse than champion a model may be")
+
+
+# --- local (embedded) runtime -----------------------------------------------------------------
+
+
+class LocalPorts(Strict):
+    mlflow: Port = 5000
+    label_studio: Port = 8080
+    prometheus: Port = 9090
+    pushgateway: Port = 9091
+    portal: Port = 8501
+
+
+class LocalSpec(Strict):
+    host: str = "127.0.0.1"
+    data_dir: str | None = Field(None, description="default: $SHIPYARD_HOME, else ~/.shipyard")
+    ports: LocalPorts = LocalPorts()
+    label_studio: bool = Field(True, description="start Label Studio (heavy: ~1 GB venv on first up)")
+    prometheus: bool = True
+    portal: bool = True
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> LocalSpec:
+        seen: dict[int, str] = {}
+        for service, port in self.ports.model_dump().items():
+            if port in seen:
+                raise ValueError(f"ports.{service} and ports.{seen[port]} are both {port}: give each its own")
+            seen[port] = service
+        return self
+
+
+# --- the whole spec ---------------------------------------------------------------------------
+
+
+class PlatformSpec(Strict):
+    platform: PlatformInfo
+    services: Services = Services()
+    teams: list[Team] = Field(min_length=1)
+    node_pools: list[NodePool] = []
+    pricing: Pricing = Pricing()
+    governance: Governance = Governance()
+    local: LocalSpec = LocalSpec()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> PlatformSpec:
+        _unique("teams", [t.name for t in self.teams])
+        _unique("node_pools", [p.name for p in self.node_pools])
+        team_names = {t.name for t in self.teams}
+        for i, pool in enumerate(self.node_pools):
+            for team in pool.teams:
+                if team not in team_names:
+                    raise SpecReferenceError(
+                        ("node_pools", i, "teams"),
+                        f"team {team!r} is not defined in teams (known: {', '.join(sorted(team_names))})",
+                    )
+        if self.platform.environment != Environment.local:
+            for i, pool in enumerate(self.node_pools):
+                for instance_type in pool.instance_types:
+                    if instance_type not in self.pricing.instance_hour:
+                        raise SpecReferenceError(
+                            ("node_pools", i, "instance_types"),
+                            f"instance type {instance_type!r} has no price in pricing.instance_hour",
+                        )
+        if self.platform.environment != Environment.local and not self.node_pools:
+            raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
+        return self
+
+    def team(self, name: str) -> Team:
+        for team in self.teams:
+            if team.name == name:
+                return team
+        known = ", ".join(t.name for t in self.teams)
+        raise KeyError(f"team {name!r} is not in the platform spec (known: {known})")
+
+    @property
+    def gpu_pools(self) -> list[NodePool]:
+        return [p for p in self.node_pools if p.is_gpu]
+
+
+class SpecReferenceError(ValueError):
+    """A cross-field problem that belongs to a specific path (so the loader can point at its line)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _unique(field: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise SpecReferenceError(
+                (field, i, "name"), f"{name!r} appears twice in {field}: names must be unique"
+            )
+        seen.add(name)

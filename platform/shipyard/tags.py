@@ -1,0 +1,64 @@
+"""MLflow tag and alias names: the contract between template CI, the runner, costs and the portal.
+
+MLflow is Shipyard's system of record. A *project* is an MLflow experiment carrying the
+``EXPERIMENT_*`` tags. Every CI pipeline execution is a run in that experiment with
+``RUN_KIND=ci``; every training run has ``RUN_KIND=train``. Model versions carry the lineage
+tags so an auditor can walk data version -> code commit -> run -> model version.
+Define names here only; everything else imports them. docs/mlflow-tags.md documents them.
+"""
+
+# --- experiment (= project) tags ---
+PROJECT = "shipyard.project"
+TEAM = "shipyard.team"
+RISK_TIER = "shipyard.risk_tier"
+OWNER = "shipyard.owner"
+REPO = "shipyard.repo"  # where the code lives (the embedded git remote path, or a URL)
+LABELING = "shipyard.labeling"  # "true" when the project labels with Label Studio
+
+# --- run tags (CI and training) ---
+RUN_KIND = "shipyard.run_kind"  # one of RUN_KINDS
+RUN_KIND_CI = "ci"
+RUN_KIND_TRAIN = "train"
+RUN_KINDS = (RUN_KIND_CI, RUN_KIND_TRAIN)
+
+CI_COMMIT = "shipyard.ci.commit"
+CI_BRANCH = "shipyard.ci.branch"
+CI_STATUS = "shipyard.ci.status"  # one of CI_STATUSES
+CI_PROVIDER = "shipyard.ci.provider"  # "shipyard" (embedded runner), "github", "gitlab"
+CI_RUN_ID = "shipyard.ci.run_id"  # the CI run's id; a training run points at the CI run that made it
+CI_STEPS = "shipyard.ci.steps"  # comma-separated make targets that ran, in order
+CI_FAILED_STEP = "shipyard.ci.failed_step"
+CI_STATUSES = ("queued", "running", "passed", "failed", "interrupted")
+
+# lineage and cost inputs, on training runs and copied onto model versions
+GIT_COMMIT = "mlflow.source.git.commit"  # MLflow's own tag name
+DATA_HASH = "shipyard.data.hash"  # DVC md5 of the training inputs
+DATA_PATH = "shipyard.data.path"
+LABEL_EXPORT = "shipyard.label.export"  # Label Studio export/snapshot id used for the training labels
+INSTANCE_TYPE = "shipyard.instance_type"  # e.g. "g5.xlarge"; "local" on a laptop
+GPU_COUNT = "shipyard.gpu_count"
+GPU_TYPE = "shipyard.gpu_type"
+
+# model acceptance gate
+GATE_RESULT = "shipyard.gate.result"  # "passed" or "failed"
+GATE_REASON = "shipyard.gate.reason"
+GATE_RESULTS = ("passed", "failed")
+
+# model version tags
+MODEL_RUN_ID = "shipyard.run_id"
+MODEL_CARD = "shipyard.model_card"  # artifact path of the model card inside the run
+
+# approvals (governance)
+APPROVED_BY = "shipyard.approval.by"
+APPROVED_AT = "shipyard.approval.at"
+
+# --- registered model aliases ---
+CHAMPION = "champion"  # in production
+CHALLENGER = "challenger"  # passed the gate, waiting for promotion
+
+# --- Prometheus metric names pushed to the pushgateway ---
+METRIC_DRIFT_SHARE = "shipyard_drift_share"
+METRIC_FEATURE_DRIFT = "shipyard_feature_drift"
+METRIC_CI_DURATION = "shipyard_ci_duration_seconds"
+METRIC_CI_STATUS = "shipyard_ci_last_status"
+METRIC_BUDGET_RATIO = "shipyard_budget_used_ratio"
