@@ -28,3 +28,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 @pytest.fixture
 def cli():
     return run_cli
+
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+from .fixtures.mlflow_server import mlflow_server  # noqa: E402,F401  (a fixture, re-exported)

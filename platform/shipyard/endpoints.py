@@ -1,0 +1,125 @@
+"""Where a platform's services are reached, and the environment variables that carry it.
+
+The environment variables below are the contract between the platform (the embedded CI runner,
+or a CI provider's variables on the Kubernetes platform) and a generated project: a project reads
+nothing else to find MLflow, its DVC remote, Label Studio, the pushgateway or Grafana.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from shipyard.spec.model import PlatformSpec
+
+ENV_PLATFORM = "SHIPYARD_PLATFORM"  # local | aws | kubernetes
+ENV_MLFLOW = "MLFLOW_TRACKING_URI"
+ENV_DVC_REMOTE = "SHIPYARD_DVC_REMOTE"  # the project's remote URL (directory path or s3://bucket/prefix)
+ENV_DVC_ENDPOINT = "SHIPYARD_DVC_ENDPOINT_URL"  # S3-compatible endpoint, when not AWS itself
+ENV_LABEL_STUDIO_URL = "LABEL_STUDIO_URL"  # the names label-studio-sdk reads
+ENV_LABEL_STUDIO_KEY = "LABEL_STUDIO_API_KEY"
+ENV_PUSHGATEWAY = "SHIPYARD_PUSHGATEWAY_URL"
+ENV_PROMETHEUS = "SHIPYARD_PROMETHEUS_URL"
+ENV_GRAFANA_URL = "GRAFANA_URL"
+ENV_GRAFANA_TOKEN = "GRAFANA_TOKEN"
+ENV_PORTAL = "SHIPYARD_PORTAL_URL"
+ENV_INSTANCE_TYPE = "SHIPYARD_INSTANCE_TYPE"  # what the job runs on, for costs ("local" on a laptop)
+ENV_GPU_COUNT = "SHIPYARD_GPU_COUNT"
+ENV_CI_RUN_ID = "SHIPYARD_CI_RUN_ID"  # the MLflow run id of the CI run a job belongs to
+ENV_CI_PROVIDER = "SHIPYARD_CI_PROVIDER"  # shipyard | github | gitlab
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """How clients reach one platform. ``None`` means the service is not part of this platform."""
+
+    platform: str
+    mlflow: str | None = None
+    dvc_remote_root: str | None = None  # team/project prefixes go below it
+    dvc_endpoint_url: str | None = None
+    label_studio: str | None = None
+    label_studio_token: str | None = None
+    prometheus: str | None = None
+    pushgateway: str | None = None
+    grafana: str | None = None
+    grafana_token: str | None = None
+    portal: str | None = None
+
+    def dvc_remote(self, team: str, project: str) -> str | None:
+        """The DVC remote of one project: one prefix per team and project under the root."""
+        if not self.dvc_remote_root:
+            return None
+        return f"{self.dvc_remote_root.rstrip('/')}/{team}/{project}"
+
+    def to_env(self, team: str | None = None, project: str | None = None) -> dict[str, str]:
+        """The environment a job of ``team``/``project`` gets (only what is known)."""
+        env = {
+            ENV_PLATFORM: self.platform,
+            ENV_MLFLOW: self.mlflow,
+            ENV_DVC_ENDPOINT: self.dvc_endpoint_url,
+            ENV_LABEL_STUDIO_URL: self.label_studio,
+            ENV_LABEL_STUDIO_KEY: self.label_studio_token,
+            ENV_PROMETHEUS: self.prometheus,
+            ENV_PUSHGATEWAY: self.pushgateway,
+            ENV_GRAFANA_URL: self.grafana,
+            ENV_GRAFANA_TOKEN: self.grafana_token,
+            ENV_PORTAL: self.portal,
+        }
+        if team and project:
+            env[ENV_DVC_REMOTE] = self.dvc_remote(team, project)
+        return {k: v for k, v in env.items() if v}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Endpoints:
+        e = os.environ if environ is None else environ
+        return cls(
+            platform=e.get(ENV_PLATFORM, "local"),
+            mlflow=e.get(ENV_MLFLOW),
+            dvc_endpoint_url=e.get(ENV_DVC_ENDPOINT),
+            label_studio=e.get(ENV_LABEL_STUDIO_URL),
+            label_studio_token=e.get(ENV_LABEL_STUDIO_KEY),
+            prometheus=e.get(ENV_PROMETHEUS),
+            pushgateway=e.get(ENV_PUSHGATEWAY),
+            grafana=e.get(ENV_GRAFANA_URL),
+            grafana_token=e.get(ENV_GRAFANA_TOKEN),
+            portal=e.get(ENV_PORTAL),
+        )
+
+    def as_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+    def replace(self, **changes: str | None) -> Endpoints:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Endpoints(**values)  # type: ignore[arg-type]
+
+
+def local_endpoints(spec: PlatformSpec, data_dir: Path) -> Endpoints:
+    """Endpoints of the embedded platform described by ``spec`` with its data in ``data_dir``.
+
+    The Label Studio token is not known from the spec alone; the local runtime fills it in.
+    """
+    host, ports, local = spec.local.host, spec.local.ports, spec.local
+    url = lambda port: f"http://{host}:{port}"  # noqa: E731
+    return Endpoints(
+        platform="local",
+        mlflow=url(ports.mlflow) if spec.services.mlflow.enabled else None,
+        dvc_remote_root=str(data_dir / "dvc-remote") if spec.services.dvc.enabled else None,
+        label_studio=url(ports.label_studio)
+        if local.label_studio and spec.services.label_studio.enabled
+        else None,
+        prometheus=url(ports.prometheus) if local.prometheus and spec.services.prometheus.enabled else None,
+        pushgateway=url(ports.pushgateway) if local.prometheus and spec.services.prometheus.enabled else None,
+        grafana=spec.services.grafana.url,  # no Grafana server runs on one machine
+        portal=url(ports.portal) if local.portal and spec.services.portal.enabled else None,
+    )
+
+
+def default_data_dir(
+    explicit: str | os.PathLike[str] | None = None, spec: PlatformSpec | None = None
+) -> Path:
+    """``--data-dir``, else ``$SHIPYARD_HOME``, else the spec's ``local.data_dir``, else ``~/.shipyard``."""
+    chosen = explicit or os.environ.get("SHIPYARD_HOME") or (spec.local.data_dir if spec else None)
+    return Path(chosen or Path.home() / ".shipyard").expanduser().resolve()
