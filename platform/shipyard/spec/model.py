@@ -294,6 +294,11 @@ class LocalSpec(Strict):
     label_studio: bool = Field(True, description="start Label Studio (heavy: ~1 GB venv on first up)")
     prometheus: bool = True
     portal: bool = True
+    instance_type: str = Field(
+        "m6i.large",
+        description="price the embedded machine's runs as this instance type (costs show what the work "
+        "would cost on the cloud); must be in pricing.instance_hour",
+    )
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> LocalSpec:
@@ -337,6 +342,11 @@ class PlatformSpec(Strict):
                             ("node_pools", i, "instance_types"),
                             f"instance type {instance_type!r} has no price in pricing.instance_hour",
                         )
+        if self.local.instance_type not in self.pricing.instance_hour:
+            raise SpecReferenceError(
+                ("local", "instance_type"),
+                f"instance type {self.local.instance_type!r} has no price in pricing.instance_hour",
+            )
         if self.platform.environment != Environment.local and not self.node_pools:
             raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
         return self
