@@ -1,0 +1,61 @@
+"""The ``post-receive`` hook of an embedded bare repo: queue one CI run per pushed branch head.
+
+Git runs ``python -m shipyard.ci.hook --data-dir D --project P`` with ``old new ref`` lines on stdin.
+The MLflow run is created here (status ``queued``) when MLflow answers; else the runner creates it.
+A push never fails because of the platform: the commit is in the repo and the run is queued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from shipyard.ci.queue import CiQueue
+
+ZERO = "0" * 40
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="shipyard-post-receive")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--repo", required=True)
+    args = parser.parse_args(argv)
+    data_dir = Path(args.data_dir)
+    queue = CiQueue(data_dir / "ci")
+    for line in sys.stdin:
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        _old, new, ref = parts
+        if new == ZERO or not ref.startswith("refs/heads/"):
+            continue  # a deleted branch or a tag: nothing to build
+        branch = ref.removeprefix("refs/heads/")
+        run_id = _queued_run(data_dir, args.project, new, branch)
+        queue.put(args.project, args.repo, new, branch, run_id)
+        shown = run_id or "(id assigned when the runner starts it)"
+        print(f"shipyard: CI run {shown} queued for {args.project} {branch}@{new[:8]}")
+        print(f"shipyard: follow it with `shipyard ci list --project {args.project}`")
+    return 0
+
+
+def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str | None:
+    try:
+        state = json.loads((data_dir / "state.json").read_text())
+        tracking_uri = state["endpoints"]["mlflow"]
+        import requests
+
+        if not tracking_uri or not requests.get(f"{tracking_uri}/health", timeout=2).ok:
+            return None
+        from shipyard.ci.records import start_ci_run
+
+        return start_ci_run(tracking_uri, project, commit, branch, "shipyard", status="queued")
+    except Exception as exc:  # the push must succeed even when the platform is down
+        print(f"shipyard: MLflow not reachable ({type(exc).__name__}); the runner records the run later")
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The embedded CI runner: a process started by ``shipyard up`` that executes queued runs one at a time.
+
+Each run: a fresh checkout of the pushed commit, the platform's environment injected
+(``Endpoints.to_env`` + the CI variables + Shipyard's venv first on PATH), then the project's
+``make ci``. Lines ``==> STEP`` mark steps. Status, steps and the failed step go to the MLflow CI run;
+the full log stays in ``<data dir>/ci/logs/<run id>.log`` (and is attached to the run as ``ci/ci.log``).
+A run left ``running`` by a crashed runner is marked ``interrupted`` when the runner starts again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from shipyard import endpoints as ep
+from shipyard import tags
+from shipyard.ci.queue import HEARTBEAT, CiQueue, Job
+from shipyard.ci.records import finish_ci_run, list_ci_runs, set_ci_status, start_ci_run
+from shipyard.endpoints import Endpoints
+
+STEP_PREFIX = "==> "
+TIMEOUT_ENV = "SHIPYARD_CI_TIMEOUT"  # seconds one run may take (default 3600)
+# inherited variables a run must not see: they would point the project at another platform
+_CONTRACT_PREFIXES = ("MLFLOW_", "SHIPYARD_", "LABEL_STUDIO_", "GRAFANA_", "GIT_", "DVC_")
+
+
+def parse_step(line: str) -> str | None:
+    if line.startswith(STEP_PREFIX):
+        return line[len(STEP_PREFIX) :].strip() or None
+    return None
+
+
+class Runner:
+    def __init__(self, data_dir: Path, instance_type: str) -> None:
+        self.data_dir = data_dir
+        self.queue = CiQueue(data_dir / "ci")
+        self.instance_type = instance_type
+        self.stopping = threading.Event()
+        self.child: subprocess.Popen | None = None
+
+    # --- platform ---------------------------------------------------------------------------
+    def endpoints(self) -> Endpoints:
+        state = json.loads((self.data_dir / "state.json").read_text())
+        return Endpoints(**state["endpoints"])
+
+    def beat(self) -> None:
+        (self.queue.root / HEARTBEAT).write_text(str(os.getpid()))
+
+    def wait_for_mlflow(self, timeout: float = 300) -> str:
+        deadline = time.monotonic() + timeout
+        while not self.stopping.is_set():
+            self.beat()
+            try:
+                uri = self.endpoints().mlflow
+                if uri and requests.get(f"{uri}/health", timeout=2).ok:
+                    return uri
+            except (OSError, ValueError, KeyError, requests.RequestException):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("MLflow did not become healthy; the runner cannot record runs")
+            time.sleep(0.5)
+        raise SystemExit(0)
+
+    # --- crash recovery ---------------------------------------------------------------------
+    def recover(self, tracking_uri: str) -> None:
+        for job in self.queue.in_running():
+            if job.run_id:
+                self._interrupt(tracking_uri, job.run_id, "the runner stopped during this run")
+            self.queue.finish(job)
+        queued_ids = {j.run_id for j in self.queue.pending()}
+        for run in list_ci_runs(tracking_uri):
+            if run.provider == "shipyard" and run.status == "running" and run.run_id not in queued_ids:
+                self._interrupt(tracking_uri, run.run_id, "found running when the runner started")
+
+    def _interrupt(self, tracking_uri: str, run_id: str, why: str) -> None:
+        from mlflow.tracking import MlflowClient
+
+        steps = MlflowClient(tracking_uri).get_run(run_id).data.tags.get(tags.CI_STEPS, "")
+        last = steps.split(",")[-1] if steps else None
+        finish_ci_run(tracking_uri, run_id, "interrupted", failed_step=last)
+        with open(self.queue.log_path(run_id), "a") as log:
+            log.write(f"\n==! shipyard ci: run interrupted ({why})\n")
+        print(f"run {run_id} marked interrupted: {why}", flush=True)
+
+    # --- the loop ---------------------------------------------------------------------------
+    def serve(self) -> None:
+        tracking_uri = self.wait_for_mlflow()
+        self.recover(tracking_uri)
+        print("runner ready", flush=True)
+        while not self.stopping.is_set():
+            self.beat()
+            job = self.queue.next()
+            if job is None:
+                self.stopping.wait(0.5)
+                continue
+            self.execute(job)
+
+    def execute(self, job: Job) -> str:
+        endpoints = self.endpoints()
+        uri = endpoints.mlflow
+        assert uri, "the embedded runner needs MLflow"
+        try:
+            if not job.run_id:
+                job.run_id = start_ci_run(uri, job.project, job.commit, job.branch, "shipyard", "running")
+        except Exception as exc:  # the project was never provisioned: nothing to record into
+            print(f"job {job.id}: cannot record CI run: {exc}", flush=True)
+            self.queue.start(job)
+            self.queue.finish(job)
+            return "failed"
+        run_id = job.run_id
+        self.queue.start(job)
+        set_ci_status(uri, run_id, "running", steps=[])
+        print(f"run {run_id}: {job.project} {job.branch}@{job.commit[:8]}", flush=True)
+        work = self.queue.work / run_id
+        log_path = self.queue.log_path(run_id)
+        steps: list[str] = []
+        status, failed_step = "failed", None
+        started = time.monotonic()
+        beat = threading.Thread(target=self._beat_while_running, daemon=True)
+        beat.start()
+        with open(log_path, "a", buffering=1) as log:
+            log.write(f"==> shipyard ci: {job.project} {job.branch}@{job.commit} (run {run_id})\n")
+            try:
+                team = self._team(uri, job.project)
+                if not self._checkout(job, work, log):
+                    failed_step = "checkout"
+                else:
+                    rc, steps = self._make_ci(work, self._env(endpoints, team, job.project, run_id), log, uri)
+                    if self.stopping.is_set():
+                        status = "interrupted"
+                        failed_step = steps[-1] if steps else "make ci"
+                        log.write("\n==! shipyard ci: interrupted (the runner was stopped)\n")
+                    elif rc == 0:
+                        status = "passed"
+                    else:
+                        failed_step = steps[-1] if steps else "make ci"
+                        log.write(f"\n==! shipyard ci: make ci failed (exit {rc}) in step {failed_step}\n")
+            except Exception as exc:  # a bug or a vanished repo must still end the run
+                log.write(f"\n==! shipyard ci: runner error: {type(exc).__name__}: {exc}\n")
+                failed_step = failed_step or (steps[-1] if steps else "runner")
+            duration = time.monotonic() - started
+            log.write(f"==> shipyard ci: {status} in {duration:.1f}s\n")
+        self._running_done = True
+        finish_ci_run(uri, run_id, status, failed_step=failed_step, steps=steps)
+        self._attach_log(uri, run_id, log_path)
+        self._push_metrics(endpoints, job.project, status, duration)
+        self.queue.finish(job)
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"run {run_id}: {status}", flush=True)
+        return status
+
+    def _beat_while_running(self) -> None:
+        self._running_done = False
+        while not self._running_done:
+            self.beat()
+            time.sleep(2)
+
+    @staticmethod
+    def _team(uri: str, project: str) -> str:
+        from mlflow.tracking import MlflowClient
+
+        exp = MlflowClient(uri).get_experiment_by_name(project)
+        return (exp.tags.get(tags.TEAM) if exp else None) or ""
+
+    def _checkout(self, job: Job, work: Path, log) -> bool:
+        shutil.rmtree(work, ignore_errors=True)
+        env = self._clean_env()
+        for cmd in (
+            ["git", "clone", "--quiet", "--no-checkout", job.repo, str(work)],
+            ["git", "-C", str(work), "-c", "advice.detachedHead=false", "checkout", "--quiet", job.commit],
+        ):
+            log.write(f"$ {' '.join(cmd)}\n")
+            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+            if proc.returncode != 0:
+                log.write(f"==! shipyard ci: checkout failed (exit {proc.returncode})\n")
+                return False
+        return True
+
+    @staticmethod
+    def _clean_env() -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if not k.startswith(_CONTRACT_PREFIXES)}
+
+    def _env(self, endpoints: Endpoints, team: str, project: str, run_id: str) -> dict[str, str]:
+        venv_bin = Path(sys.executable).parent
+        env = self._clean_env()
+        env.update(endpoints.to_env(team or None, project))
+        env.update(
+            {
+                ep.ENV_CI_RUN_ID: run_id,
+                ep.ENV_CI_PROVIDER: "shipyard",
+                ep.ENV_INSTANCE_TYPE: self.instance_type,
+                ep.ENV_GPU_COUNT: "0",
+                "SHIPYARD_HOME": str(self.data_dir),
+                "MLFLOW_DISABLE_TELEMETRY": "true",
+                "PATH": f"{venv_bin}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
+                "VIRTUAL_ENV": str(venv_bin.parent),
+                "PYTHONPATH": "src",
+                "PYTHONUNBUFFERED": "1",
+                "CI": "true",
+            }
+        )
+        return env
+
+    def _make_ci(self, work: Path, env: dict[str, str], log, uri: str) -> tuple[int, list[str]]:
+        timeout = float(os.environ.get(TIMEOUT_ENV, "3600"))
+        log.write("$ make ci\n")
+        steps: list[str] = []
+        self.child = subprocess.Popen(
+            ["make", "ci"],
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # so stopping a run stops everything make started
+        )
+        timer = threading.Timer(timeout, self._kill_child, args=("timeout",))
+        timer.start()
+        try:
+            assert self.child.stdout is not None
+            for line in self.child.stdout:
+                log.write(line)
+                step = parse_step(line)
+                if step:
+                    steps.append(step)
+                    try:
+                        set_ci_status(uri, env[ep.ENV_CI_RUN_ID], "running", steps=steps)
+                    except Exception:  # a step update is informative only
+                        pass
+            rc = self.child.wait()
+        finally:
+            timer.cancel()
+        self.child = None
+        return rc, steps
+
+    def _kill_child(self, why: str = "stop") -> None:
+        child = self.child
+        if child and child.poll() is None:
+            try:
+                os.killpg(child.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    @staticmethod
+    def _attach_log(uri: str, run_id: str, log_path: Path) -> None:
+        try:
+            from mlflow.tracking import MlflowClient
+
+            MlflowClient(uri).log_artifact(run_id, str(log_path), "ci")
+        except Exception as exc:
+            print(f"run {run_id}: could not attach the log: {exc}", flush=True)
+
+    @staticmethod
+    def _push_metrics(endpoints: Endpoints, project: str, status: str, duration: float) -> None:
+        if not endpoints.pushgateway:
+            return
+        try:
+            from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+
+            registry = CollectorRegistry()
+            Gauge(
+                tags.METRIC_CI_DURATION, "duration of the last CI run", ["project"], registry=registry
+            ).labels(project).set(duration)
+            Gauge(
+                tags.METRIC_CI_STATUS, "1 if the last CI run passed", ["project"], registry=registry
+            ).labels(project).set(1 if status == "passed" else 0)
+            push_to_gateway(
+                endpoints.pushgateway, job="shipyard_ci", grouping_key={"project": project}, registry=registry
+            )
+        except Exception as exc:
+            print(f"could not push CI metrics: {exc}", flush=True)
+
+    def stop(self, *_args) -> None:
+        self.stopping.set()
+        self._kill_child()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="shipyard-ci-runner")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--instance-type", default="local")
+    args = parser.parse_args(argv)
+    runner = Runner(Path(args.data_dir), args.instance_type)
+    signal.signal(signal.SIGTERM, runner.stop)
+    signal.signal(signal.SIGINT, runner.stop)
+    runner.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""``shipyard up | down | status``: the embedded platform on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shipyard.local import runtime
+
+console = Console()
+
+SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
+DataDirOpt = typer.Option(
+    None, "--data-dir", help="where everything lives (default: $SHIPYARD_HOME, ~/.shipyard)"
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("up")(up)
+    app.command("down")(down)
+    app.command("status")(status)
+
+
+def up(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+    """Start the embedded platform (MLflow, DVC remote, Label Studio, Prometheus, CI runner); idempotent."""
+    result = runtime.up(
+        spec, data_dir, echo=lambda line: console.print(line, highlight=False, soft_wrap=True)
+    )
+    st = result.status
+    if result.started:
+        console.print(f"[green]up[/] in {result.wall_seconds:.1f}s: started {', '.join(result.started)}")
+    else:
+        console.print("[green]up[/]: everything already runs")
+    console.print(_table(st))
+    creds = _label_studio_credentials(st)
+    if creds:
+        console.print(
+            f"Label Studio login: {creds['username']} / {creds['password']}   API token: {creds['token']}",
+            highlight=False,
+        )
+    console.print(f"data dir: {st.data_dir}   (shipyard down stops it; data stays)", highlight=False)
+
+
+def down(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+    """Stop what `shipyard up` started. Never deletes data."""
+    stopped = runtime.down(data_dir, spec)
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+def status(
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    as_json: bool = typer.Option(
+        False, "--json", help="machine-readable (schema in docs/embedded-platform.md)"
+    ),
+) -> None:
+    """Report each service: running/stopped, pid, URL, health. Exit 0 even when stopped."""
+    st = runtime.status(data_dir, spec)
+    if as_json:
+        typer.echo(json.dumps(st.to_json(), indent=2))
+        return
+    console.print(_table(st))
+    console.print(f"data dir: {st.data_dir}", highlight=False)
+
+
+def _table(st: runtime.PlatformStatus) -> Table:
+    table = Table(show_header=True, header_style="bold")
+    for col in ("service", "state", "health", "pid", "url"):
+        table.add_column(col)
+    for s in st.services:
+        colour = {"running": "green", "ready": "green", "stopped": "red"}.get(s.state, "yellow")
+        health = "ok" if s.healthy else ("-" if s.state in ("stopped", "not-run") else "[red]failing[/]")
+        table.add_row(
+            s.name, f"[{colour}]{s.state}[/]", health, str(s.pid or "-"), s.url or (s.detail or "-")
+        )
+    return table
+
+
+def _label_studio_credentials(st: runtime.PlatformStatus) -> dict | None:
+    path = Path(st.data_dir) / "label-studio" / "credentials.json"
+    if any(s.name == "label-studio" for s in st.services) and path.exists():
+        return json.loads(path.read_text())
+    return None

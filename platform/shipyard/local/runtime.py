@@ -1,0 +1,405 @@
+"""``up``, ``down`` and ``status`` of the embedded platform.
+
+``up`` checks everything it can before starting anything (binaries, ports), then starts every
+service in parallel and waits for each health check. If one fails, it stops everything this call
+started and raises a :class:`UserError` naming the service with the last lines of its log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from shipyard.endpoints import Endpoints, default_data_dir
+from shipyard.errors import UserError
+from shipyard.local import process
+from shipyard.local.layout import DataLayout
+from shipyard.local.service import Context, Service
+from shipyard.local.services import collect
+from shipyard.local.state import ServiceRecord, State, load_state, save_state
+from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
+
+Echo = Callable[[str], None]
+STATUS_SCHEMA = 1
+GRAFANA_NOTE = (
+    "no Grafana server runs on one machine (none is packaged for it); dashboards go to "
+    "services.grafana.url when the spec sets one"
+)
+
+
+# --- status model (the `shipyard status --json` contract, documented in docs/embedded-platform.md) ---
+
+
+@dataclass
+class ServiceStatus:
+    name: str
+    state: str  # running | stopped | ready | not-run
+    healthy: bool
+    pid: int | None = None
+    port: int | None = None
+    url: str | None = None
+    log: str | None = None
+    start_seconds: float | None = None
+    detail: str | None = None
+
+
+@dataclass
+class PlatformStatus:
+    data_dir: str
+    spec_path: str | None
+    services: list[ServiceStatus] = field(default_factory=list)
+    endpoints: dict = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        procs = [s for s in self.services if s.state in ("running", "stopped")]
+        return bool(procs) and all(s.state == "running" and s.healthy for s in procs)
+
+    def service(self, name: str) -> ServiceStatus:
+        return next(s for s in self.services if s.name == name)
+
+    def to_json(self) -> dict:
+        return {
+            "schema": STATUS_SCHEMA,
+            "data_dir": self.data_dir,
+            "spec": self.spec_path,
+            "running": self.running,
+            "services": [asdict(s) for s in self.services],
+            "endpoints": self.endpoints,
+        }
+
+
+@dataclass
+class UpResult:
+    status: PlatformStatus
+    started: list[str]
+    already_running: list[str]
+    wall_seconds: float
+    start_seconds: dict[str, float]  # each started service's own spawn -> healthy time
+    prepare_seconds: dict[str, float]  # venv creation, config generation (before spawn)
+
+
+class ServiceFailed(Exception):
+    def __init__(self, service: str, reason: str, log: Path | None) -> None:
+        super().__init__(f"{service}: {reason}")
+        self.service, self.reason, self.log = service, reason, log
+
+
+class _Aborted(Exception):
+    pass
+
+
+# --- resolving spec and data dir -------------------------------------------------------------
+
+
+def resolve(spec_path: str | os.PathLike | None, data_dir: str | os.PathLike | None):
+    file = resolve_spec_path(spec_path)
+    spec = load_spec(file)
+    return spec, file.resolve(), DataLayout(default_data_dir(data_dir, spec))
+
+
+def _context(spec: PlatformSpec, spec_file: Path | None, layout: DataLayout) -> Context:
+    return Context(spec=spec, spec_path=spec_file, layout=layout)
+
+
+@contextmanager
+def _locked(layout: DataLayout):
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with open(layout.lock_file, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _endpoints(ctx: Context, services: list[Service]) -> Endpoints:
+    endpoints = ctx.endpoints()
+    if any(s.name == "label-studio" for s in services):
+        from shipyard.local.services.label_studio import credentials
+
+        endpoints = endpoints.replace(label_studio_token=credentials(ctx.layout.label_studio)["token"])
+    return endpoints
+
+
+# --- up ---------------------------------------------------------------------------------------
+
+
+def up(
+    spec_path: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    echo: Echo = print,
+) -> UpResult:
+    spec, spec_file, layout = resolve(spec_path, data_dir)
+    layout.ensure()
+    ctx = _context(spec, spec_file, layout)
+    wall_start = time.monotonic()
+    clock = lambda: f"[{time.monotonic() - wall_start:5.1f}s]"  # noqa: E731
+    print_lock = threading.Lock()
+
+    def say(name: str, message: str) -> None:
+        with print_lock:
+            echo(f"{clock()} {name:<13} {message}")
+
+    with _locked(layout):
+        services = collect(ctx)
+        state = load_state(layout.state_file, layout.root)
+        state.spec_path = str(spec_file)
+        already, to_start = [], []
+        for svc in services:
+            rec = state.services.get(svc.name)
+            if rec and process.is_alive(rec.pid, rec.proc_start):
+                already.append(svc.name)
+                say(svc.name, f"already running (pid {rec.pid}){'' if svc.healthy() else ', NOT healthy'}")
+            else:
+                to_start.append(svc)
+        _preflight(ctx, to_start)
+        state.endpoints = _endpoints(ctx, services).as_dict()
+        save_state(layout.state_file, state)
+        if spec.services.grafana.enabled and not spec.services.grafana.url:
+            say("grafana", GRAFANA_NOTE)
+
+        abort = threading.Event()
+        start_seconds: dict[str, float] = {}
+        prepare_seconds: dict[str, float] = {}
+        failures: list[BaseException] = []
+        started_now: list[str] = []
+
+        def run_one(svc: Service) -> None:
+            try:
+                _start_one(ctx, svc, state, abort, lambda m: say(svc.name, m), start_seconds, prepare_seconds,
+                           started_now)  # fmt: skip
+            except _Aborted:
+                say(svc.name, "start cancelled (another service failed)")
+            except BaseException as exc:  # noqa: BLE001 - reported to the user below
+                failures.append(exc)
+                abort.set()
+
+        if to_start:
+            with ThreadPoolExecutor(max_workers=len(to_start)) as pool:
+                list(pool.map(run_one, to_start))
+        if failures:
+            for name in started_now:
+                rec = state.services[name]
+                if rec.pid:
+                    process.stop(rec.pid, rec.proc_start, timeout=10)
+                rec.pid = rec.proc_start = None
+            save_state(layout.state_file, state)
+            raise _as_user_error(failures[0], started_now)
+        save_state(layout.state_file, state)
+
+    return UpResult(
+        status=status(spec_path=spec_file, data_dir=layout.root),
+        started=[s.name for s in to_start],
+        already_running=already,
+        wall_seconds=time.monotonic() - wall_start,
+        start_seconds=start_seconds,
+        prepare_seconds=prepare_seconds,
+    )
+
+
+def _preflight(ctx: Context, services: list[Service]) -> None:
+    for svc in services:
+        for binary in svc.binaries:
+            if not (
+                shutil.which(binary.path) or (os.path.isfile(binary.path) and os.access(binary.path, os.X_OK))
+            ):
+                raise UserError(
+                    f"{svc.name}: the binary {binary.path!r} is not installed (not on PATH)", binary.fix
+                )
+        if svc.port and process.port_in_use(ctx.host, svc.port):
+            key = svc.name.replace("-", "_")
+            raise UserError(
+                f"{svc.name}: port {svc.port} on {ctx.host} is already in use by another process",
+                f"stop that process, or set local.ports.{key} in the spec to a free port "
+                f"(nothing was started)",
+            )
+
+
+def _start_one(
+    ctx: Context,
+    svc: Service,
+    state: State,
+    abort: threading.Event,
+    report: Callable[[str], None],
+    start_seconds: dict[str, float],
+    prepare_seconds: dict[str, float],
+    started_now: list[str],
+) -> None:
+    log = ctx.layout.log(svc.name)
+    t0 = time.monotonic()
+    if svc.prepare:
+        svc.prepare(report)
+        prepare_seconds[svc.name] = time.monotonic() - t0
+    if abort.is_set():
+        raise _Aborted
+    cmd = svc.command()
+    t1 = time.monotonic()
+    pid = process.spawn(cmd, log, svc.env, svc.cwd)
+    rec = ServiceRecord(
+        name=svc.name,
+        pid=pid,
+        proc_start=process.start_time(pid),
+        port=svc.port,
+        url=svc.url,
+        log=str(log),
+        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    state.services[svc.name] = rec
+    started_now.append(svc.name)
+    save_state(ctx.layout.state_file, state)
+    report(f"starting (pid {pid}), waiting for its health check")
+    deadline, next_note = t1 + svc.start_timeout, t1 + 15
+    while True:
+        if not process.is_alive(pid, rec.proc_start):
+            code = process.exit_code(pid)
+            raise ServiceFailed(svc.name, f"exited during start (exit code {code})", log)
+        if svc.healthy():
+            break
+        if abort.is_set():
+            raise _Aborted
+        now = time.monotonic()
+        if now > deadline:
+            raise ServiceFailed(svc.name, f"not healthy after {svc.start_timeout:.0f}s", log)
+        if now > next_note:
+            report(f"still starting ({now - t1:.0f}s)")
+            next_note = now + 15
+        time.sleep(0.25)
+    if svc.after_start:
+        svc.after_start(report)
+    rec.start_seconds = round(time.monotonic() - t1, 2)
+    start_seconds[svc.name] = rec.start_seconds
+    save_state(ctx.layout.state_file, state)
+    report(f"healthy in {rec.start_seconds:.1f}s  {svc.url or ''}")
+
+
+def _as_user_error(exc: BaseException, started: list[str]) -> UserError:
+    stopped = f"stopped what this `up` started ({', '.join(started)})" if started else "nothing was started"
+    if isinstance(exc, ServiceFailed):
+        tail = process.tail(exc.log) if exc.log else ""
+        return UserError(
+            f"{exc.service} failed to start: {exc.reason}; last lines of {exc.log}:\n{tail}",
+            f"fix the cause shown in the log and run `shipyard up` again ({stopped})",
+        )
+    if isinstance(exc, UserError):
+        return UserError(exc.message, f"{exc.fix} ({stopped})")
+    return UserError(
+        f"starting the platform failed: {type(exc).__name__}: {exc}", f"report this bug ({stopped})"
+    )
+
+
+# --- down -------------------------------------------------------------------------------------
+
+
+def down(data_dir: str | os.PathLike | None = None, spec_path: str | os.PathLike | None = None) -> list[str]:
+    """Stop what ``up`` started (by recorded pid); never deletes data. Returns the names stopped."""
+    layout = _layout_only(spec_path, data_dir)
+    if not layout.state_file.exists():
+        return []
+    with _locked(layout):
+        state = load_state(layout.state_file, layout.root)
+        stopped: list[str] = []
+        # the runner first: it records an interrupted run in MLflow on its way out
+        order = sorted(state.services.values(), key=lambda r: r.name != "ci-runner")
+        first, rest = order[:1], order[1:]
+        for group in (first, rest):
+            with ThreadPoolExecutor(max_workers=max(1, len(group))) as pool:
+                results = list(
+                    pool.map(lambda r: (r, process.stop(r.pid, r.proc_start) if r.pid else False), group)
+                )
+            for rec, was_running in results:
+                if was_running:
+                    stopped.append(rec.name)
+                rec.pid = rec.proc_start = None
+        save_state(layout.state_file, state)
+    return stopped
+
+
+def _layout_only(spec_path, data_dir) -> DataLayout:
+    """The data dir without requiring a spec (``down``/``status`` work even if the spec moved)."""
+    if data_dir or os.environ.get("SHIPYARD_HOME"):
+        return DataLayout(default_data_dir(data_dir))
+    file = resolve_spec_path(spec_path)
+    spec = load_spec(file) if file.exists() else None
+    return DataLayout(default_data_dir(None, spec))
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def status(
+    data_dir: str | os.PathLike | None = None, spec_path: str | os.PathLike | None = None
+) -> PlatformStatus:
+    layout = _layout_only(spec_path, data_dir)
+    state = load_state(layout.state_file, layout.root)
+    file = Path(state.spec_path) if state.spec_path and not spec_path else resolve_spec_path(spec_path)
+    spec = load_spec(file) if file.exists() else None
+    result = PlatformStatus(data_dir=str(layout.root), spec_path=str(file) if spec else None)
+    result.endpoints = dict(state.endpoints)
+    services: list[Service] = collect(_context(spec, file, layout)) if spec else []
+    known = {s.name: s for s in services}
+    names = list(known) + [n for n in state.services if n not in known]
+    for name in names:
+        rec = state.services.get(name) or ServiceRecord(name=name)
+        svc = known.get(name)
+        alive = process.is_alive(rec.pid, rec.proc_start)
+        healthy = bool(alive and (svc.healthy() if svc else True))
+        result.services.append(
+            ServiceStatus(
+                name=name,
+                state="running" if alive else "stopped",
+                healthy=healthy,
+                pid=rec.pid if alive else None,
+                port=rec.port or (svc.port if svc else None),
+                url=rec.url or (svc.url if svc else None),
+                log=rec.log or str(layout.log(name)),
+                start_seconds=rec.start_seconds,
+            )
+        )
+    if spec is None or spec.services.dvc.enabled:
+        remote = layout.dvc_remote
+        result.services.append(
+            ServiceStatus(
+                name="dvc-remote",
+                state="ready" if remote.is_dir() else "stopped",
+                healthy=remote.is_dir(),
+                url=str(remote),
+                detail="a local directory remote; one prefix per team/project",
+            )
+        )
+    if spec is not None and spec.services.grafana.enabled:
+        result.services.append(
+            ServiceStatus(
+                name="grafana",
+                state="not-run",
+                healthy=False,
+                url=spec.services.grafana.url,
+                detail="no Grafana server on one machine",
+            )  # fmt: skip
+        )
+    return result
+
+
+def load_endpoints(data_dir: str | os.PathLike | None = None, require_running: bool = True) -> Endpoints:
+    """The endpoints of the embedded platform in ``data_dir`` (Label Studio token included)."""
+    layout = DataLayout(default_data_dir(data_dir))
+    state = load_state(layout.state_file, layout.root)
+    if not state.endpoints:
+        raise UserError(
+            f"no embedded platform has been started in {layout.root}",
+            f"start it: shipyard up --data-dir {layout.root}",
+        )
+    if require_running:
+        rec = state.services.get("mlflow")
+        if rec is None or not process.is_alive(rec.pid, rec.proc_start):
+            raise UserError(
+                f"the embedded platform in {layout.root} is not running (MLflow is stopped)",
+                f"start it: shipyard up --data-dir {layout.root}",
+            )
+    return Endpoints(**state.endpoints)

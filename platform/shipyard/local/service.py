@@ -1,0 +1,102 @@
+"""What one embedded service is: how to prepare, start and health-check it.
+
+A service module under :mod:`shipyard.local.services` returns a list of :class:`Service` from
+``services(ctx)``; the runtime starts them all in parallel and waits for each ``healthy()``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shipyard.endpoints import Endpoints, local_endpoints
+from shipyard.local.layout import DataLayout
+from shipyard.spec.model import PlatformSpec
+
+Report = Callable[[str], None]  # prints one progress line for this service
+
+
+@dataclass(frozen=True)
+class Context:
+    spec: PlatformSpec
+    spec_path: Path | None
+    layout: DataLayout
+
+    @property
+    def host(self) -> str:
+        return self.spec.local.host
+
+    @property
+    def python(self) -> str:
+        """The Python of Shipyard's own environment (mlflow, dvc, the shipyard CLI)."""
+        return sys.executable
+
+    @property
+    def venv_bin(self) -> Path:
+        return Path(sys.executable).parent
+
+    def endpoints(self) -> Endpoints:
+        return local_endpoints(self.spec, self.layout.root)
+
+    def base_env(self) -> dict[str, str]:
+        """Every service sees the data dir and spec, so it can find the others (``load_endpoints``)."""
+        env = {**os.environ, "SHIPYARD_HOME": str(self.layout.root), "MLFLOW_DISABLE_TELEMETRY": "true"}
+        if self.spec_path:
+            env["SHIPYARD_SPEC"] = str(self.spec_path)
+        return env
+
+
+@dataclass
+class Binary:
+    path: str  # a name looked up on PATH, or an absolute path
+    fix: str
+
+
+@dataclass
+class Service:
+    """One process ``up`` starts.
+
+    ``command`` is built after ``prepare`` ran (which may create a venv or write a config).
+    ``health_url`` answering 2xx means healthy, unless ``health`` is given.
+    """
+
+    name: str
+    command: Callable[[], list[str]]
+    port: int | None = None
+    url: str | None = None
+    health_url: str | None = None
+    health: Callable[[], bool] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    binaries: list[Binary] = field(default_factory=list)
+    prepare: Callable[[Report], None] | None = None
+    after_start: Callable[[Report], None] | None = None
+    start_timeout: float = 180
+
+    def healthy(self) -> bool:
+        if self.health is not None:
+            return self.health()
+        if not self.health_url:
+            return True
+        try:
+            return requests.get(self.health_url, timeout=2).ok
+        except requests.RequestException:
+            return False
+
+
+def wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    return False

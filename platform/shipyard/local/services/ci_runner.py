@@ -1,0 +1,30 @@
+"""The CI runner: executes the runs that pushes to the embedded git remote queue (shipyard.ci.runner)."""
+
+from __future__ import annotations
+
+from shipyard.ci.queue import HEARTBEAT, heartbeat_fresh
+from shipyard.local.service import Context, Service
+
+
+def services(ctx: Context) -> list[Service]:
+    if not ctx.spec.services.mlflow.enabled:
+        return []  # CI records live in MLflow
+    ci_dir = ctx.layout.ci
+
+    def command() -> list[str]:
+        return [
+            ctx.python, "-m", "shipyard.ci.runner",
+            "--data-dir", str(ctx.layout.root), "--instance-type", ctx.spec.local.instance_type,
+        ]  # fmt: skip
+
+    return [
+        Service(
+            name="ci-runner",
+            command=command,
+            health=lambda: heartbeat_fresh(ci_dir),
+            prepare=lambda report: (ci_dir / HEARTBEAT).unlink(missing_ok=True),  # a stale beat is no start
+            env={**ctx.base_env(), "PYTHONUNBUFFERED": "1"},
+            cwd=ctx.layout.root,
+            start_timeout=240,
+        )
+    ]

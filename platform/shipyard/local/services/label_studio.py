@@ -1,0 +1,165 @@
+"""Label Studio in its own virtual environment (its pins clash with Shipyard's), with its own HOME.
+
+The admin user and a legacy API token are created non-interactively on the very first start
+(``LABEL_STUDIO_USER_TOKEN`` + ``LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN``: later starts cannot enable
+it). The credentials are generated once and kept in ``<data dir>/label-studio/credentials.json``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from shipyard.errors import UserError
+from shipyard.local.service import Context, Report, Service
+
+VENV_ENV = "SHIPYARD_LABEL_STUDIO_VENV"  # a prebuilt venv shared between data dirs (tests, CI)
+ADMIN = "admin@shipyard.local"
+
+
+def venv_dir(ctx: Context) -> Path:
+    return Path(os.environ.get(VENV_ENV) or ctx.layout.tools / "label-studio").expanduser().resolve()
+
+
+def credentials(root: Path) -> dict[str, str]:
+    """The admin credentials of the Label Studio under ``root`` (created on first call)."""
+    path = root / "credentials.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    root.mkdir(parents=True, exist_ok=True)
+    creds = {"username": ADMIN, "password": secrets.token_urlsafe(12), "token": secrets.token_hex(20)}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(creds, indent=2))
+    tmp.chmod(0o600)
+    os.replace(tmp, path)
+    return creds
+
+
+def ensure_venv(venv: Path, version: str, report: Report) -> Path:
+    """Create ``venv`` with label-studio==version unless it is there; return its ``label-studio``."""
+    exe = venv / "bin" / "label-studio"
+    stamp = venv / ".shipyard-label-studio"
+    if exe.exists() and stamp.exists() and stamp.read_text().strip() == version:
+        return exe
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a parallel `up` (another test session) builds it once
+        if exe.exists() and stamp.exists() and stamp.read_text().strip() == version:
+            return exe
+        report(f"creating its virtual environment (first time: ~1 min, ~1 GB) in {venv}")
+        uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+        if uv:
+            steps = [
+                [uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(venv)],
+                [uv, "pip", "install", "--python", str(venv / "bin" / "python"), f"label-studio=={version}"],
+            ]
+        else:
+            steps = [
+                [sys.executable, "-m", "venv", str(venv)],
+                [str(venv / "bin" / "pip"), "install", "--progress-bar", "off", f"label-studio=={version}"],
+            ]
+        log = venv.parent / f"{venv.name}-install.log"
+        with open(log, "w") as out:
+            for cmd in steps:
+                _run_with_ticker(cmd, out, log, report)
+        stamp.write_text(version)
+    return exe
+
+
+def _run_with_ticker(cmd: list[str], out, log: Path, report: Report) -> None:
+    """Run an installer, reporting its latest output line every few seconds (the progress display)."""
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    start = time.monotonic()
+    done = threading.Event()
+
+    def ticker() -> None:
+        while not done.wait(5):
+            lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+            last = lines[-1].strip()[:70] if lines else "resolving"
+            report(f"installing label-studio ({time.monotonic() - start:.0f}s): {last}")
+
+    threading.Thread(target=ticker, daemon=True).start()
+    rc = proc.wait()
+    done.set()
+    if rc != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise UserError(
+            f"label-studio: creating its virtual environment failed (exit {rc}); "
+            f"last lines of {log}:\n{tail}",
+            "check the network access to PyPI, or point $SHIPYARD_LABEL_STUDIO_VENV at a venv with "
+            "label-studio installed, or set local.label_studio: false in the spec",
+        )
+
+
+def services(ctx: Context) -> list[Service]:
+    if not (ctx.spec.local.label_studio and ctx.spec.services.label_studio.enabled):
+        return []
+    root = ctx.layout.label_studio
+    port = ctx.spec.local.ports.label_studio
+    url = f"http://{ctx.host}:{port}"
+    venv = venv_dir(ctx)
+    version = ctx.spec.services.label_studio.version
+    home, data = root / "home", root / "data"
+    env = {
+        **ctx.base_env(),
+        "HOME": str(home),  # it writes under $HOME even with a base data dir
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data),
+        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        "LATEST_VERSION_CHECK": "false",  # it would ask PyPI for its version on every start
+        "COLLECT_ANALYTICS": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for key in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+        env.pop(key, None)
+
+    def prepare(report: Report) -> None:
+        creds = credentials(root)
+        env["LABEL_STUDIO_USERNAME"] = creds["username"]
+        env["LABEL_STUDIO_PASSWORD"] = creds["password"]
+        env["LABEL_STUDIO_USER_TOKEN"] = creds["token"]
+        home.mkdir(parents=True, exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True)
+        ensure_venv(venv, version, report)
+
+    def command() -> list[str]:
+        return [
+            str(venv / "bin" / "label-studio"), "start", "--no-browser",
+            "--internal-host", ctx.host, "--port", str(port), "--data-dir", str(data),
+        ]  # fmt: skip
+
+    def check_token(report: Report) -> None:
+        creds = credentials(root)
+        resp = requests.get(
+            f"{url}/api/current-user/whoami", headers={"Authorization": f"Token {creds['token']}"}, timeout=10
+        )
+        if not resp.ok:
+            raise UserError(
+                f"label-studio: the API token in {root / 'credentials.json'} is refused "
+                f"(HTTP {resp.status_code}); its database was created without it",
+                f"move {data} aside and run `shipyard up` again to let Shipyard create the admin user",
+            )
+
+    return [
+        Service(
+            name="label-studio",
+            command=command,
+            port=port,
+            url=url,
+            health_url=f"{url}/health",
+            env=env,
+            cwd=root,
+            prepare=prepare,
+            after_start=check_token,
+            start_timeout=240,
+        )
+    ]

@@ -1,0 +1,42 @@
+"""MLflow tracking server + model registry: SQLite and served artifacts in the data dir."""
+
+from __future__ import annotations
+
+from shipyard.errors import UserError
+from shipyard.local.service import Context, Service
+
+
+def services(ctx: Context) -> list[Service]:
+    spec = ctx.spec.services.mlflow
+    if not spec.enabled:
+        return []
+    if spec.backend != "sqlite" or spec.artifacts != "local":
+        raise UserError(
+            f"services.mlflow: backend {spec.backend!r} / artifacts {spec.artifacts!r} are for cluster "
+            "platforms; the embedded platform runs MLflow on SQLite with artifacts in its data dir",
+            "set services.mlflow.backend: sqlite and artifacts: local in the spec you pass to `shipyard up`",
+        )
+    root = ctx.layout.mlflow
+    port = ctx.spec.local.ports.mlflow
+    url = f"http://{ctx.host}:{port}"
+
+    def command() -> list[str]:
+        root.mkdir(parents=True, exist_ok=True)
+        return [
+            ctx.python, "-m", "mlflow", "server",
+            "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination", str(root / "artifacts"),
+            "--host", ctx.host, "--port", str(port), "--workers", "2",
+        ]  # fmt: skip
+
+    return [
+        Service(
+            name="mlflow",
+            command=command,
+            port=port,
+            url=url,
+            health_url=f"{url}/health",
+            env=ctx.base_env(),
+            cwd=root,
+        )
+    ]
