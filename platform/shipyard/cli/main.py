@@ -14,6 +14,7 @@ from shipyard.errors import UserError
 # Each module exposes ``register(app)``; add a command group by adding its module here.
 COMMAND_MODULES = [
     "shipyard.cli.spec_cmd",
+    "shipyard.cli.up_cmd",
 ]
 
 err_console = Console(stderr=True)
