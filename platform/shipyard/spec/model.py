@@ -347,6 +347,20 @@ class PlatformSpec(Strict):
                 ("local", "instance_type"),
                 f"instance type {self.local.instance_type!r} has no price in pricing.instance_hour",
             )
+        if self.pricing.currency != self.platform.currency:
+            raise SpecReferenceError(
+                ("pricing", "currency"),
+                f"pricing.currency {self.pricing.currency!r} differs from platform.currency "
+                f"{self.platform.currency!r}: budgets and prices must share one currency",
+            )
+        mlflow_db = self.services.mlflow.backend == "postgres" and self.services.mlflow.enabled
+        if self.platform.environment == Environment.aws and (mlflow_db or self.services.label_studio.enabled):
+            if self.services.mlflow.database_instance not in self.pricing.database_hour:
+                raise SpecReferenceError(
+                    ("services", "mlflow", "database_instance"),
+                    f"database instance {self.services.mlflow.database_instance!r} has no price in "
+                    "pricing.database_hour",
+                )
         if self.platform.environment != Environment.local and not self.node_pools:
             raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
         return self

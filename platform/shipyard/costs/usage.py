@@ -1,0 +1,179 @@
+"""Usage from MLflow: every CI and training run of every project, as a run frame (see rollup.py).
+
+Reads in pages, never one request per run: one paged ``search_experiments`` for the project
+experiments (tagged ``shipyard.project``), one paged ``search_runs`` per 100 experiments filtered to
+the month, and one paged ``search_model_versions`` to attribute runs to models. A training run
+belongs to the model whose version records it (``run_id`` or the ``shipyard.run_id`` tag); a CI run
+belongs to the model of the training run that points at it (``shipyard.ci.run_id``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from shipyard import tags
+from shipyard.costs.records import NO_MODEL
+from shipyard.costs.rollup import RUN_COLUMNS
+from shipyard.errors import UserError
+
+PAGE = 1000
+EXPERIMENTS_PER_SEARCH = 100
+UNKNOWN_TEAM = "(no team)"
+
+
+@dataclass(frozen=True)
+class Project:
+    experiment_id: str
+    project: str
+    team: str
+    artifact_location: str
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """UTC start of ``YYYY-MM`` and of the next month."""
+    try:
+        start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise UserError(f"month {month!r} is not in the form YYYY-MM", "pass e.g. --month 2026-11") from None
+    nxt = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, nxt
+
+
+def client_for(tracking_uri: str | None) -> MlflowClient:
+    if not tracking_uri:
+        raise UserError(
+            "no MLflow tracking URI: usage costs are read from MLflow",
+            "start the platform (shipyard up) or set MLFLOW_TRACKING_URI",
+        )
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def projects(client: MlflowClient) -> list[Project]:
+    found = []
+    for exp in _pages(
+        lambda token: client.search_experiments(
+            filter_string=f"tags.`{tags.PROJECT}` LIKE '%'", max_results=PAGE, page_token=token
+        )
+    ):
+        found.append(
+            Project(
+                experiment_id=exp.experiment_id,
+                project=exp.tags.get(tags.PROJECT) or exp.name,
+                team=exp.tags.get(tags.TEAM) or UNKNOWN_TEAM,
+                artifact_location=exp.artifact_location,
+            )
+        )
+    return found
+
+
+def read_runs(
+    tracking_uri: str | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
+    project_list: list[Project] | None = None,
+) -> pd.DataFrame:
+    """All project runs that started in ``[start, end)``, one row each (columns: RUN_COLUMNS + status).
+
+    A run still going is counted up to ``now``.
+    """
+    client = client_for(tracking_uri)
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        project_list = projects(client) if project_list is None else project_list
+        by_experiment = {p.experiment_id: p for p in project_list}
+        ids = list(by_experiment)
+        time_filter = f"attributes.start_time >= {_ms(start)} AND attributes.start_time < {_ms(end)}"
+        rows = []
+        for i in range(0, len(ids), EXPERIMENTS_PER_SEARCH):
+            chunk = ids[i : i + EXPERIMENTS_PER_SEARCH]
+            for run in _pages(
+                lambda token, chunk=chunk: client.search_runs(
+                    chunk, filter_string=time_filter, max_results=PAGE, page_token=token
+                )
+            ):
+                rows.append(_row(run, by_experiment[run.info.experiment_id], now))
+        models = _run_models(client) if rows else {}
+    except MlflowException as exc:
+        raise UserError(
+            f"MLflow at {tracking_uri} could not be read: {exc.message}",
+            "check that the MLflow server is up (shipyard up) and MLFLOW_TRACKING_URI is right",
+        ) from None
+    frame = pd.DataFrame(rows, columns=[*RUN_COLUMNS, "status", "ci_run_id"])
+    if not frame.empty:
+        frame["model"] = _attribute_models(frame, models)
+    frame["hours"] = frame["hours"].astype(float)
+    frame["gpu_count"] = frame["gpu_count"].astype(float)
+    return frame.drop(columns=["ci_run_id"])
+
+
+def _row(run, project: Project, now: dt.datetime) -> list:
+    info, run_tags = run.info, run.data.tags
+    start_ms = info.start_time or 0
+    end_ms = info.end_time or _ms(now)
+    started = dt.datetime.fromtimestamp(start_ms / 1000, dt.UTC)
+    return [
+        info.run_id,
+        project.team,
+        project.project,
+        None,
+        run_tags.get(tags.RUN_KIND, ""),
+        started,
+        started.strftime("%Y-%m"),
+        max(end_ms - start_ms, 0) / 3_600_000,
+        run_tags.get(tags.INSTANCE_TYPE) or None,
+        run_tags.get(tags.GPU_TYPE) or None,
+        _number(run_tags.get(tags.GPU_COUNT)),
+        info.status,
+        run_tags.get(tags.CI_RUN_ID),
+    ]
+
+
+def _run_models(client: MlflowClient) -> dict[str, str]:
+    """run id -> registered model name (the lowest version wins when a run has several)."""
+    found: dict[str, tuple[int, str]] = {}
+    for mv in _pages(lambda token: client.search_model_versions(max_results=PAGE, page_token=token)):
+        for run_id in {mv.run_id, (mv.tags or {}).get(tags.MODEL_RUN_ID)} - {None, ""}:
+            version = int(mv.version)
+            if run_id not in found or version < found[run_id][0]:
+                found[run_id] = (version, mv.name)
+    return {run_id: name for run_id, (_, name) in found.items()}
+
+
+def _attribute_models(frame: pd.DataFrame, models: dict[str, str]) -> pd.Series:
+    direct = frame["run_id"].map(models)
+    # a CI run costs what its model's pipeline cost: follow training runs back to their CI run
+    ci_models = {
+        ci: model
+        for ci, model in zip(frame["ci_run_id"], direct, strict=True)
+        if ci and isinstance(model, str)
+    }
+    via_ci = frame["run_id"].map(ci_models)
+    return direct.fillna(via_ci).fillna(NO_MODEL)
+
+
+def _pages(fetch) -> Iterator:
+    token = None
+    while True:
+        page = fetch(token)
+        yield from page
+        token = page.token
+        if not token:
+            return
+
+
+def _ms(when: dt.datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def _number(value: str | None) -> float:
+    try:
+        return float(value) if value not in (None, "") else 0.0
+    except ValueError:
+        return 0.0
