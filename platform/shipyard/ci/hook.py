@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from shipyard.ci.queue import CiQueue
@@ -42,16 +43,39 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str | None:
+    """Create the MLflow CI run (status queued) over MLflow's REST API: importing MLflow would make
+    every push wait seconds. The tags are the ones ``records.start_ci_run`` sets."""
     try:
-        state = json.loads((data_dir / "state.json").read_text())
-        tracking_uri = state["endpoints"]["mlflow"]
         import requests
 
-        if not tracking_uri or not requests.get(f"{tracking_uri}/health", timeout=2).ok:
-            return None
-        from shipyard.ci.records import start_ci_run
+        from shipyard import tags
 
-        return start_ci_run(tracking_uri, project, commit, branch, "shipyard", status="queued")
+        state = json.loads((data_dir / "state.json").read_text())
+        api = f"{state['endpoints']['mlflow']}/api/2.0/mlflow"
+        exp = requests.get(f"{api}/experiments/get-by-name", params={"experiment_name": project}, timeout=5)
+        exp.raise_for_status()
+        experiment = exp.json()["experiment"]
+        exp_tags = {t["key"]: t["value"] for t in experiment.get("tags", [])}
+        run_tags = {
+            tags.RUN_KIND: tags.RUN_KIND_CI,
+            tags.PROJECT: project,
+            tags.TEAM: exp_tags.get(tags.TEAM, ""),
+            tags.CI_COMMIT: commit,
+            tags.CI_BRANCH: branch,
+            tags.CI_PROVIDER: "shipyard",
+            tags.CI_STATUS: "queued",
+            tags.CI_STEPS: "",
+            tags.GIT_COMMIT: commit,
+        }
+        body = {
+            "experiment_id": experiment["experiment_id"],
+            "run_name": f"ci-{commit[:8]}",
+            "start_time": int(time.time() * 1000),
+            "tags": [{"key": k, "value": v} for k, v in run_tags.items()],
+        }
+        run = requests.post(f"{api}/runs/create", json=body, timeout=5)
+        run.raise_for_status()
+        return run.json()["run"]["info"]["run_id"]
     except Exception as exc:  # the push must succeed even when the platform is down
         print(f"shipyard: MLflow not reachable ({type(exc).__name__}); the runner records the run later")
         return None

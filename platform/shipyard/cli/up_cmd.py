@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -11,7 +12,8 @@ from rich.table import Table
 
 from shipyard.local import runtime
 
-console = Console()
+# piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
 DataDirOpt = typer.Option(

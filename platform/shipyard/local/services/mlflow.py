@@ -26,7 +26,7 @@ def services(ctx: Context) -> list[Service]:
             ctx.python, "-m", "mlflow", "server",
             "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
             "--artifacts-destination", str(root / "artifacts"),
-            "--host", ctx.host, "--port", str(port), "--workers", "2",
+            "--host", ctx.host, "--port", str(port), "--workers", "1",
         ]  # fmt: skip
 
     return [

@@ -1,0 +1,92 @@
+"""``shipyard project create | list``: provision projects on the running embedded platform."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shipyard import tags
+from shipyard.endpoints import default_data_dir
+from shipyard.local import load_endpoints
+from shipyard.projects import list_projects, provision_project
+from shipyard.spec import load_spec, resolve_spec_path
+
+# piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
+DataDirOpt = typer.Option(
+    None, "--data-dir", help="the embedded platform's data dir (default: $SHIPYARD_HOME)"
+)
+
+
+def register(app: typer.Typer) -> None:
+    project_app = typer.Typer(help="Create and list ML projects on the platform.", no_args_is_help=True)
+    project_app.command("create")(create)
+    project_app.command("list")(list_cmd)
+    app.add_typer(project_app, name="project")
+
+
+def create(
+    name: str = typer.Argument(..., help="project slug: lowercase letters, digits and '-'"),
+    team: str = typer.Option(..., "--team", help="a team of the platform spec"),
+    risk_tier: str = typer.Option("low", "--risk-tier", help="low | medium | high (governance in the spec)"),
+    owner: str | None = typer.Option(None, "--owner", help="owner's email (default: the team's first owner)"),
+    labeling: bool = typer.Option(False, "--labeling", help="also create a Label Studio project"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    as_json: bool = typer.Option(False, "--json", help="print the project as JSON"),
+) -> None:
+    """Provision a project: MLflow experiment, DVC remote prefix, git remote with CI, Label Studio project."""
+    platform_spec = load_spec(resolve_spec_path(spec))
+    root = default_data_dir(data_dir, platform_spec)
+    info = provision_project(
+        platform_spec,
+        load_endpoints(root),
+        root,
+        name,
+        team,
+        risk_tier=risk_tier,
+        owner=owner,
+        labeling=labeling,
+    )
+    if as_json:
+        typer.echo(json.dumps(info.as_dict(), indent=2))
+        return
+    verb = "created" if info.created else "already existed; checked and completed"
+    console.print(f"[green]project {info.name}[/] {verb} (team {info.team}, risk tier {info.risk_tier})")
+    console.print(f"  MLflow experiment: {info.experiment_id}", highlight=False)
+    console.print(f"  DVC remote:        {info.dvc_remote}", highlight=False)
+    if info.label_studio_project_id is not None:
+        console.print(f"  Label Studio:      project {info.label_studio_project_id}", highlight=False)
+    if info.repo_path:
+        console.print(f"  git remote:        {info.repo_path}", highlight=False)
+        console.print(
+            f"  push to run CI:    git remote add shipyard {info.repo_path} && git push shipyard main"
+        )
+
+
+def list_cmd(
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List the platform's projects (MLflow experiments tagged shipyard.project)."""
+    file = resolve_spec_path(spec)
+    root = default_data_dir(data_dir, load_spec(file) if file.exists() else None)
+    rows = list_projects(load_endpoints(root))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(show_header=True, header_style="bold")
+    for col in ("project", "team", "risk tier", "owner", "repo"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r[tags.PROJECT], r.get(tags.TEAM, ""), r.get(tags.RISK_TIER, ""), r.get(tags.OWNER, ""),
+                      r.get(tags.REPO, ""))  # fmt: skip
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Clients of the platform services (Label Studio, Grafana, ...)."""
