@@ -14,6 +14,7 @@ RISK_TIER = "shipyard.risk_tier"
 OWNER = "shipyard.owner"
 REPO = "shipyard.repo"  # where the code lives (the embedded git remote path, or a URL)
 LABELING = "shipyard.labeling"  # "true" when the project labels with Label Studio
+LABEL_STUDIO_PROJECT = "shipyard.label_studio.project_id"  # the project's Label Studio project id
 
 # --- run tags (CI and training) ---
 RUN_KIND = "shipyard.run_kind"  # one of RUN_KINDS

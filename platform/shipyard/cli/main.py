@@ -15,6 +15,8 @@ from shipyard.errors import UserError
 COMMAND_MODULES = [
     "shipyard.cli.spec_cmd",
     "shipyard.cli.up_cmd",
+    "shipyard.cli.ci_cmd",
+    "shipyard.cli.project_cmd",
 ]
 
 err_console = Console(stderr=True)
