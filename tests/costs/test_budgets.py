@@ -10,8 +10,8 @@ import time
 
 import pytest
 import requests
-
 from shipyard.costs import budgets
+
 from tests.fixtures.mlflow_server import free_port
 
 D = dt.date(2025, 7, 1)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from shipyard.costs.estimate import estimate
 from shipyard.spec import load_spec
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from shipyard.spec import SpecError, parse_spec
 
 HEAD = """platform: {name: p, environment: aws, region: us-east-1}

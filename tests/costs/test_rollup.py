@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from shipyard.costs.rollup import NO_INSTANCE, NO_PRICE, price_runs, rollup
 from shipyard.spec.model import Pricing
 

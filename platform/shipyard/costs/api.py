@@ -60,9 +60,15 @@ def cost_report(
     items = _view(g, by)
     lines = []
     if not items.empty:
-        grouped = items.groupby(["key", "team", "project", "model"], dropna=False, sort=True)
-        summed = grouped[["cost", "gpu_hours", "runs", "unpriced_runs", "storage_cost"]].sum()
-        estimated = grouped["estimated"].any()
+        items = items.assign(estimated=items["estimated"].astype(bool))
+        summed = items.groupby(["key", "team", "project", "model"], dropna=False, sort=True).agg(
+            cost=("cost", "sum"),
+            gpu_hours=("gpu_hours", "sum"),
+            runs=("runs", "sum"),
+            unpriced_runs=("unpriced_runs", "sum"),
+            storage_cost=("storage_cost", "sum"),
+            estimated=("estimated", "any"),
+        )
         for (key, team, project, model), row in summed.iterrows():
             lines.append(
                 CostLine(
@@ -73,7 +79,7 @@ def cost_report(
                     cost=round(float(row["cost"]), 4),
                     gpu_hours=round(float(row["gpu_hours"]), 4),
                     unpriced_runs=int(row["unpriced_runs"]),
-                    estimated=bool(estimated[(key, team, project, model)]),
+                    estimated=bool(row["estimated"]),
                     runs=int(row["runs"]),
                     storage_cost=round(float(row["storage_cost"]), 4),
                 )
