@@ -13,6 +13,7 @@ from shipyard.errors import UserError
 
 # Each module exposes ``register(app)``; add a command group by adding its module here.
 COMMAND_MODULES = [
+    "shipyard.cli.cost_cmd",
     "shipyard.cli.spec_cmd",
     "shipyard.cli.up_cmd",
     "shipyard.cli.ci_cmd",
