@@ -53,6 +53,10 @@ MODEL_CARD = "shipyard.model_card"  # artifact path of the model card inside the
 APPROVED_BY = "shipyard.approval.by"
 APPROVED_AT = "shipyard.approval.at"
 
+# ML Test Score: experiment tag <prefix><test id> (e.g. shipyard.mltest.data-2) = link to the document
+# showing a test is done by hand; counts 0.5 where the platform sees no automated evidence
+MLTEST_PREFIX = "shipyard.mltest."
+
 # --- registered model aliases ---
 CHAMPION = "champion"  # in production
 CHALLENGER = "challenger"  # passed the gate, waiting for promotion

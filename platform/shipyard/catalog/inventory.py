@@ -1,0 +1,159 @@
+"""The model inventory with lineage (DVC data hash -> git commit -> MLflow run -> model version),
+its exports for auditors, and the model card."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from shipyard.catalog.mlflow_rest import ServiceUnavailable
+from shipyard.catalog.model import ModelVersion, Snapshot
+from shipyard.endpoints import Endpoints
+from shipyard.health import Scorecard
+from shipyard.spec.model import PlatformSpec
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    model: str
+    version: int
+    aliases: str
+    project: str
+    team: str
+    risk_tier: str
+    owner: str
+    gate: str
+    gate_reason: str
+    metrics: str  # the gate metrics of the run, "accuracy=0.91, f1=0.88"
+    approvals: str
+    created_by: str
+    created_at: str
+    data_hash: str
+    commit: str
+    run_id: str
+    ci_run_id: str
+    model_card: str
+
+    @property
+    def lineage(self) -> str:
+        return (
+            f"data {self.data_hash[:10] or '?'} -> commit {self.commit[:8] or '?'} -> "
+            f"run {self.run_id[:8] or '?'} -> v{self.version}"
+        )
+
+
+def inventory(spec: PlatformSpec, snapshot: Snapshot) -> list[InventoryRow]:
+    runs = {r.run_id: r for r in snapshot.train_runs}
+    projects = {p.name: p for p in snapshot.projects}
+    gate_metrics = [g.metric for g in spec.governance.gates]
+    rows = []
+    for v in snapshot.versions:
+        run, p = runs.get(v.run_id), projects.get(v.project)
+        metrics = run.metrics if run else {}
+        shown = [m for m in gate_metrics if m in metrics] or sorted(metrics)[:3]
+        rows.append(
+            InventoryRow(
+                model=v.model,
+                version=v.version,
+                aliases=", ".join(v.aliases),
+                project=v.project,
+                team=p.team if p else "",
+                risk_tier=p.risk_tier if p else "",
+                owner=p.owner if p else "",
+                gate=v.gate_result or (run.gate_result if run else ""),
+                gate_reason=run.gate_reason if run else "",
+                metrics=", ".join(f"{m}={metrics[m]:.4g}" for m in shown),
+                approvals=", ".join(v.approved_by),
+                created_by=v.created_by,
+                created_at=v.created_at.isoformat(timespec="seconds") if v.created_at else "",
+                data_hash=v.data_hash or (run.data_hash if run else ""),
+                commit=v.commit or (run.commit if run else ""),
+                run_id=v.run_id,
+                ci_run_id=run.ci_run_id if run else "",
+                model_card=v.model_card,
+            )
+        )
+    return rows
+
+
+def _records(rows: list[InventoryRow]) -> list[dict]:
+    return [{**asdict(r), "lineage": r.lineage} for r in rows]
+
+
+def inventory_csv(rows: list[InventoryRow]) -> str:
+    records = _records(rows)
+    buf = io.StringIO()
+    fields = list(records[0]) if records else [*InventoryRow.__dataclass_fields__, "lineage"]
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buf.getvalue()
+
+
+def inventory_json(rows: list[InventoryRow]) -> str:
+    return json.dumps(_records(rows), indent=2)
+
+
+def _evidence_records(cards: dict[str, Scorecard]) -> list[dict]:
+    return [
+        {
+            "project": card.project,
+            "score": card.score,
+            **{f"section_{s}": v for s, v in card.sections.items()},
+            "test": r.id,
+            "title": r.title,
+            "points": r.points,
+            "how": r.how,
+            "evidence": r.evidence,
+        }
+        for card in cards.values()
+        for r in card.results
+    ]
+
+
+def health_csv(cards: dict[str, Scorecard]) -> str:
+    records = _evidence_records(cards)
+    if not records:
+        return "project,score,test,title,points,how,evidence\n"
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buf.getvalue()
+
+
+def health_json(cards: dict[str, Scorecard]) -> str:
+    out = [
+        {
+            "project": c.project,
+            "score": c.score,
+            "sections": c.sections,
+            "complete": c.complete,
+            "tests": [asdict(r) for r in c.results],
+        }
+        for c in cards.values()
+    ]
+    return json.dumps(out, indent=2)
+
+
+def model_card_text(endpoints: Endpoints, version: ModelVersion, max_bytes: int = 200_000) -> str | None:
+    """The model card artifact of ``version`` (None when the version names no card)."""
+    if not version.model_card or not version.run_id:
+        return None
+    import mlflow.artifacts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id,
+                artifact_path=version.model_card,
+                dst_path=tmp,
+                tracking_uri=endpoints.mlflow,
+            )
+        except Exception as exc:  # MLflow raises MlflowException / requests errors / OSError
+            raise ServiceUnavailable("MLflow artifacts", endpoints.mlflow, f"model card: {exc}") from None
+        return Path(path).read_text(errors="replace")[:max_bytes]

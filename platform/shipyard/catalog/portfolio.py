@@ -1,0 +1,196 @@
+"""The Overview: one row per project with health, CI, champion, drift and month-to-date cost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+
+from shipyard import tags
+from shipyard.catalog import drift as drift_mod
+from shipyard.catalog.mlflow_rest import ServiceUnavailable
+from shipyard.catalog.model import Snapshot
+from shipyard.catalog.reader import DEFAULT_TTL_S, load_snapshot
+from shipyard.endpoints import Endpoints
+from shipyard.health import Scorecard, gather, score
+from shipyard.spec.model import PlatformSpec, RiskTier
+
+GREEN, AMBER, RED = "green", "amber", "red"
+CI_STALE = dt.timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project: str
+    team: str
+    owner: str
+    risk_tier: str
+    health: float
+    last_ci: str  # CI status or "never"
+    last_ci_at: dt.datetime | None
+    champion: str  # "model v3" or ""
+    champion_version: int | None
+    drift_share: float | None
+    drift: str  # ok | drifting | unmonitored | - | unknown
+    cost_mtd: float | None
+    budget_percent: float | None  # the team's budget burn this month
+    budget_alert: str  # ok | warning | over | "" when unknown
+    status: str  # green | amber | red
+    reasons: str  # why not green, in words
+
+
+@dataclass
+class Portfolio:
+    snapshot: Snapshot
+    rows: list[ProjectRow]
+    scorecards: dict[str, Scorecard]
+    errors: dict[str, str] = field(default_factory=dict)  # service -> what went wrong
+    currency: str = "USD"
+
+
+def tier_of(spec: PlatformSpec, name: str) -> RiskTier:
+    return spec.governance.risk_tiers.get(name) or RiskTier()  # type: ignore[call-overload]
+
+
+def age(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    if not when:
+        return "-"
+    seconds = ((now or dt.datetime.now(dt.UTC)) - when).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return "just now"
+
+
+def _costs(spec: PlatformSpec, endpoints: Endpoints, errors: dict[str, str]):
+    try:
+        from shipyard.costs import api as costs_api
+    except ImportError:
+        errors["Costs"] = "cost service unavailable (shipyard.costs.api is not installed)"
+        return {}, {}
+    try:
+        mtd = costs_api.project_costs_mtd(spec, endpoints)
+        budgets = {b.team: b for b in costs_api.budget_status(spec, endpoints)}
+        return mtd, budgets
+    except Exception as exc:  # the cost service reads other systems; any failure degrades one column
+        errors["Costs"] = f"cost service unavailable: {exc}"
+        return {}, {}
+
+
+def build_portfolio(
+    spec: PlatformSpec,
+    endpoints: Endpoints,
+    snapshot: Snapshot,
+    with_costs: bool = True,
+    now: dt.datetime | None = None,
+) -> Portfolio:
+    now = now or dt.datetime.now(dt.UTC)
+    errors: dict[str, str] = {}
+    drift: dict[str, drift_mod.Drift] = {}
+    prom_error = None
+    if endpoints.prometheus:
+        try:
+            drift = drift_mod.drift_by_project(endpoints)
+        except ServiceUnavailable as exc:
+            prom_error = exc.detail
+            errors["Prometheus"] = exc.message
+    mtd, budgets = _costs(spec, endpoints, errors) if with_costs else ({}, {})
+    last_ci = {}
+    for run in snapshot.ci_runs:  # newest first
+        last_ci.setdefault(run.project, run)
+    champions = {v.project: v for v in snapshot.versions if tags.CHAMPION in v.aliases and v.project}
+    rows, cards = [], {}
+    for p in snapshot.projects:
+        card = score(gather(snapshot, p, drift, prom_error))
+        cards[p.name] = card
+        tier = tier_of(spec, p.risk_tier)
+        ci, champ, d = last_ci.get(p.name), champions.get(p.name), drift.get(p.name)
+        share = d.share if d else None
+        drift_state = (
+            "unknown"
+            if prom_error
+            else drift_mod.drift_status(share, tier.max_drift_share, tier.drift_monitoring_required)
+        )
+        budget = budgets.get(p.team)
+        status, reasons = _rag(card.score, ci, now, champ is not None, drift_state, budget)
+        rows.append(
+            ProjectRow(
+                project=p.name,
+                team=p.team,
+                owner=p.owner,
+                risk_tier=p.risk_tier,
+                health=card.score,
+                last_ci=ci.status if ci else "never",
+                last_ci_at=(ci.ended or ci.started) if ci else None,
+                champion=f"{champ.model} v{champ.version}" if champ else "",
+                champion_version=champ.version if champ else None,
+                drift_share=d.share if d else None,
+                drift=drift_state,
+                cost_mtd=mtd.get(p.name) if mtd else None,
+                budget_percent=getattr(budget, "percent", None),
+                budget_alert=getattr(budget, "alert", "") or "",
+                status=status,
+                reasons=reasons,
+            )
+        )
+    return Portfolio(snapshot, rows, cards, errors, spec.platform.currency)
+
+
+def _rag(health, ci, now, has_champion, drift_state, budget) -> tuple[str, str]:
+    red, amber = [], []
+    if ci is None:
+        amber.append("no CI run yet")
+    elif ci.status == "failed":
+        red.append(f"last CI failed{' at ' + ci.failed_step if ci.failed_step else ''}")
+    elif (ci.ended or ci.started) and now - (ci.ended or ci.started) > CI_STALE:
+        amber.append("no CI in 14 days")
+    if drift_state == "drifting":
+        red.append("drifting")
+    elif drift_state == "unmonitored":
+        red.append("drift not monitored (required by risk tier)")
+    alert = getattr(budget, "alert", "")
+    if alert == "over":
+        red.append("team over budget")
+    elif alert == "warning":
+        amber.append("team budget warning")
+    if health < 1:
+        amber.append(f"ML Test Score {health:g} < 1")
+    if not has_champion:
+        amber.append("no champion model")
+    if red:
+        return RED, "; ".join(red + amber)
+    return (AMBER, "; ".join(amber)) if amber else (GREEN, "")
+
+
+_cache: dict[tuple, tuple[float, Portfolio]] = {}
+_lock = threading.Lock()
+
+
+def load_portfolio(
+    spec: PlatformSpec,
+    endpoints: Endpoints,
+    prefix: str | None = None,
+    with_costs: bool = True,
+    ttl_s: float = DEFAULT_TTL_S,
+    refresh: bool = False,
+) -> Portfolio:
+    """The Overview's data, cached for ``ttl_s`` (MLflow down raises ServiceUnavailable)."""
+    key = (endpoints, prefix or "", with_costs, spec.model_dump_json())
+    with _lock:
+        hit = _cache.get(key)
+    if hit and not refresh and time.monotonic() < hit[0]:
+        return hit[1]
+    snap = load_snapshot(endpoints, prefix, ttl_s=ttl_s, refresh=refresh)
+    portfolio = build_portfolio(spec, endpoints, snap, with_costs=with_costs)
+    with _lock:
+        _cache[key] = (time.monotonic() + ttl_s, portfolio)
+    return portfolio
+
+
+def clear_cache() -> None:
+    from shipyard.catalog import reader
+
+    reader.clear_cache()
+    with _lock:
+        _cache.clear()

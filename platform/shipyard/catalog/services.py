@@ -1,0 +1,83 @@
+"""Each platform service's health, as the Platform page shows it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from shipyard.endpoints import Endpoints
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    service: str
+    url: str
+    status: str  # up | down | not configured
+    detail: str
+    latency_ms: float | None = None
+
+
+def _http(service: str, base: str | None, path: str, token: str | None = None) -> ServiceHealth:
+    if not base:
+        return ServiceHealth(service, "", "not configured", "not part of this platform")
+    url = base.rstrip("/") + path
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    start = time.perf_counter()
+    try:
+        resp = requests.get(url, timeout=3, headers=headers)
+    except requests.RequestException as exc:
+        return ServiceHealth(service, base, "down", f"no answer ({type(exc).__name__})")
+    ms = (time.perf_counter() - start) * 1000
+    if resp.ok:
+        return ServiceHealth(service, base, "up", f"{path} answered {resp.status_code}", ms)
+    return ServiceHealth(service, base, "down", f"{path} answered HTTP {resp.status_code}", ms)
+
+
+def _dvc(root: str | None, endpoint_url: str | None) -> ServiceHealth:
+    if not root:
+        return ServiceHealth("DVC remote", "", "not configured", "no DVC remote root known to the portal")
+    if root.startswith("s3://"):
+        if endpoint_url:
+            return _http("DVC remote", endpoint_url, "/")
+        return ServiceHealth("DVC remote", root, "up", "S3 remote (checked by the cloud provider)")
+    path = Path(root)
+    if path.is_dir():
+        teams = sum(1 for _ in path.iterdir())
+        return ServiceHealth("DVC remote", root, "up", f"directory with {teams} team folder(s)")
+    return ServiceHealth("DVC remote", root, "down", "directory does not exist (run `shipyard up`)")
+
+
+def _git(git_root: str | None) -> ServiceHealth:
+    exe = shutil.which("git")
+    if not exe:
+        return ServiceHealth("git / CI runner", git_root or "", "down", "git is not installed")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+    if not git_root:
+        return ServiceHealth("git / CI runner", "", "not configured", f"{version}; no git remote root known")
+    path = Path(git_root)
+    if not path.is_dir():
+        return ServiceHealth("git / CI runner", git_root, "down", "git remote directory does not exist")
+    repos = sum(1 for p in path.glob("**/*.git") if p.is_dir())
+    return ServiceHealth("git / CI runner", git_root, "up", f"{version}; {repos} project repo(s)")
+
+
+def service_health(
+    endpoints: Endpoints, dvc_remote_root: str | None = None, git_root: str | None = None
+) -> list[ServiceHealth]:
+    checks = [
+        lambda: _http("MLflow", endpoints.mlflow, "/health"),
+        lambda: _dvc(dvc_remote_root or endpoints.dvc_remote_root, endpoints.dvc_endpoint_url),
+        lambda: _http("Label Studio", endpoints.label_studio, "/health"),
+        lambda: _http("Prometheus", endpoints.prometheus, "/-/healthy"),
+        lambda: _http("Pushgateway", endpoints.pushgateway, "/-/healthy"),
+        lambda: _http("Grafana", endpoints.grafana, "/api/health", endpoints.grafana_token),
+        lambda: _git(git_root),
+    ]
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+        return list(pool.map(lambda check: check(), checks))

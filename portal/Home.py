@@ -1,0 +1,110 @@
+"""Overview: the portfolio at a glance (health, CI, production model, drift, cost vs budget)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+import ui
+from shipyard.catalog.portfolio import age
+
+ui.page("Shipyard · Overview")
+cfg = ui.config()
+role = ui.role()
+portfolio = ui.load(cfg)
+ui.service_warnings(portfolio)
+ui.empty_state(portfolio)
+
+rows = portfolio.rows
+teams = sorted({r.team for r in rows})
+tiers = sorted({r.risk_tier for r in rows})
+if role == "project owner":
+    owner = ui.owner_choice(sorted({r.owner for r in rows if r.owner}))
+    rows = [r for r in rows if r.owner == owner]
+
+left, right = st.columns(2)
+team_filter = left.multiselect("Team", teams, placeholder="all teams")
+tier_filter = right.multiselect("Risk tier", tiers, placeholder="all risk tiers")
+rows = [
+    r
+    for r in rows
+    if (not team_filter or r.team in team_filter) and (not tier_filter or r.risk_tier in tier_filter)
+]
+
+counts = {s: sum(1 for r in rows if r.status == s) for s in ("green", "amber", "red")}
+m = st.columns(6)
+m[0].metric("Projects", len(rows))
+m[1].metric("In production", sum(1 for r in rows if r.champion_version is not None))
+m[2].metric("🟢 Green", counts["green"])
+m[3].metric("🟠 Amber", counts["amber"])
+m[4].metric("🔴 Red", counts["red"])
+m[5].metric("CI failing", sum(1 for r in rows if r.last_ci == "failed"))
+
+cur = portfolio.currency
+table = pd.DataFrame(
+    [
+        {
+            "status": ui.STATUS_ICON[r.status],
+            "project": r.project,
+            "team": r.team,
+            "owner": r.owner,
+            "risk tier": r.risk_tier,
+            "health": r.health,
+            "last CI": r.last_ci,
+            "CI age": age(r.last_ci_at),
+            "champion": r.champion or "-",
+            "drift": r.drift if r.drift_share is None else f"{r.drift} ({r.drift_share:.2f})",
+            f"cost MTD ({cur})": r.cost_mtd,
+            "team budget used %": r.budget_percent,
+            "why": r.reasons,
+        }
+        for r in rows
+    ]
+)
+by_role = {
+    "manager": ["status", "project", "team", "owner", f"cost MTD ({cur})", "team budget used %", "health",
+                "last CI", "CI age", "champion", "drift", "why"],
+    "auditor": ["status", "project", "risk tier", "champion", "health", "drift", "last CI", "CI age", "owner",
+                "team", "why"],
+    "project owner": ["status", "project", "last CI", "CI age", "health", "champion", "drift",
+                      f"cost MTD ({cur})", "why"],
+}  # fmt: skip
+if role == "auditor":
+    st.caption(
+        "Auditor view: risk tier and production model first. Exports are on the Models and Health pages."
+    )
+if rows:
+    st.dataframe(
+        table[by_role[role]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "health": st.column_config.ProgressColumn(
+                "ML Test Score",
+                min_value=0,
+                max_value=7,
+                format="%.1f",
+                help="min of the 4 section sums (0-7)",
+            ),
+            "team budget used %": st.column_config.NumberColumn(format="%.0f%%"),
+            f"cost MTD ({cur})": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    status_scale = alt.Scale(domain=["green", "amber", "red"], range=["#2e7d32", "#f39c12", "#c62828"])
+    chart_data = pd.DataFrame({"team": [r.team for r in rows], "status": [r.status for r in rows]})
+    c1, c2 = st.columns(2)
+    c1.altair_chart(
+        alt.Chart(chart_data, title="Projects by team and status")
+        .mark_bar()
+        .encode(x="count()", y="team:N", color=alt.Color("status:N", scale=status_scale)),
+        width="stretch",
+    )
+    health = pd.DataFrame({"project": [r.project for r in rows], "health": [r.health for r in rows]})
+    c2.altair_chart(
+        alt.Chart(health, title="ML Test Score distribution")
+        .mark_bar()
+        .encode(x=alt.X("health:Q", bin=alt.Bin(step=0.5), title="score"), y="count()"),
+        width="stretch",
+    )
+else:
+    st.info("No project matches the filters.")

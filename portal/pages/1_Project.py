@@ -1,0 +1,190 @@
+"""Project: CI history, runs and metrics across model versions, data versions, health, labeling."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+import ui
+from shipyard import tags
+from shipyard.catalog import ServiceUnavailable
+from shipyard.catalog.drift import project_drift
+from shipyard.catalog.labeling import labeling_progress
+
+ui.page("Project")
+cfg = ui.config()
+role = ui.role()
+portfolio = ui.load(cfg, with_costs=False)
+ui.service_warnings(portfolio)
+ui.empty_state(portfolio)
+snap = portfolio.snapshot
+
+names = [p.name for p in snap.projects]
+if role == "project owner":
+    owner = ui.owner_choice(sorted({p.owner for p in snap.projects if p.owner}))
+    names = [p.name for p in snap.projects if p.owner == owner] or names
+wanted = st.query_params.get("project")
+name = st.selectbox("Project", names, index=names.index(wanted) if wanted in names else 0)
+st.query_params["project"] = name
+project = snap.project(name)
+row = next(r for r in portfolio.rows if r.project == name)
+card = portfolio.scorecards[name]
+
+c = st.columns(5)
+c[0].metric("Status", ui.STATUS_ICON[row.status])
+c[1].metric("Team", project.team or "-")
+c[2].metric("Risk tier", project.risk_tier or "-")
+c[3].metric("ML Test Score", f"{card.score:g} / 7")
+c[4].metric("Champion", row.champion or "none")
+st.caption(
+    f"Owner {project.owner or '-'} · repo {project.repo or '-'}"
+    + (f" · {row.reasons}" if row.reasons else "")
+)
+
+# --- CI history ----------------------------------------------------------------------------------
+st.subheader("CI history")
+ci = [r for r in snap.ci_runs if r.project == name]
+if ci:
+    ci_df = pd.DataFrame(
+        [
+            {
+                "started": r.started,
+                "status": r.status,
+                "commit": r.commit[:8],
+                "branch": r.branch,
+                "provider": r.provider,
+                "duration (s)": r.duration_s,
+                "steps": " → ".join(r.steps),
+                "failed step": r.failed_step,
+            }
+            for r in ci
+        ]
+    )
+    scale = alt.Scale(
+        domain=list(tags.CI_STATUSES), range=["#999", "#1f77b4", "#2e7d32", "#c62828", "#f39c12"]
+    )
+    st.altair_chart(
+        alt.Chart(ci_df, title=f"{len(ci)} CI runs")
+        .mark_circle(size=90)
+        .encode(
+            x="started:T",
+            y=alt.Y("duration (s):Q"),
+            color=alt.Color("status:N", scale=scale),
+            tooltip=["started:T", "status", "commit", "failed step"],
+        ),
+        width="stretch",
+    )
+    st.dataframe(ci_df, hide_index=True, width="stretch")
+else:
+    st.info("No CI run yet: push to the project's repository to run CI.")
+
+# --- training runs and model versions ------------------------------------------------------------
+st.subheader("Runs and metrics across model versions")
+runs = {r.run_id: r for r in snap.train_runs if r.project == name}
+versions = [v for v in snap.versions if v.project == name]
+if versions:
+    trend = pd.DataFrame(
+        [
+            {"version": v.version, "metric": k, "value": val}
+            for v in versions
+            if v.run_id in runs
+            for k, val in runs[v.run_id].metrics.items()
+        ]
+    )
+    if not trend.empty:
+        st.altair_chart(
+            alt.Chart(trend, title="Metrics of each model version's training run")
+            .mark_line(point=True)
+            .encode(x="version:O", y="value:Q", color="metric:N"),
+            width="stretch",
+        )
+train_df = pd.DataFrame(
+    [
+        {
+            "started": r.started,
+            "run": r.run_id[:8],
+            "gate": r.gate_result or "-",
+            "data hash": r.data_hash[:10],
+            "commit": r.commit[:8],
+            "instance": r.instance_type,
+            **{k: round(v, 4) for k, v in sorted(r.metrics.items())},
+        }
+        for r in runs.values()
+    ]
+)
+if train_df.empty:
+    st.info("No training run yet.")
+else:
+    st.dataframe(train_df, hide_index=True, width="stretch")
+
+# --- data versions -------------------------------------------------------------------------------
+st.subheader("Data versions")
+by_hash: dict[str, dict] = {}
+for r in sorted(runs.values(), key=lambda r: r.started or pd.Timestamp.min.tz_localize("UTC")):
+    if r.data_hash:
+        entry = by_hash.setdefault(
+            r.data_hash,
+            {"data hash (DVC md5)": r.data_hash, "path": r.data_path, "first used": r.started, "runs": 0},
+        )
+        entry["runs"] += 1
+for v in versions:
+    if v.data_hash in by_hash:
+        by_hash[v.data_hash].setdefault("model versions", []).append(f"v{v.version}")
+if by_hash:
+    data_df = pd.DataFrame(by_hash.values())
+    if "model versions" in data_df:
+        data_df["model versions"] = data_df["model versions"].apply(
+            lambda x: ", ".join(x) if isinstance(x, list) else ""
+        )
+    st.dataframe(data_df, hide_index=True, width="stretch")
+else:
+    st.info("No training run recorded a DVC data hash.")
+
+# --- health --------------------------------------------------------------------------------------
+st.subheader("Health scorecard (ML Test Score)")
+sec = st.columns(4)
+for col, (section, value) in zip(sec, card.sections.items(), strict=True):
+    col.metric(section.capitalize(), f"{value:g} / 7")
+if card.note:
+    st.warning(card.note)
+st.dataframe(
+    pd.DataFrame([{"test": r.id, "title": r.title, "points": r.points, "how": r.how, "evidence": r.evidence}
+                  for r in card.results]),
+    hide_index=True,
+    width="stretch",
+)  # fmt: skip
+
+# --- drift ---------------------------------------------------------------------------------------
+st.subheader("Drift")
+if not cfg.endpoints.prometheus:
+    st.info("This platform has no Prometheus: drift is not monitored.")
+else:
+    try:
+        drift = project_drift(cfg.endpoints, name)
+    except ServiceUnavailable as exc:
+        st.warning(f"**Prometheus is unreachable** at {exc.url}: {exc.detail}. Drift cannot be shown.")
+    else:
+        if drift is None:
+            st.info("No drift metrics pushed for this project (shipyard_drift_share).")
+        else:
+            st.metric("Drift share", f"{drift.share:.2f}", help=f"model {drift.model}")
+            if drift.features:
+                st.bar_chart(pd.Series(drift.features, name="drift").sort_values(ascending=False))
+
+# --- labeling ------------------------------------------------------------------------------------
+if project.labeling:
+    st.subheader("Labeling progress (Label Studio)")
+    try:
+        progress = labeling_progress(cfg.endpoints, name)
+    except ServiceUnavailable as exc:
+        st.warning(f"**Label Studio is unreachable** at {exc.url or '(not configured)'}: {exc.detail}.")
+    else:
+        if progress is None:
+            st.info("No Label Studio project with this name yet.")
+        else:
+            st.progress(
+                min(progress.percent / 100, 1.0), text=f"{progress.labeled} of {progress.tasks} tasks labeled"
+            )
+            st.caption(
+                f"{progress.annotations} annotations in Label Studio project {progress.label_studio_id}"
+            )

@@ -1,0 +1,101 @@
+"""Models: the inventory of registered model versions with aliases, gate, approvals and lineage."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import ui
+from shipyard.catalog import (
+    ServiceUnavailable,
+    inventory,
+    inventory_csv,
+    inventory_json,
+    model_card_text,
+)
+
+JSON = "application/json"
+
+ui.page("Models")
+cfg = ui.config()
+role = ui.role()
+portfolio = ui.load(cfg, with_costs=False)
+ui.service_warnings(portfolio)
+ui.empty_state(portfolio)
+snap = portfolio.snapshot
+
+rows = inventory(cfg.spec, snap)
+if role == "project owner":
+    owner = ui.owner_choice(sorted({r.owner for r in rows if r.owner}))
+    rows = [r for r in rows if r.owner == owner]
+f1, f2 = st.columns([3, 1])
+names = sorted({r.project for r in rows if r.project})
+projects = f1.multiselect("Project", names, placeholder="all projects")
+champions_only = f2.toggle("Champions only", value=False)
+rows = [r for r in rows if not projects or r.project in projects]
+rows = [r for r in rows if not champions_only or "champion" in r.aliases]
+
+m = st.columns(4)
+m[0].metric("Registered models", len({r.model for r in rows}))
+m[1].metric("Versions", len(rows))
+m[2].metric("Champions", sum(1 for r in rows if "champion" in r.aliases))
+m[3].metric("Failed the gate", sum(1 for r in rows if r.gate == "failed"))
+
+if not rows:
+    st.info("No model versions yet: a project's CI registers one when training passes.")
+    st.stop()
+
+df = pd.DataFrame(
+    [
+        {
+            "model": r.model,
+            "version": r.version,
+            "aliases": r.aliases or "-",
+            "gate": r.gate or "-",
+            "key metrics": r.metrics,
+            "risk tier": r.risk_tier,
+            "owner": r.owner,
+            "approvals": r.approvals or "-",
+            "created by": r.created_by,
+            "created at": r.created_at,
+            "lineage": r.lineage,
+        }
+        for r in rows
+    ]
+)
+if role == "auditor":
+    first = ["model", "version", "aliases", "risk tier", "gate", "approvals", "lineage"]
+    df = df[first + [c for c in df.columns if c not in first]]
+st.dataframe(df, hide_index=True, width="stretch")
+
+if role == "auditor":
+    st.subheader("Export for audit")
+    e1, e2 = st.columns(2)
+    e1.download_button("Model inventory (CSV)", inventory_csv(rows), "model-inventory.csv", "text/csv")
+    e2.download_button("Model inventory (JSON)", inventory_json(rows), "model-inventory.json", JSON)
+
+st.subheader("Lineage and model card")
+labels = [f"{r.model} v{r.version}" + (f" ({r.aliases})" if r.aliases else "") for r in rows]
+picked = rows[st.selectbox("Model version", range(len(rows)), format_func=lambda i: labels[i])]
+st.graphviz_chart(
+    f"""digraph {{ rankdir=LR; node [shape=box, style=rounded, fontname=Helvetica];
+    d [label="DVC data\\n{picked.data_hash[:12] or "unknown"}"];
+    c [label="git commit\\n{picked.commit[:10] or "unknown"}"];
+    r [label="MLflow run\\n{picked.run_id[:12] or "unknown"}"];
+    v [label="{picked.model}\\nversion {picked.version}"];
+    d -> r; c -> r; r -> v; }}"""
+)
+st.caption(
+    f"gate: {picked.gate or '-'} {('(' + picked.gate_reason + ')') if picked.gate_reason else ''} · "
+    f"CI run {picked.ci_run_id[:12] or '-'} · approvals: {picked.approvals or 'none'}"
+)
+version = next(v for v in snap.versions if v.model == picked.model and v.version == picked.version)
+if not version.model_card:
+    st.info("This version has no model card (tag shipyard.model_card).")
+else:
+    try:
+        card = model_card_text(cfg.endpoints, version)
+    except ServiceUnavailable as exc:
+        st.warning(f"The model card could not be read: {exc.detail}")
+    else:
+        with st.expander(f"Model card ({version.model_card})", expanded=True):
+            st.markdown(card or "(empty)")

@@ -1,0 +1,95 @@
+"""Costs: per team / project / model, the month's trend, budget burn and GPU hours (cost service)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+import ui
+
+ALERT_ICON = {"ok": "🟢 ok", "warning": "🟠 warning", "over": "🔴 over"}
+
+ui.page("Costs")
+cfg = ui.config()
+role = ui.role()
+
+try:
+    from shipyard.costs import api as costs
+except ImportError:
+    st.warning("**cost service unavailable**: `shipyard.costs.api` is not installed on this platform.")
+    st.stop()
+
+today = dt.date.today()
+months = [(today.replace(day=1) - dt.timedelta(days=31 * i)).strftime("%Y-%m") for i in range(6)]
+c1, c2 = st.columns(2)
+month = c1.selectbox("Month", months)
+by = c2.radio("By", ("team", "project", "model"), horizontal=True, index=1 if role == "project owner" else 0)
+
+try:
+    report = costs.cost_report(cfg.spec, cfg.endpoints, by=by, month=month)
+    budgets = costs.budget_status(cfg.spec, cfg.endpoints, month=month)
+    series = costs.daily_series(cfg.spec, cfg.endpoints, month, by)
+except Exception as exc:  # the cost service reads MLflow and the cloud: say which failed, never a traceback
+    st.warning(f"**cost service unavailable**: {getattr(exc, 'message', None) or exc}")
+    st.stop()
+
+cur = report.currency
+m = st.columns(4)
+m[0].metric(f"Total {month} ({cur})", f"{report.total:,.2f}")
+m[1].metric("GPU hours", f"{report.gpu_hours:,.1f}")
+m[2].metric("Unpriced runs", report.unpriced_runs)
+m[3].metric("Prices as of", report.price_date.isoformat())
+if report.any_estimated:
+    st.caption("Figures marked estimated come from MLflow run usage × the spec's price table.")
+for note in report.notes:
+    st.caption(note)
+
+st.subheader("Budget burn")
+if budgets:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "team": b.team,
+                    "alert": ALERT_ICON.get(b.alert, b.alert),
+                    f"budget ({cur})": b.budget,
+                    f"spent ({cur})": round(b.spent, 2),
+                    f"forecast ({cur})": round(b.forecast, 2),
+                    "used %": round(b.percent, 1),
+                }
+                for b in budgets
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"used %": st.column_config.ProgressColumn(max_value=100, format="%.0f%%")},
+    )
+
+st.subheader(f"Cost by {by}")
+lines = pd.DataFrame(
+    [
+        {
+            by: line.key,
+            "team": line.team,
+            f"cost ({cur})": round(line.cost, 2),
+            "GPU hours": round(line.gpu_hours, 2),
+            "runs": line.runs,
+            "unpriced runs": line.unpriced_runs,
+            "estimated": line.estimated,
+        }
+        for line in report.lines
+    ]
+)
+if lines.empty:
+    st.info("No costs recorded this month.")
+else:
+    st.dataframe(lines, hide_index=True, width="stretch")
+    st.download_button("Costs (CSV)", lines.to_csv(index=False), f"costs-{by}-{month}.csv", "text/csv")
+
+st.subheader("Month trend")
+if isinstance(series, pd.DataFrame) and not series.empty:
+    trend = series.pivot_table(index="date", columns="key", values="cost", aggfunc="sum").fillna(0).cumsum()
+    st.line_chart(trend)
+else:
+    st.info("No daily costs this month yet.")

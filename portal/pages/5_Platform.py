@@ -1,0 +1,48 @@
+"""Platform: each service's health and URL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import ui
+from shipyard.catalog import service_health
+
+ui.page("Platform")
+cfg = ui.config()
+ui.role()
+
+spec = cfg.spec
+st.caption(f"Platform **{spec.platform.name}** ({spec.platform.environment}) · spec {cfg.spec_path}")
+health = service_health(cfg.endpoints, cfg.dvc_remote_root, cfg.git_root)
+down = [h.service for h in health if h.status == "down"]
+if down:
+    st.error(f"Unreachable: {', '.join(down)}. Pages that need them say so and show what they can.")
+else:
+    st.success("Every configured service answers.")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "service": h.service,
+                "status": ui.SERVICE_ICON.get(h.status, h.status),
+                "URL": h.url or "-",
+                "detail": h.detail,
+                "latency (ms)": round(h.latency_ms, 1) if h.latency_ms is not None else None,
+            }
+            for h in health
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.subheader("Teams")
+st.dataframe(
+    pd.DataFrame(
+        [
+            {"team": t.name, "owners": ", ".join(t.owners), "budget": t.monthly_budget, "GPUs": t.quota.gpus}
+            for t in spec.teams
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)

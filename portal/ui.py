@@ -1,0 +1,100 @@
+"""What every portal page shares: configuration, the role switch, loading with friendly errors.
+
+The portal only presents: every figure comes from ``shipyard`` services (catalog, health, costs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from shipyard.catalog import PortalConfig, Portfolio, ServiceUnavailable, load_portfolio
+from shipyard.errors import UserError
+
+ROLES = ("manager", "auditor", "project owner")
+STATUS_ICON = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red"}
+SERVICE_ICON = {"up": "🟢 up", "down": "🔴 down", "not configured": "⚪ not configured"}
+EMPTY_HELP = (
+    "No projects on this platform yet. Create one from the project template:\n\n"
+    "```bash\nshipyard new my-project --team demo\ncd my-project && git push\n```\n\n"
+    "Its first `git push` runs CI, which records the project, its CI runs and its model here."
+)
+
+
+def page(title: str, icon: str = "⚓") -> None:
+    st.set_page_config(page_title=f"Shipyard · {title}", page_icon=icon, layout="wide")
+    st.title(title)
+
+
+@st.cache_resource(ttl=60)
+def _config() -> PortalConfig:
+    return PortalConfig.from_env()
+
+
+def config() -> PortalConfig:
+    try:
+        return _config()
+    except UserError as exc:
+        st.error(f"The portal cannot read its platform spec: {exc.message}")
+        st.caption(f"fix: {exc.fix}")
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
+def role() -> str:
+    """The sidebar role switch; the choice lives in session state so every page sees it."""
+    current = st.session_state.get("role", ROLES[0])
+    chosen = st.sidebar.radio("I am a", ROLES, index=ROLES.index(current), key="_role_radio")
+    st.session_state["role"] = chosen
+    return chosen
+
+
+def owner_choice(owners: list[str]) -> str | None:
+    """For the project-owner role: whose projects to show."""
+    if not owners:
+        return None
+    current = st.session_state.get("owner")
+    index = owners.index(current) if current in owners else 0
+    chosen = st.sidebar.selectbox("Owner", owners, index=index, key="_owner_select")
+    st.session_state["owner"] = chosen
+    return chosen
+
+
+def load(cfg: PortalConfig, with_costs: bool = True) -> Portfolio:
+    """The portfolio, or a page that says which service is down (and stops)."""
+    refresh = st.sidebar.button("Refresh data", help=f"data is cached for {cfg.ttl_s:g} s")
+    try:
+        portfolio = load_portfolio(
+            cfg.spec, cfg.endpoints, cfg.prefix, with_costs=with_costs, ttl_s=cfg.ttl_s, refresh=refresh
+        )
+    except ServiceUnavailable as exc:
+        st.error(f"**{exc.service} is unreachable** at {exc.url or '(not configured)'}: {exc.detail}")
+        st.caption(f"fix: {exc.fix}. The Platform page shows every service's state.")
+        st.stop()
+        raise
+    except UserError as exc:
+        st.error(exc.message)
+        st.caption(f"fix: {exc.fix}")
+        st.stop()
+        raise
+    st.sidebar.caption(
+        f"MLflow {cfg.endpoints.mlflow} · read {portfolio.snapshot.loaded_at:%H:%M:%S} UTC"
+        + (f" · prefix `{cfg.prefix}`" if cfg.prefix else "")
+    )
+    return portfolio
+
+
+def service_warnings(portfolio: Portfolio, only: tuple[str, ...] | None = None) -> None:
+    for service, message in portfolio.errors.items():
+        if only is None or service in only:
+            st.warning(f"**{service}**: {message}. The page shows what it can without it.")
+
+
+def empty_state(portfolio: Portfolio) -> None:
+    if not portfolio.snapshot.projects:
+        st.info(EMPTY_HELP)
+        st.stop()
+
+
+def when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
