@@ -20,7 +20,6 @@ KEYS = {"team": ["team"], "project": ["team", "project"], "model": ["team", "pro
 SUMS = ["cost", "gpu_hours", "runs", "unpriced_runs"]
 NO_INSTANCE = "no instance type tagged"
 NO_PRICE = "instance type has no price in pricing.instance_hour (and no priced gpu_type)"
-_DENSE_LIMIT = 4_000_000  # key-space size up to which groups are counted with one bincount
 
 
 def price_runs(runs: pd.DataFrame, pricing: Pricing, local_instance_type: str | None = None) -> pd.DataFrame:
@@ -51,8 +50,8 @@ def rollup(
 ) -> pd.DataFrame:
     """Sum cost, GPU hours, runs and unpriced runs per ``by`` key (and month), or per ``keys`` columns.
 
-    Groups by integer codes (one ``factorize`` per key column, one ``bincount`` per sum) instead of
-    a multi-column ``groupby``: the keys are few and dense, so this is a single linear pass.
+    Groups by integer codes (one ``factorize`` per key column, combined into one integer key, one
+    ``bincount`` per sum) instead of a multi-column ``groupby``: linear passes, no sorting.
     """
     keys = keys or KEYS[by] + (["month"] if monthly else [])
     n = len(priced)
@@ -60,26 +59,18 @@ def rollup(
         return pd.DataFrame({column: pd.Series(dtype=object) for column in keys} | {s: [] for s in SUMS})
     combined = np.zeros(n, dtype=np.int64)
     factors = []
-    space = 1
     for column in keys:
         codes, labels = pd.factorize(priced[column], sort=False, use_na_sentinel=False)
         combined = combined * len(labels) + codes
-        space *= len(labels)
-        factors.append((codes, np.asarray(labels, dtype=object)))
-    if space <= _DENSE_LIMIT:
-        counts = np.bincount(combined, minlength=space)
-        present = np.flatnonzero(counts)
-        remap = np.empty(space, dtype=np.int64)
-        remap[present] = np.arange(len(present))
-        inverse = remap[combined]
-    else:
-        present, inverse = np.unique(combined, return_inverse=True)
-    size = len(present)
-    first = np.empty(size, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+        factors.append(np.asarray(labels, dtype=object))
+    inverse, groups = pd.factorize(combined, sort=False)  # hashing: one pass, no sort
+    size = len(groups)
     data: dict[str, np.ndarray] = {}
-    for column, (codes, labels) in zip(keys, factors, strict=True):
-        data[column] = labels[codes[first]]
+    rest = np.asarray(groups, dtype=np.int64)
+    for column, labels in reversed(list(zip(keys, factors, strict=True))):  # decode the mixed-radix key
+        rest, code = np.divmod(rest, len(labels))
+        data[column] = labels[code]
+    data = {column: data[column] for column in keys}
     for column, weights in (
         ("cost", priced["cost"]),
         ("gpu_hours", priced["gpu_hours"]),
