@@ -32,6 +32,8 @@ class Job:
     branch: str
     queued_at: float
     run_id: str | None = None  # the MLflow CI run, when it could be created at queue time
+    pid: int | None = None  # `make ci` while running (its own process group), for crash recovery
+    pid_start: str | None = None
 
 
 class CiQueue:
@@ -55,6 +57,9 @@ class CiQueue:
     def start(self, job: Job) -> None:
         self._write(self.queued / f"{job.id}.json", job)
         os.replace(self.queued / f"{job.id}.json", self.running / f"{job.id}.json")
+
+    def update_running(self, job: Job) -> None:
+        self._write(self.running / f"{job.id}.json", job)
 
     def finish(self, job: Job) -> None:
         src = self.running / f"{job.id}.json"

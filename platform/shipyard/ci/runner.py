@@ -27,6 +27,7 @@ from shipyard import tags
 from shipyard.ci.queue import HEARTBEAT, CiQueue, Job
 from shipyard.ci.records import finish_ci_run, list_ci_runs, set_ci_status, start_ci_run
 from shipyard.endpoints import Endpoints
+from shipyard.local import process
 
 STEP_PREFIX = "==> "
 TIMEOUT_ENV = "SHIPYARD_CI_TIMEOUT"  # seconds one run may take (default 3600)
@@ -74,6 +75,8 @@ class Runner:
     # --- crash recovery ---------------------------------------------------------------------
     def recover(self, tracking_uri: str) -> None:
         for job in self.queue.in_running():
+            if job.pid and process.is_alive(job.pid, job.pid_start):
+                process.stop(job.pid, job.pid_start, timeout=10)  # the orphaned `make ci` of a killed runner
             if job.run_id:
                 self._interrupt(tracking_uri, job.run_id, "the runner stopped during this run")
             self.queue.finish(job)
@@ -135,7 +138,8 @@ class Runner:
                 if not self._checkout(job, work, log):
                     failed_step = "checkout"
                 else:
-                    rc, steps = self._make_ci(work, self._env(endpoints, team, job.project, run_id), log, uri)
+                    env = self._env(endpoints, team, job.project, run_id)
+                    rc, steps = self._make_ci(job, work, env, log, uri)
                     if self.stopping.is_set():
                         status = "interrupted"
                         failed_step = steps[-1] if steps else "make ci"
@@ -211,7 +215,7 @@ class Runner:
         )
         return env
 
-    def _make_ci(self, work: Path, env: dict[str, str], log, uri: str) -> tuple[int, list[str]]:
+    def _make_ci(self, job: Job, work: Path, env: dict[str, str], log, uri: str) -> tuple[int, list[str]]:
         timeout = float(os.environ.get(TIMEOUT_ENV, "3600"))
         log.write("$ make ci\n")
         steps: list[str] = []
@@ -226,6 +230,8 @@ class Runner:
             errors="replace",
             start_new_session=True,  # so stopping a run stops everything make started
         )
+        job.pid, job.pid_start = self.child.pid, process.start_time(self.child.pid)
+        self.queue.update_running(job)
         timer = threading.Timer(timeout, self._kill_child, args=("timeout",))
         timer.start()
         try:

@@ -13,7 +13,7 @@ from rich.table import Table
 from shipyard import tags
 from shipyard.endpoints import default_data_dir
 from shipyard.local import load_endpoints
-from shipyard.projects import list_projects, provision_project
+from shipyard.projects import list_projects, provision_project, validate
 from shipyard.spec import load_spec, resolve_spec_path
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
@@ -45,6 +45,7 @@ def create(
     """Provision a project: MLflow experiment, DVC remote prefix, git remote with CI, Label Studio project."""
     platform_spec = load_spec(resolve_spec_path(spec))
     root = default_data_dir(data_dir, platform_spec)
+    validate(platform_spec, name, team, risk_tier, owner)  # bad input first, before needing the platform
     info = provision_project(
         platform_spec,
         load_endpoints(root),

@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
-def spawn(cmd: Sequence[str], log_path: Path, env: Mapping[str, str], cwd: Path | None = None) -> int:
-    """Start ``cmd`` in its own session (so ``down`` can stop its whole process group); return its pid."""
+def spawn(
+    cmd: Sequence[str], log_path: Path, env: Mapping[str, str], cwd: Path | None = None
+) -> subprocess.Popen:
+    """Start ``cmd`` in its own session (so ``down`` can stop its whole process group)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
@@ -28,7 +30,7 @@ def spawn(cmd: Sequence[str], log_path: Path, env: Mapping[str, str], cwd: Path 
             cwd=cwd,
             start_new_session=True,
         )
-    return proc.pid
+    return proc
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -60,14 +62,6 @@ def reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
-
-
-def exit_code(pid: int) -> int | None:
-    try:
-        done, status = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return None
-    return os.waitstatus_to_exitcode(status) if done else None
 
 
 def stop(pid: int, started: str | None, timeout: float = 20) -> bool:

@@ -177,8 +177,11 @@ def up(
                            started_now)  # fmt: skip
             except _Aborted:
                 say(svc.name, "start cancelled (another service failed)")
-            except BaseException as exc:  # noqa: BLE001 - reported to the user below
+            except (UserError, ServiceFailed) as exc:
                 failures.append(exc)
+                abort.set()
+            except Exception as exc:  # e.g. an unwritable data dir: still name the service
+                failures.append(ServiceFailed(svc.name, f"{type(exc).__name__}: {exc}", None))
                 abort.set()
 
         if to_start:
@@ -241,7 +244,8 @@ def _start_one(
         raise _Aborted
     cmd = svc.command()
     t1 = time.monotonic()
-    pid = process.spawn(cmd, log, svc.env, svc.cwd)
+    proc = process.spawn(cmd, log, svc.env, svc.cwd)
+    pid = proc.pid
     rec = ServiceRecord(
         name=svc.name,
         pid=pid,
@@ -257,8 +261,8 @@ def _start_one(
     report(f"starting (pid {pid}), waiting for its health check")
     deadline, next_note = t1 + svc.start_timeout, t1 + 15
     while True:
-        if not process.is_alive(pid, rec.proc_start):
-            code = process.exit_code(pid)
+        code = proc.poll()
+        if code is not None:
             raise ServiceFailed(svc.name, f"exited during start (exit code {code})", log)
         if svc.healthy():
             break
@@ -282,9 +286,13 @@ def _start_one(
 def _as_user_error(exc: BaseException, started: list[str]) -> UserError:
     stopped = f"stopped what this `up` started ({', '.join(started)})" if started else "nothing was started"
     if isinstance(exc, ServiceFailed):
-        tail = process.tail(exc.log) if exc.log else ""
+        if exc.log is None:  # failed before it ran: preparing its files
+            return UserError(
+                f"{exc.service} failed to start: {exc.reason}",
+                f"check that the data dir is writable and its files are what Shipyard made ({stopped})",
+            )
         return UserError(
-            f"{exc.service} failed to start: {exc.reason}; last lines of {exc.log}:\n{tail}",
+            f"{exc.service} failed to start: {exc.reason}; last lines of {exc.log}:\n{process.tail(exc.log)}",
             f"fix the cause shown in the log and run `shipyard up` again ({stopped})",
         )
     if isinstance(exc, UserError):
