@@ -1,0 +1,1 @@
+"""One ComponentResource per platform part; each takes one typed args dataclass."""

@@ -1,0 +1,111 @@
+"""Label Studio from HumanSignal's Helm chart (pinned), with external Postgres and S3 storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from shipyard.spec.model import LabelStudioSpec
+
+from components.common import LABEL_STUDIO_REPO, child, container_resources, k8s_labels
+from components.mlflow import S3Keys
+
+RELEASE = "label-studio"
+SERVICE_ACCOUNT = "label-studio"  # the app and its workers share it (IRSA binds to it)
+
+
+@dataclass(frozen=True)
+class PostgresEndpoint:
+    host: pulumi.Input[str]
+    port: pulumi.Input[int]
+    database: pulumi.Input[str]
+    username: pulumi.Input[str]
+    password: pulumi.Input[str]  # secret
+
+
+@dataclass(frozen=True)
+class LabelStudioArgs:
+    platform: str
+    namespace: str
+    spec: LabelStudioSpec
+    postgres: PostgresEndpoint
+    bucket: str
+    region: str | None = None
+    s3_endpoint_url: str | None = None
+    irsa_role_arn: pulumi.Input[str] | None = None
+    s3_keys: S3Keys | None = None
+
+
+class LabelStudio(pulumi.ComponentResource):
+    url: str
+
+    def __init__(self, name: str, args: LabelStudioArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipyard:infra:LabelStudio", name, None, opts)
+        labels = k8s_labels(args.platform, "label-studio")
+        data: dict[str, pulumi.Input[str]] = {"pg-password": args.postgres.password}
+        if args.s3_keys:
+            data |= {
+                "s3-access-key": args.s3_keys.access_key_id,
+                "s3-secret-key": args.s3_keys.secret_access_key,
+            }
+        secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata={"name": "label-studio-credentials", "namespace": args.namespace, "labels": labels},
+            type="Opaque",
+            string_data=pulumi.Output.secret(data),
+            opts=child(self),
+        )
+        s3: dict[str, object] = {"bucket": args.bucket, "folder": "label-studio", "urlExpirationSecs": 3600}
+        if args.region:
+            s3["region"] = args.region
+        if args.s3_endpoint_url:
+            s3["endpointUrl"] = args.s3_endpoint_url
+        if args.s3_keys:
+            s3 |= {
+                "accessKeyExistingSecret": "label-studio-credentials",
+                "accessKeyExistingSecretKey": "s3-access-key",
+                "secretKeyExistingSecret": "label-studio-credentials",
+                "secretKeyExistingSecretKey": "s3-secret-key",
+            }
+        annotations = {"eks.amazonaws.com/role-arn": args.irsa_role_arn} if args.irsa_role_arn else {}
+        app_sa = {"create": True, "name": SERVICE_ACCOUNT, "annotations": annotations}
+        values = {
+            "global": {
+                "image": {"repository": "heartexlabs/label-studio", "tag": args.spec.version},
+                "pgConfig": {
+                    "host": args.postgres.host,
+                    "port": args.postgres.port,
+                    "dbName": args.postgres.database,
+                    "userName": args.postgres.username,
+                    "password": {"secretName": "label-studio-credentials", "secretKey": "pg-password"},
+                },
+                "persistence": {"enabled": True, "type": "s3", "config": {"s3": s3}},
+                "extraEnvironmentVars": {"LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"},
+            },
+            "postgresql": {"enabled": False},
+            "app": {
+                "replicas": 2,
+                "resources": container_resources("500m", "1Gi", "2"),
+                "serviceAccount": app_sa,
+                "podLabels": labels,
+            },
+            "rqworker": {
+                "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
+                "resources": container_resources("250m", "512Mi", "1"),
+            },
+        }
+        self.release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=RELEASE,
+            chart="label-studio",
+            version=args.spec.chart_version,
+            repository_opts={"repo": LABEL_STUDIO_REPO},
+            namespace=args.namespace,
+            values=values,
+            atomic=True,
+            timeout=900,
+            opts=child(self, depends_on=[secret]),
+        )
+        self.url = args.spec.url or f"http://{RELEASE}-ls-app.{args.namespace}.svc.cluster.local"
+        self.register_outputs({"url": self.url, "chartVersion": args.spec.chart_version})

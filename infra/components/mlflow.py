@@ -1,0 +1,286 @@
+"""MLflow tracking server: >= 2 replicas behind authentication (basic-auth app or an OIDC proxy sidecar).
+
+Metadata lives in Postgres (URI from a Secret), artifacts in S3 proxied by the server, so clients need
+only the MLflow URL and their login. Pods reach S3 with IRSA on AWS, with keys from a Secret on-prem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from shipyard.spec.model import MlflowSpec
+
+from components.common import OAUTH2_PROXY_IMAGE, child, container_resources, k8s_labels
+
+PORT = 5000
+PROXY_PORT = 4180
+AUTH_INI = "/etc/mlflow-auth/basic_auth.ini"
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    issuer_url: pulumi.Input[str]
+    client_id: pulumi.Input[str]
+    client_secret: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class S3Keys:
+    access_key_id: pulumi.Input[str]
+    secret_access_key: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class MlflowArgs:
+    platform: str
+    namespace: str
+    spec: MlflowSpec
+    backend_uri: pulumi.Input[str]  # secret
+    artifacts_uri: str  # s3://bucket/prefix
+    region: str | None = None
+    s3_endpoint_url: str | None = None
+    irsa_role_arn: pulumi.Input[str] | None = None  # AWS
+    s3_keys: S3Keys | None = None  # S3-compatible storage without IRSA
+    oidc: OidcSettings | None = None  # required when spec.auth == "oidc"
+
+
+class Mlflow(pulumi.ComponentResource):
+    url: str
+    admin_password: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: MlflowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipyard:infra:Mlflow", name, None, opts)
+        spec, ns = args.spec, args.namespace
+        labels = k8s_labels(args.platform, "mlflow", **{"app.kubernetes.io/name": "mlflow"})
+        selector = {"app.kubernetes.io/name": "mlflow"}
+        meta = lambda n, **kw: {"name": n, "namespace": ns, "labels": labels, **kw}  # noqa: E731
+        oidc = spec.auth == "oidc"
+        if oidc and args.oidc is None:
+            raise ValueError("services.mlflow.auth is 'oidc' but no OIDC settings were given")
+        host = urlparse(spec.url).hostname if spec.url else None
+        service_host = f"mlflow.{ns}.svc.cluster.local"
+
+        secret_data: dict[str, pulumi.Input[str]] = {"backend-uri": args.backend_uri}
+        self.admin_password = None
+        if oidc:
+            assert args.oidc is not None
+            cookie = random.RandomPassword(f"{name}-cookie", length=32, special=False, opts=child(self))
+            secret_data |= {
+                "oidc-client-id": args.oidc.client_id,
+                "oidc-client-secret": args.oidc.client_secret,
+                "cookie-secret": cookie.result,
+            }
+        else:
+            admin = random.RandomPassword(f"{name}-admin", length=24, special=False, opts=child(self))
+            self.admin_password = pulumi.Output.secret(admin.result)
+            secret_data |= {
+                "admin-password": admin.result,
+                "basic_auth.ini": pulumi.Output.format(
+                    "[mlflow]\ndefault_permission = READ\ndatabase_uri = {0}\nadmin_username = admin\n"
+                    "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+                    args.backend_uri,
+                ),
+            }
+        if args.s3_keys:
+            secret_data |= {
+                "aws-access-key-id": args.s3_keys.access_key_id,
+                "aws-secret-access-key": args.s3_keys.secret_access_key,
+            }
+        secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=meta("mlflow"),
+            type="Opaque",
+            string_data=pulumi.Output.secret(secret_data),
+            opts=child(self),
+        )
+        sa_annotations = {"eks.amazonaws.com/role-arn": args.irsa_role_arn} if args.irsa_role_arn else {}
+        k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata=meta("mlflow", annotations=sa_annotations), opts=child(self)
+        )
+
+        def from_secret(var: str, key: str) -> dict[str, object]:
+            return {"name": var, "valueFrom": {"secretKeyRef": {"name": "mlflow", "key": key}}}
+
+        env: list[dict[str, object]] = [from_secret("MLFLOW_BACKEND_STORE_URI", "backend-uri")]
+        if args.region:
+            env += [
+                {"name": "AWS_REGION", "value": args.region},
+                {"name": "AWS_DEFAULT_REGION", "value": args.region},
+            ]
+        if args.s3_endpoint_url:
+            env.append({"name": "MLFLOW_S3_ENDPOINT_URL", "value": args.s3_endpoint_url})
+        if args.s3_keys:
+            env += [
+                from_secret("AWS_ACCESS_KEY_ID", "aws-access-key-id"),
+                from_secret("AWS_SECRET_ACCESS_KEY", "aws-secret-access-key"),
+            ]
+        allowed_hosts = ",".join(
+            h for h in (host, service_host, f"mlflow.{ns}", "mlflow", "localhost", "127.0.0.1") if h
+        )
+        command = [
+            "mlflow", "server",
+            "--host", "0.0.0.0",
+            "--port", str(PORT),
+            "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
+            "--artifacts-destination", args.artifacts_uri,
+            "--serve-artifacts",
+            "--allowed-hosts", allowed_hosts,
+        ]  # fmt: skip
+        volumes: list[dict[str, object]] = []
+        mounts: list[dict[str, object]] = []
+        if not oidc:
+            command += ["--app-name", "basic-auth"]
+            env += [
+                {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": AUTH_INI},
+                from_secret("MLFLOW_AUTH_ADMIN_PASSWORD", "admin-password"),
+            ]
+            volumes.append(
+                {
+                    "name": "auth",
+                    "secret": {
+                        "secretName": "mlflow",
+                        "items": [{"key": "basic_auth.ini", "path": "basic_auth.ini"}],
+                    },
+                }
+            )
+            mounts.append({"name": "auth", "mountPath": "/etc/mlflow-auth", "readOnly": True})
+        probe = lambda delay: {  # noqa: E731
+            "httpGet": {"path": "/health", "port": PORT},
+            "initialDelaySeconds": delay,
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 6,
+        }
+        containers: list[dict[str, object]] = [
+            {
+                "name": "mlflow",
+                "image": spec.image,
+                "command": command,
+                "ports": [{"name": "http", "containerPort": PORT}],
+                "env": env,
+                "volumeMounts": mounts,
+                "readinessProbe": probe(10),
+                "livenessProbe": probe(30),
+                "resources": container_resources("500m", "1Gi", "2"),
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "runAsNonRoot": True,
+                    "runAsUser": 1000,
+                },
+            }
+        ]
+        if oidc:
+            assert args.oidc is not None
+            containers.append(
+                {
+                    "name": "oauth2-proxy",
+                    "image": OAUTH2_PROXY_IMAGE,
+                    "args": [
+                        "--provider=oidc",
+                        pulumi.Output.concat("--oidc-issuer-url=", args.oidc.issuer_url),
+                        f"--http-address=0.0.0.0:{PROXY_PORT}",
+                        f"--upstream=http://127.0.0.1:{PORT}",
+                        "--email-domain=*",
+                        "--skip-provider-button=true",
+                        "--reverse-proxy=true",
+                        "--skip-jwt-bearer-tokens=true",  # CI jobs send OIDC bearer tokens
+                    ],
+                    "env": [
+                        from_secret("OAUTH2_PROXY_CLIENT_ID", "oidc-client-id"),
+                        from_secret("OAUTH2_PROXY_CLIENT_SECRET", "oidc-client-secret"),
+                        from_secret("OAUTH2_PROXY_COOKIE_SECRET", "cookie-secret"),
+                    ],
+                    "ports": [{"name": "proxy", "containerPort": PROXY_PORT}],
+                    "readinessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 10},
+                    "livenessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 20},
+                    "resources": container_resources("100m", "128Mi", "500m"),
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "runAsNonRoot": True,
+                        "runAsUser": 2000,
+                    },
+                }
+            )
+        served_port = PROXY_PORT if oidc else PORT
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=meta("mlflow"),
+            spec={
+                "replicas": spec.replicas,
+                "selector": {"matchLabels": selector},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "serviceAccountName": "mlflow",
+                        "containers": containers,
+                        "volumes": volumes,
+                        "topologySpreadConstraints": [
+                            {
+                                "maxSkew": 1,
+                                "topologyKey": "kubernetes.io/hostname",
+                                "whenUnsatisfiable": "ScheduleAnyway",
+                                "labelSelector": {"matchLabels": selector},
+                            }
+                        ],
+                    },
+                },
+            },
+            opts=child(self, depends_on=[secret]),
+        )
+        k8s.core.v1.Service(
+            f"{name}-svc",
+            metadata=meta("mlflow"),
+            spec={
+                "type": "ClusterIP",
+                "selector": selector,
+                "ports": [{"name": "http", "port": 80, "targetPort": served_port}],
+            },
+            opts=child(self),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=meta("mlflow"),
+            spec={"minAvailable": 1, "selector": {"matchLabels": selector}},
+            opts=child(self),
+        )
+        # Only the authenticating port is reachable: with OIDC, MLflow's own port stays pod-local.
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol",
+            metadata=meta("mlflow"),
+            spec={
+                "podSelector": {"matchLabels": selector},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"ports": [{"port": served_port, "protocol": "TCP"}]}],
+            },
+            opts=child(self),
+        )
+        if host:
+            k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                metadata=meta("mlflow", annotations={"shipyard.io/auth": spec.auth}),
+                spec={
+                    "tls": [{"hosts": [host], "secretName": "mlflow-tls"}],
+                    "rules": [
+                        {
+                            "host": host,
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "pathType": "Prefix",
+                                        "backend": {"service": {"name": "mlflow", "port": {"number": 80}}},
+                                    }
+                                ]
+                            },
+                        }
+                    ],
+                },
+                opts=child(self),
+            )
+        self.url = spec.url or f"http://{service_host}"
+        self.register_outputs({"url": self.url, "auth": spec.auth, "adminPassword": self.admin_password})

@@ -1,0 +1,161 @@
+"""Prometheus + Grafana (kube-prometheus-stack, pinned), a Pushgateway, Shipyard dashboards and alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from shipyard.spec.model import GrafanaSpec, PrometheusSpec
+
+from components.common import (
+    PROMETHEUS_STACK_REPO,
+    PUSHGATEWAY_CHART,
+    child,
+    container_resources,
+    k8s_labels,
+)
+from components.dashboards import dashboards
+
+PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    platform: str
+    namespace: str
+    prometheus: PrometheusSpec
+    grafana: GrafanaSpec
+    max_drift_share: float  # alert above this share of drifted features (strictest risk tier)
+
+
+class Monitoring(pulumi.ComponentResource):
+    prometheus_url: str
+    pushgateway_url: str
+    grafana_url: str | None
+    grafana_admin_password: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipyard:infra:Monitoring", name, None, opts)
+        ns = args.namespace
+        labels = k8s_labels(args.platform, "monitoring")
+        password = random.RandomPassword(f"{name}-grafana-admin", length=24, special=False, opts=child(self))
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        admin = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata={"name": "grafana-admin", "namespace": ns, "labels": labels},
+            type="Opaque",
+            string_data=pulumi.Output.secret({"admin-user": "admin", "admin-password": password.result}),
+            opts=child(self),
+        )
+        board_maps = k8s.core.v1.ConfigMap(
+            f"{name}-dashboards",
+            metadata={
+                "name": "shipyard-dashboards",
+                "namespace": ns,
+                "labels": {**labels, "grafana_dashboard": "1"},
+            },
+            data=dashboards(),
+            opts=child(self),
+        )
+        stack_values = {
+            "fullnameOverride": "kps",
+            "prometheus": {
+                "prometheusSpec": {
+                    "retention": f"{args.prometheus.retention_days}d",
+                    # pick up every ServiceMonitor/PrometheusRule (pushgateway, dcgm-exporter, shipyard rules)
+                    "serviceMonitorSelectorNilUsesHelmValues": False,
+                    "podMonitorSelectorNilUsesHelmValues": False,
+                    "ruleSelectorNilUsesHelmValues": False,
+                    "resources": container_resources("500m", "2Gi", "2"),
+                    "podMetadata": {"labels": labels},
+                }
+            },
+            "alertmanager": {"alertmanagerSpec": {"resources": container_resources("100m", "256Mi", "500m")}},
+            "grafana": {
+                "enabled": args.grafana.enabled,
+                "fullnameOverride": "grafana",
+                "admin": {
+                    "existingSecret": "grafana-admin",
+                    "userKey": "admin-user",
+                    "passwordKey": "admin-password",
+                },
+                "sidecar": {
+                    "dashboards": {"enabled": True, "label": "grafana_dashboard", "searchNamespace": "ALL"}
+                },
+                "resources": container_resources("200m", "512Mi", "1"),
+                "podLabels": labels,
+            },
+            "prometheusOperator": {"resources": container_resources("100m", "256Mi", "500m")},
+        }
+        stack = k8s.helm.v3.Release(
+            f"{name}-kube-prometheus-stack",
+            name="monitoring",
+            chart="kube-prometheus-stack",
+            version=args.prometheus.chart_version,
+            repository_opts={"repo": PROMETHEUS_STACK_REPO},
+            namespace=ns,
+            values=stack_values,
+            atomic=True,
+            timeout=900,
+            opts=child(self, depends_on=[admin, board_maps]),
+        )
+        k8s.helm.v3.Release(
+            f"{name}-pushgateway",
+            name="pushgateway",
+            chart=PUSHGATEWAY_CHART.chart,
+            version=PUSHGATEWAY_CHART.version,
+            repository_opts={"repo": PUSHGATEWAY_CHART.repo},
+            namespace=ns,
+            values={
+                "fullnameOverride": "pushgateway",
+                "serviceMonitor": {"enabled": True, "honorLabels": True},
+                "persistentVolume": {"enabled": True, "size": "2Gi"},
+                "resources": container_resources("50m", "64Mi", "200m"),
+                "podLabels": labels,
+            },
+            opts=child(self, depends_on=[stack]),  # its ServiceMonitor needs the operator's CRDs
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-drift-rules",
+            api_version=PROMETHEUS_RULE_API,
+            kind="PrometheusRule",
+            metadata={"name": "shipyard-drift", "namespace": ns, "labels": labels},
+            spec={
+                "groups": [
+                    {
+                        "name": "shipyard.drift",
+                        "rules": [
+                            {
+                                "alert": "ShipyardModelDrift",
+                                "expr": "max by (team, project, model) (shipyard_drift_share)"
+                                f" > {args.max_drift_share}",
+                                "for": "30m",
+                                "labels": {"severity": "warning"},
+                                "annotations": {
+                                    "summary": "{{ $labels.project }}: {{ $value | humanizePercentage }}"
+                                    " of features drifted"
+                                },
+                            }
+                        ],
+                    }
+                ]
+            },
+            opts=child(self, depends_on=[stack]),
+        )
+        self.prometheus_url = args.prometheus.url or f"http://kps-prometheus.{ns}.svc.cluster.local:9090"
+        self.pushgateway_url = (
+            args.prometheus.pushgateway_url or f"http://pushgateway.{ns}.svc.cluster.local:9091"
+        )
+        self.grafana_url = (
+            (args.grafana.url or f"http://grafana.{ns}.svc.cluster.local") if args.grafana.enabled else None
+        )
+        self.register_outputs(
+            {
+                "prometheusUrl": self.prometheus_url,
+                "pushgatewayUrl": self.pushgateway_url,
+                "grafanaUrl": self.grafana_url,
+                "grafanaAdminPassword": self.grafana_admin_password,
+            }
+        )

@@ -1,0 +1,83 @@
+"""One EKS managed node group per spec node pool: GPU AMI, taints and labels, encrypted disks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+from shipyard.spec import NodePool as PoolSpec
+
+from components.common import aws_tags, child
+
+EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+GPU_AMI = "AL2023_x86_64_NVIDIA"
+CPU_AMI = "AL2023_x86_64_STANDARD"
+
+
+@dataclass(frozen=True)
+class NodePoolArgs:
+    platform: str
+    cluster_name: pulumi.Input[str]
+    node_role_arn: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    pool: PoolSpec
+
+
+class NodePool(pulumi.ComponentResource):
+    node_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipyard:infra:NodePool", name, None, opts)
+        pool = args.pool
+        tags = {**aws_tags(args.platform, "node-pool"), "shipyard:pool": pool.name}
+        if len(pool.teams) == 1:
+            tags["shipyard:team"] = pool.teams[0]
+
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            block_device_mappings=[
+                {
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "volume_size": pool.disk_gb,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 2},
+            tag_specifications=[
+                {"resource_type": "instance", "tags": tags},
+                {"resource_type": "volume", "tags": tags},
+            ],
+            tags=tags,
+            opts=child(self),
+        )
+        group = aws.eks.NodeGroup(
+            f"{name}-ng",
+            cluster_name=args.cluster_name,
+            node_group_name=pool.name,
+            node_role_arn=args.node_role_arn,
+            subnet_ids=args.subnet_ids,
+            instance_types=pool.instance_types,
+            ami_type=GPU_AMI if pool.is_gpu else CPU_AMI,
+            capacity_type="SPOT" if pool.capacity == "spot" else "ON_DEMAND",
+            scaling_config={
+                "min_size": pool.min_size,
+                "max_size": pool.max_size,
+                "desired_size": pool.effective_desired_size,
+            },
+            labels=pool.effective_labels,
+            taints=[
+                {"key": t.key, "value": t.value, "effect": EFFECTS[t.effect]} for t in pool.effective_taints
+            ],
+            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            update_config={"max_unavailable": 1},
+            tags=tags,
+            # the cluster autoscaler owns the desired size once the pool exists
+            opts=child(self, ignore_changes=["scalingConfig.desiredSize"]),
+        )
+        self.node_group_name = group.node_group_name
+        self.register_outputs({"nodeGroupName": self.node_group_name, "gpu": pool.is_gpu})

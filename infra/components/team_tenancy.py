@@ -1,0 +1,90 @@
+"""A team's namespace: quota (incl. GPUs), default limits, RBAC for its group, its job service account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from shipyard.spec import Team
+
+from components.common import TEAM_SERVICE_ACCOUNT, child, k8s_labels
+
+GPU_QUOTA = "requests.nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class TeamTenancyArgs:
+    platform: str
+    team: Team
+    role_arn: pulumi.Input[str] | None = None  # IRSA role of the team's jobs (AWS)
+
+
+def quota_hard(team: Team) -> dict[str, str]:
+    q = team.quota
+    return {
+        "requests.cpu": q.cpu,
+        "limits.cpu": q.cpu,
+        "requests.memory": q.memory,
+        "limits.memory": q.memory,
+        GPU_QUOTA: str(q.gpus),
+    }
+
+
+class TeamTenancy(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TeamTenancyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipyard:infra:TeamTenancy", name, None, opts)
+        team = args.team.name
+        labels = k8s_labels(args.platform, "tenancy", team)
+        meta = lambda n: {"name": n, "namespace": team, "labels": labels}  # noqa: E731
+
+        ns = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata={
+                "name": team,
+                "labels": {**labels, "pod-security.kubernetes.io/enforce": "baseline"},
+                "annotations": {"shipyard.io/owners": ",".join(args.team.owners)},
+            },
+            opts=child(self),
+        )
+        after_ns = child(self, depends_on=[ns])
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota", metadata=meta("team-quota"), spec={"hard": quota_hard(args.team)}, opts=after_ns
+        )
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta("team-defaults"),
+            spec={
+                "limits": [
+                    {
+                        "type": "Container",
+                        "default": {"cpu": "1", "memory": "2Gi"},
+                        "defaultRequest": {"cpu": "250m", "memory": "512Mi"},
+                        "max": {"cpu": args.team.quota.cpu, "memory": args.team.quota.memory},
+                    }
+                ]
+            },
+            opts=after_ns,
+        )
+        annotations = {"eks.amazonaws.com/role-arn": args.role_arn} if args.role_arn is not None else {}
+        k8s.core.v1.ServiceAccount(
+            f"{name}-runner",
+            metadata={**meta(TEAM_SERVICE_ACCOUNT), "annotations": annotations},
+            opts=after_ns,
+        )
+        subjects = [{"kind": "ServiceAccount", "name": TEAM_SERVICE_ACCOUNT, "namespace": team}]
+        if args.team.group:
+            subjects.insert(
+                0, {"kind": "Group", "name": args.team.group, "apiGroup": "rbac.authorization.k8s.io"}
+            )
+        k8s.rbac.v1.RoleBinding(
+            f"{name}-edit",
+            metadata=meta("team-edit"),
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            subjects=subjects,
+            opts=after_ns,
+        )
+        self.namespace = ns.metadata.name
+        self.register_outputs({"namespace": self.namespace, "quota": quota_hard(args.team)})

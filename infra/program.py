@@ -1,0 +1,290 @@
+"""Compose the platform from the spec: AWS (network, EKS, node pools, RDS, S3, IRSA) or an existing
+cluster, then the same Kubernetes layer on either. Returns the stack outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+from components.bucket import BucketArgs, SecureBucket
+from components.cluster import Cluster, ClusterArgs
+from components.common import SYSTEM_NAMESPACE
+from components.database import PostgresArgs, PostgresDatabase
+from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
+from components.gpu import GpuSupport, GpuSupportArgs
+from components.irsa import Irsa
+from components.label_studio import SERVICE_ACCOUNT as LS_SERVICE_ACCOUNT
+from components.label_studio import LabelStudio, LabelStudioArgs, PostgresEndpoint
+from components.mlflow import Mlflow, MlflowArgs, OidcSettings, S3Keys
+from components.monitoring import Monitoring, MonitoringArgs
+from components.namespaces import SystemNamespaces, SystemNamespacesArgs
+from components.network import Network, NetworkArgs
+from components.node_pool import NodePool, NodePoolArgs
+from components.team_tenancy import TeamTenancy, TeamTenancyArgs
+from settings import StackSettings
+from shipyard.errors import UserError
+from shipyard.spec import Environment, PlatformSpec
+
+
+def bucket_names(spec: PlatformSpec) -> dict[str, str]:
+    name = spec.platform.name
+    return {
+        "mlflow": f"{name}-mlflow-artifacts",
+        "label_studio": f"{name}-label-studio",
+        "dvc": spec.services.dvc.bucket or f"{name}-dvc",
+    }
+
+
+def check_cluster_spec(spec: PlatformSpec) -> None:
+    """What a cluster platform needs that an embedded one does not."""
+    s = spec.services
+    if spec.platform.environment == Environment.local:
+        raise UserError(
+            "platform.environment is 'local': infra/ stands up 'aws' or 'kubernetes' platforms",
+            "point shipyard:spec at a cluster spec (examples/platform.aws.yaml) or run `shipyard up` locally",
+        )
+    if s.mlflow.enabled and (s.mlflow.backend != "postgres" or s.mlflow.artifacts != "s3"):
+        raise UserError(
+            "services.mlflow: a cluster needs backend: postgres and artifacts: s3 (replicas share them)",
+            "set services.mlflow.backend: postgres and services.mlflow.artifacts: s3 in the spec",
+        )
+    if s.dvc.enabled and s.dvc.remote != "s3":
+        raise UserError("services.dvc.remote: a cluster needs an S3 remote", "set services.dvc.remote: s3")
+
+
+def build(spec: PlatformSpec, settings: StackSettings) -> dict[str, Any]:
+    check_cluster_spec(spec)
+    if spec.platform.environment == Environment.aws:
+        base = _aws(spec, settings)
+    else:
+        base = _existing_cluster(spec, settings)
+    return _kubernetes_layer(spec, base)
+
+
+class _Base:
+    """What the target gives the Kubernetes layer."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.provider: k8s.Provider = kw["provider"]
+        self.depends_on: list[pulumi.Resource] = kw.get("depends_on", [])
+        self.mlflow_backend: pulumi.Output[str] | None = kw.get("mlflow_backend")
+        self.ls_postgres: PostgresEndpoint | None = kw.get("ls_postgres")
+        self.mlflow_role: pulumi.Output[str] | None = kw.get("mlflow_role")
+        self.ls_role: pulumi.Output[str] | None = kw.get("ls_role")
+        self.s3_keys: S3Keys | None = kw.get("s3_keys")
+        self.s3_endpoint: str | None = kw.get("s3_endpoint")
+        self.region: str | None = kw.get("region")
+        self.oidc: OidcSettings | None = kw.get("oidc")
+        self.dvc: DvcRemotes = kw["dvc"]
+        self.outputs: dict[str, Any] = kw.get("outputs", {})
+
+
+def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
+    p, s = spec.platform.name, spec.services
+    region = str(spec.platform.region)
+    # the region comes from the spec, not from `aws:region` stack config
+    on_aws = pulumi.ResourceOptions(providers=[aws.Provider("aws", region=region)])
+    network = Network("network", NetworkArgs(p, spec.platform.cluster.name), opts=on_aws)
+    cluster = Cluster(
+        "cluster",
+        ClusterArgs(
+            p,
+            spec.platform.cluster.name,
+            spec.platform.cluster.kubernetes_version,
+            region,
+            network.node_subnet_ids,
+        ),
+        opts=on_aws,
+    )
+    pools = [
+        NodePool(
+            f"pool-{pool.name}",
+            NodePoolArgs(p, cluster.name, cluster.node_role_arn, network.node_subnet_ids, pool),
+            opts=on_aws,
+        )
+        for pool in spec.node_pools
+    ]
+    irsa = Irsa(cluster.oidc_provider_arn, cluster.oidc_issuer)
+    names = bucket_names(spec)
+    kw: dict[str, Any] = {"provider": cluster.provider, "depends_on": pools, "region": region}
+
+    def database(service: str) -> PostgresDatabase:
+        return PostgresDatabase(
+            f"{service}-db",
+            PostgresArgs(
+                p, service, s.mlflow.database_instance, network.vpc_id, network.vpc_cidr,
+                network.database_subnet_ids, dev=settings.dev,
+            ),
+            opts=on_aws,
+        )  # fmt: skip
+
+    if s.mlflow.enabled:
+        artifacts = SecureBucket(
+            "mlflow-artifacts",
+            BucketArgs(p, names["mlflow"], "mlflow", service_account=(SYSTEM_NAMESPACE, "mlflow"), irsa=irsa),
+            opts=on_aws,
+        )
+        kw |= {"mlflow_backend": database("mlflow").uri, "mlflow_role": artifacts.role_arn}
+    if s.label_studio.enabled:
+        storage = SecureBucket(
+            "label-studio-storage",
+            BucketArgs(
+                p, names["label_studio"], "label-studio",
+                service_account=(SYSTEM_NAMESPACE, LS_SERVICE_ACCOUNT), irsa=irsa,
+            ),
+            opts=on_aws,
+        )  # fmt: skip
+        db = database("label-studio")
+        kw |= {
+            "ls_postgres": PostgresEndpoint(db.host, db.port, db.database, db.username, db.password),
+            "ls_role": storage.role_arn,
+        }
+    if s.mlflow.enabled and s.mlflow.auth == "oidc":
+        kw["oidc"] = _oidc(settings)
+    kw["dvc"] = DvcRemotes(
+        "dvc",
+        DvcRemotesArgs(
+            p,
+            [t.name for t in spec.teams],
+            s.dvc.layout,
+            names["dvc"],
+            s.dvc.noncurrent_version_days,
+            irsa=irsa,
+        ),
+        opts=on_aws,
+    )
+    kw["outputs"] = {
+        "clusterName": cluster.name,
+        "kubeconfig": cluster.kubeconfig,
+        "teamRoleArns": kw["dvc"].team_role_arns,
+        "nodePools": {pool.name: np.node_group_name for pool, np in zip(spec.node_pools, pools, strict=True)},
+    }
+    return _Base(**kw)
+
+
+def _oidc(settings: StackSettings) -> OidcSettings:
+    oidc = settings.secret_object("oidc")
+    return OidcSettings(oidc["issuerUrl"], oidc["clientId"], oidc["clientSecret"])
+
+
+def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
+    """An existing cluster: Postgres and S3-compatible storage are given (endpoints and secrets in config)."""
+    p, s = spec.platform.name, spec.services
+    provider = k8s.Provider(
+        "cluster", context=spec.platform.cluster.kubeconfig_context, enable_server_side_apply=True
+    )
+    pg = settings.secret_object("postgres")
+    keys = S3Keys(settings.secret("s3AccessKeyId"), settings.secret("s3SecretAccessKey"))
+    kw: dict[str, Any] = {"provider": provider, "s3_keys": keys, "s3_endpoint": s.dvc.endpoint_url}
+    if s.mlflow.enabled:
+        kw["mlflow_backend"] = pulumi.Output.secret(
+            pulumi.Output.format(
+                "postgresql://{0}:{1}@{2}:{3}/{4}", pg["username"], pg["password"], pg["host"], pg["port"],
+                pg["mlflowDatabase"],
+            )
+        )  # fmt: skip
+        if s.mlflow.auth == "oidc":
+            kw["oidc"] = _oidc(settings)
+    if s.label_studio.enabled:
+        kw["ls_postgres"] = PostgresEndpoint(
+            pg["host"],
+            pg["port"],
+            pg["labelStudioDatabase"],
+            pg["username"],
+            pulumi.Output.secret(pg["password"]),
+        )
+    kw["dvc"] = DvcRemotes(
+        "dvc",
+        DvcRemotesArgs(
+            p,
+            [t.name for t in spec.teams],
+            s.dvc.layout,
+            bucket_names(spec)["dvc"],
+            s.dvc.noncurrent_version_days,
+        ),
+    )
+    return _Base(**kw)
+
+
+def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
+    p, s = spec.platform.name, spec.services
+    names = bucket_names(spec)
+    opts = pulumi.ResourceOptions(provider=base.provider, depends_on=base.depends_on)
+    namespaces = SystemNamespaces("namespaces", SystemNamespacesArgs(p), opts=opts)
+    in_ns = pulumi.ResourceOptions(provider=base.provider, depends_on=[*base.depends_on, namespaces])
+
+    teams = {
+        team.name: TeamTenancy(
+            f"team-{team.name}", TeamTenancyArgs(p, team, base.dvc.team_role_arns.get(team.name)), opts=opts
+        )
+        for team in spec.teams
+    }
+    outputs: dict[str, Any] = dict(base.outputs)
+    endpoints: dict[str, Any] = {
+        "platform": spec.platform.environment.value,
+        "dvc_remote_root": base.dvc.shared_root if s.dvc.enabled else None,
+        "dvc_endpoint_url": base.s3_endpoint,
+        "portal": s.portal.url,
+    }
+    if s.mlflow.enabled:
+        assert base.mlflow_backend is not None
+        mlflow = Mlflow(
+            "mlflow",
+            MlflowArgs(
+                p, namespaces.system, s.mlflow, base.mlflow_backend, f"s3://{names['mlflow']}/artifacts",
+                region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.mlflow_role,
+                s3_keys=base.s3_keys, oidc=base.oidc,
+            ),
+            opts=in_ns,
+        )  # fmt: skip
+        endpoints["mlflow"] = mlflow.url
+        if mlflow.admin_password is not None:
+            outputs["mlflowAdminPassword"] = mlflow.admin_password
+    if s.label_studio.enabled:
+        assert base.ls_postgres is not None
+        ls = LabelStudio(
+            "label-studio",
+            LabelStudioArgs(
+                p, namespaces.system, s.label_studio, base.ls_postgres, names["label_studio"],
+                region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.ls_role,
+                s3_keys=base.s3_keys,
+            ),
+            opts=in_ns,
+        )  # fmt: skip
+        endpoints["label_studio"] = ls.url
+    if s.prometheus.enabled:
+        strictest = min(
+            (t.max_drift_share for t in spec.governance.risk_tiers.values() if t.drift_monitoring_required),
+            default=0.3,
+        )
+        monitoring = Monitoring(
+            "monitoring",
+            MonitoringArgs(p, namespaces.monitoring, s.prometheus, s.grafana, strictest),
+            opts=in_ns,
+        )
+        endpoints |= {
+            "prometheus": monitoring.prometheus_url,
+            "pushgateway": monitoring.pushgateway_url,
+            "grafana": monitoring.grafana_url,
+        }
+        outputs["grafanaAdminPassword"] = monitoring.grafana_admin_password
+        if spec.gpu_pools:
+            GpuSupport(
+                "gpu",
+                GpuSupportArgs(p, namespaces.monitoring, sorted({str(g.gpu_type) for g in spec.gpu_pools})),
+                opts=in_ns,
+            )
+    elif spec.gpu_pools:
+        GpuSupport(
+            "gpu",
+            GpuSupportArgs(p, namespaces.system, sorted({str(g.gpu_type) for g in spec.gpu_pools})),
+            opts=in_ns,
+        )
+    outputs |= {
+        "endpoints": {k: v for k, v in endpoints.items() if v is not None},
+        "dvcRemotes": base.dvc.roots if s.dvc.enabled else {},
+        "teamNamespaces": {name: t.namespace for name, t in teams.items()},
+    }
+    return outputs

@@ -1,0 +1,81 @@
+"""Read the infra program's stack outputs (`pulumi stack output --json`) back into Shipyard's types.
+
+The Pulumi program in ``infra/`` exports ``endpoints`` (the fields of :class:`Endpoints`, snake_case)
+and ``dvcRemotes`` (team -> remote root). This module turns that JSON into an ``Endpoints`` for a
+team's jobs, and into a copy of the platform spec with the service URLs filled in (template, portal).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from typing import Any
+
+from shipyard.endpoints import Endpoints
+from shipyard.errors import UserError
+from shipyard.spec.model import PlatformSpec
+
+SECRET_PLACEHOLDER = "[secret]"  # what `pulumi stack output --json` prints without --show-secrets
+FIELDS = {f.name for f in fields(Endpoints)}
+
+
+def parse_outputs(text: str, source: str = "stack outputs") -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{source}: not JSON ({exc.msg} at line {exc.lineno})",
+            "pass the output of `pulumi stack output --json` (run in infra/)",
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("endpoints"), dict):
+        raise UserError(
+            f"{source}: no 'endpoints' object in the stack outputs",
+            "run `pulumi up` in infra/ first, then `pulumi stack output --json`",
+        )
+    return data
+
+
+def endpoints_from_outputs(outputs: dict[str, Any], team: str | None = None) -> Endpoints:
+    """The platform's endpoints; with ``team``, its DVC remote root (one bucket per team, or shared)."""
+    raw = outputs["endpoints"]
+    unknown = sorted(set(raw) - FIELDS)
+    if unknown:
+        raise UserError(
+            f"stack outputs: unknown endpoint field(s) {', '.join(unknown)}",
+            "upgrade shipyard to the version of the infra program that produced these outputs",
+        )
+    values = {k: (None if v == SECRET_PLACEHOLDER else v) for k, v in raw.items()}
+    if "platform" not in values:
+        raise UserError("stack outputs: endpoints.platform is missing", "re-run `pulumi up` in infra/")
+    remotes: dict[str, str] = outputs.get("dvcRemotes") or {}
+    if team is not None:
+        if team not in remotes:
+            known = ", ".join(sorted(remotes)) or "none"
+            raise UserError(
+                f"team {team!r} has no DVC remote in the stack outputs (teams: {known})",
+                "add the team to the platform spec's teams and run `pulumi up`, or pick a listed team",
+            )
+        values["dvc_remote_root"] = remotes[team]
+    return Endpoints(**values)
+
+
+def spec_with_outputs(spec: PlatformSpec, outputs: dict[str, Any]) -> PlatformSpec:
+    """``spec`` with the deployed service URLs filled in where the spec left them empty."""
+    e = endpoints_from_outputs(outputs)
+    s = spec.services
+
+    def fill(model: Any, **urls: str | None) -> Any:
+        update = {k: v for k, v in urls.items() if v and getattr(model, k) is None}
+        return model.model_copy(update=update)
+
+    services = s.model_copy(
+        update={
+            "mlflow": fill(s.mlflow, url=e.mlflow),
+            "label_studio": fill(s.label_studio, url=e.label_studio),
+            "prometheus": fill(s.prometheus, url=e.prometheus, pushgateway_url=e.pushgateway),
+            "grafana": fill(s.grafana, url=e.grafana),
+            "portal": fill(s.portal, url=e.portal),
+            "dvc": s.dvc.model_copy(update={"endpoint_url": s.dvc.endpoint_url or e.dvc_endpoint_url}),
+        }
+    )
+    return PlatformSpec.model_validate(spec.model_copy(update={"services": services}).model_dump())

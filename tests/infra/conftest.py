@@ -1,0 +1,175 @@
+"""Fixtures for the infra tests: the mocked graphs of both example stacks, a changed spec, each component.
+
+The Pulumi engine and CLI cannot run on the test machines (no cloud, no engine binary), so every graph
+comes from ``harness.py`` running the real program under ``pulumi.runtime.set_mocks``, one process per
+run (mocks and config are process-global). The runs start together once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+HARNESS = Path(__file__).resolve().parent / "harness.py"
+POLICY = REPO / "infra" / "policy"
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    provider: str = ""
+
+    @property
+    def plain(self) -> Any:
+        """Inputs with Pulumi's secret wrappers removed (what the provider finally receives)."""
+        return unwrap_all(self.inputs)
+
+
+def unwrap_all(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270":
+            return unwrap_all(value.get("value"))
+        return {k: unwrap_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_all(v) for v in value]
+    return value
+
+
+class Graph:
+    def __init__(self, data: dict[str, Any], stack: str = "") -> None:
+        self.stack = stack
+        self.resources = [
+            Resource(r["type"], r["name"], r["inputs"], r.get("provider", "")) for r in data["resources"]
+        ]
+        self.exports: dict[str, Any] = {k: v["value"] for k, v in data["exports"].items()}
+        self.secret_exports = {k for k, v in data["exports"].items() if v["secret"]}
+
+    def counts(self) -> Counter[str]:
+        return Counter(r.type for r in self.resources)
+
+    def of(self, typ: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name: str) -> Resource:
+        matches = [r for r in self.of(typ) if r.name == name]
+        assert len(matches) == 1, f"expected one {typ} named {name}, found {[r.name for r in self.of(typ)]}"
+        return matches[0]
+
+    def k8s_objects(self) -> list[Resource]:
+        return [r for r in self.resources if r.type.startswith("kubernetes:") and "helm.sh" not in r.type]
+
+
+def _variant_spec(tmp: Path) -> Path:
+    """The AWS example with a second GPU pool and a third team (the spec-change test)."""
+    data = yaml.safe_load((REPO / "examples/platform.aws.yaml").read_text())
+    data["node_pools"].append(
+        {
+            "name": "gpu-h100",
+            "instance_types": ["p5.48xlarge"],
+            "min_size": 0,
+            "max_size": 2,
+            "gpus_per_node": 8,
+            "gpu_type": "nvidia-h100",
+            "capacity": "spot",
+            "teams": ["vision"],
+        }
+    )
+    data["teams"].append(
+        {
+            "name": "vision",
+            "owners": ["vision-lead@acme.example"],
+            "group": "ml-vision",
+            "monthly_budget": 20000,
+            "quota": {"cpu": "96", "memory": "384Gi", "gpus": 8},
+        }
+    )
+    path = tmp / "platform.variant.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="session")
+def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("infra")
+    runs = {
+        "aws": ["program", "--spec", str(REPO / "examples/platform.aws.yaml"), "--stack", "aws-example"],
+        "kubernetes": [
+            "program",
+            "--spec",
+            str(REPO / "examples/platform.kubernetes.yaml"),
+            "--stack",
+            "kubernetes-example",
+        ],
+        "variant": ["program", "--spec", str(_variant_spec(tmp)), "--stack", "aws-example"],
+        "components": ["components"],
+    }
+    procs = {
+        key: subprocess.Popen(
+            [sys.executable, str(HARNESS), args[0], str(tmp / f"{key}.json"), *args[1:]],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=REPO,
+        )
+        for key, args in runs.items()
+    }
+    results = {}
+    for key, proc in procs.items():
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"mocked run {key} failed:\n{out[-4000:]}"
+        results[key] = json.loads((tmp / f"{key}.json").read_text())
+    return results
+
+
+@pytest.fixture(scope="session")
+def aws_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["aws"], "aws-example")
+
+
+@pytest.fixture(scope="session")
+def k8s_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["kubernetes"], "kubernetes-example")
+
+
+@pytest.fixture(scope="session")
+def variant_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["variant"], "aws-example")
+
+
+@pytest.fixture(scope="session")
+def components(infra_runs) -> dict[str, Graph]:
+    return {name: Graph(data, "unit") for name, data in infra_runs["components"].items()}
+
+
+def _policy_modules():
+    if (
+        str(POLICY) not in sys.path
+    ):  # the pack's own modules (distinct names: shipyard_rules, shipyard_policies)
+        sys.path.insert(0, str(POLICY))
+    import shipyard_policies
+    import shipyard_rules
+
+    return shipyard_rules, shipyard_policies
+
+
+@pytest.fixture(scope="session")
+def rules():
+    """infra/policy/shipyard_rules.py: the rule functions."""
+    return _policy_modules()[0]
+
+
+@pytest.fixture(scope="session")
+def policies():
+    """infra/policy/shipyard_policies.py: the pulumi-policy objects the pack serves."""
+    return _policy_modules()[1]

@@ -1,0 +1,188 @@
+"""Run the infra Pulumi program (or each component alone) under Pulumi's unit-test mocks; dump the graph.
+
+No Pulumi engine or CLI can run on the test machines, so ``pulumi.runtime.set_mocks`` stands in for
+the engine: every resource registration is recorded (type, name, inputs, parent) and answered with
+its inputs plus the computed outputs real providers return (ids, ARNs, endpoints). Mocks and config
+are process-global, so each run happens in its own process:
+
+    python tests/infra/harness.py program --spec examples/platform.aws.yaml --stack aws-example OUT.json
+    python tests/infra/harness.py components OUT.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+# pulumi_aws and pulumi_kubernetes are ~100 MB of Python: without cached bytecode every run spends
+# ~15 s compiling them, so cache it even where PYTHONDONTWRITEBYTECODE is set.
+sys.dont_write_bytecode = False
+
+REPO = Path(__file__).resolve().parents[2]
+INFRA = REPO / "infra"
+
+# Secrets the stacks' config would hold (set with `pulumi config set --secret`); fake values only.
+FAKE_SECRETS: dict[str, Any] = {
+    "postgres": {
+        "host": "pg.corp.example",
+        "port": 5432,
+        "username": "shipyard",
+        "password": "pg-secret-Zq81",
+        "mlflowDatabase": "mlflow",
+        "labelStudioDatabase": "labelstudio",
+    },
+    "s3AccessKeyId": "AKIA-FAKE-ACCESS-KEY",
+    "s3SecretAccessKey": "s3-secret-Xk22",
+    "oidc": {
+        "issuerUrl": "https://sso.corp.example/realms/ml",
+        "clientId": "mlflow",
+        "clientSecret": "oidc-secret-Pp09",
+    },
+}
+
+
+def configure(spec: str | None) -> None:
+    """Stack config as `pulumi config` would hand it to the program (must precede importing pulumi)."""
+    config: dict[str, str] = {}
+    if spec:
+        config["shipyard:spec"] = str(Path(spec).resolve())
+    secret_keys = []
+    for key, value in FAKE_SECRETS.items():
+        config[f"shipyard:{key}"] = value if isinstance(value, str) else json.dumps(value)
+        secret_keys.append(f"shipyard:{key}")
+    os.environ["PULUMI_CONFIG"] = json.dumps(config)
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+
+
+def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The outputs a real provider computes that the program reads back."""
+    arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:us-east-1:123456789012:{name}"
+    out: dict[str, Any] = {"arn": arn}
+    if typ == "aws:s3/bucket:Bucket":
+        out["bucket"] = inputs.get("bucket", name)
+    elif typ == "aws:eks/cluster:Cluster":
+        out |= {
+            "endpoint": "https://ABC123.gr7.us-east-1.eks.amazonaws.com",
+            "certificateAuthority": {"data": "Q0EtREFUQQ=="},
+            "identities": [{"oidcs": [{"issuer": "https://oidc.eks.us-east-1.amazonaws.com/id/ABC123"}]}],
+            "name": inputs.get("name", name),
+        }
+    elif typ == "aws:rds/instance:Instance":
+        out |= {"address": f"{name}.cluster.us-east-1.rds.amazonaws.com", "port": 5432}
+    elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+        out["latestVersion"] = 1
+    elif typ == "aws:eks/nodeGroup:NodeGroup":
+        out["nodeGroupName"] = inputs.get("nodeGroupName", name)
+    elif typ == "random:index/randomPassword:RandomPassword":
+        out["result"] = f"generated-secret-{name}"
+    elif typ == "aws:iam/role:Role":
+        out["name"] = name
+    elif typ == "aws:rds/subnetGroup:SubnetGroup":
+        out["name"] = name
+    return out
+
+
+def make_mocks(records: list[dict[str, Any]]):
+    import pulumi
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+            outputs = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+            records.append(
+                {"type": args.typ, "name": args.name, "inputs": args.inputs, "provider": args.provider or ""}
+            )
+            # S3 names a bucket by its name; everything else gets a stable fake id
+            rid = outputs["bucket"] if args.typ == "aws:s3/bucket:Bucket" else f"{args.name}-id"
+            return rid, outputs
+
+        def call(self, args: pulumi.runtime.MockCallArgs):
+            if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+                return {
+                    "names": ["us-east-1a", "us-east-1b", "us-east-1c"],
+                    "zoneIds": ["use1-az1", "use1-az2", "use1-az4"],
+                }, []
+            raise AssertionError(f"unexpected invoke {args.token}: the program must not need one at preview")
+
+    return Mocks()
+
+
+def _resolve(value: Any) -> tuple[Any, bool]:
+    """The value of an export and whether Pulumi keeps it secret."""
+    import pulumi
+    from pulumi.runtime.sync_await import _sync_await
+
+    out = pulumi.Output.from_input(value)
+    return _sync_await(out.future()), bool(_sync_await(out.is_secret()))
+
+
+def run_program(spec: str, stack: str) -> dict[str, Any]:
+    configure(spec)
+    import pulumi
+
+    records: list[dict[str, Any]] = []
+    pulumi.runtime.set_mocks(make_mocks(records), project="shipyard", stack=stack, preview=False)
+    exports: dict[str, Any] = {}
+    pulumi.export = lambda key, value: exports.__setitem__(key, value)  # type: ignore[assignment]
+    sys.path.insert(0, str(INFRA))
+    os.chdir(INFRA)
+
+    @pulumi.runtime.test
+    def run():
+        runpy.run_path(str(INFRA / "__main__.py"), run_name="__main__")
+        return pulumi.Output.all(*exports.values())
+
+    run()
+    resolved = {}
+    for key, value in exports.items():
+        v, secret = _resolve(value)
+        resolved[key] = {"value": v, "secret": secret}
+    return {"resources": records, "exports": resolved}
+
+
+def run_components() -> dict[str, Any]:
+    """Each component alone, each in a fresh mocked run (records reset between runs)."""
+    configure(None)
+    import pulumi
+
+    sys.path.insert(0, str(INFRA))
+    from component_cases import CASES  # tests/infra/component_cases.py
+
+    results: dict[str, Any] = {}
+    for case_name, build in CASES.items():
+        records: list[dict[str, Any]] = []
+        pulumi.runtime.set_mocks(make_mocks(records), project="shipyard", stack="unit", preview=False)
+        holder: dict[str, Any] = {}
+
+        @pulumi.runtime.test
+        def run(build=build, holder=holder):
+            holder["outputs"] = build()
+            return pulumi.Output.all(*holder["outputs"].values())
+
+        run()
+        outputs = {}
+        for key, value in holder["outputs"].items():
+            v, secret = _resolve(value)
+            outputs[key] = {"value": v, "secret": secret}
+        results[case_name] = {"resources": records, "exports": outputs}
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["program", "components"])
+    parser.add_argument("out")
+    parser.add_argument("--spec")
+    parser.add_argument("--stack", default="aws-example")
+    a = parser.parse_args()
+    result = run_program(a.spec, a.stack) if a.mode == "program" else run_components()
+    Path(a.out).write_text(json.dumps(result, default=str, indent=1))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

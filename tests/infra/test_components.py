@@ -1,0 +1,144 @@
+"""Each infra component built alone under Pulumi mocks (the engine cannot run here; see harness.py)."""
+
+from __future__ import annotations
+
+
+def test_every_component_case_ran(components):
+    assert set(components) >= {
+        "network",
+        "cluster",
+        "node_pool_gpu",
+        "node_pool_spot",
+        "database_prod",
+        "database_dev",
+        "bucket",
+        "dvc_bucket_per_team",
+        "dvc_prefix_per_team",
+        "team_tenancy",
+        "mlflow_basic",
+        "mlflow_oidc",
+        "label_studio",
+        "monitoring",
+        "gpu",
+        "namespaces",
+    }
+    for name, graph in components.items():
+        assert any(r.type.startswith("shipyard:infra:") for r in graph.resources), name
+
+
+def test_network_spreads_three_tiers_over_the_zones(components):
+    g = components["network"]
+    subnets = [r.plain for r in g.of("aws:ec2/subnet:Subnet")]
+    assert len(subnets) == 9  # public, nodes, db x 3 zones
+    assert sorted({s["availabilityZone"] for s in subnets}) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert all(s["mapPublicIpOnLaunch"] is False for s in subnets)
+    assert len({s["cidrBlock"] for s in subnets}) == 9
+    nodes = [s for s in subnets if s["tags"]["shipyard:tier"] == "nodes"]
+    assert all(s["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in nodes)
+    assert len(g.exports["dbSubnets"]) == 3
+
+
+def test_cluster_kubeconfig_is_secret_and_oidc_ready(components):
+    g = components["cluster"]
+    assert "kubeconfig" in g.secret_exports
+    assert "aws" in g.exports["kubeconfig"] and "get-token" in g.exports["kubeconfig"]
+    assert g.exports["oidcIssuer"] == "oidc.eks.us-east-1.amazonaws.com/id/ABC123"
+    assert len(g.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment")) == 4
+    assert g.of("aws:kms/key:Key")[0].plain["enableKeyRotation"] is True
+
+
+def test_gpu_pool_alone(components):
+    (group,) = components["node_pool_gpu"].of("aws:eks/nodeGroup:NodeGroup")
+    assert group.plain["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert group.plain["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    (spot,) = components["node_pool_spot"].of("aws:eks/nodeGroup:NodeGroup")
+    assert spot.plain["capacityType"] == "SPOT" and "taints" not in spot.plain or spot.plain["taints"] == []
+
+
+def test_database_protection_depends_on_stage(components):
+    prod = components["database_prod"].of("aws:rds/instance:Instance")[0].plain
+    dev = components["database_dev"].of("aws:rds/instance:Instance")[0].plain
+    assert (
+        prod["deletionProtection"] is True and prod["skipFinalSnapshot"] is False and prod["multiAz"] is True
+    )
+    assert dev["deletionProtection"] is False and dev["skipFinalSnapshot"] is True
+    for g in (components["database_prod"], components["database_dev"]):
+        assert {"uri", "password"} <= g.secret_exports and "host" not in g.secret_exports
+        assert g.exports["uri"].startswith("postgresql://mlflow:generated-secret-")
+    sg = components["database_prod"].of("aws:ec2/securityGroup:SecurityGroup")[0].plain
+    assert sg["ingress"][0]["cidrBlocks"] == ["10.40.0.0/16"] and sg["ingress"][0]["fromPort"] == 5432
+
+
+def test_bucket_alone_with_its_irsa_role(components):
+    g = components["bucket"]
+    assert g.counts()["aws:s3/bucket:Bucket"] == 1 and len(g.of("aws:iam/role:Role")) == 1
+    assert g.exports["roleArn"].endswith("mlflow-artifacts-access")
+    (policy,) = g.of("aws:iam/rolePolicy:RolePolicy")
+    assert "s3:PutObject" in policy.plain["policy"] and "mlflow-artifacts" in policy.plain["policy"]
+
+
+def test_dvc_layouts(components):
+    per_team, shared = components["dvc_bucket_per_team"], components["dvc_prefix_per_team"]
+    assert len(per_team.of("aws:s3/bucket:Bucket")) == 2 and len(shared.of("aws:s3/bucket:Bucket")) == 1
+    assert per_team.exports["sharedRoot"] is None and shared.exports["sharedRoot"] == "s3://acme-ml-dvc"
+    policies = {r.name: r.plain["policy"] for r in shared.of("aws:iam/rolePolicy:RolePolicy")}
+    assert "dvc-shared/fraud/*" in policies["dvc-fraud"] and "search" not in policies["dvc-fraud"]
+
+
+def test_team_tenancy_alone(components):
+    g = components["team_tenancy"]
+    ns = g.of("kubernetes:core/v1:Namespace")[0].plain
+    assert ns["metadata"]["labels"]["shipyard.io/team"] == "fraud"
+    hard = g.of("kubernetes:core/v1:ResourceQuota")[0].plain["spec"]["hard"]
+    assert hard == {
+        "requests.cpu": "64",
+        "limits.cpu": "64",
+        "requests.memory": "256Gi",
+        "limits.memory": "256Gi",
+        "requests.nvidia.com/gpu": "4",
+    }
+    sa = g.of("kubernetes:core/v1:ServiceAccount")[0].plain
+    assert sa["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/fraud"}
+
+
+def test_mlflow_alone_basic_and_oidc(components):
+    basic, oidc = components["mlflow_basic"], components["mlflow_oidc"]
+    assert "adminPassword" in basic.secret_exports
+    for g in (basic, oidc):
+        dep = g.of("kubernetes:apps/v1:Deployment")[0].plain
+        assert dep["spec"]["replicas"] == 3
+        for c in dep["spec"]["template"]["spec"]["containers"]:
+            assert c["readinessProbe"] and c["livenessProbe"] and c["resources"]["limits"]["memory"]
+        ing = g.of("kubernetes:networking.k8s.io/v1:Ingress")[0].plain
+        assert ing["spec"]["rules"][0]["host"] == "mlflow.acme.example" and ing["spec"]["tls"]
+        cmd = dep["spec"]["template"]["spec"]["containers"][0]["command"]
+        assert "mlflow.acme.example" in cmd[cmd.index("--allowed-hosts") + 1]
+    basic_ing = basic.of("kubernetes:networking.k8s.io/v1:Ingress")[0].plain
+    assert basic_ing["metadata"]["annotations"]["shipyard.io/auth"] == "basic"
+    assert (
+        len(oidc.of("kubernetes:apps/v1:Deployment")[0].plain["spec"]["template"]["spec"]["containers"]) == 2
+    )
+    assert oidc.counts()["random:index/randomPassword:RandomPassword"] == 1  # cookie secret, no admin
+
+
+def test_label_studio_monitoring_gpu_alone(components):
+    (ls,) = components["label_studio"].of("kubernetes:helm.sh/v3:Release")
+    assert ls.plain["values"]["app"]["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/ls"
+    }
+    mon = components["monitoring"]
+    assert "grafanaAdminPassword" in mon.secret_exports
+    assert {r.plain["chart"] for r in mon.of("kubernetes:helm.sh/v3:Release")} == {
+        "kube-prometheus-stack",
+        "prometheus-pushgateway",
+    }
+    (rule,) = mon.of("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    assert "shipyard_drift_share" in rule.plain["spec"]["groups"][0]["rules"][0]["expr"]
+    assert {r.plain["chart"] for r in components["gpu"].of("kubernetes:helm.sh/v3:Release")} == {
+        "nvidia-device-plugin",
+        "dcgm-exporter",
+    }
+    assert components["namespaces"].exports == {
+        "system": "shipyard-system",
+        "monitoring": "shipyard-monitoring",
+    }

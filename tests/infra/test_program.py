@@ -1,0 +1,345 @@
+"""The whole infra program, run for each example stack under Pulumi mocks (no engine can run here).
+
+Counts and settings are derived from the example specs, so a spec edit that the program ignores fails.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from shipyard.spec import load_spec
+from shipyard.stack_outputs import endpoints_from_outputs
+
+REPO = Path(__file__).resolve().parents[2]
+AWS_SPEC = load_spec(REPO / "examples/platform.aws.yaml")
+K8S_SPEC = load_spec(REPO / "examples/platform.kubernetes.yaml")
+FAKE_SECRETS = ("pg-secret-Zq81", "s3-secret-Xk22", "oidc-secret-Pp09", "generated-secret-")
+PINNED = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def _strings(value, inside_secret=False):
+    """Every string in the inputs, with whether Pulumi keeps it secret."""
+    if isinstance(value, dict):
+        if value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270":
+            yield from _strings(value.get("value"), True)
+            return
+        for v in value.values():
+            yield from _strings(v, inside_secret)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, inside_secret)
+    elif isinstance(value, str):
+        yield value, inside_secret
+
+
+# --- AWS ------------------------------------------------------------------------------------------
+
+
+def test_aws_graph_counts_follow_the_spec(aws_graph):
+    spec, c = AWS_SPEC, aws_graph.counts()
+    teams, pools = len(spec.teams), len(spec.node_pools)
+    assert c["aws:eks/cluster:Cluster"] == 1
+    assert c["aws:eks/nodeGroup:NodeGroup"] == pools == c["aws:ec2/launchTemplate:LaunchTemplate"]
+    assert c["shipyard:infra:NodePool"] == pools
+    dvc_buckets = teams if spec.services.dvc.layout == "bucket_per_team" else 1
+    assert c["aws:s3/bucket:Bucket"] == dvc_buckets + 2  # + MLflow artifacts + Label Studio
+    for sibling in (
+        "Versioning",
+        "ServerSideEncryptionConfiguration",
+        "PublicAccessBlock",
+        "LifecycleConfiguration",
+    ):
+        assert c[f"aws:s3/bucket{sibling}:Bucket{sibling}"] == c["aws:s3/bucket:Bucket"]
+    assert c["aws:rds/instance:Instance"] == 2  # MLflow, Label Studio
+    assert c["kubernetes:core/v1:Namespace"] == teams + 2
+    assert c["kubernetes:core/v1:ResourceQuota"] == teams == c["kubernetes:core/v1:LimitRange"]
+    assert c["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"] == teams
+    assert c["kubernetes:helm.sh/v3:Release"] == 3 + (2 if spec.gpu_pools else 0)
+    assert c["aws:iam/role:Role"] == 2 + 2 + teams  # control plane, nodes, mlflow, label studio, teams
+    assert c["aws:ec2/subnet:Subnet"] == 6
+
+
+def test_aws_resources_use_the_region_of_the_spec(aws_graph):
+    (provider,) = aws_graph.of("pulumi:providers:aws")
+    assert provider.plain["region"] == AWS_SPEC.platform.region
+    cloud = [r for r in aws_graph.resources if r.type.startswith("aws:")]
+    assert cloud and all("pulumi:providers:aws::aws::" in r.provider for r in cloud)
+    k8s = [r for r in aws_graph.resources if r.type.startswith("kubernetes:")]
+    assert k8s and all("pulumi:providers:kubernetes::cluster-k8s::" in r.provider for r in k8s)
+
+
+def test_aws_node_groups_match_pools_with_gpu_taints(aws_graph):
+    groups = {r.plain["nodeGroupName"]: r.plain for r in aws_graph.of("aws:eks/nodeGroup:NodeGroup")}
+    assert set(groups) == {p.name for p in AWS_SPEC.node_pools}
+    for pool in AWS_SPEC.node_pools:
+        g = groups[pool.name]
+        assert g["instanceTypes"] == pool.instance_types
+        assert g["capacityType"] == ("SPOT" if pool.capacity == "spot" else "ON_DEMAND")
+        assert g["scalingConfig"] == {
+            "minSize": pool.min_size,
+            "maxSize": pool.max_size,
+            "desiredSize": pool.effective_desired_size,
+        }
+        assert g["labels"]["shipyard.io/pool"] == pool.name
+        if pool.is_gpu:
+            assert "NVIDIA" in g["amiType"]
+            assert {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"} in g["taints"]
+            assert g["labels"]["shipyard.io/gpu-type"] == pool.gpu_type
+        else:
+            assert g.get("taints", []) == [] and "NVIDIA" not in g["amiType"]
+    disks = sorted(
+        r.plain["blockDeviceMappings"][0]["ebs"]["volumeSize"]
+        for r in aws_graph.of("aws:ec2/launchTemplate:LaunchTemplate")
+    )
+    assert disks == sorted(p.disk_gb for p in AWS_SPEC.node_pools)
+    for lt in aws_graph.of("aws:ec2/launchTemplate:LaunchTemplate"):
+        assert lt.plain["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
+        assert lt.plain["metadataOptions"]["httpTokens"] == "required"
+
+
+def test_aws_databases_are_private_encrypted_backed_up_and_protected(aws_graph):
+    for db in aws_graph.of("aws:rds/instance:Instance"):
+        p = db.plain
+        assert p["storageEncrypted"] is True and p["publiclyAccessible"] is False
+        assert p["backupRetentionPeriod"] >= 7
+        assert p["deletionProtection"] is True and p.get("skipFinalSnapshot") is False  # not a dev stack
+        assert p["finalSnapshotIdentifier"].endswith("-final")
+        assert p["instanceClass"] == AWS_SPEC.services.mlflow.database_instance
+        assert "password" in db.inputs and not isinstance(db.inputs["password"], str)  # a secret
+
+
+def test_aws_buckets_versioned_encrypted_private_with_lifecycle(aws_graph):
+    names = {r.plain["bucket"] for r in aws_graph.of("aws:s3/bucket:Bucket")}
+    assert names == {
+        "acme-ml-mlflow-artifacts",
+        "acme-ml-label-studio",
+        "acme-ml-dvc-fraud",
+        "acme-ml-dvc-search",
+    }
+    for v in aws_graph.of("aws:s3/bucketVersioning:BucketVersioning"):
+        assert v.plain["versioningConfiguration"]["status"] == "Enabled"
+    for e in aws_graph.of(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ):
+        assert e.plain["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    for b in aws_graph.of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+        assert all(
+            b.plain[k] is True
+            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        )
+    for lc in aws_graph.of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+        rule = lc.plain["rules"][0]
+        assert (
+            rule["noncurrentVersionExpiration"]["noncurrentDays"]
+            == AWS_SPEC.services.dvc.noncurrent_version_days
+        )
+
+
+def test_aws_cost_tags_on_every_taggable_resource(aws_graph, rules):
+    tagged = [r for r in aws_graph.resources if r.type in rules.TAGGABLE_AWS]
+    assert len(tagged) > 30
+    for r in tagged:
+        assert r.plain["tags"]["shipyard:platform"] == "acme-ml", r.name
+        assert r.plain["tags"]["shipyard:component"], r.name
+    team_owned = [r for r in tagged if r.plain["tags"].get("shipyard:team")]
+    # per-team DVC buckets and per-team roles carry the team tag
+    for team in ("fraud", "search"):
+        assert any(
+            r.type == "aws:s3/bucket:Bucket" and r.plain["tags"]["shipyard:team"] == team for r in team_owned
+        )
+        assert any(
+            r.type == "aws:iam/role:Role" and r.plain["tags"]["shipyard:team"] == team for r in team_owned
+        )
+
+
+def test_aws_taggable_list_matches_the_provider_schema(aws_graph, rules):
+    """Every AWS type in the graph whose SDK class takes ``tags`` is in the policy's taggable set."""
+    import importlib
+    import inspect
+
+    for typ in {r.type for r in aws_graph.resources if r.type.startswith("aws:")}:
+        module, cls = typ.split(":")[1].split("/")[0], typ.split(":")[2]
+        klass = getattr(importlib.import_module(f"pulumi_aws.{module}"), cls)
+        takes_tags = "tags" in inspect.signature(klass._internal_init).parameters
+        assert takes_tags == (typ in rules.TAGGABLE_AWS), typ
+
+
+def test_aws_cluster_encrypts_secrets_and_irsa_scopes_roles(aws_graph):
+    eks = aws_graph.of("aws:eks/cluster:Cluster")[0].plain
+    assert eks["version"] == AWS_SPEC.platform.cluster.kubernetes_version
+    assert eks["encryptionConfig"]["resources"] == ["secrets"]
+    roles = {r.name: r.plain for r in aws_graph.of("aws:iam/role:Role")}
+    trust = roles["mlflow-artifacts-access"]["assumeRolePolicy"]
+    assert "system:serviceaccount:shipyard-system:mlflow" in trust and "AssumeRoleWithWebIdentity" in trust
+    assert "system:serviceaccount:fraud:shipyard-runner" in roles["dvc-fraud"]["assumeRolePolicy"]
+    policies = {r.name: r.plain["policy"] for r in aws_graph.of("aws:iam/rolePolicy:RolePolicy")}
+    assert "acme-ml-dvc-fraud" in policies["dvc-fraud"] or "dvc-fraud" in policies["dvc-fraud"]
+    assert "dvc-search" not in policies["dvc-fraud"]
+
+
+def test_aws_mlflow_deployment_replicas_probes_auth_irsa(aws_graph):
+    dep = aws_graph.one("kubernetes:apps/v1:Deployment", "mlflow-deployment").plain
+    assert dep["spec"]["replicas"] == AWS_SPEC.services.mlflow.replicas >= 2
+    pod = dep["spec"]["template"]["spec"]
+    (mlflow,) = pod["containers"]
+    assert mlflow["image"] == AWS_SPEC.services.mlflow.image
+    assert mlflow["readinessProbe"]["httpGet"]["path"] == "/health" and mlflow["livenessProbe"]
+    assert mlflow["resources"]["requests"] and mlflow["resources"]["limits"]
+    cmd = mlflow["command"]
+    assert cmd[cmd.index("--app-name") + 1] == "basic-auth"
+    assert cmd[cmd.index("--artifacts-destination") + 1] == "s3://acme-ml-mlflow-artifacts/artifacts"
+    env = {e["name"]: e for e in mlflow["env"]}
+    assert env["MLFLOW_BACKEND_STORE_URI"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow"
+    assert "AWS_ACCESS_KEY_ID" not in env  # IRSA: no static keys on AWS
+    sa = aws_graph.one("kubernetes:core/v1:ServiceAccount", "mlflow-sa").plain
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith("mlflow-artifacts-access")
+    svc = aws_graph.one("kubernetes:core/v1:Service", "mlflow-svc").plain
+    assert svc["spec"]["type"] == "ClusterIP"
+
+
+def test_aws_team_quotas_include_gpus(aws_graph):
+    quotas = {
+        r.plain["metadata"]["namespace"]: r.plain["spec"]["hard"]
+        for r in aws_graph.of("kubernetes:core/v1:ResourceQuota")
+    }
+    for team in AWS_SPEC.teams:
+        hard = quotas[team.name]
+        assert hard["requests.nvidia.com/gpu"] == str(team.quota.gpus)
+        assert hard["requests.cpu"] == team.quota.cpu and hard["requests.memory"] == team.quota.memory
+    bindings = {
+        r.plain["metadata"]["namespace"]: r.plain
+        for r in aws_graph.of("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+    }
+    assert bindings["fraud"]["subjects"][0] == {
+        "kind": "Group",
+        "name": "ml-fraud",
+        "apiGroup": "rbac.authorization.k8s.io",
+    }
+
+
+def test_helm_releases_pinned_and_gpu_only(aws_graph):
+    releases = {r.plain["chart"]: r.plain for r in aws_graph.of("kubernetes:helm.sh/v3:Release")}
+    assert set(releases) == {
+        "label-studio",
+        "kube-prometheus-stack",
+        "prometheus-pushgateway",
+        "nvidia-device-plugin",
+        "dcgm-exporter",
+    }
+    for chart, rel in releases.items():
+        assert PINNED.match(rel["version"]), f"{chart} is not pinned: {rel['version']}"
+        assert rel["repositoryOpts"]["repo"].startswith("https://")
+    assert releases["label-studio"]["version"] == AWS_SPEC.services.label_studio.chart_version
+    assert releases["kube-prometheus-stack"]["version"] == AWS_SPEC.services.prometheus.chart_version
+    ls = releases["label-studio"]["values"]
+    assert ls["postgresql"]["enabled"] is False and ls["global"]["persistence"]["type"] == "s3"
+    assert ls["global"]["pgConfig"]["password"] == {
+        "secretName": "label-studio-credentials",
+        "secretKey": "pg-password",
+    }
+    for chart in ("nvidia-device-plugin", "dcgm-exporter"):
+        values = releases[chart]["values"]
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values[
+            "tolerations"
+        ]
+        terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"
+        ]
+        assert terms[0]["matchExpressions"][0]["key"] == "shipyard.io/gpu-type"
+    assert releases["dcgm-exporter"]["values"]["serviceMonitor"]["enabled"] is True
+    assert releases["prometheus-pushgateway"]["values"]["serviceMonitor"]["enabled"] is True
+    grafana = releases["kube-prometheus-stack"]["values"]["grafana"]
+    assert grafana["admin"]["existingSecret"] == "grafana-admin"
+
+
+def test_dashboards_provisioned_as_code(aws_graph):
+    cm = aws_graph.one("kubernetes:core/v1:ConfigMap", "monitoring-dashboards").plain
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert "shipyard_drift_share" in cm["data"]["shipyard-drift.json"]
+    assert "DCGM_FI_DEV_GPU_UTIL" in cm["data"]["shipyard-gpus.json"]
+
+
+@pytest.mark.parametrize("graph_name", ["aws_graph", "k8s_graph"])
+def test_secrets_never_appear_in_plaintext(graph_name, request):
+    graph = request.getfixturevalue(graph_name)
+    leaks = [
+        (r.type, r.name, s[:40])
+        for r in graph.resources
+        for s, secret in _strings(r.inputs)
+        if not secret and any(f in s for f in FAKE_SECRETS)
+    ]
+    assert leaks == []
+    # ... and they do reach the Secrets that hold them
+    held = [s for r in graph.of("kubernetes:core/v1:Secret") for s, secret in _strings(r.inputs) if secret]
+    assert any("generated-secret-" in s for s in held)
+
+
+def test_aws_exports_read_back_into_endpoints(aws_graph):
+    assert {"kubeconfig", "mlflowAdminPassword", "grafanaAdminPassword"} <= aws_graph.secret_exports
+    assert "endpoints" not in aws_graph.secret_exports and "dvcRemotes" not in aws_graph.secret_exports
+    e = endpoints_from_outputs(aws_graph.exports, team="fraud")
+    assert e.platform == "aws"
+    assert e.mlflow == "http://mlflow.shipyard-system.svc.cluster.local"
+    assert e.dvc_remote("fraud", "churn") == "s3://acme-ml-dvc-fraud/fraud/churn"
+    assert e.pushgateway and e.prometheus and e.grafana and e.label_studio
+    assert aws_graph.exports["teamNamespaces"] == {"fraud": "fraud", "search": "search"}
+
+
+# --- existing cluster -----------------------------------------------------------------------------
+
+
+def test_kubernetes_stack_creates_no_cloud_resources(k8s_graph):
+    assert not [r for r in k8s_graph.resources if r.type.startswith("aws:")]
+    (provider,) = k8s_graph.of("pulumi:providers:kubernetes")
+    assert provider.plain["context"] == K8S_SPEC.platform.cluster.kubeconfig_context
+    c = k8s_graph.counts()
+    assert c["kubernetes:core/v1:Namespace"] == len(K8S_SPEC.teams) + 2
+    assert c["kubernetes:helm.sh/v3:Release"] == 5
+
+
+def test_kubernetes_mlflow_behind_oidc_proxy_with_s3_keys_from_secret(k8s_graph):
+    dep = k8s_graph.one("kubernetes:apps/v1:Deployment", "mlflow-deployment").plain
+    assert dep["spec"]["replicas"] == K8S_SPEC.services.mlflow.replicas
+    containers = {c["name"]: c for c in dep["spec"]["template"]["spec"]["containers"]}
+    assert set(containers) == {"mlflow", "oauth2-proxy"}
+    proxy = containers["oauth2-proxy"]
+    assert "--oidc-issuer-url=https://sso.corp.example/realms/ml" in proxy["args"]
+    assert "--upstream=http://127.0.0.1:5000" in proxy["args"]
+    assert proxy["readinessProbe"] and proxy["livenessProbe"] and proxy["resources"]["limits"]
+    assert "--app-name" not in containers["mlflow"]["command"]
+    env = {e["name"]: e for e in containers["mlflow"]["env"]}
+    assert env["MLFLOW_S3_ENDPOINT_URL"]["value"] == K8S_SPEC.services.dvc.endpoint_url
+    assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow"
+    svc = k8s_graph.one("kubernetes:core/v1:Service", "mlflow-svc").plain
+    assert svc["spec"]["type"] == "ClusterIP" and svc["spec"]["ports"][0]["targetPort"] == 4180
+    netpol = k8s_graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow-netpol").plain
+    assert netpol["spec"]["ingress"] == [
+        {"ports": [{"port": 4180, "protocol": "TCP"}]}
+    ]  # MLflow's 5000 stays closed
+
+
+def test_kubernetes_exports(k8s_graph):
+    e = endpoints_from_outputs(k8s_graph.exports, team="credit")
+    assert e.platform == "kubernetes" and e.dvc_endpoint_url == "https://minio.corp.example:9000"
+    assert e.dvc_remote("credit", "scoring") == "s3://ml-dvc/credit/scoring"
+    assert k8s_graph.exports["endpoints"]["dvc_remote_root"] == "s3://ml-dvc"
+    assert "mlflowAdminPassword" not in k8s_graph.exports  # OIDC: no local admin
+    quota = k8s_graph.of("kubernetes:core/v1:ResourceQuota")[0].plain
+    assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "2"
+
+
+@pytest.mark.parametrize("graph_name", ["aws_graph", "k8s_graph"])
+def test_every_kubernetes_object_labeled_and_every_container_bounded(graph_name, request):
+    graph = request.getfixturevalue(graph_name)
+    platform = {"aws_graph": "acme-ml", "k8s_graph": "onprem-ml"}[graph_name]
+    for r in graph.k8s_objects():
+        labels = r.plain["metadata"]["labels"]
+        assert labels["shipyard.io/platform"] == platform and labels["shipyard.io/component"], r.name
+    team_objects = [
+        r
+        for r in graph.k8s_objects()
+        if r.plain["metadata"].get("namespace") in {t.name for t in AWS_SPEC.teams + K8S_SPEC.teams}
+    ]
+    assert team_objects and all(r.plain["metadata"]["labels"]["shipyard.io/team"] for r in team_objects)

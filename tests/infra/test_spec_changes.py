@@ -1,0 +1,50 @@
+"""A spec change changes the graph as expected: the AWS example plus a second GPU pool and a new team
+(both runs under Pulumi mocks; no engine can run here)."""
+
+from __future__ import annotations
+
+
+def test_second_gpu_pool_and_new_team(aws_graph, variant_graph):
+    before, after = aws_graph.counts(), variant_graph.counts()
+    diff = {t: after[t] - before[t] for t in set(before) | set(after) if after[t] != before[t]}
+    assert diff == {
+        # the new pool
+        "shipyard:infra:NodePool": 1,
+        "aws:eks/nodeGroup:NodeGroup": 1,
+        "aws:ec2/launchTemplate:LaunchTemplate": 1,
+        # the new team: namespace, quota, limits, runner account, binding; its DVC bucket and IAM role
+        "shipyard:infra:TeamTenancy": 1,
+        "kubernetes:core/v1:Namespace": 1,
+        "kubernetes:core/v1:ResourceQuota": 1,
+        "kubernetes:core/v1:LimitRange": 1,
+        "kubernetes:core/v1:ServiceAccount": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
+        "shipyard:infra:SecureBucket": 1,
+        "aws:s3/bucket:Bucket": 1,
+        "aws:s3/bucketVersioning:BucketVersioning": 1,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+        "aws:iam/role:Role": 1,
+        "aws:iam/rolePolicy:RolePolicy": 1,
+    }
+    (h100,) = [
+        r.plain
+        for r in variant_graph.of("aws:eks/nodeGroup:NodeGroup")
+        if r.plain["nodeGroupName"] == "gpu-h100"
+    ]
+    assert h100["capacityType"] == "SPOT" and h100["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"} in h100["taints"]
+    assert h100["labels"]["shipyard.io/gpu-type"] == "nvidia-h100"
+    assert h100["tags"]["shipyard:team"] == "vision"  # a pool reserved for one team is costed to it
+    quota = [
+        r.plain
+        for r in variant_graph.of("kubernetes:core/v1:ResourceQuota")
+        if r.plain["metadata"]["namespace"] == "vision"
+    ]
+    assert quota[0]["spec"]["hard"]["requests.nvidia.com/gpu"] == "8"
+    assert variant_graph.exports["dvcRemotes"]["vision"] == "s3://acme-ml-dvc-vision"
+    assert len(variant_graph.of("kubernetes:helm.sh/v3:Release")) == len(
+        aws_graph.of("kubernetes:helm.sh/v3:Release")
+    )
