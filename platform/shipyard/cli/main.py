@@ -14,6 +14,7 @@ from shipyard.errors import UserError
 # Each module exposes ``register(app)``; add a command group by adding its module here.
 COMMAND_MODULES = [
     "shipyard.cli.cost_cmd",
+    "shipyard.cli.infra_cmd",
     "shipyard.cli.model_cmd",
     "shipyard.cli.portal_cmd",
     "shipyard.cli.spec_cmd",
