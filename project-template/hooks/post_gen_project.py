@@ -1,0 +1,37 @@
+"""Remove the files of options that were not chosen, then say what to do next."""
+
+import shutil
+from pathlib import Path
+
+CI_PROVIDER = "{{ cookiecutter.ci_provider }}"
+GPU = "{{ cookiecutter.gpu_training }}" == "yes"
+LABELING = "{{ cookiecutter.labeling }}" == "yes"
+PYTORCH = "{{ cookiecutter.model_flavour }}" == "pytorch"
+PACKAGE = Path("src") / "{{ cookiecutter.package_name }}"
+
+unused: list[Path] = []
+if CI_PROVIDER == "gitlab":
+    unused.append(Path(".github"))
+if CI_PROVIDER == "github":
+    unused.append(Path(".gitlab-ci.yml"))
+if not GPU:
+    unused += [Path("k8s"), PACKAGE / "remote_job.py"]
+if not LABELING:
+    unused += [Path("labeling"), Path("data/labels"), PACKAGE / "labeling.py", Path("tests/test_labeling.py")]
+if not PYTORCH:
+    unused += [PACKAGE / "torch_model.py", Path("tests/test_torch_model.py")]
+
+for path in unused:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+print(
+    """
+Generated {{ cookiecutter.project_slug }} for team {{ cookiecutter.team }}. Next:
+  cd {{ cookiecutter.project_slug }}
+  git init -b main && git add . && git commit -m "Start from the Shipyard template"
+  make ci          # lint, test, data-check, repro, push-data, gate, register, monitor
+"""
+)

@@ -1,0 +1,82 @@
+"""Reject bad answers before anything is generated (cookiecutter deletes the output when this exits 1)."""
+
+import json
+import keyword
+import re
+import sys
+
+CONTEXT = json.loads(r"""{{ cookiecutter | tojson }}""")
+
+SLUG = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+TEAM = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CHOICES = {
+    "risk_tier": ("low", "medium", "high"),
+    "task": ("classification", "regression"),
+    "model_flavour": ("scikit-learn", "pytorch"),
+    "ci_provider": ("github", "gitlab", "both"),
+    "gpu_training": ("no", "yes"),
+    "labeling": ("no", "yes"),
+    "python_version": ("3.10", "3.11", "3.12", "3.13"),
+}
+
+
+def problems(ctx: dict) -> list[tuple[str, str]]:
+    found = []
+    slug = ctx["project_slug"]
+    if not SLUG.match(slug) or "--" in slug:
+        found.append(
+            (
+                f"project_slug {slug!r} is not a valid slug",
+                "use 2-40 lowercase letters, digits and single '-', starting with a letter "
+                "(e.g. project_slug=credit-risk)",
+            )
+        )
+    package = ctx["package_name"]
+    if not (package.isidentifier() and package.islower() and not keyword.iskeyword(package)):
+        found.append(
+            (
+                f"package_name {package!r} is not a valid Python package name",
+                "use lowercase letters, digits and '_', starting with a letter (package_name=credit_risk)",
+            )
+        )
+    if not ctx["project_name"].strip():
+        found.append(("project_name is empty", "give the project a name, e.g. project_name='Credit Risk'"))
+    if not TEAM.match(ctx["team"]):
+        found.append(
+            (
+                f"team {ctx['team']!r} is not a valid team name",
+                "use the team's name from the platform spec (lowercase letters, digits, '-')",
+            )
+        )
+    owner = ctx["owner_email"].strip()
+    if not owner:
+        found.append(("owner_email is empty", "give the owner's email, e.g. owner_email=you@example.com"))
+    elif not EMAIL.match(owner):
+        found.append((f"owner_email {owner!r} is not an email address", "e.g. owner_email=you@example.com"))
+    for field, allowed in CHOICES.items():
+        if ctx[field] not in allowed:
+            choices = ", ".join(allowed)
+            found.append((f"{field} {ctx[field]!r} is not one of {choices}", f"set {field}={allowed[0]}"))
+    if ctx["gpu_training"] == "yes" and ctx["model_flavour"] != "pytorch":
+        found.append(
+            (
+                "gpu_training=yes needs model_flavour=pytorch (scikit-learn models do not use a GPU)",
+                "set model_flavour=pytorch, or gpu_training=no",
+            )
+        )
+    return found
+
+
+def main() -> int:
+    found = problems(CONTEXT)
+    for message, fix in found:
+        print(f"error: {message}\n  fix: {fix}", file=sys.stderr)
+    if found:
+        print("nothing was generated", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

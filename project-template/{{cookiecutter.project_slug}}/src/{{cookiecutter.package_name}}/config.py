@@ -1,0 +1,44 @@
+"""Where things are and what the project is: params.yaml, shipyard.yaml and the pipeline's paths."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(os.environ.get("PROJECT_ROOT", Path(__file__).resolve().parents[2]))
+RAW = ROOT / "data" / "raw"
+LABELS = ROOT / "data" / "labels"
+PREPARED = ROOT / "data" / "prepared" / "dataset.csv"
+FEATURES = ROOT / "data" / "features"
+MODELS = ROOT / "models"
+RUN_FILE = MODELS / "run.json"
+METRICS = ROOT / "metrics" / "eval.json"
+REPORTS = ROOT / "reports"
+TARGET = "target"
+
+
+@cache
+def params() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+@cache
+def project() -> dict:
+    return yaml.safe_load((ROOT / "shipyard.yaml").read_text())
+
+
+@cache
+def schema() -> dict:
+    return yaml.safe_load((ROOT / "schema.yaml").read_text())
+
+
+def platform_value(env_var: str, key: str) -> str | None:
+    """A platform endpoint: the job's environment first, else what shipyard.yaml was generated with."""
+    return os.environ.get(env_var) or project().get("platform", {}).get(key) or None
+
+
+def model_name() -> str:
+    return project()["models"][0]["name"]

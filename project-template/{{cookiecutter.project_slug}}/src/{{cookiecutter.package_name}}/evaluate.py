@@ -1,0 +1,54 @@
+"""Stage `evaluate`: score the model on the held-out split, write metrics/eval.json, log to the run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from . import config, features, modeling
+
+
+def score(task: str, y_true, y_pred, y_score=None) -> dict[str, float]:
+    if task == "classification":
+        found = {
+            "accuracy": skm.accuracy_score(y_true, y_pred),
+            "f1": skm.f1_score(y_true, y_pred),
+            "precision": skm.precision_score(y_true, y_pred, zero_division=0),
+            "recall": skm.recall_score(y_true, y_pred),
+        }
+        if y_score is not None and len(np.unique(y_true)) == 2:
+            found["roc_auc"] = skm.roc_auc_score(y_true, y_score)
+    else:
+        found = {
+            "r2": skm.r2_score(y_true, y_pred),
+            "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
+            "mae": skm.mean_absolute_error(y_true, y_pred),
+        }
+    return {k: round(float(v), 6) for k, v in found.items()}
+
+
+def main() -> None:
+    import mlflow
+
+    from . import tracking
+
+    task = config.params()["task"]
+    test = pd.read_csv(config.FEATURES / "test.csv")
+    x, y = features.xy(test)
+    model = modeling.load(config.MODELS)
+    found = score(task, y, modeling.predict(task, model, x), modeling.predict_score(task, model, x))
+    config.METRICS.parent.mkdir(parents=True, exist_ok=True)
+    config.METRICS.write_text(json.dumps(found, indent=2) + "\n")
+    run = json.loads(config.RUN_FILE.read_text())
+    tracking.configure()
+    client = mlflow.MlflowClient()
+    for name, value in found.items():
+        client.log_metric(run["run_id"], name, value)
+    print("evaluated:", ", ".join(f"{k}={v:.4f}" for k, v in found.items()))
+
+
+if __name__ == "__main__":
+    main()

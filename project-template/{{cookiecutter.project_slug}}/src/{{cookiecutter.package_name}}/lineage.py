@@ -1,0 +1,53 @@
+"""Lineage and cost facts a training run records: code commit, DVC data hash, where it ran."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from . import config
+
+
+def git_commit(root: Path | None = None) -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root or config.ROOT, capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def dvc_md5(path: Path) -> str:
+    """The md5 DVC 3 records for a file output (in dvc.lock): the md5 of its bytes."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def label_export() -> str | None:
+    """The Label Studio export the labels came from (data/labels/export.json), if the project labels."""
+    path = config.LABELS / "export.json"
+    if not path.exists():
+        return None
+    return str(json.loads(path.read_text()).get("export") or "none")
+
+
+def compute(device: dict[str, str] | None = None) -> dict[str, str]:
+    """What this job runs on: SHIPYARD_INSTANCE_TYPE / SHIPYARD_GPU_COUNT from the platform, else local."""
+    device = device or {}
+    instance = (
+        os.environ.get("SHIPYARD_INSTANCE_TYPE")
+        or config.project()["platform"].get("instance_type")
+        or "local"
+    )
+    return {
+        "instance_type": instance,
+        "gpu_count": os.environ.get("SHIPYARD_GPU_COUNT") or device.get("gpu_count") or "0",
+        "gpu_type": device.get("gpu_type") or "",
+    }

@@ -1,0 +1,49 @@
+"""The model card: markdown generated from the MLflow run and the gate result, logged with the model."""
+
+from __future__ import annotations
+
+from shipyard import tags
+
+from . import config
+
+ARTIFACT_PATH = "model_card.md"
+
+
+def render(run, gate) -> str:
+    """``run`` is an MLflow Run; ``gate`` a gate.GateResult."""
+    p = config.project()
+    t, params, metrics = run.data.tags, run.data.params, run.data.metrics
+    lines = [
+        f"# Model card: {p['name']} (`{p['project']}`)",
+        "",
+        f"{p['description']}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Team | {p['team']} |",
+        f"| Owner | {p['owner']} |",
+        f"| Risk tier | {p['risk_tier']} |",
+        f"| Task | {p['task']} ({p['flavour']}) |",
+        f"| MLflow run | `{run.info.run_id}` |",
+        f"| Git commit | `{t.get(tags.GIT_COMMIT, 'unknown')}` |",
+        f"| Training data | `{t.get(tags.DATA_PATH, '?')}`, DVC md5 `{t.get(tags.DATA_HASH, '?')}` |",
+        f"| Trained on | {t.get(tags.INSTANCE_TYPE, '?')}, {t.get(tags.GPU_COUNT, '0')} GPU |",
+        f"| Gate | **{'passed' if gate.passed else 'failed'}**: {gate.summary} |",
+        "",
+        "## Metrics (held-out split)",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {value:.4f} |" for name, value in sorted(metrics.items())]
+    lines += ["", "## Parameters", "", "| parameter | value |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in sorted(params.items())]
+    lines += [
+        "",
+        "## Intended use and limits",
+        "",
+        "Edit `src/{{ cookiecutter.package_name }}/model_card.py` to describe intended use, users,"
+        " known limits and fairness checks for this model.",
+        "",
+    ]
+    return "\n".join(lines)

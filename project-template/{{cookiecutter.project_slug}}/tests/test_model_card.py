@@ -1,0 +1,21 @@
+from types import SimpleNamespace
+
+from shipyard import tags
+
+from {{ cookiecutter.package_name }} import config, model_card
+from {{ cookiecutter.package_name }}.gate import GateResult
+
+
+def test_card_carries_lineage_metrics_and_gate():
+    run = SimpleNamespace(
+        info=SimpleNamespace(run_id="abc123"),
+        data=SimpleNamespace(
+            tags={tags.GIT_COMMIT: "deadbeef", tags.DATA_HASH: "0f0f", tags.INSTANCE_TYPE: "m6i.large"},
+            params={"train.seed": "42"},
+            metrics={"accuracy": 0.93},
+        ),
+    )
+    card = model_card.render(run, GateResult(passed=True, reasons=["all thresholds met"]))
+    assert card.startswith(f"# Model card: {config.project()['name']}")
+    for expected in ("abc123", "deadbeef", "0f0f", "m6i.large", "| accuracy | 0.9300 |", "**passed**"):
+        assert expected in card
