@@ -101,7 +101,14 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     pools = [
         NodePool(
             f"pool-{pool.name}",
-            NodePoolArgs(p, cluster.name, cluster.node_role_arn, network.node_subnet_ids, pool),
+            NodePoolArgs(
+                p,
+                cluster.name,
+                cluster.node_role_arn,
+                network.node_subnet_ids,
+                pool,
+                kubernetes_version=spec.platform.cluster.kubernetes_version,
+            ),
             opts=on_aws,
         )
         for pool in spec.node_pools

@@ -22,6 +22,7 @@ class NodePoolArgs:
     node_role_arn: pulumi.Input[str]
     subnet_ids: list[pulumi.Input[str]]
     pool: PoolSpec
+    kubernetes_version: str | None = None  # follows the cluster on upgrades
 
 
 class NodePool(pulumi.ComponentResource):
@@ -60,6 +61,7 @@ class NodePool(pulumi.ComponentResource):
             cluster_name=args.cluster_name,
             node_group_name=pool.name,
             node_role_arn=args.node_role_arn,
+            version=args.kubernetes_version,
             subnet_ids=args.subnet_ids,
             instance_types=pool.instance_types,
             ami_type=GPU_AMI if pool.is_gpu else CPU_AMI,

@@ -27,7 +27,6 @@ from shipyard.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 AWS = load_spec(REPO / "examples/platform.aws.yaml")
-ONPREM = load_spec(REPO / "examples/platform.kubernetes.yaml")
 IRSA = Irsa("arn:aws:iam::123456789012:oidc-provider/oidc.eks", "oidc.eks.us-east-1.amazonaws.com/id/ABC")
 SECRET_URI = pulumi.Output.secret("postgresql://mlflow:pw-Secret1@db:5432/mlflow")
 
@@ -172,4 +171,3 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "gpu": gpu,
     "namespaces": namespaces,
 }
-_ = ONPREM

@@ -83,6 +83,7 @@ def test_aws_node_groups_match_pools_with_gpu_taints(aws_graph):
             "desiredSize": pool.effective_desired_size,
         }
         assert g["labels"]["shipyard.io/pool"] == pool.name
+        assert g["version"] == AWS_SPEC.platform.cluster.kubernetes_version
         if pool.is_gpu:
             assert "NVIDIA" in g["amiType"]
             assert {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"} in g["taints"]
@@ -343,3 +344,28 @@ def test_every_kubernetes_object_labeled_and_every_container_bounded(graph_name,
         if r.plain["metadata"].get("namespace") in {t.name for t in AWS_SPEC.teams + K8S_SPEC.teams}
     ]
     assert team_objects and all(r.plain["metadata"]["labels"]["shipyard.io/team"] for r in team_objects)
+
+
+def test_a_local_spec_is_refused_with_the_fix(tmp_path):
+    """`pulumi up` with the embedded demo spec stops with what is wrong and what to do (under mocks)."""
+    import subprocess
+    import sys
+
+    harness = Path(__file__).resolve().parent / "harness.py"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(harness),
+            "program",
+            str(tmp_path / "out.json"),
+            "--spec",
+            str(REPO / "platform.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "platform.environment is 'local'" in result.stderr
+    assert "fix: point shipyard:spec at a cluster spec" in result.stderr
+    assert not (tmp_path / "out.json").exists()
