@@ -1,0 +1,202 @@
+"""Baking the project template for a platform: answers checked against the spec, endpoints filled in.
+
+Plain ``cookiecutter project-template/`` works without any of this; ``shipyard new`` adds what only the
+platform knows (its endpoints, metric gates, GPU node pool) and writes ``.cruft.json`` so that
+``cruft update`` can bring later template changes to the project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shipyard.endpoints import Endpoints
+from shipyard.errors import UserError
+from shipyard.spec.model import PlatformSpec
+
+ENV_TEMPLATE = "SHIPYARD_TEMPLATE"
+TEMPLATE_DIRECTORY = "project-template"
+TASK_METRICS = {
+    "classification": {"accuracy", "f1", "precision", "recall", "roc_auc"},
+    "regression": {"r2", "rmse", "mae"},
+}
+# Paths `cruft update` leaves alone: the data scientist's own data and labels.
+CRUFT_SKIP = ["data/raw", "data/labels", "dvc.lock"]
+
+
+@dataclass(frozen=True)
+class Baked:
+    path: Path
+    context: dict[str, Any]  # the full cookiecutter context (answers and platform values)
+
+
+def template_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """``--template``, else ``$SHIPYARD_TEMPLATE``, else the template next to this source tree."""
+    chosen = explicit or os.environ.get(ENV_TEMPLATE)
+    path = Path(chosen) if chosen else Path(__file__).resolve().parents[2] / TEMPLATE_DIRECTORY
+    if not (path / "cookiecutter.json").is_file():
+        raise UserError(
+            f"no project template at {path} (cookiecutter.json missing)",
+            f"pass --template PATH or set {ENV_TEMPLATE} to the project-template directory",
+        )
+    return path
+
+
+def gates_for(spec: PlatformSpec, task: str) -> str:
+    """The spec's metric gates the task measures, as the template's ``_gates`` string
+    (``metric:min:x[:max:y],...``); empty means the template's defaults for the task."""
+    parts = []
+    for gate in spec.governance.gates:
+        if gate.metric not in TASK_METRICS.get(task, set()):
+            continue
+        bounds = [
+            f"{key}:{value}" for key, value in (("min", gate.min), ("max", gate.max)) if value is not None
+        ]
+        if bounds:
+            parts.append(":".join([gate.metric, *bounds]))
+    return ",".join(parts)
+
+
+def platform_context(
+    spec: PlatformSpec, endpoints: Endpoints, team: str, slug: str, task: str, risk_tier: str = "low"
+) -> dict:
+    """The template's private (not prompted) values for a project of ``team`` on this platform."""
+    tier = spec.governance.risk_tiers.get(risk_tier)
+    gpu_pools = [p for p in spec.gpu_pools if not p.teams or team in p.teams]
+    context = {
+        "_platform": endpoints.platform,
+        "_mlflow_tracking_uri": endpoints.mlflow or "",
+        "_dvc_remote": endpoints.dvc_remote(team, slug) or "",
+        "_dvc_endpoint_url": endpoints.dvc_endpoint_url or "",
+        "_pushgateway_url": endpoints.pushgateway or "",
+        "_grafana_url": endpoints.grafana or "",
+        "_label_studio_url": endpoints.label_studio or "",
+        "_portal_url": endpoints.portal or "",
+        "_gates": gates_for(spec, task),
+        "_champion_tolerance": str(spec.governance.champion_tolerance),
+        "_max_drift_share": str(tier.max_drift_share if tier else 0.3),
+        "_instance_type": spec.local.instance_type if endpoints.platform == "local" else "unknown",
+    }
+    if gpu_pools:
+        pool = gpu_pools[0]
+        context.update(
+            _gpu_node_pool=pool.name, _gpu_type=pool.gpu_type or "", _gpu_instance_type=pool.instance_types[0]
+        )
+    return context
+
+
+def check_answers(spec: PlatformSpec, answers: dict[str, Any]) -> None:
+    """What only the platform can judge: the team exists, the tier is governed, GPUs are there."""
+    team = answers["team"]
+    try:
+        team_spec = spec.team(team)
+    except KeyError:
+        known = ", ".join(t.name for t in spec.teams)
+        raise UserError(
+            f"team {team!r} is not a team of platform {spec.platform.name} (known teams: {known})",
+            "pass --team with one of the known teams, or add the team to teams: in the platform spec",
+        ) from None
+    tiers = list(spec.governance.risk_tiers)
+    if answers["risk_tier"] not in tiers:
+        raise UserError(
+            f"risk tier {answers['risk_tier']!r} is not governed by this platform",
+            f"use one of: {', '.join(tiers)}",
+        )
+    if answers["gpu_training"] == "yes":
+        pools = [p.name for p in spec.gpu_pools if not p.teams or team in p.teams]
+        if not pools:
+            raise UserError(
+                f"platform {spec.platform.name} has no GPU node pool that team {team!r} may use",
+                "answer gpu_training=no, or add a GPU node pool (gpus_per_node > 0) to the spec",
+            )
+        if team_spec.quota.gpus < 1:
+            raise UserError(
+                f"team {team!r} has a GPU quota of 0",
+                f"raise teams[{team}].quota.gpus in the platform spec, or answer gpu_training=no",
+            )
+
+
+def bake(
+    template: Path,
+    output_dir: Path,
+    answers: dict[str, Any],
+    no_input: bool,
+    spec: PlatformSpec | None = None,
+    endpoints_for: Callable[[str], Endpoints] | None = None,
+) -> Baked:
+    """Prompt (unless ``no_input``) for what ``answers`` leaves open, check the answers against ``spec``,
+    fill in the endpoints of the answered team (``endpoints_for(team)``), then generate the project."""
+    from cookiecutter.exceptions import CookiecutterException, FailedHookException, OutputDirExistsException
+    from cookiecutter.generate import generate_context, generate_files
+    from cookiecutter.prompt import prompt_for_config
+
+    context = generate_context(context_file=str(template / "cookiecutter.json"), extra_context=answers)
+    try:
+        values = prompt_for_config(context, no_input)
+    except CookiecutterException as exc:
+        raise UserError(f"template answers: {exc}", "check the values passed to shipyard new") from None
+    if spec is not None:
+        check_answers(spec, values)
+        endpoints = endpoints_for(values["team"]) if endpoints_for else Endpoints(platform="local")
+        team, slug, task, tier = (values[k] for k in ("team", "project_slug", "task", "risk_tier"))
+        values.update(platform_context(spec, endpoints, team, slug, task, tier))
+    values["_template"] = str(template)
+    values["_output_dir"] = str(output_dir)
+    context["cookiecutter"] = values
+    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        path = Path(generate_files(repo_dir=str(template), context=context, output_dir=str(output_dir)))
+    except FailedHookException:
+        # the hook printed what is wrong, field by field, just above
+        raise UserError(
+            "the template rejected these answers; nothing was generated", "fix the values named above"
+        ) from None
+    except OutputDirExistsException:
+        raise UserError(
+            f"{output_dir / values['project_slug']} already exists",
+            "pick another --output-dir or project name, or remove the directory",
+        ) from None
+    return Baked(path, values)
+
+
+def write_cruft_file(baked: Baked, template: Path) -> Path:
+    """``.cruft.json`` as ``cruft create`` writes it, so ``cruft check``/``cruft update`` work."""
+    repo = _git_toplevel(template)
+    if repo is None:
+        source, directory, commit = str(template), None, None
+    else:
+        source, directory = str(repo), str(template.resolve().relative_to(repo)) or None
+        commit = _git(["rev-parse", "HEAD"], repo)
+    context = {k: v for k, v in baked.context.items() if k != "_output_dir"}
+    context["_template"] = source
+    if commit:
+        context["_commit"] = commit
+    content = {
+        "template": source,
+        "commit": commit,
+        "checkout": None,
+        "context": {"cookiecutter": context},
+        "directory": directory,
+        "skip": CRUFT_SKIP,
+    }
+    path = baked.path / ".cruft.json"
+    path.write_text(json.dumps(content, indent=2) + "\n")
+    return path
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _git_toplevel(path: Path) -> Path | None:
+    top = _git(["rev-parse", "--show-toplevel"], path)
+    return Path(top).resolve() if top else None
