@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "shipyard.cli.up_cmd",
     "shipyard.cli.ci_cmd",
     "shipyard.cli.project_cmd",
+    "shipyard.cli.new_cmd",
 ]
 
 err_console = Console(stderr=True)
