@@ -172,8 +172,8 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
 
 
 def _oidc(settings: StackSettings) -> OidcSettings:
-    oidc = settings.secret_object("oidc")
-    return OidcSettings(oidc["issuerUrl"], oidc["clientId"], oidc["clientSecret"])
+    oidc = settings.endpoint("oidc", ("issuerUrl", "clientId"))
+    return OidcSettings(oidc["issuerUrl"], oidc["clientId"], settings.secret("oidcClientSecret"))
 
 
 def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
@@ -182,13 +182,15 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
     provider = k8s.Provider(
         "cluster", context=spec.platform.cluster.kubeconfig_context, enable_server_side_apply=True
     )
-    pg = settings.secret_object("postgres")
+    pg = settings.endpoint("postgres", ("host", "port", "username", "mlflowDatabase", "labelStudioDatabase"))
+    pg["port"] = int(pg["port"])  # JSON config numbers arrive as floats
+    pg_password = settings.secret("postgresPassword")
     keys = S3Keys(settings.secret("s3AccessKeyId"), settings.secret("s3SecretAccessKey"))
     kw: dict[str, Any] = {"provider": provider, "s3_keys": keys, "s3_endpoint": s.dvc.endpoint_url}
     if s.mlflow.enabled:
         kw["mlflow_backend"] = pulumi.Output.secret(
             pulumi.Output.format(
-                "postgresql://{0}:{1}@{2}:{3}/{4}", pg["username"], pg["password"], pg["host"], pg["port"],
+                "postgresql://{0}:{1}@{2}:{3}/{4}", pg["username"], pg_password, pg["host"], pg["port"],
                 pg["mlflowDatabase"],
             )
         )  # fmt: skip
@@ -200,7 +202,7 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
             pg["port"],
             pg["labelStudioDatabase"],
             pg["username"],
-            pulumi.Output.secret(pg["password"]),
+            pg_password,
         )
     kw["dvc"] = DvcRemotes(
         "dvc",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 from components.common import is_dev_stack
+from shipyard.errors import UserError
 
 HERE = Path(__file__).resolve().parent
 NAMESPACE = "shipyard"
@@ -23,9 +24,22 @@ class StackSettings:
     def dev(self) -> bool:
         return is_dev_stack(self.stack)
 
-    def secret_object(self, key: str) -> pulumi.Output[Any]:
-        """A required secret object, e.g. ``pulumi config set --secret --path shipyard:postgres.password``."""
-        return self.config.require_secret_object(key)
+    def endpoint(self, key: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        """A required plain object naming a service outside the stack (host, port, names: no secrets)."""
+        value = self.config.get_object(key)
+        if not isinstance(value, dict):
+            raise UserError(
+                f"stack config {NAMESPACE}:{key} is missing (needs {', '.join(fields)})",
+                f"pulumi config set --path '{NAMESPACE}:{key}.{fields[0]}' VALUE"
+                " (see Pulumi.kubernetes-example.yaml)",
+            )
+        missing = [f for f in fields if value.get(f) in (None, "")]
+        if missing:
+            raise UserError(
+                f"stack config {NAMESPACE}:{key} has no {', '.join(missing)}",
+                f"pulumi config set --path '{NAMESPACE}:{key}.{missing[0]}' VALUE",
+            )
+        return value
 
     def secret(self, key: str) -> pulumi.Output[str]:
         return self.config.require_secret(key)

@@ -26,35 +26,38 @@ sys.dont_write_bytecode = False
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 
-# Secrets the stacks' config would hold (set with `pulumi config set --secret`); fake values only.
-FAKE_SECRETS: dict[str, Any] = {
+# What the stacks' config holds besides the spec: endpoints (plain) and secrets (set with
+# `pulumi config set --secret`). Fake values only.
+FAKE_ENDPOINTS: dict[str, Any] = {
     "postgres": {
         "host": "pg.corp.example",
         "port": 5432,
         "username": "shipyard",
-        "password": "pg-secret-Zq81",
         "mlflowDatabase": "mlflow",
         "labelStudioDatabase": "labelstudio",
     },
+    "oidc": {"issuerUrl": "https://sso.corp.example/realms/ml", "clientId": "mlflow"},
+}
+FAKE_SECRETS: dict[str, str] = {
+    "postgresPassword": "pg-secret-Zq81",
     "s3AccessKeyId": "AKIA-FAKE-ACCESS-KEY",
     "s3SecretAccessKey": "s3-secret-Xk22",
-    "oidc": {
-        "issuerUrl": "https://sso.corp.example/realms/ml",
-        "clientId": "mlflow",
-        "clientSecret": "oidc-secret-Pp09",
-    },
+    "oidcClientSecret": "oidc-secret-Pp09",
 }
 
 
-def configure(spec: str | None) -> None:
+def configure(spec: str | None, drop: tuple[str, ...] = ()) -> None:
     """Stack config as `pulumi config` would hand it to the program (must precede importing pulumi)."""
     config: dict[str, str] = {}
     if spec:
         config["shipyard:spec"] = str(Path(spec).resolve())
-    secret_keys = []
+    for key, value in FAKE_ENDPOINTS.items():
+        config[f"shipyard:{key}"] = json.dumps(value)
     for key, value in FAKE_SECRETS.items():
-        config[f"shipyard:{key}"] = value if isinstance(value, str) else json.dumps(value)
-        secret_keys.append(f"shipyard:{key}")
+        config[f"shipyard:{key}"] = value
+    secret_keys = [f"shipyard:{key}" for key in FAKE_SECRETS]
+    for key in drop:  # a stack that lacks this setting
+        config.pop(f"shipyard:{key}", None)
     os.environ["PULUMI_CONFIG"] = json.dumps(config)
     os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
 
@@ -120,8 +123,8 @@ def _resolve(value: Any) -> tuple[Any, bool]:
     return _sync_await(out.future()), bool(_sync_await(out.is_secret()))
 
 
-def run_program(spec: str, stack: str) -> dict[str, Any]:
-    configure(spec)
+def run_program(spec: str, stack: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    configure(spec, drop)
     import pulumi
 
     records: list[dict[str, Any]] = []
@@ -178,8 +181,9 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--spec")
     parser.add_argument("--stack", default="aws-example")
+    parser.add_argument("--drop-config", action="append", default=[], help="leave this shipyard: key unset")
     a = parser.parse_args()
-    result = run_program(a.spec, a.stack) if a.mode == "program" else run_components()
+    result = run_program(a.spec, a.stack, tuple(a.drop_config)) if a.mode == "program" else run_components()
     Path(a.out).write_text(json.dumps(result, default=str, indent=1))
 
 

@@ -346,26 +346,32 @@ def test_every_kubernetes_object_labeled_and_every_container_bounded(graph_name,
     assert team_objects and all(r.plain["metadata"]["labels"]["shipyard.io/team"] for r in team_objects)
 
 
-def test_a_local_spec_is_refused_with_the_fix(tmp_path):
-    """`pulumi up` with the embedded demo spec stops with what is wrong and what to do (under mocks)."""
+def _run_failing(tmp_path, spec: str, *extra: str) -> str:
     import subprocess
     import sys
 
     harness = Path(__file__).resolve().parent / "harness.py"
+    out = tmp_path / "out.json"
     result = subprocess.run(
-        [
-            sys.executable,
-            str(harness),
-            "program",
-            str(tmp_path / "out.json"),
-            "--spec",
-            str(REPO / "platform.yaml"),
-        ],
+        [sys.executable, str(harness), "program", str(out), "--spec", spec, *extra],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode != 0
-    assert "platform.environment is 'local'" in result.stderr
-    assert "fix: point shipyard:spec at a cluster spec" in result.stderr
-    assert not (tmp_path / "out.json").exists()
+    assert not out.exists()
+    return result.stderr
+
+
+def test_a_local_spec_is_refused_with_the_fix(tmp_path):
+    """`pulumi up` with the embedded demo spec stops with what is wrong and what to do (under mocks)."""
+    stderr = _run_failing(tmp_path, str(REPO / "platform.yaml"))
+    assert "platform.environment is 'local'" in stderr
+    assert "fix: point shipyard:spec at a cluster spec" in stderr
+
+
+def test_missing_endpoint_config_names_the_key(tmp_path):
+    spec = str(REPO / "examples/platform.kubernetes.yaml")
+    stderr = _run_failing(tmp_path, spec, "--stack", "kubernetes-example", "--drop-config", "postgres")
+    assert "stack config shipyard:postgres is missing" in stderr
+    assert "pulumi config set --path 'shipyard:postgres.host'" in stderr
