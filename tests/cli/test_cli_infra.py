@@ -1,8 +1,11 @@
-"""``shipyard infra outputs``, the real CLI in a subprocess, on saved `pulumi stack output --json`."""
+"""``shipyard infra outputs`` on saved `pulumi stack output --json`: the real CLI in a subprocess
+for a job's environment and for a user error; the JSON view in-process."""
 
 from __future__ import annotations
 
 import json
+
+from shipyard.cli.infra_cmd import outputs
 
 from ..test_stack_outputs import AWS_OUTPUTS
 
@@ -17,14 +20,18 @@ def test_outputs_env_for_a_project(cli, tmp_path):
     assert lines["MLFLOW_TRACKING_URI"] == "https://mlflow.acme.example"
 
 
-def test_outputs_json_and_errors(cli, tmp_path):
+def test_outputs_without_endpoints_is_a_user_error(cli, tmp_path):
     path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(AWS_OUTPUTS))
-    result = cli("infra", "outputs", str(path))
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["grafana"].startswith("http://grafana.")
-    missing = cli("infra", "outputs", str(tmp_path / "nope.json"))
-    assert missing.returncode == 2 and "pulumi stack output --json" in missing.stderr
     path.write_text("{}")
     bad = cli("infra", "outputs", str(path))
-    assert bad.returncode == 2 and "endpoints" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "no 'endpoints'" in bad.stderr and "Traceback" not in bad.stderr
+    assert "pulumi stack output --json" in bad.stderr
+
+
+def test_outputs_json(tmp_path, capsys):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(AWS_OUTPUTS))
+    outputs(path, team="search", project=None, env=False)
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["grafana"].startswith("http://grafana.")
+    assert shown["dvc_remote_root"] == "s3://acme-ml-dvc-search"
