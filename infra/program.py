@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from components.bucket import BucketArgs, SecureBucket
 from components.cluster import Cluster, ClusterArgs
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.common import SYSTEM_NAMESPACE
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
@@ -85,7 +86,8 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     p, s = spec.platform.name, spec.services
     region = str(spec.platform.region)
     # the region comes from the spec, not from `aws:region` stack config
-    on_aws = pulumi.ResourceOptions(providers=[aws.Provider("aws", region=region)])
+    aws_provider = aws.Provider("aws", region=region)
+    on_aws = pulumi.ResourceOptions(providers=[aws_provider])
     network = Network("network", NetworkArgs(p, spec.platform.cluster.name), opts=on_aws)
     cluster = Cluster(
         "cluster",
@@ -114,8 +116,14 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
         for pool in spec.node_pools
     ]
     irsa = Irsa(cluster.oidc_provider_arn, cluster.oidc_issuer)
+    # the CSI driver's pods need nodes; workloads with volumes need the driver and a default class
+    addons = ClusterAddons(
+        "addons",
+        ClusterAddonsArgs(p, cluster.name, irsa),
+        opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=pools),
+    )
     names = bucket_names(spec)
-    kw: dict[str, Any] = {"provider": cluster.provider, "depends_on": pools, "region": region}
+    kw: dict[str, Any] = {"provider": cluster.provider, "depends_on": [*pools, addons], "region": region}
 
     def database(service: str) -> PostgresDatabase:
         return PostgresDatabase(

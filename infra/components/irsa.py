@@ -22,11 +22,12 @@ def service_account_role(
     irsa: Irsa,
     namespace: str,
     service_account: str,
-    policy: pulumi.Input[str],
+    policy: pulumi.Input[str] | None,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    managed_policy_arn: str | None = None,
 ) -> aws.iam.Role:
-    """A role only ``namespace/service_account`` can assume, with one inline policy."""
+    """A role only ``namespace/service_account`` can assume, with an inline and/or a managed policy."""
     trust = pulumi.Output.all(irsa.oidc_provider_arn, irsa.oidc_issuer).apply(
         lambda v: json.dumps(
             {
@@ -48,7 +49,12 @@ def service_account_role(
         )
     )
     role = aws.iam.Role(name, assume_role_policy=trust, tags=tags, opts=pulumi.ResourceOptions(parent=parent))
-    aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=parent))
+    if policy is not None:
+        aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=parent))
+    if managed_policy_arn:
+        aws.iam.RolePolicyAttachment(
+            name, role=role.name, policy_arn=managed_policy_arn, opts=pulumi.ResourceOptions(parent=parent)
+        )
     return role
 
 

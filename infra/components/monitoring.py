@@ -70,6 +70,15 @@ class Monitoring(pulumi.ComponentResource):
                     "ruleSelectorNilUsesHelmValues": False,
                     "resources": container_resources("500m", "2Gi", "2"),
                     "podMetadata": {"labels": labels},
+                    # on the cluster's default StorageClass (gp3 on AWS, see ClusterAddons)
+                    "storageSpec": {
+                        "volumeClaimTemplate": {
+                            "spec": {
+                                "accessModes": ["ReadWriteOnce"],
+                                "resources": {"requests": {"storage": "50Gi"}},
+                            }
+                        }
+                    },
                 }
             },
             "alertmanager": {"alertmanagerSpec": {"resources": container_resources("100m", "256Mi", "500m")}},

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from components.bucket import BucketArgs, SecureBucket
 from components.cluster import Cluster, ClusterArgs
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
 from components.gpu import GpuSupport, GpuSupportArgs
@@ -39,6 +40,11 @@ def network() -> dict[str, Any]:
 def cluster() -> dict[str, Any]:
     c = Cluster("cluster", ClusterArgs("acme-ml", "acme-ml", "1.31", "us-east-1", ["s1", "s2"]))
     return {"kubeconfig": c.kubeconfig, "oidcIssuer": c.oidc_issuer, "nodeRoleArn": c.node_role_arn}
+
+
+def cluster_addons() -> dict[str, Any]:
+    a = ClusterAddons("addons", ClusterAddonsArgs("acme-ml", "acme-ml", IRSA))
+    return {"storageClass": a.storage_class}
 
 
 def _pool(name: str) -> Callable[[], dict[str, Any]]:
@@ -156,6 +162,7 @@ def namespaces() -> dict[str, Any]:
 CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "network": network,
     "cluster": cluster,
+    "cluster_addons": cluster_addons,
     "node_pool_gpu": _pool("gpu-a10g"),
     "node_pool_spot": _pool("cpu-work"),
     "database_prod": _database(dev=False),

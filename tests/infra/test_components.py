@@ -47,6 +47,20 @@ def test_cluster_kubeconfig_is_secret_and_oidc_ready(components):
     assert g.of("aws:kms/key:Key")[0].plain["enableKeyRotation"] is True
 
 
+def test_cluster_addons_ebs_csi_with_irsa_and_default_encrypted_class(components):
+    g = components["cluster_addons"]
+    (addon,) = g.of("aws:eks/addon:Addon")
+    assert addon.plain["addonName"] == "aws-ebs-csi-driver"
+    assert addon.plain["serviceAccountRoleArn"].endswith("addons-ebs-csi")
+    (role,) = g.of("aws:iam/role:Role")
+    assert "system:serviceaccount:kube-system:ebs-csi-controller-sa" in role.plain["assumeRolePolicy"]
+    (attach,) = g.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attach.plain["policyArn"].endswith("AmazonEBSCSIDriverPolicy")
+    (sc,) = g.of("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert sc.plain["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert sc.plain["parameters"] == {"type": "gp3", "encrypted": "true"}
+
+
 def test_gpu_pool_alone(components):
     (group,) = components["node_pool_gpu"].of("aws:eks/nodeGroup:NodeGroup")
     assert group.plain["amiType"] == "AL2023_x86_64_NVIDIA"

@@ -57,7 +57,9 @@ def test_aws_graph_counts_follow_the_spec(aws_graph):
     assert c["kubernetes:core/v1:ResourceQuota"] == teams == c["kubernetes:core/v1:LimitRange"]
     assert c["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"] == teams
     assert c["kubernetes:helm.sh/v3:Release"] == 3 + (2 if spec.gpu_pools else 0)
-    assert c["aws:iam/role:Role"] == 2 + 2 + teams  # control plane, nodes, mlflow, label studio, teams
+    # control plane, nodes, EBS CSI driver, MLflow, Label Studio, one per team
+    assert c["aws:iam/role:Role"] == 3 + 2 + teams
+    assert c["aws:eks/addon:Addon"] == 1 and c["kubernetes:storage.k8s.io/v1:StorageClass"] == 1
     assert c["aws:ec2/subnet:Subnet"] == 6
 
 

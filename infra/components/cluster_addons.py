@@ -1,0 +1,67 @@
+"""What an EKS cluster needs before workloads with volumes: the EBS CSI driver (IRSA) and a default,
+encrypted gp3 StorageClass (EKS >= 1.30 creates no default StorageClass)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.common import aws_tags, child, k8s_labels
+from components.irsa import Irsa, service_account_role
+
+EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+
+
+@dataclass(frozen=True)
+class ClusterAddonsArgs:
+    platform: str
+    cluster_name: pulumi.Input[str]
+    irsa: Irsa
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    storage_class: str
+
+    def __init__(
+        self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("shipyard:infra:ClusterAddons", name, None, opts)
+        tags = aws_tags(args.platform, "cluster")
+        role = service_account_role(
+            f"{name}-ebs-csi",
+            args.irsa,
+            namespace="kube-system",
+            service_account="ebs-csi-controller-sa",
+            policy=None,
+            tags=tags,
+            parent=self,
+            managed_policy_arn=EBS_CSI_POLICY,
+        )
+        addon = aws.eks.Addon(
+            f"{name}-ebs-csi",
+            cluster_name=args.cluster_name,
+            addon_name="aws-ebs-csi-driver",
+            service_account_role_arn=role.arn,
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=tags,
+            opts=child(self),
+        )
+        self.storage_class = "gp3"
+        k8s.storage.v1.StorageClass(
+            f"{name}-gp3",
+            metadata={
+                "name": self.storage_class,
+                "labels": k8s_labels(args.platform, "cluster"),
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true"},
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Retain",
+            opts=child(self, depends_on=[addon]),
+        )
+        self.register_outputs({"storageClass": self.storage_class, "ebsCsiRoleArn": role.arn})
