@@ -32,4 +32,5 @@ def cli():
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
+from .fixtures.embedded_platform import embedded_platform  # noqa: E402,F401
 from .fixtures.mlflow_server import mlflow_server  # noqa: E402,F401  (a fixture, re-exported)

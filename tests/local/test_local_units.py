@@ -1,0 +1,87 @@
+"""Pieces of the embedded platform that need no running service: the status of a stopped platform,
+the generated Prometheus config, the CI queue, step parsing, and a push to a bare repo whose
+post-receive hook queues a run even when the platform is down (real git, real hook)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import yaml
+from shipyard.ci.queue import CiQueue
+from shipyard.ci.runner import parse_step
+from shipyard.local import process, status
+from shipyard.local.layout import DataLayout
+from shipyard.local.service import Context
+from shipyard.local.services.prometheus import prometheus_config
+from shipyard.projects import ensure_repo
+from shipyard.spec import load_spec
+
+from ..fixtures.embedded_platform import write_spec
+
+
+def test_parse_step():
+    assert parse_step("==> lint\n") == "lint"
+    assert parse_step("==> dvc repro\n") == "dvc repro"
+    assert parse_step("lint ok\n") is None
+    assert parse_step("==>\n") is None
+
+
+def test_status_of_a_platform_never_started(tmp_path):
+    spec = write_spec(tmp_path / "platform.yaml")
+    st = status(data_dir=tmp_path / "data", spec_path=spec).to_json()
+    assert st["schema"] == 1 and st["running"] is False
+    states = {s["name"]: s["state"] for s in st["services"]}
+    assert states["mlflow"] == states["label-studio"] == states["ci-runner"] == "stopped"
+    assert states["grafana"] == "not-run"
+    fields = {"name", "state", "healthy", "pid", "port", "url", "log", "start_seconds", "detail"}
+    assert set(st["services"][0]) == fields
+    assert not (tmp_path / "data").exists(), "status must not create anything"
+
+
+def test_prometheus_config_scrapes_the_pushgateway_from_the_spec(tmp_path):
+    spec = load_spec(write_spec(tmp_path / "platform.yaml"))
+    config = prometheus_config(Context(spec=spec, spec_path=None, layout=DataLayout(tmp_path)))
+    push = next(job for job in config["scrape_configs"] if job["job_name"] == "pushgateway")
+    assert push["honor_labels"] is True
+    assert push["static_configs"][0]["targets"] == [f"127.0.0.1:{spec.local.ports.pushgateway}"]
+    yaml.safe_dump(config)
+
+
+def test_is_alive_checks_the_start_time_against_pid_reuse():
+    me = os.getpid()
+    assert process.is_alive(me, process.start_time(me))
+    assert not process.is_alive(me, "1")
+    assert not process.is_alive(None)
+
+
+def test_queue_moves_a_job_through_its_states(tmp_path):
+    queue = CiQueue(tmp_path)
+    first = queue.put("p", "/repo", "a" * 40, "main")
+    second = queue.put("p", "/repo", "b" * 40, "main")
+    assert queue.next().id == first.id
+    queue.start(first)
+    assert queue.next().id == second.id and [j.id for j in queue.in_running()] == [first.id]
+    queue.finish(first)
+    assert queue.in_running() == [] and (tmp_path / "done" / f"{first.id}.json").exists()
+
+
+def test_push_queues_a_run_even_when_the_platform_is_down(tmp_path):
+    data = tmp_path / "data"
+    repo = ensure_repo(data, "churn")
+    work = tmp_path / "work"
+    git = ["git", "-c", "user.email=a@example.com", "-c", "user.name=A"]
+    subprocess.run([*git, "init", "-q", "-b", "main", str(work)], check=True)
+    (work / "README").write_text("hi\n")
+    subprocess.run([*git, "add", "README"], cwd=work, check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], cwd=work, check=True)
+    push = subprocess.run([*git, "push", repo.as_uri(), "main"], cwd=work, capture_output=True, text=True)
+    assert push.returncode == 0, push.stderr
+    assert "queued for churn main@" in push.stderr
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True
+    ).stdout.strip()
+    jobs = CiQueue(data / "ci").pending()
+    assert [(j.project, j.commit, j.branch, j.run_id) for j in jobs] == [("churn", sha, "main", None)]
+    assert json.loads(next((data / "ci" / "queue").glob("*.json")).read_text())["repo"] == str(repo)
