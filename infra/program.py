@@ -4,6 +4,7 @@ cluster, then the same Kubernetes layer on either. Returns the stack outputs."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pulumi
 import pulumi_aws as aws
@@ -198,7 +199,8 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
     if s.mlflow.enabled:
         kw["mlflow_backend"] = pulumi.Output.secret(
             pulumi.Output.format(
-                "postgresql://{0}:{1}@{2}:{3}/{4}", pg["username"], pg_password, pg["host"], pg["port"],
+                "postgresql://{0}:{1}@{2}:{3}/{4}", quote(str(pg["username"]), safe=""),
+                pg_password.apply(lambda pw: quote(pw, safe="")), pg["host"], pg["port"],
                 pg["mlflowDatabase"],
             )
         )  # fmt: skip

@@ -82,7 +82,8 @@ class Mlflow(pulumi.ComponentResource):
                 "basic_auth.ini": pulumi.Output.format(
                     "[mlflow]\ndefault_permission = READ\ndatabase_uri = {0}\nadmin_username = admin\n"
                     "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
-                    args.backend_uri,
+                    # configparser reads '%' as interpolation: percent-encoded passwords need '%%'
+                    pulumi.Output.from_input(args.backend_uri).apply(lambda uri: uri.replace("%", "%%")),
                 ),
             }
         if args.s3_keys:

@@ -29,7 +29,7 @@ from shipyard.spec import load_spec
 REPO = Path(__file__).resolve().parents[2]
 AWS = load_spec(REPO / "examples/platform.aws.yaml")
 IRSA = Irsa("arn:aws:iam::123456789012:oidc-provider/oidc.eks", "oidc.eks.us-east-1.amazonaws.com/id/ABC")
-SECRET_URI = pulumi.Output.secret("postgresql://mlflow:pw-Secret1@db:5432/mlflow")
+SECRET_URI = pulumi.Output.secret("postgresql://mlflow:pw%40Secret1@db:5432/mlflow")
 
 
 def network() -> dict[str, Any]:

@@ -39,7 +39,7 @@ FAKE_ENDPOINTS: dict[str, Any] = {
     "oidc": {"issuerUrl": "https://sso.corp.example/realms/ml", "clientId": "mlflow"},
 }
 FAKE_SECRETS: dict[str, str] = {
-    "postgresPassword": "pg-secret-Zq81",
+    "postgresPassword": "pg-secret@Zq/81",  # characters a URI must escape
     "s3AccessKeyId": "AKIA-FAKE-ACCESS-KEY",
     "s3SecretAccessKey": "s3-secret-Xk22",
     "oidcClientSecret": "oidc-secret-Pp09",

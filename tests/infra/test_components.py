@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import configparser
+
 
 def test_every_component_case_ran(components):
     assert set(components) >= {
@@ -119,6 +121,11 @@ def test_team_tenancy_alone(components):
 def test_mlflow_alone_basic_and_oidc(components):
     basic, oidc = components["mlflow_basic"], components["mlflow_oidc"]
     assert "adminPassword" in basic.secret_exports
+    ini = basic.of("kubernetes:core/v1:Secret")[0].plain["stringData"]["basic_auth.ini"]
+    parser = configparser.ConfigParser()  # how MLflow's basic-auth app reads it
+    parser.read_string(ini)
+    assert parser["mlflow"]["database_uri"] == "postgresql://mlflow:pw%40Secret1@db:5432/mlflow"
+    assert parser["mlflow"]["admin_username"] == "admin" and "admin_password" not in parser["mlflow"]
     for g in (basic, oidc):
         dep = g.of("kubernetes:apps/v1:Deployment")[0].plain
         assert dep["spec"]["replicas"] == 3

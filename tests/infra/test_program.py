@@ -15,7 +15,7 @@ from shipyard.stack_outputs import endpoints_from_outputs
 REPO = Path(__file__).resolve().parents[2]
 AWS_SPEC = load_spec(REPO / "examples/platform.aws.yaml")
 K8S_SPEC = load_spec(REPO / "examples/platform.kubernetes.yaml")
-FAKE_SECRETS = ("pg-secret-Zq81", "s3-secret-Xk22", "oidc-secret-Pp09", "generated-secret-")
+FAKE_SECRETS = ("pg-secret", "s3-secret-Xk22", "oidc-secret-Pp09", "generated-secret-")
 PINNED = re.compile(r"^\d+\.\d+\.\d+$")
 
 
@@ -317,6 +317,11 @@ def test_kubernetes_mlflow_behind_oidc_proxy_with_s3_keys_from_secret(k8s_graph)
     assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow"
     svc = k8s_graph.one("kubernetes:core/v1:Service", "mlflow-svc").plain
     assert svc["spec"]["type"] == "ClusterIP" and svc["spec"]["ports"][0]["targetPort"] == 4180
+    secret = k8s_graph.one("kubernetes:core/v1:Secret", "mlflow-secret").plain
+    assert (
+        secret["stringData"]["backend-uri"]
+        == "postgresql://shipyard:pg-secret%40Zq%2F81@pg.corp.example:5432/mlflow"
+    )
     netpol = k8s_graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow-netpol").plain
     assert netpol["spec"]["ingress"] == [
         {"ports": [{"port": 4180, "protocol": "TCP"}]}
