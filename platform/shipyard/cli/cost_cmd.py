@@ -17,7 +17,7 @@ from shipyard.endpoints import Endpoints, default_data_dir, local_endpoints
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
 from shipyard.spec.model import Environment
 
-console = Console()
+console = Console() if sys.stdout.isatty() else Console(width=160)  # piped: don't wrap names
 err = Console(stderr=True)
 
 SpecOption = typer.Option(None, "--spec", help="spec file (default: $SHIPYARD_SPEC, else ./platform.yaml)")
@@ -132,9 +132,10 @@ def report_cmd(
     table = Table(
         title=f"costs {report.month} by {by} in {cur} (prices as of {report.price_date})", header_style="bold"
     )
+    team_column = [] if by == "team" else [("team", "left")]
     for column, justify in (
         (by, "left"),
-        ("team", "left"),
+        *team_column,
         (f"cost {cur}", "right"),
         ("storage", "right"),
         ("GPU h", "right"),
@@ -146,7 +147,7 @@ def report_cmd(
     for line in report.lines:
         table.add_row(
             line.key,
-            line.team,
+            *([] if by == "team" else [line.team]),
             _money(line.cost),
             _money(line.storage_cost),
             f"{line.gpu_hours:.1f}",
@@ -157,7 +158,7 @@ def report_cmd(
     table.add_section()
     table.add_row(
         "[bold]total[/]",
-        "",
+        *([] if by == "team" else [""]),
         f"[bold]{_money(report.total)}[/]",
         "",
         f"{report.gpu_hours:.1f}",

@@ -218,9 +218,8 @@ def _gather(
         summed["estimated"] = True
         frames.append(summed)
         for row in priced[priced["unpriced"]].itertuples():
-            g.unpriced.append(
-                UnpricedRun(row.run_id, row.team, row.project, row.instance_type, row.unpriced_reason)
-            )
+            instance = row.instance_type if isinstance(row.instance_type, str) else None
+            g.unpriced.append(UnpricedRun(row.run_id, row.team, row.project, instance, row.unpriced_reason))
 
     frames.append(_storage_items(spec, endpoints, project_list, month, start, end, now, g))
 
@@ -272,6 +271,8 @@ def _storage_items(spec, endpoints, project_list, month, start, end, now, g: _Ga
     for s in measured:
         if s.bytes is None:
             g.notes.append(f"{s.store} storage of {s.project} at {s.location} not measured")
+            continue
+        if not s.bytes:
             continue
         per_day = storage.storage_cost(s.bytes, spec.pricing) / days_in_month
         rows += [{"date": d, "team": s.team, "project": s.project, "model": STORAGE, "cost": per_day,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
+import requests
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -23,6 +24,7 @@ from shipyard.costs.rollup import RUN_COLUMNS
 from shipyard.errors import UserError
 
 PAGE = 1000
+HEALTH_TIMEOUT = 10
 EXPERIMENTS_PER_SEARCH = 100
 UNKNOWN_TEAM = "(no team)"
 
@@ -51,6 +53,15 @@ def client_for(tracking_uri: str | None) -> MlflowClient:
             "no MLflow tracking URI: usage costs are read from MLflow",
             "start the platform (shipyard up) or set MLFLOW_TRACKING_URI",
         )
+    if tracking_uri.startswith(("http://", "https://")):
+        # MLflow's client retries a dead server for minutes: ask once, briefly, first
+        try:
+            requests.get(f"{tracking_uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT)
+        except requests.RequestException as exc:
+            raise UserError(
+                f"MLflow at {tracking_uri} is not reachable ({type(exc).__name__})",
+                "start the platform (shipyard up) or set MLFLOW_TRACKING_URI to the MLflow server",
+            ) from None
     return MlflowClient(tracking_uri=tracking_uri)
 
 
@@ -155,7 +166,7 @@ def _attribute_models(frame: pd.DataFrame, models: dict[str, str]) -> pd.Series:
         if ci and isinstance(model, str)
     }
     via_ci = frame["run_id"].map(ci_models)
-    return direct.fillna(via_ci).fillna(NO_MODEL)
+    return direct.astype(object).fillna(via_ci.astype(object)).fillna(NO_MODEL)
 
 
 def _pages(fetch) -> Iterator:
