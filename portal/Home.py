@@ -35,16 +35,16 @@ counts = {s: sum(1 for r in rows if r.status == s) for s in ("green", "amber", "
 m = st.columns(6)
 m[0].metric("Projects", len(rows))
 m[1].metric("In production", sum(1 for r in rows if r.champion_version is not None))
-m[2].metric("🟢 Green", counts["green"])
-m[3].metric("🟠 Amber", counts["amber"])
-m[4].metric("🔴 Red", counts["red"])
+m[2].metric(":green[Green]", counts["green"])
+m[3].metric(":orange[Amber]", counts["amber"])
+m[4].metric(":red[Red]", counts["red"])
 m[5].metric("CI failing", sum(1 for r in rows if r.last_ci == "failed"))
 
 cur = portfolio.currency
 table = pd.DataFrame(
     [
         {
-            "status": ui.STATUS_ICON[r.status],
+            "status": r.status,
             "project": r.project,
             "team": r.team,
             "owner": r.owner,
@@ -75,7 +75,7 @@ if role == "auditor":
     )
 if rows:
     st.dataframe(
-        table[by_role[role]],
+        ui.colored(table[by_role[role]], "status"),
         hide_index=True,
         width="stretch",
         column_config={

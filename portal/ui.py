@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 from shipyard.catalog import PortalConfig, Portfolio, ServiceUnavailable, load_portfolio
 from shipyard.errors import UserError
 
 ROLES = ("manager", "auditor", "project owner")
-STATUS_ICON = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red"}
-SERVICE_ICON = {"up": "🟢 up", "down": "🔴 down", "not configured": "⚪ not configured"}
+# red/amber/green as cell colours (emoji need a font that headless browsers and some desktops lack)
+COLORS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "ok": "#2e7d32", "warning": "#ef8f00",
+          "over": "#c62828", "up": "#2e7d32", "down": "#c62828", "not configured": "#9e9e9e"}  # fmt: skip
 EMPTY_HELP = (
     "No projects on this platform yet. Create one from the project template:\n\n"
     "```bash\nshipyard new my-project --team demo\ncd my-project && git push\n```\n\n"
@@ -94,6 +96,17 @@ def empty_state(portfolio: Portfolio) -> None:
     if not portfolio.snapshot.projects:
         st.info(EMPTY_HELP)
         st.stop()
+
+
+def colored(df: pd.DataFrame, *columns: str):
+    """``df`` with the status-like ``columns`` painted red/amber/green."""
+
+    def paint(value: object) -> str:
+        color = COLORS.get(str(value))
+        return f"background-color: {color}; color: white; font-weight: 600" if color else ""
+
+    present = [c for c in columns if c in df.columns]
+    return df.style.map(paint, subset=present) if present else df
 
 
 def when(value: dt.datetime | None) -> str:

@@ -24,18 +24,21 @@ if role == "project owner":
     owner = ui.owner_choice(sorted({p.owner for p in snap.projects if p.owner}))
     names = [p.name for p in snap.projects if p.owner == owner] or names
 wanted = st.query_params.get("project")
-name = st.selectbox("Project", names, index=names.index(wanted) if wanted in names else 0)
+if st.session_state.get("project_pick") not in names:  # first visit: the link's ?project=, else the first
+    st.session_state["project_pick"] = wanted if wanted in names else names[0]
+name = st.selectbox("Project", names, key="project_pick")
 st.query_params["project"] = name
 project = snap.project(name)
 row = next(r for r in portfolio.rows if r.project == name)
 card = portfolio.scorecards[name]
 
 c = st.columns(5)
-c[0].metric("Status", ui.STATUS_ICON[row.status])
+c[0].metric("Status", row.status)
 c[1].metric("Team", project.team or "-")
 c[2].metric("Risk tier", project.risk_tier or "-")
 c[3].metric("ML Test Score", f"{card.score:g} / 7")
 c[4].metric("Champion", row.champion or "none")
+st.badge(row.status.upper(), color={"amber": "orange"}.get(row.status, row.status))
 st.caption(
     f"Owner {project.owner or '-'} · repo {project.repo or '-'}"
     + (f" · {row.reasons}" if row.reasons else "")
@@ -175,7 +178,7 @@ else:
 if project.labeling:
     st.subheader("Labeling progress (Label Studio)")
     try:
-        progress = labeling_progress(cfg.endpoints, name)
+        progress = labeling_progress(cfg.endpoints, name, project.tags.get(tags.LABEL_STUDIO_PROJECT))
     except ServiceUnavailable as exc:
         st.warning(f"**Label Studio is unreachable** at {exc.url or '(not configured)'}: {exc.detail}.")
     else:

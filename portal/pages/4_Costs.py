@@ -8,8 +8,6 @@ import pandas as pd
 import streamlit as st
 import ui
 
-ALERT_ICON = {"ok": "🟢 ok", "warning": "🟠 warning", "over": "🔴 over"}
-
 ui.page("Costs")
 cfg = ui.config()
 role = ui.role()
@@ -35,9 +33,16 @@ except Exception as exc:  # the cost service reads MLflow and the cloud: say whi
     st.stop()
 
 cur = report.currency
+shown = report.lines
+if cfg.prefix:  # a portal scoped to some projects shows only the spec's teams and those projects
+    teams = {t.name for t in cfg.spec.teams}
+    shown = [
+        ln for ln in shown if ln.team in teams and (by == "team" or (ln.project or "").startswith(cfg.prefix))
+    ]
+    st.caption(f"Scoped to the spec's teams and projects named `{cfg.prefix}*`.")
 m = st.columns(4)
-m[0].metric(f"Total {month} ({cur})", f"{report.total:,.2f}")
-m[1].metric("GPU hours", f"{report.gpu_hours:,.1f}")
+m[0].metric(f"Total {month} ({cur})", f"{sum(ln.cost for ln in shown):,.2f}")
+m[1].metric("GPU hours", f"{sum(ln.gpu_hours for ln in shown):,.1f}")
 m[2].metric("Unpriced runs", report.unpriced_runs)
 m[3].metric("Prices as of", report.price_date.isoformat())
 if report.any_estimated:
@@ -47,20 +52,21 @@ for note in report.notes:
 
 st.subheader("Budget burn")
 if budgets:
+    budget_df = pd.DataFrame(
+        [
+            {
+                "team": b.team,
+                "alert": b.alert,
+                f"budget ({cur})": b.budget,
+                f"spent ({cur})": round(b.spent, 2),
+                f"forecast ({cur})": round(b.forecast, 2),
+                "used %": round(b.percent, 1),
+            }
+            for b in budgets
+        ]
+    )
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "team": b.team,
-                    "alert": ALERT_ICON.get(b.alert, b.alert),
-                    f"budget ({cur})": b.budget,
-                    f"spent ({cur})": round(b.spent, 2),
-                    f"forecast ({cur})": round(b.forecast, 2),
-                    "used %": round(b.percent, 1),
-                }
-                for b in budgets
-            ]
-        ),
+        ui.colored(budget_df, "alert"),
         hide_index=True,
         width="stretch",
         column_config={"used %": st.column_config.ProgressColumn(max_value=100, format="%.0f%%")},
@@ -78,7 +84,7 @@ lines = pd.DataFrame(
             "unpriced runs": line.unpriced_runs,
             "estimated": line.estimated,
         }
-        for line in report.lines
+        for line in shown
     ]
 )
 if lines.empty:
@@ -88,6 +94,8 @@ else:
     st.download_button("Costs (CSV)", lines.to_csv(index=False), f"costs-{by}-{month}.csv", "text/csv")
 
 st.subheader("Month trend")
+if isinstance(series, pd.DataFrame) and not series.empty and cfg.prefix:
+    series = series[series["key"].isin({ln.key for ln in shown})]
 if isinstance(series, pd.DataFrame) and not series.empty:
     trend = series.pivot_table(index="date", columns="key", values="cost", aggfunc="sum").fillna(0).cumsum()
     st.line_chart(trend)

@@ -19,19 +19,20 @@ if down:
     st.error(f"Unreachable: {', '.join(down)}. Pages that need them say so and show what they can.")
 else:
     st.success("Every configured service answers.")
+services = pd.DataFrame(
+    [
+        {
+            "service": h.service,
+            "status": h.status,
+            "URL": h.url or "-",
+            "detail": h.detail,
+            "latency (ms)": round(h.latency_ms, 1) if h.latency_ms is not None else None,
+        }
+        for h in health
+    ]
+)
 st.dataframe(
-    pd.DataFrame(
-        [
-            {
-                "service": h.service,
-                "status": ui.SERVICE_ICON.get(h.status, h.status),
-                "URL": h.url or "-",
-                "detail": h.detail,
-                "latency (ms)": round(h.latency_ms, 1) if h.latency_ms is not None else None,
-            }
-            for h in health
-        ]
-    ),
+    ui.colored(services, "status"),
     hide_index=True,
     width="stretch",
 )

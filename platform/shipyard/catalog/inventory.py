@@ -41,7 +41,7 @@ class InventoryRow:
     @property
     def lineage(self) -> str:
         return (
-            f"data {self.data_hash[:10] or '?'} -> commit {self.commit[:8] or '?'} -> "
+            f"data {self.data_hash[:12] or '?'} -> commit {self.commit[:8] or '?'} -> "
             f"run {self.run_id[:8] or '?'} -> v{self.version}"
         )
 

@@ -21,15 +21,20 @@ class LabelingProgress:
         return 100.0 * self.labeled / self.tasks if self.tasks else 0.0
 
 
-def labeling_progress(endpoints: Endpoints, project: str) -> LabelingProgress | None:
-    """The Label Studio project titled like the Shipyard project; None when there is none."""
+def labeling_progress(
+    endpoints: Endpoints, project: str, label_studio_id: str | int | None = None
+) -> LabelingProgress | None:
+    """The project's Label Studio project (by the id tag provisioning sets, else by title); None if none."""
     if not endpoints.label_studio:
         raise ServiceUnavailable("Label Studio", None, "no Label Studio URL in the platform's endpoints")
     from label_studio_sdk import LabelStudio
 
     try:
         client = LabelStudio(base_url=endpoints.label_studio, api_key=endpoints.label_studio_token, timeout=5)
-        found = [p for p in client.projects.list(title=project) if p.title == project]
+        if label_studio_id:
+            found = [client.projects.get(id=int(label_studio_id))]
+        else:
+            found = [p for p in client.projects.list(title=project) if p.title == project]
     except Exception as exc:  # the SDK raises httpx and its own ApiError types
         raise ServiceUnavailable("Label Studio", endpoints.label_studio, type(exc).__name__) from None
     if not found:

@@ -218,7 +218,11 @@ def score(ev: Evidence) -> Scorecard:
             doc = f"documented: {documented[test.id]}"
             results.append(TestResult(test.id, test.section, test.title, 0.5, "manual", doc))
         else:
-            would = f"would count: {test.would_count} (automated), or tag {tags.MLTEST_PREFIX}{test.id}=<doc>"
+            tag = f"tag {tags.MLTEST_PREFIX}{test.id}=<doc link>"
+            if test.check:
+                would = f"would count: {test.would_count} (1, automated), or done by hand: {tag} (0.5)"
+            else:
+                would = f"would count: {test.would_count}, documented: {tag} (0.5; not visible automatically)"
             results.append(TestResult(test.id, test.section, test.title, 0.0, "missing", would))
     sections = {s: sum(r.points for r in results if r.section == s) for s in SECTIONS}
     err = ev.prometheus_error

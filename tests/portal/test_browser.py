@@ -1,0 +1,129 @@
+"""The portal in real headless Chromium (Debian chromium driven by Playwright): started with the real
+`shipyard portal` command against the seeded MLflow and real Prometheus; every page opened, the role
+switched, an export downloaded, screenshots saved ($SHIPYARD_SCREENSHOTS, else a temp dir)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.fixtures.mlflow_server import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.services]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-dev-shm-usage", "--no-first-run"]  # fmt: skip
+PAGES = ["Project", "Models", "Health", "Costs", "Platform"]
+BAD_TEXT = ("Traceback", "Exception:", "Error:", "KeyError", "AttributeError")
+
+
+@pytest.fixture(scope="module")
+def portal_url(portal_data, drift_pushed, tmp_path_factory):
+    port = free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": portal_data.mlflow,
+        "SHIPYARD_PROMETHEUS_URL": drift_pushed.prometheus,
+        "SHIPYARD_PUSHGATEWAY_URL": drift_pushed.pushgateway,
+    }
+    log = open(tmp_path_factory.mktemp("portal") / "portal.log", "w")  # noqa: SIM115
+    cmd = [sys.executable, "-m", "shipyard.cli.main", "portal", "--spec", str(portal_data.spec),
+           "--port", str(port), "--prefix", portal_data.seeded.prefix]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, Path(log.name).read_text()
+        try:
+            if requests.get(f"{url}/_stcore/health", timeout=2).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.5)
+    yield url
+    os.killpg(proc.pid, 15)
+    proc.wait(30)
+
+
+def settle(page, quiet_ms: int = 1500) -> None:
+    """Wait until Streamlit finished the script run: the title is there and the running-status widget
+    has stayed away for ``quiet_ms`` (it appears a moment after a run starts)."""
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=90_000)
+    deadline = time.monotonic() + 120
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        if page.locator('[data-testid="stStatusWidget"]').count():
+            page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=90_000)
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the portal kept running for 120 s")
+
+
+def check_clean(page, where: str) -> str:
+    assert page.locator('[data-testid="stException"]').count() == 0, f"exception box on {where}"
+    text = page.inner_text("body")
+    for bad in BAD_TEXT:
+        assert bad not in text, f"{bad!r} on {where}"
+    return text
+
+
+def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("SHIPYARD_SCREENSHOTS") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    s = portal_data.seeded
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page.goto(portal_url)
+        settle(page)
+        text = check_clean(page, "Overview")
+        page.screenshot(path=str(shots / "0-overview-manager.png"), full_page=True)
+        assert "Projects\n\n3" in text and "In production\n\n1" in text  # tables are canvases
+
+        for n, name in enumerate(PAGES, 1):
+            page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
+            settle(page)
+            check_clean(page, name)
+            page.screenshot(path=str(shots / f"{n}-{name.lower()}-manager.png"), full_page=True)
+
+        # the role switch keeps its value across pages (session state)
+        page.locator('[data-testid="stSidebar"]').get_by_text("auditor", exact=True).click()
+        settle(page)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Models", exact=True).click()
+        settle(page)
+        check_clean(page, "Models (auditor)")
+        page.screenshot(path=str(shots / "6-models-auditor.png"), full_page=True)
+        with page.expect_download() as info:
+            page.get_by_text("Model inventory (CSV)").click()
+        rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+        assert len(rows) == 4
+        champion = next(r for r in rows if r["aliases"] == "champion")
+        assert (champion["model"], champion["version"]) == (s.name("fraud"), "2")
+        assert champion["run_id"] == s.train_run_ids[s.name("fraud")][1]
+
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Health", exact=True).click()
+        settle(page)
+        check_clean(page, "Health (auditor)")
+        with page.expect_download() as info:
+            page.get_by_text("Health evidence (JSON)").click()
+        assert len(Path(info.value.path()).read_text()) > 100
+        page.screenshot(path=str(shots / "7-health-auditor.png"), full_page=True)
+
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Home", exact=True).click()
+        settle(page)
+        check_clean(page, "Overview (auditor)")
+        page.screenshot(path=str(shots / "8-overview-auditor.png"), full_page=True)
+        browser.close()
+    assert len(list(shots.glob("*.png"))) == 9
