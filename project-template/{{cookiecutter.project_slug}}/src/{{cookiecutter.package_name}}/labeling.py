@@ -49,8 +49,13 @@ def export_id(raw: bytes) -> str:
 
 
 def find_or_create_project(client, title: str, label_config: str):
-    for project in client.projects.list(title=title):
-        if project.title == title:
+    """The project titled after this project (the platform may have created it): its labeling
+    interface is set to labeling/label_config.xml."""
+    for found in client.projects.list(title=title):
+        if found.title == title:
+            project = client.projects.get(found.id)
+            if (project.label_config or "").strip() != label_config.strip():
+                project = client.projects.update(found.id, label_config=label_config)
             return project, False
     return client.projects.create(title=title, label_config=label_config), True
 
