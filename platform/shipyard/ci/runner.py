@@ -129,6 +129,7 @@ class Runner:
         steps: list[str] = []
         status, failed_step = "failed", None
         started = time.monotonic()
+        self._running_done = False
         beat = threading.Thread(target=self._beat_while_running, daemon=True)
         beat.start()
         with open(log_path, "a", buffering=1) as log:
@@ -164,7 +165,6 @@ class Runner:
         return status
 
     def _beat_while_running(self) -> None:
-        self._running_done = False
         while not self._running_done:
             self.beat()
             time.sleep(2)
