@@ -148,7 +148,7 @@ def test_collect_reports_a_failing_source(monkeypatch):
 
 
 def test_s3_storage_listing_with_moto(monkeypatch):
-    """S3 listing through moto (AWS cannot run here): bytes under one project's prefix, all pages."""
+    """S3 listing through moto (AWS cannot run here): bytes under one project's prefix, every page."""
     from shipyard.costs import storage
     from shipyard.endpoints import Endpoints
     from shipyard.spec.model import Pricing
@@ -159,10 +159,13 @@ def test_s3_storage_listing_with_moto(monkeypatch):
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="ml-dvc")
-        for i in range(1005):  # more than one list_objects_v2 page (1000 keys)
+        for i in range(5):
             s3.put_object(Bucket="ml-dvc", Key=f"fraud/churn/files/md5/{i:04d}", Body=b"x" * 10)
         s3.put_object(Bucket="ml-dvc", Key="fraud/churn-other/x", Body=b"y" * 999)  # a sibling prefix
         endpoints = Endpoints(platform="aws", dvc_remote_root="s3://ml-dvc")
-        found = storage.location_bytes(endpoints.dvc_remote("fraud", "churn"), endpoints, s3)
-    assert found == 10_050
+        remote = endpoints.dvc_remote("fraud", "churn")
+        assert remote == "s3://ml-dvc/fraud/churn"
+        found = storage.s3_bytes("ml-dvc", "fraud/churn", endpoints, s3, page_size=2)  # 3 pages
+        assert storage.location_bytes(remote, endpoints, s3) == 50
+    assert found == 50
     assert storage.storage_cost(3 * storage.GIB, Pricing(storage_gb_month=0.023)) == pytest.approx(0.069)

@@ -71,13 +71,18 @@ def directory_bytes(root: Path) -> int:
     return total
 
 
-def s3_bytes(bucket: str, prefix: str, endpoints: Endpoints | None = None, client=None) -> int:
+def s3_bytes(
+    bucket: str, prefix: str, endpoints: Endpoints | None = None, client=None, page_size: int = 1000
+) -> int:
     if client is None:
         import boto3
 
         client = boto3.client("s3", endpoint_url=endpoints.dvc_endpoint_url if endpoints else None)
     prefix = prefix.rstrip("/") + "/" if prefix else ""
     total = 0
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
+    for page in pages:
         total += sum(obj["Size"] for obj in page.get("Contents", []))
     return total
