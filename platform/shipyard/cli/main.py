@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "shipyard.cli.ci_cmd",
     "shipyard.cli.project_cmd",
     "shipyard.cli.new_cmd",
+    "shipyard.cli.demo_cmd",
 ]
 
 err_console = Console(stderr=True)

@@ -1,0 +1,264 @@
+"""``shipyard demo``: from nothing to a governed model, on the embedded platform, in one command.
+
+Each step checks whether its outcome is already there before acting, so a second run (or a run
+after a failure) resumes instead of duplicating the project. A failing step raises a
+:class:`UserError` naming the step with the tail of its log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipyard import tags
+from shipyard.endpoints import Endpoints
+from shipyard.errors import UserError
+
+DEMO_PROJECT = "Churn Demo"
+DEMO_SLUG = "churn-demo"
+DEMO_TEAM = "demo"
+PUSHED_HINT = "see `shipyard ci list`"
+WORSE_COMMIT = "Try a much smaller model (the gate should stop it)"
+# A stump forest: still above the absolute thresholds, clearly below the champion.
+WORSE_PARAMS = {"n_estimators": "2", "max_depth": "1"}
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    data_dir: Path
+    project_dir: Path
+    endpoints: Endpoints
+    good_ci: dict = field(default_factory=dict)
+    worse_ci: dict = field(default_factory=dict)
+    champion_version: int | None = None
+    versions: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Step:
+    """One numbered step: progress on entry, wall time on exit, a log file for its commands."""
+
+    def __init__(self, number: int, title: str, logs: Path, echo: Echo, seconds: dict[str, float]) -> None:
+        self.number, self.title, self.echo, self.seconds = number, title, echo, seconds
+        self.log = logs / f"{number}-{re.sub(r'[^a-z]+', '-', title.lower()).strip('-')}.log"
+
+    def __enter__(self) -> Step:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.start = time.monotonic()
+        self.echo(f"[{self.number}/5] {self.title} ...")
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        took = time.monotonic() - self.start
+        self.seconds[self.title] = round(took, 1)
+        if exc is None:
+            self.echo(f"      done in {took:.1f}s")
+        elif isinstance(exc, UserError) and not exc.message.startswith("demo step"):
+            raise UserError(f"demo step {self.number} ({self.title}) failed: {exc.message}", exc.fix) from exc
+
+    def run(self, cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+        with open(self.log, "a") as log:
+            log.write(f"$ {' '.join(cmd)}\n")
+            log.flush()
+            result = subprocess.run(
+                cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+            )
+        if result.returncode != 0:
+            raise UserError(
+                f"`{' '.join(cmd[:4])}` exited {result.returncode}; "
+                f"last lines of {self.log}:\n{_tail(self.log)}",
+                f"fix the cause above, then run `shipyard demo` again (it resumes): {self.log}",
+            )
+        return self.log.read_text()
+
+
+def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) -> DemoResult:
+    from shipyard.local import runtime
+
+    seconds: dict[str, float] = {}
+    spec, spec_file, layout = runtime.resolve(spec_path, data_dir)
+    logs = layout.root / "demo" / "logs"
+    workspace = layout.root / "demo" / "workspace"
+    env = {"SHIPYARD_HOME": str(layout.root), "SHIPYARD_SPEC": str(spec_file)}
+
+    with Step(1, "Start the embedded platform", logs, echo, seconds):
+        result = runtime.up(spec_file, layout.root, echo=lambda line: echo(f"      {line}"))
+        if not result.status.running:
+            bad = [s.name for s in result.status.services if s.state == "running" and not s.healthy]
+            raise UserError(f"platform services not healthy: {', '.join(bad)}", "see `shipyard status`")
+        endpoints = runtime.load_endpoints(layout.root)
+
+    project_dir = workspace / DEMO_SLUG
+    with Step(2, "Create the demo project", logs, echo, seconds) as step:
+        _create_project(step, spec_file, layout.root, workspace, project_dir, env, echo)
+
+    out = DemoResult(layout.root, project_dir, endpoints, seconds=seconds)
+    with Step(3, "Push it: CI trains, gates and registers a model", logs, echo, seconds) as step:
+        good = _commit_and_push(
+            step, project_dir, "Start the churn model from the Shipyard template", None, echo
+        )
+        run = _ci_of(step, endpoints, good, echo)
+        if run.status != "passed":
+            raise UserError(
+                f"CI of the first commit {run.status} at step {run.failed_step}:\n{_ci_log_tail(env, run)}",
+                f"see `shipyard ci logs {run.run_id}`",
+            )
+        out.good_ci = run.as_dict()
+        version, alias = _registered(endpoints)
+        echo(f"      CI passed ({run.duration_s:.0f}s); version {version} registered, now '{alias}'")
+
+    with Step(4, "Promote it to champion (the governed production model)", logs, echo, seconds):
+        out.champion_version = _promote(spec, endpoints, version, echo)
+
+    with Step(5, "Push a worse model: the gate stops it", logs, echo, seconds) as step:
+        before = _version_count(endpoints)
+        worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo)
+        run = _ci_of(step, endpoints, worse, echo)
+        if run.status != "failed" or run.failed_step != "gate":
+            raise UserError(
+                f"expected the gate to stop the worse model, but CI {run.status} "
+                f"(failed step: {run.failed_step})",
+                f"see `shipyard ci logs {run.run_id}`",
+            )
+        out.versions = _version_count(endpoints)
+        if out.versions != before:
+            raise UserError("a version was registered although the gate failed", "this is a bug: report it")
+        out.worse_ci = run.as_dict()
+        echo(f"      CI failed at the gate as it should; the reason: {_gate_reason(endpoints, worse)}")
+    return out
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+def _create_project(step, spec_file, data_dir, workspace, project_dir, env, echo) -> None:
+    from shipyard.projects import provision_project  # noqa: F401  (checked importable before baking)
+
+    if (project_dir / "shipyard.yaml").exists():
+        echo(f"      {project_dir} exists: re-using it")
+        return
+    workspace.mkdir(parents=True, exist_ok=True)
+    cli = [sys.executable, "-m", "shipyard.cli.main"]
+    step.run(
+        [*cli, "new", DEMO_PROJECT, "--team", DEMO_TEAM, "--no-input", "--output-dir", str(workspace),
+         "--spec", str(spec_file), "--data-dir", str(data_dir), "--provision"],
+        env=env,
+    )  # fmt: skip
+    echo(f"      generated {project_dir} and provisioned it (MLflow experiment, DVC remote, git remote)")
+
+
+def _git(step: Step, project_dir: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=project_dir, capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
+def _commit_and_push(
+    step: Step, project_dir: Path, message: str, change: Callable[[Path], None] | None, echo: Echo
+) -> str:
+    """Commit (unless a commit with this message exists already) and push it; returns the commit."""
+    identity = ["-c", "user.name=Shipyard Demo", "-c", "user.email=data-scientist@example.com"]
+    for line in _git(step, project_dir, "log", "--format=%H %s", "-n", "20").splitlines():
+        sha, _, subject = line.partition(" ")
+        if subject == message:  # a re-run: this commit exists; push it unless the remote has it
+            if not _on_remote(project_dir, sha):
+                step.run(["git", "push", "-q", "-u", "origin", "main"], cwd=project_dir)
+                echo(f"      pushed {sha[:8]}: the platform's CI runner runs `make ci` ({PUSHED_HINT})")
+            else:
+                echo(f"      {sha[:8]} was pushed by an earlier run: reading its CI result")
+            return sha
+    if change is not None:
+        change(project_dir)
+    step.run(["git", "add", "-A"], cwd=project_dir)
+    step.run(["git", *identity, "commit", "-q", "-m", message], cwd=project_dir)
+    sha = _git(step, project_dir, "rev-parse", "HEAD")
+    step.run(["git", "push", "-q", "-u", "origin", "main"], cwd=project_dir)
+    echo(f"      pushed {sha[:8]}: the platform's CI runner runs `make ci` ({PUSHED_HINT})")
+    return sha
+
+
+def _on_remote(project_dir: Path, sha: str) -> bool:
+    check = ["git", "merge-base", "--is-ancestor", sha, "origin/main"]
+    return subprocess.run(check, cwd=project_dir, capture_output=True).returncode == 0
+
+
+def _make_worse(project_dir: Path) -> None:
+    params = project_dir / "params.yaml"
+    text = params.read_text()
+    for key, value in WORSE_PARAMS.items():
+        text, n = re.subn(rf"(?m)^(  {key}:) .*$", rf"\1 {value}", text)
+        if n != 1:
+            raise UserError(f"{params}: no train.{key} to change", "the template's params.yaml changed")
+    params.write_text(text)
+
+
+def _ci_of(step: Step, endpoints: Endpoints, commit: str, echo: Echo):
+    from shipyard.ci.records import wait_for_ci_run
+
+    try:
+        return wait_for_ci_run(endpoints.mlflow, DEMO_SLUG, commit=commit, timeout=900)
+    except TimeoutError as exc:
+        raise UserError(str(exc), "see `shipyard ci list` and `shipyard status`") from None
+
+
+def _client(endpoints: Endpoints):
+    from mlflow import MlflowClient
+
+    return MlflowClient(endpoints.mlflow)
+
+
+def _registered(endpoints: Endpoints) -> tuple[int, str]:
+    """The version the first push registered, and its alias (champion once a re-run promoted it)."""
+    model = _client(endpoints).get_registered_model(DEMO_SLUG)
+    for alias in (tags.CHALLENGER, tags.CHAMPION):
+        if alias in model.aliases:
+            return int(model.aliases[alias]), alias
+    raise UserError(f"CI passed but {DEMO_SLUG} has no '{tags.CHALLENGER}' version", "see `shipyard ci logs`")
+
+
+def _promote(spec, endpoints: Endpoints, version: int, echo: Echo) -> int:
+    from shipyard.governance import promote
+
+    aliases = _client(endpoints).get_registered_model(DEMO_SLUG).aliases
+    if str(aliases.get(tags.CHAMPION)) == str(version):
+        echo(f"      version {version} is already champion")
+        return version
+    promote(spec, endpoints, DEMO_SLUG, version)
+    echo(f"      version {version} is now 'champion' (risk tier low: no approval needed)")
+    return version
+
+
+def _version_count(endpoints: Endpoints) -> int:
+    return len(_client(endpoints).search_model_versions(f"name = '{DEMO_SLUG}'"))
+
+
+def _gate_reason(endpoints: Endpoints, commit: str) -> str:
+    client = _client(endpoints)
+    exp = client.get_experiment_by_name(DEMO_SLUG)
+    runs = client.search_runs(
+        [exp.experiment_id],
+        filter_string=f"tags.`{tags.RUN_KIND}` = '{tags.RUN_KIND_TRAIN}' "
+        f"and tags.`{tags.GIT_COMMIT}` = '{commit}'",
+        max_results=1,
+    )
+    return runs[0].data.tags.get(tags.GATE_REASON, "(no reason recorded)") if runs else "(no training run)"
+
+
+def _ci_log_tail(env: dict[str, str], run) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "shipyard.cli.main", "ci", "logs", run.run_id],
+        capture_output=True, text=True, env={**os.environ, **env},
+    )  # fmt: skip
+    return "\n".join(result.stdout.splitlines()[-25:])
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
