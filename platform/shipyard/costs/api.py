@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -30,6 +31,7 @@ from shipyard.costs.records import (
 from shipyard.costs.rollup import price_runs, rollup
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.local.layout import DataLayout
 from shipyard.spec.model import PlatformSpec
 
 ITEM_COLUMNS = ["date", "team", "project", "model", "cost", "gpu_hours", "runs", "unpriced_runs", "estimated"]
@@ -262,7 +264,7 @@ def _gather(
 
 def _storage_items(spec, endpoints, project_list, month, start, end, now, g: _Gathered) -> pd.DataFrame:
     """Storage measured now, spread over the days of the month so far (a month's price per GB)."""
-    measured = storage.measure(endpoints, project_list)
+    measured = storage.measure(endpoints, project_list, artifacts_root=_local_artifacts_root(endpoints))
     if not measured:
         return pd.DataFrame(columns=ITEM_COLUMNS)
     days = _days_so_far(month, now)
@@ -283,6 +285,14 @@ def _storage_items(spec, endpoints, project_list, month, start, end, now, g: _Ga
     if not frame.empty:
         frame["gpu_hours"], frame["runs"], frame["unpriced_runs"], frame["estimated"] = 0.0, 0, 0, True
     return frame
+
+
+def _local_artifacts_root(endpoints: Endpoints) -> Path | None:
+    """The embedded platform's MLflow artifacts directory (next to its DVC remote in the data dir)."""
+    root = endpoints.dvc_remote_root
+    if endpoints.platform != "local" or not root or "://" in root:
+        return None
+    return DataLayout(Path(root).parent).mlflow / "artifacts"
 
 
 def _view(g: _Gathered, by: str) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Storage: bytes in each project's DVC remote and MLflow artifact store, priced per GB-month.
 
 Local directories (the embedded platform) are walked; ``s3://`` locations are listed with boto3
-(one paged ``list_objects_v2`` per prefix). A location of another kind (e.g. MLflow's proxied
-``mlflow-artifacts:``) is reported as not measured instead of being guessed.
+(one paged ``list_objects_v2`` per prefix); MLflow's proxied ``mlflow-artifacts:`` locations are
+read from the server's artifacts directory when it is local (the embedded platform). A location
+that cannot be read from here is reported as not measured instead of being guessed.
 """
 
 from __future__ import annotations
@@ -35,8 +36,14 @@ def storage_cost(nbytes: int, pricing: Pricing) -> float:
     return nbytes / GIB * pricing.storage_gb_month
 
 
-def measure(endpoints: Endpoints, projects, s3_client=None) -> list[StorageUsage]:
-    """Bytes of every project's DVC remote and artifact store (``projects``: usage.Project items)."""
+def measure(
+    endpoints: Endpoints, projects, s3_client=None, artifacts_root: Path | None = None
+) -> list[StorageUsage]:
+    """Bytes of every project's DVC remote and artifact store (``projects``: usage.Project items).
+
+    ``artifacts_root``: the directory behind MLflow's proxied ``mlflow-artifacts:`` locations (the
+    server's ``--artifacts-destination``), when it is on this machine.
+    """
     found = []
     for p in projects:
         remote = endpoints.dvc_remote(p.team, p.project)
@@ -45,13 +52,17 @@ def measure(endpoints: Endpoints, projects, s3_client=None) -> list[StorageUsage
                 StorageUsage(p.team, p.project, "dvc", remote, location_bytes(remote, endpoints, s3_client))
             )
         if p.artifact_location:
-            size = location_bytes(p.artifact_location, None, s3_client)
+            size = location_bytes(p.artifact_location, None, s3_client, artifacts_root)
             found.append(StorageUsage(p.team, p.project, "artifacts", p.artifact_location, size))
     return found
 
 
-def location_bytes(location: str, endpoints: Endpoints | None = None, s3_client=None) -> int | None:
+def location_bytes(
+    location: str, endpoints: Endpoints | None = None, s3_client=None, artifacts_root: Path | None = None
+) -> int | None:
     parsed = urlparse(location)
+    if parsed.scheme == "mlflow-artifacts" and artifacts_root is not None:
+        return directory_bytes(Path(artifacts_root) / parsed.path.lstrip("/"))
     if parsed.scheme == "s3":
         return s3_bytes(parsed.netloc, parsed.path.lstrip("/"), endpoints, s3_client)
     if parsed.scheme in ("", "file"):
