@@ -85,3 +85,11 @@ def test_push_queues_a_run_even_when_the_platform_is_down(tmp_path):
     jobs = CiQueue(data / "ci").pending()
     assert [(j.project, j.commit, j.branch, j.run_id) for j in jobs] == [("churn", sha, "main", None)]
     assert json.loads(next((data / "ci" / "queue").glob("*.json")).read_text())["repo"] == str(repo)
+
+
+def test_an_unreadable_job_file_does_not_block_the_queue(tmp_path):
+    queue = CiQueue(tmp_path)
+    (queue.queued / "00000000000000000000-bad.json").write_text("{not json")
+    good = queue.put("p", "/repo", "c" * 40, "main")
+    assert queue.next().id == good.id
+    assert (queue.done / "00000000000000000000-bad.json.unreadable").exists()

@@ -51,8 +51,12 @@ class CiQueue:
         return job
 
     def next(self) -> Job | None:
-        files = sorted(self.queued.glob("*.json"))
-        return self._read(files[0]) if files else None
+        for path in sorted(self.queued.glob("*.json")):
+            try:
+                return self._read(path)
+            except (OSError, ValueError, TypeError):
+                self.set_aside(path)
+        return None
 
     def start(self, job: Job) -> None:
         self._write(self.queued / f"{job.id}.json", job)
@@ -77,7 +81,12 @@ class CiQueue:
 
     @staticmethod
     def _read(path: Path) -> Job:
-        return Job(**json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        return Job(**{k: v for k, v in data.items() if k in Job.__dataclass_fields__})
+
+    def set_aside(self, path: Path) -> None:
+        """Move an unreadable job file out of the queue so it cannot block the runs behind it."""
+        os.replace(path, self.done / (path.name + ".unreadable"))
 
     @staticmethod
     def _write(path: Path, job: Job) -> None:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import requests
@@ -106,7 +107,22 @@ class Runner:
             if job is None:
                 self.stopping.wait(0.5)
                 continue
-            self.execute(job)
+            try:
+                self.execute(job)
+            except Exception:  # keep serving the queue; the run itself is ended below
+                traceback.print_exc()
+                self._abandon(job)
+
+    def _abandon(self, job: Job) -> None:
+        try:
+            if job.run_id:
+                finish_ci_run(self.endpoints().mlflow, job.run_id, "failed", failed_step="runner")
+        except Exception:
+            traceback.print_exc()
+        for folder in (self.queue.queued, self.queue.running):
+            path = folder / f"{job.id}.json"
+            if path.exists():
+                os.replace(path, self.queue.done / path.name)
 
     def execute(self, job: Job) -> str:
         endpoints = self.endpoints()
