@@ -159,7 +159,8 @@ def collect(
     oc: list[ActualCost] = []
     if config.cost_explorer:
         try:
-            ce = cost_explorer(start.date(), end.date(), config.ce_client)
+            last_day = (end - dt.timedelta(microseconds=1)).date()  # today, while the month runs
+            ce = cost_explorer(start.date(), last_day + dt.timedelta(days=1), config.ce_client)
         except Exception as exc:  # no credentials, no permission, no network: estimates stand
             notes.append(f"AWS Cost Explorer not read ({type(exc).__name__}: {exc}); figures are estimates")
     if config.opencost_url:
