@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,9 +101,9 @@ def cost_report(
         total=round(sum(line.cost for line in lines), 4),
         gpu_hours=round(sum(line.gpu_hours for line in lines), 4),
         unpriced_runs=len(g.unpriced),
-        unpriced=g.unpriced,
-        sources=g.sources,
-        notes=g.notes,
+        unpriced=list(g.unpriced),
+        sources=list(g.sources),
+        notes=list(g.notes),
     )
 
 
@@ -152,9 +153,10 @@ def budget_status(
     now: dt.datetime | None = None,
 ) -> list[BudgetStatus]:
     """Per team: month-to-date spend, forecast (see budgets.FORECAST_METHOD), percent and alert."""
-    if now is None:
-        now = dt.datetime.now(dt.UTC) if today is None else _end_of(today)
-    today = today or now.date()
+    if today is None:
+        today = (now or dt.datetime.now(dt.UTC)).date()
+    elif now is None:
+        now = _end_of(today)
     report = cost_report(spec, endpoints, "team", month or f"{today:%Y-%m}", actuals=actuals, now=now)
     spent = {line.team: line for line in report.lines}
     return [
@@ -176,7 +178,7 @@ def project_costs_mtd(
     spec: PlatformSpec, endpoints: Endpoints, *, now: dt.datetime | None = None
 ) -> dict[str, float]:
     """This month's cost so far per project (estimates: runs and storage), in the spec's currency."""
-    report = cost_report(spec, endpoints, "project", None, actuals=ActualsConfig(), now=now)
+    report = cost_report(spec, endpoints, "project", None, now=now)  # project figures are estimates
     totals: dict[str, float] = {}
     for line in report.lines:
         if line.project:
@@ -187,7 +189,30 @@ def project_costs_mtd(
 # --- gathering --------------------------------------------------------------------------------
 
 
+CACHE_SECONDS = 15.0  # a page asks for a report, budgets and a series at once: read the sources once
+_cache: dict[tuple, tuple[float, _Gathered]] = {}
+
+
 def _gather(
+    spec: PlatformSpec,
+    endpoints: Endpoints,
+    month: str | None,
+    now: dt.datetime | None,
+    actuals: ActualsConfig | None,
+) -> _Gathered:
+    if now is not None or actuals is not None:  # explicit inputs: always fresh
+        return _read(spec, endpoints, month, now, actuals)
+    key = (spec.model_dump_json(), endpoints, month or f"{dt.datetime.now(dt.UTC):%Y-%m}")
+    hit = _cache.get(key)
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    gathered = _read(spec, endpoints, month, None, None)
+    _cache.clear()  # one entry is enough for one page; never grows
+    _cache[key] = (time.monotonic(), gathered)
+    return gathered
+
+
+def _read(
     spec: PlatformSpec,
     endpoints: Endpoints,
     month: str | None,
