@@ -77,7 +77,7 @@ class Service:
     binaries: list[Binary] = field(default_factory=list)
     prepare: Callable[[Report], None] | None = None
     after_start: Callable[[Report], None] | None = None
-    start_timeout: float = 180
+    start_timeout: float = 300  # generous: a loaded 2-core machine starts MLflow in ~100 s
 
     def healthy(self) -> bool:
         if self.health is not None:

@@ -25,6 +25,6 @@ def services(ctx: Context) -> list[Service]:
             prepare=lambda report: (ci_dir / HEARTBEAT).unlink(missing_ok=True),  # a stale beat is no start
             env={**ctx.base_env(), "PYTHONUNBUFFERED": "1"},
             cwd=ctx.layout.root,
-            start_timeout=240,
+            start_timeout=300,
         )
     ]

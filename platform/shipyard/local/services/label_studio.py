@@ -160,6 +160,6 @@ def services(ctx: Context) -> list[Service]:
             cwd=root,
             prepare=prepare,
             after_start=check_token,
-            start_timeout=240,
+            start_timeout=480,
         )
     ]
