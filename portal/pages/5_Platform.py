@@ -35,6 +35,7 @@ st.dataframe(
     ui.colored(services, "status"),
     hide_index=True,
     width="stretch",
+    column_config={"latency (ms)": st.column_config.NumberColumn(format="%.1f")},
 )
 st.subheader("Teams")
 st.dataframe(

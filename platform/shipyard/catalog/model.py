@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 def ms_to_datetime(ms: int | str | None) -> dt.datetime | None:
@@ -110,3 +111,22 @@ class Snapshot:
 
     def project(self, name: str) -> Project | None:
         return next((p for p in self.projects if p.name == name), None)
+
+    @cached_property
+    def by_project(self) -> dict[str, ProjectRecords]:
+        """Runs, versions and models grouped per project, built once (health needs them per project)."""
+        groups = {p.name: ProjectRecords([], [], [], []) for p in self.projects}
+        for items, attr in ((self.ci_runs, "ci_runs"), (self.train_runs, "train_runs"),
+                            (self.versions, "versions"), (self.models, "models")):  # fmt: skip
+            for item in items:
+                if item.project in groups:
+                    getattr(groups[item.project], attr).append(item)
+        return groups
+
+
+@dataclass(frozen=True)
+class ProjectRecords:
+    ci_runs: list[CiRun]
+    train_runs: list[TrainRun]
+    versions: list[ModelVersion]
+    models: list[RegisteredModel]

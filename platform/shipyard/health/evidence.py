@@ -47,12 +47,13 @@ def gather(snapshot: Snapshot, project: Project, drift: dict | None, prometheus_
     """Evidence for ``project`` from a snapshot and the drift read from Prometheus (``drift`` maps
     project -> catalog.drift.Drift)."""
     d = (drift or {}).get(project.name)
+    records = snapshot.by_project[project.name]
     return Evidence(
         project=project,
-        ci_runs=[r for r in snapshot.ci_runs if r.project == project.name],
-        train_runs=[r for r in snapshot.train_runs if r.project == project.name],
-        versions=[v for v in snapshot.versions if v.project == project.name],
-        models=[m for m in snapshot.models if m.project == project.name],
+        ci_runs=records.ci_runs,
+        train_runs=records.train_runs,
+        versions=records.versions,
+        models=records.models,
         drift_share=d.share if d else None,
         feature_drift=bool(d and d.features),
         prometheus_error=prometheus_error,
