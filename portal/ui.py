@@ -106,7 +106,7 @@ def colored(df: pd.DataFrame, *columns: str):
         return f"background-color: {color}; color: white; font-weight: 600" if color else ""
 
     present = [c for c in columns if c in df.columns]
-    return df.style.map(paint, subset=present) if present else df
+    return df.style.map(paint, subset=present).format(precision=2) if present else df
 
 
 def when(value: dt.datetime | None) -> str:

@@ -43,7 +43,7 @@ if cfg.prefix:  # a portal scoped to some projects shows only the spec's teams a
 m = st.columns(4)
 m[0].metric(f"Total {month} ({cur})", f"{sum(ln.cost for ln in shown):,.2f}")
 m[1].metric("GPU hours", f"{sum(ln.gpu_hours for ln in shown):,.1f}")
-m[2].metric("Unpriced runs", report.unpriced_runs)
+m[2].metric("Unpriced runs", sum(ln.unpriced_runs for ln in shown) if cfg.prefix else report.unpriced_runs)
 m[3].metric("Prices as of", report.price_date.isoformat())
 if report.any_estimated:
     st.caption("Figures marked estimated come from MLflow run usage × the spec's price table.")
