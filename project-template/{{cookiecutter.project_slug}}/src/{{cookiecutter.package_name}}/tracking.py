@@ -29,15 +29,21 @@ def experiment_tags() -> dict[str, str]:
 
 
 def ensure_experiment(client) -> str:
-    """The experiment named after the project (created by the platform, or here on first use)."""
+    """The experiment named after the project (created by the platform, or here on first use).
+
+    Tags the platform set win over shipyard.yaml: a project cannot re-tier or re-team itself.
+    """
     name = config.project()["project"]
     experiment = client.get_experiment_by_name(name)
     wanted = experiment_tags()
     if experiment is None:
         return client.create_experiment(name, tags=wanted)
     for key, value in wanted.items():
-        if experiment.tags.get(key) != value:
+        current = experiment.tags.get(key)
+        if current is None:
             client.set_experiment_tag(experiment.experiment_id, key, value)
+        elif current != value:
+            print(f"note: the platform records {key}={current!r}, shipyard.yaml {value!r}: platform wins")
     return experiment.experiment_id
 
 

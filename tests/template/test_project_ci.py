@@ -1,0 +1,181 @@
+"""The default generated project's full `make ci` against real services: a real MLflow server (the
+shared fixture), a real DVC remote directory, a real Prometheus Pushgateway. Grafana cannot run here:
+`make monitor` provisions its dashboard into a local server speaking Grafana's documented
+/api/dashboards/db contract (tests/template/grafana_api.py).
+
+First push: data pushed, a training run with lineage tags, a passed gate, version 1 with `challenger`.
+Then v1 is promoted to `champion` and a deliberately worse model is pushed: the gate stops CI and
+nothing is registered.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+import yaml
+from shipyard import tags
+from shipyard.endpoints import Endpoints
+from shipyard.local.process import free_port
+from shipyard.projects import provision_project
+from shipyard.spec import load_spec
+
+from .conftest import REPO, bake, git_init, make, project_env
+from .grafana_api import GrafanaApi
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+STEPS = ["lint", "test", "data-check", "repro", "push-data", "gate", "register", "monitor"]
+
+
+@pytest.fixture(scope="module")
+def pushgateway(tmp_path_factory):
+    binary = shutil.which("prometheus-pushgateway")
+    if binary is None:
+        pytest.skip("prometheus-pushgateway is not installed (./dev setup installs it as root)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if requests.get(f"{url}/-/ready", timeout=1).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def steps_run(stdout: str) -> list[str]:
+    return [line[4:].strip() for line in stdout.splitlines() if line.startswith("==> ")]
+
+
+def commit_all(path, message: str) -> str:
+    run = lambda *a: subprocess.run(  # noqa: E731
+        ["git", "-c", "user.name=DS", "-c", "user.email=ds@example.com", *a], cwd=path, check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    run("add", "-A")
+    run("commit", "-q", "-m", message)
+    return run("rev-parse", "HEAD").stdout.strip()
+
+
+def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
+    tmp_path, mlflow_server, pushgateway, cli
+):
+    from mlflow import MlflowClient
+
+    project = bake(tmp_path / "work", project_name="Churn CI")
+    slug = project.name
+    remote = tmp_path / "dvc-remote"
+    spec = load_spec(REPO / "platform.yaml")
+    provision_project(
+        spec, Endpoints(platform="local", mlflow=mlflow_server.url), None, slug, "demo", "medium"
+    )
+    git_init(project)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True
+    ).stdout.strip()
+    ci_args = ["--project", slug, "--commit", head, "--branch", "main", "--provider", "github"]
+    started = cli("ci", "start", *ci_args, env={"MLFLOW_TRACKING_URI": mlflow_server.url})
+    assert started.returncode == 0, started.stderr
+    ci_run_id = started.stdout.strip().splitlines()[-1]
+
+    with GrafanaApi(token="glsa_test") as grafana:
+        env = project_env(
+            MLFLOW_TRACKING_URI=mlflow_server.url,
+            SHIPYARD_DVC_REMOTE=str(remote),
+            SHIPYARD_CI_RUN_ID=ci_run_id,
+            SHIPYARD_INSTANCE_TYPE="m6i.large",
+            SHIPYARD_PUSHGATEWAY_URL=pushgateway,
+            GRAFANA_URL=grafana.url,
+            GRAFANA_TOKEN="glsa_test",
+        )
+        first = make(project, "ci", env=env)
+        assert first.returncode == 0, f"{first.stdout[-4000:]}\n{first.stderr[-4000:]}"
+        assert steps_run(first.stdout) == STEPS
+        # Grafana got the model's dashboard, authenticated, querying the contract metrics
+        assert len(grafana.dashboards) == 1
+        board = grafana.dashboards[0]["dashboard"]
+        assert grafana.dashboards[0]["overwrite"] is True
+        assert any("shipyard_drift_share" in t["expr"] for p in board["panels"] for t in p["targets"])
+
+    # DVC: the prepared data (by its md5 in dvc.lock) is in the team's remote
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    prepared_md5 = next(
+        o["md5"] for o in lock["stages"]["prepare"]["outs"] if o["path"] == "data/prepared/dataset.csv"
+    )
+    assert (remote / "files" / "md5" / prepared_md5[:2] / prepared_md5[2:]).is_file()
+
+    client = MlflowClient(mlflow_server.url)
+    experiment = client.get_experiment_by_name(slug)
+    # the platform's provisioned tags win over the project's own shipyard.yaml (risk_tier: low)
+    assert experiment.tags[tags.TEAM] == "demo" and experiment.tags[tags.RISK_TIER] == "medium"
+    assert "platform records shipyard.risk_tier='medium', shipyard.yaml 'low'" in first.stdout
+    train_runs = client.search_runs([experiment.experiment_id], f"tags.`{tags.RUN_KIND}` = 'train'")
+    assert len(train_runs) == 1
+    run = train_runs[0]
+    t = run.data.tags
+    assert t[tags.CI_RUN_ID] == ci_run_id
+    assert t[tags.GIT_COMMIT] == head
+    assert t[tags.DATA_HASH] == prepared_md5  # lineage: the DVC hash of the training data
+    assert t[tags.INSTANCE_TYPE] == "m6i.large" and t[tags.GPU_COUNT] == "0"
+    assert t[tags.GATE_RESULT] == "passed"
+    assert run.data.metrics["accuracy"] > 0.9 and "f1" in run.data.metrics
+    assert run.data.params["train.n_estimators"] == "100"
+    card = client.download_artifacts(run.info.run_id, "model_card.md", str(tmp_path))
+    assert head in open(card).read()
+
+    model = client.get_registered_model(slug)
+    assert model.aliases == {tags.CHALLENGER: "1"}
+    version = client.get_model_version(slug, "1")
+    assert version.run_id == run.info.run_id
+    assert version.tags[tags.MODEL_RUN_ID] == run.info.run_id
+    assert version.tags[tags.DATA_HASH] == prepared_md5
+    assert version.tags[tags.GIT_COMMIT] == head
+    assert version.tags[tags.GATE_RESULT] == "passed"
+    assert version.tags[tags.MODEL_CARD] == "model_card.md"
+
+    metrics = requests.get(f"{pushgateway}/metrics", timeout=5).text
+    assert (
+        f'shipyard_drift_share{{instance="",job="shipyard_drift",model="{slug}",project="{slug}",team="demo"}}'
+        in metrics
+    )
+    assert (
+        f'shipyard_feature_drift{{feature="mean_radius",instance="",job="shipyard_drift",model="{slug}"'
+        in metrics
+    )
+
+    # Governance promotes v1; then a deliberately worse model (a single stump) is pushed.
+    client.set_registered_model_alias(slug, tags.CHAMPION, "1")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"].update(n_estimators=1, max_depth=1)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    worse_commit = commit_all(project, "try a much smaller model")
+    env.pop("GRAFANA_URL")
+    second = make(project, "ci", env=env)
+    assert second.returncode != 0
+    assert steps_run(second.stdout) == STEPS[: STEPS.index("gate") + 1]  # stopped at the gate
+    assert "gate FAILED" in second.stdout and "worse than champion v1" in second.stdout
+
+    worse = client.search_runs(
+        [experiment.experiment_id],
+        f"tags.`{tags.GIT_COMMIT}` = '{worse_commit}' and tags.`{tags.RUN_KIND}` = 'train'",
+    )
+    assert len(worse) == 1
+    assert worse[0].data.tags[tags.GATE_RESULT] == "failed"
+    assert "worse than champion v1" in worse[0].data.tags[tags.GATE_REASON]
+    assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]
+    assert client.get_registered_model(slug).aliases == {tags.CHAMPION: "1", tags.CHALLENGER: "1"}
+
+    # and `make register` on its own refuses the failed run: the gate cannot be skipped
+    forced = make(project, "register", env=env)
+    assert forced.returncode != 0 and "refusing to register" in forced.stderr
+    assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]
