@@ -20,8 +20,8 @@ from shipyard import tags
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 
-DEMO_PROJECT = "Churn Demo"
-DEMO_SLUG = "churn-demo"
+DEMO_PROJECT = "Screening Demo"  # the template's demo data: scikit-learn's breast cancer set
+DEMO_SLUG = "screening-demo"
 DEMO_TEAM = "demo"
 PUSHED_HINT = "see `shipyard ci list`"
 WORSE_COMMIT = "Try a much smaller model (the gate should stop it)"
@@ -103,7 +103,7 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
     out = DemoResult(layout.root, project_dir, endpoints, seconds=seconds)
     with Step(3, "Push it: CI trains, gates and registers a model", logs, echo, seconds) as step:
         good = _commit_and_push(
-            step, project_dir, "Start the churn model from the Shipyard template", None, echo
+            step, project_dir, "Start the screening model from the Shipyard template", None, echo
         )
         run = _ci_of(step, endpoints, good, echo)
         if run.status != "passed":

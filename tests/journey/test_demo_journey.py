@@ -1,0 +1,134 @@
+"""The journey: `shipyard demo` on the real embedded platform, from nothing to a governed model.
+
+Everything is real: MLflow, the DVC remote, Prometheus + Pushgateway, the git remote whose push runs
+the project's `make ci` on the platform's runner, and the template baked by `shipyard new`.
+The demo runs once per session (module fixture); each test checks one outcome a user would look at.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from mlflow import MlflowClient
+from shipyard import tags
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+SLUG = "screening-demo"
+CI_STEPS = ["lint", "test", "data-check", "repro", "push-data", "gate", "register", "monitor"]
+
+
+@pytest.fixture(scope="module")
+def demo(embedded_platform):
+    result = embedded_platform.cli("demo", "--json", timeout=1800)
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    return embedded_platform, outcome, result.stdout
+
+
+@pytest.fixture(scope="module")
+def client(demo) -> MlflowClient:
+    platform, _, _ = demo
+    return MlflowClient(platform.endpoints.mlflow)
+
+
+def test_progress_and_summary_are_shown(demo):
+    _, _, stdout = demo
+    for n in range(1, 6):
+        assert f"[{n}/5]" in stdout
+    assert "Demo complete." in stdout
+    assert "shipyard down" in stdout and "shipyard ci list" in stdout
+
+
+def test_project_is_provisioned_with_platform_tags(demo, client):
+    platform, outcome, _ = demo
+    exp = client.get_experiment_by_name(SLUG)
+    assert exp.tags[tags.PROJECT] == SLUG
+    assert exp.tags[tags.TEAM] == "demo"
+    assert exp.tags[tags.RISK_TIER] == "low"
+    assert (platform.data_dir / "git" / f"{SLUG}.git").is_dir() or any(platform.data_dir.rglob(f"{SLUG}.git"))
+
+
+def test_first_push_passes_every_ci_step(demo):
+    _, outcome, _ = demo
+    good = outcome["good_ci"]
+    assert good["status"] == "passed"
+    assert good["steps"] == CI_STEPS
+    assert good["provider"] == "shipyard"
+
+
+def test_gated_version_is_registered_with_lineage_and_promoted(demo, client):
+    _, outcome, _ = demo
+    versions = client.search_model_versions(f"name = '{SLUG}'")
+    assert len(versions) == 1 == outcome["versions"]
+    version = versions[0]
+    assert client.get_registered_model(SLUG).aliases == {tags.CHAMPION: version.version}
+    assert version.tags[tags.GATE_RESULT] == "passed"
+    assert version.tags[tags.GIT_COMMIT] == outcome["good_ci"]["commit"]
+    assert len(version.tags[tags.DATA_HASH]) >= 32  # a DVC md5
+    run = client.get_run(version.tags[tags.MODEL_RUN_ID])
+    assert run.data.tags[tags.RUN_KIND] == tags.RUN_KIND_TRAIN
+    assert run.data.tags[tags.CI_RUN_ID] == outcome["good_ci"]["run_id"]
+    assert run.data.tags[tags.DATA_HASH] == version.tags[tags.DATA_HASH]
+    assert run.data.tags[tags.INSTANCE_TYPE] == "m6i.large"  # local.instance_type of platform.yaml
+    assert run.data.metrics["f1"] >= 0.75 and run.data.metrics["accuracy"] >= 0.80
+    card = client.download_artifacts(run.info.run_id, version.tags[tags.MODEL_CARD])
+    assert "Model card" in open(card).read()
+
+
+def test_data_is_in_the_team_dvc_remote(demo):
+    platform, _, _ = demo
+    remote = platform.endpoints.dvc_remote("demo", SLUG)
+    files = [p for p in __import__("pathlib").Path(remote).rglob("*") if p.is_file()]
+    assert files, f"nothing was pushed to {remote}"
+
+
+def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
+    _, outcome, _ = demo
+    worse = outcome["worse_ci"]
+    assert worse["status"] == "failed" and worse["failed_step"] == "gate"
+    assert "register" not in worse["steps"]
+    exp = client.get_experiment_by_name(SLUG)
+    runs = client.search_runs(
+        [exp.experiment_id],
+        f"tags.`{tags.GIT_COMMIT}` = '{worse['commit']}' and tags.`{tags.RUN_KIND}` = 'train'",
+    )
+    assert runs and runs[0].data.tags[tags.GATE_RESULT] == "failed"
+    assert "champion" in runs[0].data.tags[tags.GATE_REASON]
+
+
+def test_ci_list_json_shows_both_runs(demo):
+    platform, outcome, _ = demo
+    result = platform.cli("ci", "list", "--project", SLUG, "--json")
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)
+    by_commit = {r["commit"]: r["status"] for r in runs}
+    assert by_commit == {outcome["good_ci"]["commit"]: "passed", outcome["worse_ci"]["commit"]: "failed"}
+
+
+def test_drift_figures_reach_prometheus(demo):
+    platform, _, _ = demo
+    query = f'{tags.METRIC_DRIFT_SHARE}{{project="{SLUG}"}}'
+    deadline, series = time.monotonic() + 90, []
+    while time.monotonic() < deadline and not series:
+        answer = requests.get(
+            f"{platform.endpoints.prometheus}/api/v1/query", params={"query": query}, timeout=5
+        )
+        series = answer.json()["data"]["result"]
+        time.sleep(2)
+    assert series, f"no {query} in Prometheus"
+    assert 0.0 <= float(series[0]["value"][1]) <= 1.0
+
+
+def test_second_demo_resumes_without_duplicates(demo, client):
+    platform, outcome, _ = demo
+    again = platform.cli("demo", "--json", timeout=600)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    second = json.loads(again.stdout.strip().splitlines()[-1])
+    assert second["good_ci"]["run_id"] == outcome["good_ci"]["run_id"]
+    assert second["worse_ci"]["run_id"] == outcome["worse_ci"]["run_id"]
+    assert len(client.search_model_versions(f"name = '{SLUG}'")) == 1
+    assert len([e for e in client.search_experiments() if e.name == SLUG]) == 1
