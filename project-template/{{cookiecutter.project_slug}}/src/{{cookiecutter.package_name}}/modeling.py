@@ -40,10 +40,12 @@ def log_to_mlflow(model, x_example: pd.DataFrame):
     import torch
     from mlflow.models import infer_signature
 
-    example = x_example.to_numpy(np.float32)
+    example = x_example.to_numpy(np.float32, copy=True)  # writable: torch warns on read-only arrays
     signature = infer_signature(example, torch_model.raw_output(model, example))
     requirement = f"torch=={torch.__version__.split('+')[0]}"
-    return mlflow.pytorch.log_model(model, name="model", signature=signature, pip_requirements=[requirement])
+    return mlflow.pytorch.log_model(  # MLflow's default pt2 format traces the model with the example
+        model, name="model", signature=signature, input_example=example, pip_requirements=[requirement]
+    )
 
 
 def device_info() -> dict[str, str]:

@@ -59,7 +59,7 @@ def fit(task: str, params: dict, x: np.ndarray, y: np.ndarray) -> nn.Sequential:
 
 def raw_output(model: nn.Sequential, x: np.ndarray) -> np.ndarray:
     with torch.no_grad():
-        return model(torch.from_numpy(np.asarray(x, dtype=np.float32))).numpy().reshape(-1)
+        return model(torch.tensor(np.asarray(x), dtype=torch.float32)).numpy().reshape(-1)
 
 
 def predict(task: str, model: nn.Sequential, x: np.ndarray) -> np.ndarray:
