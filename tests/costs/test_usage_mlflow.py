@@ -187,6 +187,7 @@ def test_actuals_take_precedence_over_estimates(world, ce_client):
     report = api.cost_report(spec, endpoints, "team", "2023-02", actuals=config, now=NOW)
     lines = {line.key: line for line in report.lines}
     assert (lines[a].cost, lines[a].estimated) == (100.0, False)  # the bill replaces 15.04 of estimates
+    assert (lines[a].runs, lines[a].unpriced_runs, lines[a].gpu_hours) == (5, 1, 6.5)  # runs still counted
     assert (lines[b].cost, lines[b].estimated) == (pytest.approx(2.01), True)  # no actuals: estimate stays
     assert (lines[SHARED].cost, lines[SHARED].estimated) == (7.0, False)
     assert "actuals: aws-cost-explorer" in report.sources

@@ -327,9 +327,14 @@ def _view(g: _Gathered, by: str) -> pd.DataFrame:
         return items.assign(key=pd.Series(dtype=object), storage_cost=pd.Series(dtype=float))
     actual = ~items["estimated"].astype(bool)
     if by == "team":
-        items = items[actual | ~items["team"].isin(g.actual_teams)]
-        items = items.assign(project=None, model=None, key=items["team"])
-        return items
+        # a team with actuals: the bill's cost; its runs still count (runs, unpriced, and GPU hours
+        # unless the actuals carry GPU hours themselves, as OpenCost's do)
+        replaced = ~actual & items["team"].isin(g.actual_teams)
+        gpu_teams = set(items.loc[actual & (items["gpu_hours"] > 0), "team"])
+        items.loc[replaced, ["cost", "storage_cost"]] = 0.0
+        items.loc[replaced, "estimated"] = False
+        items.loc[replaced & items["team"].isin(gpu_teams), "gpu_hours"] = 0.0
+        return items.assign(project=None, model=None, key=items["team"])
     items = items[~actual]
     if by == "project":
         return items.assign(model=None, key=items["project"])
