@@ -12,6 +12,7 @@ from shipyard.costs import api
 from shipyard.costs.actuals import ActualsConfig
 from shipyard.costs.records import NO_MODEL, SHARED, STORAGE
 from shipyard.endpoints import Endpoints
+from shipyard.errors import UserError
 from shipyard.spec import load_spec
 
 from .conftest import ce_day, queue_ce
@@ -147,8 +148,9 @@ def test_cli_report_as_a_manager(world, cli, tmp_path):
     rows = [r.split(",") for r in csv_out.stdout.strip().splitlines()]
     assert rows[0][:6] == ["month", "key", "team", "project", "model", "cost"]
     assert [r[5] for r in rows if r[1] == pa] == ["15.0400"]
-    bad = cli("cost", "report", "--by", "colour", *common, env=env)
-    assert bad.returncode == 2 and "use one of: team, project, model" in bad.stderr
+    with pytest.raises(UserError, match="cannot break costs down by 'colour'") as bad:
+        api.cost_report(spec, endpoints, "colour", "2023-02")
+    assert bad.value.fix == "use one of: team, project, model"
     bad_month = cli("cost", "report", "--month", "Feb", "--spec", str(root / "platform.yaml"), env=env)
     assert bad_month.returncode == 2 and "YYYY-MM" in bad_month.stderr
 
