@@ -121,6 +121,14 @@ def _locked(layout: DataLayout):
 
 def _endpoints(ctx: Context, services: list[Service]) -> Endpoints:
     endpoints = ctx.endpoints()
+    dvc = ctx.spec.services.dvc
+    if dvc.enabled and dvc.remote == "s3":  # an S3-compatible endpoint (e.g. MinIO) instead of a directory
+        if not dvc.bucket:
+            raise UserError(
+                "services.dvc.remote is s3 but services.dvc.bucket is not set",
+                "set services.dvc.bucket (and endpoint_url for an S3-compatible store), or remote: local",
+            )
+        endpoints = endpoints.replace(dvc_remote_root=f"s3://{dvc.bucket}", dvc_endpoint_url=dvc.endpoint_url)
     if any(s.name == "label-studio" for s in services):
         from shipyard.local.services.label_studio import credentials
 
@@ -370,7 +378,17 @@ def status(
                 start_seconds=rec.start_seconds,
             )
         )
-    if spec is None or spec.services.dvc.enabled:
+    if spec is not None and spec.services.dvc.enabled and spec.services.dvc.remote == "s3":
+        result.services.append(
+            ServiceStatus(
+                name="dvc-remote",
+                state="external",
+                healthy=True,
+                url=result.endpoints.get("dvc_remote_root"),
+                detail=f"S3 remote at {spec.services.dvc.endpoint_url or 'AWS'}",
+            )  # fmt: skip
+        )
+    elif spec is None or spec.services.dvc.enabled:
         remote = layout.dvc_remote
         result.services.append(
             ServiceStatus(
