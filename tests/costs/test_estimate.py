@@ -39,13 +39,13 @@ def test_aws_example_by_hand():
 
 def test_kubernetes_example_by_hand():
     est = estimate(load_spec(REPO / "examples/platform.kubernetes.yaml"))
-    workers = 3 * 0.55 * H + 3 * 100 * 0.08  # 1204.50 + 24 = 1228.50 (min = max = 3)
-    gpu = 2 * 1.40 * H + 2 * 100 * 0.08  # 2044.00 + 16 = 2060.00 (min = max = 2)
+    workers = 3 * 0.55 * H + 3 * 100 * 0.03  # 1204.50 + 9 = 1213.50 (min = max = 3)
+    gpu = 2 * 1.40 * H + 2 * 100 * 0.03  # 2044.00 + 6 = 2050.00 (min = max = 2)
     objects = 1 * 100 * 0.01  # 1 team x 100 GB at the memo's 0.01 = 1.00
     # control plane and load balancer are 0 in the chargeback table; no managed databases on-prem
-    assert est.min_total == est.max_total == pytest.approx(workers + gpu + objects)  # 3289.50
-    assert est.max_total == pytest.approx(3289.50)
-    assert est.gpu_max == pytest.approx(2060.0)
+    assert est.min_total == est.max_total == pytest.approx(workers + gpu + objects)  # 3264.50
+    assert est.max_total == pytest.approx(3264.50)
+    assert est.gpu_max == pytest.approx(2050.0)
     assert not [line for line in est.lines if line.category == "database"]
     assert (est.currency, est.price_date.isoformat()) == ("EUR", "2026-01-01")
 
@@ -61,7 +61,7 @@ def test_cli_estimate_table_and_json(cli):
     assert "4,881.66" in table.stdout and "522.70" in table.stdout and "2025-07-01" in table.stdout
     data = json.loads(cli("cost", "estimate", "--spec", "examples/platform.kubernetes.yaml", "--json").stdout)
     assert data["currency"] == "EUR" and data["price_date"] == "2026-01-01"
-    assert data["max_total"] == pytest.approx(3289.50)
+    assert data["max_total"] == pytest.approx(3264.50)
 
 
 def test_cli_estimate_missing_spec(cli, tmp_path):
