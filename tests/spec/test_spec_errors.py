@@ -105,6 +105,14 @@ CASES = [
         5,
         "expected a number",
     ),
+    (
+        "foreign-currency table borrowing USD defaults",
+        "platform: {name: p, currency: EUR}\nteams:\n" + TEAM + "pricing:\n  currency: EUR\n"
+        "  instance_hour: {m6i.large: 0.1}\n  storage_gb_month: 0.02\n",
+        "pricing",
+        4,
+        "missing: gpu_hour, block_storage_gb_month",
+    ),
     ("missing teams", "platform: {name: p}\n", "teams", 1, "required"),
     ("bad name", "platform: {name: My_Platform}\nteams:\n" + TEAM, "platform.name", 1, "does not match"),
     ("duplicate key", HEAD + "teams: []\n", "teams", 4, "given twice"),

@@ -216,6 +216,9 @@ class NodePool(Strict):
 # --- pricing ----------------------------------------------------------------------------------
 
 
+DEFAULT_CURRENCY = "USD"
+
+
 class Pricing(Strict):
     """A dated price table. Omit ``pricing`` in a spec to use the built-in AWS us-east-1 table."""
 
@@ -234,6 +237,23 @@ class Pricing(Strict):
     control_plane_hour: Price = prices.CONTROL_PLANE_HOUR
     nat_gateway_hour: Price = prices.NAT_GATEWAY_HOUR
     load_balancer_hour: Price = prices.LOAD_BALANCER_HOUR
+
+    @model_validator(mode="after")
+    def _no_mixed_currency_defaults(self) -> Pricing:
+        # The built-in table is in USD: a table in another currency must not silently borrow from it.
+        if self.currency != DEFAULT_CURRENCY:
+            missing = [
+                name
+                for name in type(self).model_fields
+                if name not in ("as_of", "source", "currency", "spot_discount")
+                and name not in self.model_fields_set
+            ]
+            if missing:
+                raise ValueError(
+                    f"a price table in {self.currency} must set every price itself (the built-in table is "
+                    f"{DEFAULT_CURRENCY}); missing: {', '.join(missing)}"
+                )
+        return self
 
     def instance_price(self, instance_type: str, capacity: str = "on_demand") -> float:
         try:
