@@ -30,6 +30,9 @@ from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
 
 Echo = Callable[[str], None]
 STATUS_SCHEMA = 1
+# seconds between SIGTERM and SIGKILL in `down`: MLflow's server lingers ~20 s after SIGTERM; SQLite,
+# the Prometheus WAL and the pushgateway's persistence file (written on SIGTERM) all survive a kill.
+STOP_TIMEOUT = 8
 GRAFANA_NOTE = (
     "no Grafana server runs on one machine (none is packaged for it); dashboards go to "
     "services.grafana.url when the spec sets one"
@@ -327,7 +330,13 @@ def down(data_dir: str | os.PathLike | None = None, spec_path: str | os.PathLike
         for group in (first, rest):
             with ThreadPoolExecutor(max_workers=max(1, len(group))) as pool:
                 results = list(
-                    pool.map(lambda r: (r, process.stop(r.pid, r.proc_start) if r.pid else False), group)
+                    pool.map(
+                        lambda r: (
+                            r,
+                            process.stop(r.pid, r.proc_start, timeout=STOP_TIMEOUT) if r.pid else False,
+                        ),
+                        group,
+                    )
                 )
             for rec, was_running in results:
                 if was_running:
