@@ -15,11 +15,13 @@ import requests
 
 from shipyard.errors import UserError
 
-# Server-side maximums of MLflow 3.x (mlflow.store.*.SEARCH_*_MAX_RESULTS_THRESHOLD).
+# Page sizes, within MLflow 3.x's maximums (mlflow.store.*.SEARCH_*_MAX_RESULTS_THRESHOLD). Runs are
+# paged smaller: serialising 10,000 runs kept a uvicorn worker from answering its 5 s health check on a
+# loaded machine, and uvicorn killed it mid-request.
 EXPERIMENTS_PAGE = 50_000
-RUNS_PAGE = 50_000
+RUNS_PAGE = 2_500
 REGISTERED_MODELS_PAGE = 1_000
-MODEL_VERSIONS_PAGE = 200_000
+MODEL_VERSIONS_PAGE = 10_000
 
 
 class ServiceUnavailable(UserError):
