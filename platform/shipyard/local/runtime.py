@@ -123,20 +123,7 @@ def _locked(layout: DataLayout):
 
 
 def _endpoints(ctx: Context, services: list[Service]) -> Endpoints:
-    endpoints = ctx.endpoints()
-    dvc = ctx.spec.services.dvc
-    if dvc.enabled and dvc.remote == "s3":  # an S3-compatible endpoint (e.g. MinIO) instead of a directory
-        if not dvc.bucket:
-            raise UserError(
-                "services.dvc.remote is s3 but services.dvc.bucket is not set",
-                "set services.dvc.bucket (and endpoint_url for an S3-compatible store), or remote: local",
-            )
-        endpoints = endpoints.replace(dvc_remote_root=f"s3://{dvc.bucket}", dvc_endpoint_url=dvc.endpoint_url)
-    if any(s.name == "label-studio" for s in services):
-        from shipyard.local.services.label_studio import credentials
-
-        endpoints = endpoints.replace(label_studio_token=credentials(ctx.layout.label_studio)["token"])
-    return endpoints
+    return ctx.endpoints()
 
 
 # --- up ---------------------------------------------------------------------------------------

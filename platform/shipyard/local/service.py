@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 from shipyard.endpoints import Endpoints, local_endpoints
+from shipyard.errors import UserError
 from shipyard.local.layout import DataLayout
 from shipyard.spec.model import PlatformSpec
 
@@ -42,7 +43,23 @@ class Context:
         return Path(sys.executable).parent
 
     def endpoints(self) -> Endpoints:
-        return local_endpoints(self.spec, self.layout.root)
+        """The platform's endpoints, the Label Studio token included when Label Studio runs."""
+        endpoints = local_endpoints(self.spec, self.layout.root)
+        dvc = self.spec.services.dvc
+        if dvc.enabled and dvc.remote == "s3":  # an S3-compatible endpoint (e.g. MinIO), not a directory
+            if not dvc.bucket:
+                raise UserError(
+                    "services.dvc.remote is s3 but services.dvc.bucket is not set",
+                    "set services.dvc.bucket (and endpoint_url for an S3-compatible store), or remote: local",
+                )
+            endpoints = endpoints.replace(
+                dvc_remote_root=f"s3://{dvc.bucket}", dvc_endpoint_url=dvc.endpoint_url
+            )
+        if endpoints.label_studio:
+            from shipyard.local.services.label_studio import credentials
+
+            endpoints = endpoints.replace(label_studio_token=credentials(self.layout.label_studio)["token"])
+        return endpoints
 
     def base_env(self) -> dict[str, str]:
         """Every service sees the data dir and spec, so it can find the others (``load_endpoints``)."""

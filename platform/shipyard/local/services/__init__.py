@@ -14,6 +14,7 @@ SERVICE_MODULES = [
     "shipyard.local.services.prometheus",
     "shipyard.local.services.label_studio",
     "shipyard.local.services.ci_runner",
+    "shipyard.local.services.portal",
 ]
 
 
