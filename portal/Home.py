@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.catalog.portfolio import age
+from shipyard.costs.money import money_printf
 
 ui.page("Shipyard · Overview")
 cfg = ui.config()
@@ -73,9 +74,11 @@ if role == "auditor":
     st.caption(
         "Auditor view: risk tier and production model first. Exports are on the Models and Health pages."
     )
+cost_col = f"cost MTD ({cur})"
+cost_format = money_printf(r.cost_mtd for r in rows)
 if rows:
     st.dataframe(
-        ui.colored(table[by_role[role]], "status"),
+        ui.colored(table[by_role[role]], "status", formats={cost_col: cost_format.replace("%", "{:") + "}"}),
         hide_index=True,
         width="stretch",
         column_config={
@@ -87,7 +90,7 @@ if rows:
                 help="min of the 4 section sums (0-7)",
             ),
             "team budget used %": st.column_config.NumberColumn(format="%.0f%%"),
-            f"cost MTD ({cur})": st.column_config.NumberColumn(format="%.2f"),
+            cost_col: st.column_config.NumberColumn(format=cost_format),
         },
     )
     status_scale = alt.Scale(domain=["green", "amber", "red"], range=["#2e7d32", "#f39c12", "#c62828"])

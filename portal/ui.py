@@ -98,15 +98,18 @@ def empty_state(portfolio: Portfolio) -> None:
         st.stop()
 
 
-def colored(df: pd.DataFrame, *columns: str):
-    """``df`` with the status-like ``columns`` painted red/amber/green."""
+def colored(df: pd.DataFrame, *columns: str, formats: dict[str, str] | None = None):
+    """``df`` with the status-like ``columns`` painted red/amber/green (``formats``: per-column format)."""
 
     def paint(value: object) -> str:
         color = COLORS.get(str(value))
         return f"background-color: {color}; color: white; font-weight: 600" if color else ""
 
     present = [c for c in columns if c in df.columns]
-    return df.style.map(paint, subset=present).format(precision=2) if present else df
+    if not present:
+        return df
+    styled = df.style.map(paint, subset=present).format(precision=2)
+    return styled.format({c: f for c, f in (formats or {}).items() if c in df.columns})
 
 
 def when(value: dt.datetime | None) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 import ui
+from shipyard.costs.money import money
 
 ui.page("Costs")
 cfg = ui.config()
@@ -41,7 +42,7 @@ if cfg.prefix:  # a portal scoped to some projects shows only the spec's teams a
     ]
     st.caption(f"Scoped to the spec's teams and projects named `{cfg.prefix}*`.")
 m = st.columns(4)
-m[0].metric(f"Total {month} ({cur})", f"{sum(ln.cost for ln in shown):,.2f}")
+m[0].metric(f"Total {month} ({cur})", money(sum(ln.cost for ln in shown)))
 m[1].metric("GPU hours", f"{sum(ln.gpu_hours for ln in shown):,.1f}")
 m[2].metric("Unpriced runs", sum(ln.unpriced_runs for ln in shown) if cfg.prefix else report.unpriced_runs)
 m[3].metric("Prices as of", report.price_date.isoformat())

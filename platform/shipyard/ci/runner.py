@@ -139,6 +139,10 @@ class Runner:
         run_id = job.run_id
         self.queue.start(job)
         set_ci_status(uri, run_id, "running", steps=[])
+        # the runner's machine time is what costs price; runs inside it (training) are not priced again
+        from mlflow.tracking import MlflowClient
+
+        MlflowClient(uri).set_tag(run_id, tags.INSTANCE_TYPE, self.instance_type)
         print(f"run {run_id}: {job.project} {job.branch}@{job.commit[:8]}", flush=True)
         work = self.queue.work / run_id
         log_path = self.queue.log_path(run_id)

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shipyard.costs.money import money
 from shipyard.endpoints import Endpoints, default_data_dir, local_endpoints
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
 from shipyard.spec.model import Environment
@@ -259,5 +260,4 @@ def resolve_endpoints(spec: PlatformSpec, data_dir: Path | None = None) -> Endpo
     return base.replace(**overrides)
 
 
-def _money(value: float) -> str:
-    return f"{value:,.2f}"
+_money = money

@@ -119,6 +119,7 @@ def read_runs(
     frame = pd.DataFrame(rows, columns=[*RUN_COLUMNS, "status", "ci_run_id"])
     if not frame.empty:
         frame["model"] = _attribute_models(frame, models)
+        _not_twice(frame)
     frame["hours"] = frame["hours"].astype(float)
     frame["gpu_count"] = frame["gpu_count"].astype(float)
     return frame.drop(columns=["ci_run_id"])
@@ -167,6 +168,19 @@ def _attribute_models(frame: pd.DataFrame, models: dict[str, str]) -> pd.Series:
     }
     via_ci = frame["run_id"].map(ci_models)
     return direct.astype(object).fillna(via_ci.astype(object)).fillna(NO_MODEL)
+
+
+def _not_twice(frame: pd.DataFrame) -> None:
+    """A run that started inside a priced CI run, on the same instance type (a training step of the
+    pipeline), ran on the CI run's machine, whose whole time is already priced: it keeps its
+    attribution but its hours are not counted again. A step that ran elsewhere (a GPU Job) keeps them."""
+    ci = frame[(frame["kind"] == tags.RUN_KIND_CI) & frame["instance_type"].notna()]
+    ci_end = ci["start"] + pd.to_timedelta(ci["hours"].astype(float), unit="h")
+    machine = dict(zip(ci["run_id"], zip(ci["instance_type"], ci["start"], ci_end, strict=True), strict=True))
+    for i, row in frame[frame["kind"] != tags.RUN_KIND_CI].iterrows():
+        host = machine.get(row["ci_run_id"])
+        if host and host[0] == row["instance_type"] and host[1] <= row["start"] < host[2]:
+            frame.at[i, "hours"] = 0.0
 
 
 def _pages(fetch) -> Iterator:
