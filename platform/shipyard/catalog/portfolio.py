@@ -96,9 +96,7 @@ def build_portfolio(
             prom_error = exc.detail
             errors["Prometheus"] = exc.message
     mtd, budgets = _costs(spec, endpoints, errors) if with_costs else ({}, {})
-    last_ci = {}
-    for run in snapshot.ci_runs:  # newest first
-        last_ci.setdefault(run.project, run)
+    last_ci = last_default_branch_ci(snapshot.ci_runs)
     champions = {v.project: v for v in snapshot.versions if tags.CHAMPION in v.aliases and v.project}
     rows, cards = [], {}
     for p in snapshot.projects:
@@ -135,6 +133,21 @@ def build_portfolio(
             )
         )
     return Portfolio(snapshot, rows, cards, errors, spec.platform.currency)
+
+
+DEFAULT_BRANCHES = ("main", "master")
+
+
+def last_default_branch_ci(ci_runs) -> dict:
+    """Each project's newest CI run on its default branch (like a repository's status badge): a
+    failing experiment branch, e.g. one the gate stopped, does not make the project red. A project
+    whose CI only ever ran on other branches shows its newest run."""
+    newest, newest_default = {}, {}
+    for run in ci_runs:  # newest first
+        newest.setdefault(run.project, run)
+        if run.branch in DEFAULT_BRANCHES:
+            newest_default.setdefault(run.project, run)
+    return {**newest, **newest_default}
 
 
 def _rag(health, ci, now, has_champion, drift_state, budget) -> tuple[str, str]:
