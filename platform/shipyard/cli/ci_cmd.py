@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shipyard.ci import records
 from shipyard.ci.queue import CiQueue
 from shipyard.endpoints import ENV_MLFLOW, default_data_dir
 from shipyard.errors import UserError
@@ -63,6 +62,8 @@ def list_cmd(
     tracking_uri: str | None = TrackingOpt,
 ) -> None:
     """CI runs, newest first."""
+    from shipyard.ci import records  # imports MLflow: only when a command needs it
+
     runs = records.list_ci_runs(_tracking_uri(tracking_uri, data_dir), project)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in runs], indent=2))
@@ -116,6 +117,8 @@ def start(
     tracking_uri: str | None = TrackingOpt,
 ) -> None:
     """Record the start of a CI run in MLflow; prints the run id (pass it to `ci finish`)."""
+    from shipyard.ci import records  # imports MLflow: only when a command needs it
+
     run_id = records.start_ci_run(_tracking_uri(tracking_uri, None), project, commit, branch, provider)
     typer.echo(run_id)
 
@@ -129,5 +132,7 @@ def finish(
 ) -> None:
     """Record the end of a CI run (always call it, also when the pipeline failed)."""
     step_list = [s for s in steps.split(",") if s] if steps else None
+    from shipyard.ci import records  # imports MLflow: only when a command needs it
+
     run = records.finish_ci_run(_tracking_uri(tracking_uri, None), run_id, status, failed_step, step_list)
     typer.echo(f"CI run {run.run_id}: {run.status}")
