@@ -8,12 +8,19 @@ The demo runs once per session (module fixture); each test checks one outcome a 
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 import requests
 from mlflow import MlflowClient
 from shipyard import tags
+from shipyard.catalog.config import portal_env
+from streamlit.testing.v1 import AppTest
+
+from tests.portal.conftest import PORTAL, PORTAL_ENV_VARS, clear_caches
+from tests.portal.test_browser import CHROMIUM, CHROMIUM_FLAGS, check_clean, settle
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -90,6 +97,7 @@ def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
     _, outcome, _ = demo
     worse = outcome["worse_ci"]
     assert worse["status"] == "failed" and worse["failed_step"] == "gate"
+    assert worse["branch"] == "try-smaller-model"
     assert "register" not in worse["steps"]
     exp = client.get_experiment_by_name(SLUG)
     runs = client.search_runs(
@@ -132,3 +140,78 @@ def test_second_demo_resumes_without_duplicates(demo, client):
     assert second["worse_ci"]["run_id"] == outcome["worse_ci"]["run_id"]
     assert len(client.search_model_versions(f"name = '{SLUG}'")) == 1
     assert len([e for e in client.search_experiments() if e.name == SLUG]) == 1
+
+
+@pytest.fixture
+def portal_on_platform(demo, monkeypatch):
+    """The portal (in-process, AppTest) configured exactly as `shipyard up` configures its portal."""
+    platform, _, _ = demo
+    for key in PORTAL_ENV_VARS:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in portal_env(platform.spec_path, platform.endpoints, platform.data_dir).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(PORTAL))
+    clear_caches()
+    yield platform
+    clear_caches()
+
+
+def _overview_row(at: AppTest) -> dict:
+    for df in at.dataframe:
+        table = df.value.data if hasattr(df.value, "data") else df.value
+        if "project" in table.columns:
+            rows = table[table["project"] == SLUG]
+            assert len(rows) == 1, table
+            return rows.iloc[0].to_dict()
+    raise AssertionError("no portfolio table on the Overview")
+
+
+def test_portal_overview_shows_the_governed_demo_project(portal_on_platform, demo):
+    _, outcome, _ = demo
+    at = AppTest.from_file(str(PORTAL / "Home.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    row = _overview_row(at)
+    assert row["team"] == "demo"
+    assert row["last CI"] == "passed"  # main is green; the gate-stopped experiment ran on a branch
+    assert row["champion"] == f"{SLUG} v1"
+    assert row["health"] > 0
+    cost = next(v for k, v in row.items() if k.startswith("cost MTD"))
+    assert cost > 0  # the CI runs on the platform are priced (local.instance_type)
+    assert row["team budget used %"] >= 0
+
+
+def test_portal_models_and_health_pages_show_lineage_and_score(portal_on_platform, demo):
+    _, outcome, _ = demo
+    for page, must in (
+        ("pages/2_Models.py", [outcome["good_ci"]["commit"][:8], SLUG]),
+        ("pages/3_Health.py", [SLUG]),
+        ("pages/4_Costs.py", [SLUG]),
+    ):
+        at = AppTest.from_file(str(PORTAL / "Home.py"), default_timeout=120)
+        at.switch_page(page)
+        at.run()
+        if page.endswith("Costs.py"):
+            next(r for r in at.radio if r.label == "By").set_value("project").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        shown = " ".join(str(df.value) for df in at.dataframe) + " ".join(m.value for m in at.markdown)
+        for text in must:
+            assert text in shown, (page, text)
+
+
+@pytest.mark.browser
+def test_portal_started_by_up_renders_the_demo_in_chromium(demo):
+    platform, _, _ = demo
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("SHIPYARD_SCREENSHOTS") or platform.data_dir / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(platform.endpoints.portal)
+        settle(page)
+        text = check_clean(page, "Overview after the demo")
+        page.screenshot(path=str(shots / "journey-overview.png"), full_page=True)
+        browser.close()
+    assert "Overview" in text and "Projects" in text
