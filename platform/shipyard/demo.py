@@ -23,6 +23,7 @@ from shipyard.errors import UserError
 DEMO_PROJECT = "Screening Demo"  # the template's demo data: scikit-learn's breast cancer set
 DEMO_SLUG = "screening-demo"
 DEMO_TEAM = "demo"
+WORSE_BRANCH = "try-smaller-model"  # an experiment on a branch: main (and the portal's last CI) stays green
 PUSHED_HINT = "see `shipyard ci list`"
 WORSE_COMMIT = "Try a much smaller model (the gate should stop it)"
 # A stump forest: still above the absolute thresholds, clearly below the champion.
@@ -118,9 +119,9 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
     with Step(4, "Promote it to champion (the governed production model)", logs, echo, seconds):
         out.champion_version = _promote(spec, endpoints, version, echo)
 
-    with Step(5, "Push a worse model: the gate stops it", logs, echo, seconds) as step:
+    with Step(5, "Push a worse model on a branch: the gate stops it", logs, echo, seconds) as step:
         before = _version_count(endpoints)
-        worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo)
+        worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo, branch=WORSE_BRANCH)
         run = _ci_of(step, endpoints, worse, echo)
         if run.status != "failed" or run.failed_step != "gate":
             raise UserError(
@@ -162,31 +163,46 @@ def _git(step: Step, project_dir: Path, *args: str) -> str:
 
 
 def _commit_and_push(
-    step: Step, project_dir: Path, message: str, change: Callable[[Path], None] | None, echo: Echo
+    step: Step,
+    project_dir: Path,
+    message: str,
+    change: Callable[[Path], None] | None,
+    echo: Echo,
+    branch: str = "main",
 ) -> str:
-    """Commit (unless a commit with this message exists already) and push it; returns the commit."""
+    """Commit on ``branch`` (unless a commit with this message exists already) and push it.
+
+    Returns the commit; the work tree is left on ``main``."""
     identity = ["-c", "user.name=Shipyard Demo", "-c", "user.email=data-scientist@example.com"]
-    for line in _git(step, project_dir, "log", "--format=%H %s", "-n", "20").splitlines():
+    for line in _git(step, project_dir, "log", "--all", "--format=%H %s", "-n", "50").splitlines():
         sha, _, subject = line.partition(" ")
         if subject == message:  # a re-run: this commit exists; push it unless the remote has it
-            if not _on_remote(project_dir, sha):
-                step.run(["git", "push", "-q", "-u", "origin", "main"], cwd=project_dir)
-                echo(f"      pushed {sha[:8]}: the platform's CI runner runs `make ci` ({PUSHED_HINT})")
+            if not _on_remote(project_dir, sha, branch):
+                step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir)
+                echo(_pushed(sha, branch))
             else:
                 echo(f"      {sha[:8]} was pushed by an earlier run: reading its CI result")
             return sha
+    if branch != "main":
+        step.run(["git", "checkout", "-q", "-B", branch], cwd=project_dir)
     if change is not None:
         change(project_dir)
     step.run(["git", "add", "-A"], cwd=project_dir)
     step.run(["git", *identity, "commit", "-q", "-m", message], cwd=project_dir)
     sha = _git(step, project_dir, "rev-parse", "HEAD")
-    step.run(["git", "push", "-q", "-u", "origin", "main"], cwd=project_dir)
-    echo(f"      pushed {sha[:8]}: the platform's CI runner runs `make ci` ({PUSHED_HINT})")
+    step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir)
+    if branch != "main":
+        step.run(["git", "checkout", "-q", "main"], cwd=project_dir)
+    echo(_pushed(sha, branch))
     return sha
 
 
-def _on_remote(project_dir: Path, sha: str) -> bool:
-    check = ["git", "merge-base", "--is-ancestor", sha, "origin/main"]
+def _pushed(sha: str, branch: str) -> str:
+    return f"      pushed {sha[:8]} to {branch}: the platform's CI runner runs `make ci` ({PUSHED_HINT})"
+
+
+def _on_remote(project_dir: Path, sha: str, branch: str) -> bool:
+    check = ["git", "merge-base", "--is-ancestor", sha, f"origin/{branch}"]
     return subprocess.run(check, cwd=project_dir, capture_output=True).returncode == 0
 
 
