@@ -1,4 +1,4 @@
-"""Shared test helpers. Suites that need the embedded platform get it from tests/platform_fixtures.py."""
+"""Shared test helpers and fixtures (tests/fixtures/: real MLflow, Pushgateway, the embedded platform)."""
 
 from __future__ import annotations
 
@@ -34,3 +34,4 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from .fixtures.embedded_platform import embedded_platform  # noqa: E402,F401
 from .fixtures.mlflow_server import mlflow_server  # noqa: E402,F401  (a fixture, re-exported)
+from .fixtures.pushgateway import pushgateway  # noqa: E402,F401

@@ -4,15 +4,10 @@ Prometheus Pushgateway (the Debian ``prometheus-pushgateway`` binary, started on
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
-import time
 
 import pytest
 import requests
 from shipyard.costs import budgets
-
-from tests.fixtures.mlflow_server import free_port
 
 D = dt.date(2025, 7, 1)
 
@@ -40,29 +35,6 @@ def test_forecast_is_linear_run_rate():
     assert budgets.forecast(300.0, "2026-10", dt.date(2026, 11, 10)) == 300.0  # a past month is done
     assert budgets.forecast(0.0, "2026-12", dt.date(2026, 11, 10)) == 0.0
     assert budgets.forecast(280.0, "2024-02", dt.date(2024, 2, 28)) == pytest.approx(290.0)  # leap year
-
-
-@pytest.fixture(scope="module")
-def pushgateway(tmp_path_factory):
-    binary = shutil.which("prometheus-pushgateway")
-    if not binary:
-        pytest.skip("prometheus-pushgateway is not installed (./dev setup installs it as root)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(f"{url}/-/ready", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(10)
 
 
 @pytest.mark.services

@@ -10,16 +10,13 @@ nothing is registered.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import time
 
 import pytest
 import requests
 import yaml
 from shipyard import tags
 from shipyard.endpoints import Endpoints
-from shipyard.local.process import free_port
 from shipyard.projects import provision_project
 from shipyard.spec import load_spec
 
@@ -28,29 +25,6 @@ from .grafana_api import GrafanaApi
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 STEPS = ["lint", "test", "data-check", "repro", "push-data", "gate", "register", "monitor"]
-
-
-@pytest.fixture(scope="module")
-def pushgateway(tmp_path_factory):
-    binary = shutil.which("prometheus-pushgateway")
-    if binary is None:
-        pytest.skip("prometheus-pushgateway is not installed (./dev setup installs it as root)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(f"{url}/-/ready", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(10)
 
 
 def steps_run(stdout: str) -> list[str]:
