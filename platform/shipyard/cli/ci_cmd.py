@@ -17,15 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from shipyard.ci.queue import CiQueue
+from shipyard.cli.options import DataDirOpt
 from shipyard.endpoints import ENV_MLFLOW, default_data_dir
 from shipyard.errors import UserError
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
 
-DataDirOpt = typer.Option(
-    None, "--data-dir", help="the embedded platform's data dir (default: $SHIPYARD_HOME)"
-)
 TrackingOpt = typer.Option(
     None, "--tracking-uri", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the embedded platform's)"
 )

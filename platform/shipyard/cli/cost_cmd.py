@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.costs.money import money
 from shipyard.endpoints import Endpoints, default_data_dir, local_endpoints
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
@@ -20,9 +21,6 @@ from shipyard.spec.model import Environment
 
 console = Console() if sys.stdout.isatty() else Console(width=160)  # piped: don't wrap names
 err = Console(stderr=True)
-
-SpecOption = typer.Option(None, "--spec", help="spec file (default: $SHIPYARD_SPEC, else ./platform.yaml)")
-DataDirOption = typer.Option(None, "--data-dir", help="embedded platform data (default: $SHIPYARD_HOME)")
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 def estimate_cmd(
     path: Path | None = typer.Argument(None, help="spec file (same as --spec)"),
-    spec_path: Path | None = SpecOption,
+    spec_path: Path | None = SpecOpt,
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Monthly cost of the platform the spec describes, each node pool at min and max size."""
@@ -77,8 +75,8 @@ def report_cmd(
     month: str | None = typer.Option(None, "--month", help="YYYY-MM (default: this month, to date)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     as_csv: bool = typer.Option(False, "--csv", help="print CSV"),
-    spec_path: Path | None = SpecOption,
-    data_dir: Path | None = DataDirOption,
+    spec_path: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Costs per team, project or model for a month: runs x prices, storage, cloud actuals."""
     from shipyard.costs.api import cost_report
@@ -187,8 +185,8 @@ def budgets_cmd(
         True, "--push/--no-push", help="push shipyard_budget_used_ratio to the pushgateway"
     ),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    spec_path: Path | None = SpecOption,
-    data_dir: Path | None = DataDirOption,
+    spec_path: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Each team's month-to-date spend, forecast and alert against its monthly budget."""
     from shipyard.costs import budgets

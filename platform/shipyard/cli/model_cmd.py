@@ -13,11 +13,10 @@ from rich.table import Table
 from shipyard import governance
 from shipyard.catalog import inventory, load_snapshot
 from shipyard.catalog.config import resolve_platform
+from shipyard.cli.options import DataDirOpt, SpecOpt
 
 console = Console()
 
-SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
-DataOpt = typer.Option(None, "--data-dir", help="embedded platform data dir (default: $SHIPYARD_HOME)")
 MlflowOpt = typer.Option(None, "--mlflow", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the spec's)")
 
 
@@ -34,7 +33,7 @@ def list_versions(
     prefix: str | None = typer.Option(None, "--prefix", help="only models whose name starts with this"),
     as_json: bool = typer.Option(False, "--json", help="print JSON (with lineage)"),
     spec: Path | None = SpecOpt,
-    data_dir: Path | None = DataOpt,
+    data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Every model version with aliases, gate, approvals and lineage."""
@@ -61,7 +60,7 @@ def approve(
     version: int = typer.Argument(..., help="version number"),
     by: str = typer.Option(..., "--by", help="approver's email"),
     spec: Path | None = SpecOpt,
-    data_dir: Path | None = DataOpt,
+    data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Record an approval (tags shipyard.approval.by/at) on a version that passed the gate."""
@@ -79,7 +78,7 @@ def promote(
     model: str = typer.Argument(..., help="registered model name"),
     version: int = typer.Argument(..., help="version number"),
     spec: Path | None = SpecOpt,
-    data_dir: Path | None = DataOpt,
+    data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Make a version champion: only past the gate and with the approvals its risk tier needs."""

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shipyard import tags
+from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.endpoints import default_data_dir
 from shipyard.local import load_endpoints
 from shipyard.projects import list_projects, provision_project, validate
@@ -18,11 +19,6 @@ from shipyard.spec import load_spec, resolve_spec_path
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
-
-SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
-DataDirOpt = typer.Option(
-    None, "--data-dir", help="the embedded platform's data dir (default: $SHIPYARD_HOME)"
-)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,15 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.local import runtime
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
-
-SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
-DataDirOpt = typer.Option(
-    None, "--data-dir", help="where everything lives (default: $SHIPYARD_HOME, ~/.shipyard)"
-)
 
 
 def register(app: typer.Typer) -> None:

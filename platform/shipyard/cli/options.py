@@ -1,0 +1,10 @@
+"""Options every command group shares, declared once."""
+
+from __future__ import annotations
+
+import typer
+
+SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
+DataDirOpt = typer.Option(
+    None, "--data-dir", help="the embedded platform's data dir (default: $SHIPYARD_HOME, else ~/.shipyard)"
+)
