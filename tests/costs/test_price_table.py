@@ -9,6 +9,11 @@ HEAD = """platform: {name: p, environment: aws, region: us-east-1}
 teams: [{name: t, owners: [a@b.example], monthly_budget: 100}]
 node_pools: [{name: n, instance_types: [m6i.large], min_size: 1, max_size: 2}]
 """
+EUR_TABLE = (
+    "pricing: {currency: EUR, instance_hour: {m6i.large: 0.1}, gpu_hour: {}, storage_gb_month: 0.02,"
+    " block_storage_gb_month: 0.08, database_hour: {db.t4g.medium: 0.07}, database_storage_gb_month: 0.1,"
+    " control_plane_hour: 0.1, nat_gateway_hour: 0.04, load_balancer_hour: 0.02}\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -18,7 +23,8 @@ node_pools: [{name: n, instance_types: [m6i.large], min_size: 1, max_size: 2}]
         ("pricing: {spot_discount: 1}\n", "pricing.spot_discount", "less than 1"),
         ("pricing: {control_plane_hour: .nan}\n", "pricing.control_plane_hour", "finite"),
         ("pricing: {as_of: soon}\n", "pricing.as_of", "date"),
-        ("pricing: {currency: EUR}\n", "pricing.currency", "differs from platform.currency"),
+        (EUR_TABLE, "pricing.currency", "differs from platform.currency"),
+        ("pricing: {currency: EUR}\n", "pricing", "must set every price itself"),
         (
             "pricing: {database_hour: {db.m6g.large: 0.15}}\n",
             "services.mlflow.database_instance",
@@ -34,7 +40,5 @@ def test_bad_price_entry_names_the_field(extra, field, words):
 
 
 def test_matching_currency_accepted():
-    text = (
-        HEAD.replace("region: us-east-1", "region: us-east-1, currency: EUR") + "pricing: {currency: EUR}\n"
-    )
+    text = HEAD.replace("region: us-east-1", "region: us-east-1, currency: EUR") + EUR_TABLE
     assert parse_spec(text).pricing.currency == "EUR"
