@@ -96,13 +96,11 @@ def test_an_unreadable_job_file_does_not_block_the_queue(tmp_path):
 
 
 def test_an_s3_dvc_remote_in_the_spec_reaches_the_endpoints(tmp_path):
-    from shipyard.local.runtime import _endpoints
-
     path = write_spec(tmp_path / "platform.yaml")
     data = yaml.safe_load(path.read_text())
     data["services"] = {"dvc": {"remote": "s3", "bucket": "ml-data", "endpoint_url": "http://127.0.0.1:9000"}}
     path.write_text(yaml.safe_dump(data))
     ctx = Context(spec=load_spec(path), spec_path=path, layout=DataLayout(tmp_path))
-    endpoints = _endpoints(ctx, [])
+    endpoints = ctx.endpoints()
     assert endpoints.dvc_remote("demo", "churn") == "s3://ml-data/demo/churn"
     assert endpoints.to_env("demo", "churn")["SHIPYARD_DVC_ENDPOINT_URL"] == "http://127.0.0.1:9000"

@@ -122,10 +122,6 @@ def _locked(layout: DataLayout):
         yield
 
 
-def _endpoints(ctx: Context, services: list[Service]) -> Endpoints:
-    return ctx.endpoints()
-
-
 # --- up ---------------------------------------------------------------------------------------
 
 
@@ -146,6 +142,7 @@ def up(
             echo(f"{clock()} {name:<13} {message}")
 
     with _locked(layout):
+        endpoints = ctx.endpoints(create_credentials=True)  # first: services read the Label Studio token
         services = collect(ctx)
         state = load_state(layout.state_file, layout.root)
         state.spec_path = str(spec_file)
@@ -158,7 +155,7 @@ def up(
             else:
                 to_start.append(svc)
         _preflight(ctx, to_start)
-        state.endpoints = _endpoints(ctx, services).as_dict()
+        state.endpoints = endpoints.as_dict()
         save_state(layout.state_file, state)
         if spec.services.grafana.enabled and not spec.services.grafana.url:
             say("grafana", GRAFANA_NOTE)

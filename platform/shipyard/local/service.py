@@ -42,8 +42,9 @@ class Context:
     def venv_bin(self) -> Path:
         return Path(sys.executable).parent
 
-    def endpoints(self) -> Endpoints:
-        """The platform's endpoints, the Label Studio token included when Label Studio runs."""
+    def endpoints(self, create_credentials: bool = False) -> Endpoints:
+        """The platform's endpoints, with the Label Studio token when Label Studio runs (its
+        credentials are made on first ``up``: only then ``create_credentials``; status creates nothing)."""
         endpoints = local_endpoints(self.spec, self.layout.root)
         dvc = self.spec.services.dvc
         if dvc.enabled and dvc.remote == "s3":  # an S3-compatible endpoint (e.g. MinIO), not a directory
@@ -55,7 +56,9 @@ class Context:
             endpoints = endpoints.replace(
                 dvc_remote_root=f"s3://{dvc.bucket}", dvc_endpoint_url=dvc.endpoint_url
             )
-        if endpoints.label_studio:
+        if endpoints.label_studio and (
+            create_credentials or self.layout.label_studio.joinpath("credentials.json").exists()
+        ):
             from shipyard.local.services.label_studio import credentials
 
             endpoints = endpoints.replace(label_studio_token=credentials(self.layout.label_studio)["token"])
