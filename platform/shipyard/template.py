@@ -92,21 +92,11 @@ def platform_context(
 
 def check_answers(spec: PlatformSpec, answers: dict[str, Any]) -> None:
     """What only the platform can judge: the team exists, the tier is governed, GPUs are there."""
+    from shipyard.projects import governed_tier, known_team
+
     team = answers["team"]
-    try:
-        team_spec = spec.team(team)
-    except KeyError:
-        known = ", ".join(t.name for t in spec.teams)
-        raise UserError(
-            f"team {team!r} is not a team of platform {spec.platform.name} (known teams: {known})",
-            "pass --team with one of the known teams, or add the team to teams: in the platform spec",
-        ) from None
-    tiers = list(spec.governance.risk_tiers)
-    if answers["risk_tier"] not in tiers:
-        raise UserError(
-            f"risk tier {answers['risk_tier']!r} is not governed by this platform",
-            f"use one of: {', '.join(tiers)}",
-        )
+    team_spec = known_team(spec, team)
+    governed_tier(spec, answers["risk_tier"])
     if answers["gpu_training"] == "yes":
         pools = [p.name for p in spec.gpu_pools if not p.teams or team in p.teams]
         if not pools:
