@@ -9,12 +9,7 @@ import ui
 from shipyard.catalog.portfolio import age
 from shipyard.costs.money import money_printf
 
-ui.page("Shipyard · Overview")
-cfg = ui.config()
-role = ui.role()
-portfolio = ui.load(cfg)
-ui.service_warnings(portfolio)
-ui.empty_state(portfolio)
+cfg, role, portfolio = ui.portfolio_page("Shipyard · Overview", with_costs=True)
 
 rows = portfolio.rows
 teams = sorted({r.team for r in rows})

@@ -92,6 +92,17 @@ def service_warnings(portfolio: Portfolio, only: tuple[str, ...] | None = None) 
             st.warning(f"**{service}**: {message}. The page shows what it can without it.")
 
 
+def portfolio_page(title: str, with_costs: bool = False) -> tuple[PortalConfig, str, Portfolio]:
+    """The start every portfolio page shares: title, config, role, data, service warnings, empty state."""
+    page(title)
+    cfg = config()
+    chosen = role()
+    portfolio = load(cfg, with_costs=with_costs)
+    service_warnings(portfolio)
+    empty_state(portfolio)
+    return cfg, chosen, portfolio
+
+
 def empty_state(portfolio: Portfolio) -> None:
     if not portfolio.snapshot.projects:
         st.info(EMPTY_HELP)

@@ -11,12 +11,7 @@ from shipyard.catalog import ServiceUnavailable
 from shipyard.catalog.drift import project_drift
 from shipyard.catalog.labeling import labeling_progress
 
-ui.page("Project")
-cfg = ui.config()
-role = ui.role()
-portfolio = ui.load(cfg, with_costs=False)
-ui.service_warnings(portfolio)
-ui.empty_state(portfolio)
+cfg, role, portfolio = ui.portfolio_page("Project")
 snap = portfolio.snapshot
 
 names = [p.name for p in snap.projects]

@@ -15,12 +15,7 @@ from shipyard.catalog import (
 
 JSON = "application/json"
 
-ui.page("Models")
-cfg = ui.config()
-role = ui.role()
-portfolio = ui.load(cfg, with_costs=False)
-ui.service_warnings(portfolio)
-ui.empty_state(portfolio)
+cfg, role, portfolio = ui.portfolio_page("Models")
 snap = portfolio.snapshot
 
 rows = inventory(cfg.spec, snap)

@@ -10,12 +10,7 @@ from shipyard.health import SECTIONS
 
 JSON = "application/json"
 
-ui.page("Health")
-cfg = ui.config()
-role = ui.role()
-portfolio = ui.load(cfg, with_costs=False)
-ui.service_warnings(portfolio)
-ui.empty_state(portfolio)
+cfg, role, portfolio = ui.portfolio_page("Health")
 
 st.caption(
     "ML Test Score (Breck et al., 2017): 28 tests in 4 sections. A test counts 1 when the platform sees it "
