@@ -10,7 +10,7 @@ import json
 import pytest
 from shipyard.costs import api
 from shipyard.costs.actuals import ActualsConfig
-from shipyard.costs.records import NO_MODEL, SHARED, STORAGE
+from shipyard.costs.results import NO_MODEL, SHARED, STORAGE
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.spec import load_spec
@@ -35,7 +35,10 @@ def world(mlflow_server, tmp_path_factory):
     )  # 2 GiB x 0.02 = 0.04
     sparse_file(root / "dvc-remote" / b / pb / "files" / "md5" / "12" / "3456", GIB // 2)  # 0.5 GiB = 0.01
     endpoints = Endpoints(
-        platform="local", mlflow=mlflow_server.url, dvc_remote_root=str(root / "dvc-remote")
+        platform="local",
+        mlflow=mlflow_server.url,
+        mlflow_artifacts=str(root / "mlflow" / "artifacts"),
+        dvc_remote_root=str(root / "dvc-remote"),
     )
     return spec, endpoints, seeded, root
 
