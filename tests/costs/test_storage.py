@@ -8,7 +8,7 @@ from shipyard.endpoints import Endpoints
 from shipyard.records import Project
 from shipyard.spec.model import Pricing
 
-from .seed import sparse_file
+from tests.fixtures.mlflow_seed import sparse_file
 
 GIB = 1024**3
 

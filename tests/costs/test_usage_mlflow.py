@@ -15,8 +15,9 @@ from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.spec import load_spec
 
+from tests.fixtures.mlflow_seed import seed_costs, sparse_file, write_costs_spec
+
 from .conftest import ce_day, queue_ce
-from .seed import seed, sparse_file, write_spec
 
 pytestmark = pytest.mark.services
 GIB = 1024**3
@@ -27,8 +28,8 @@ OFF = ActualsConfig()
 @pytest.fixture(scope="module")
 def world(mlflow_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("costs")
-    seeded = seed(mlflow_server.url)
-    spec = load_spec(write_spec(root / "platform.yaml", seeded))
+    seeded = seed_costs(mlflow_server.url)
+    spec = load_spec(write_costs_spec(root / "platform.yaml", seeded))
     (a, b), (pa, pb) = seeded.teams, seeded.projects
     sparse_file(
         root / "dvc-remote" / a / pa / "files" / "md5" / "ab" / "cdef", 2 * GIB
