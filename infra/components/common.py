@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
-
-# AWS cost-allocation tags (activate them in the Billing console, see docs/platform-engineer.md).
-TAG_PLATFORM = "shipyard:platform"
-TAG_TEAM = "shipyard:team"
-TAG_COMPONENT = "shipyard:component"
-# Kubernetes label keys cannot hold ':', so the same three facts use the shipyard.io/ prefix.
-LABEL_PLATFORM = "shipyard.io/platform"
-LABEL_TEAM = "shipyard.io/team"
-LABEL_COMPONENT = "shipyard.io/component"
-LABEL_POOL = "shipyard.io/pool"
-LABEL_GPU_TYPE = "shipyard.io/gpu-type"
+from shipyard.spec.labels import (  # noqa: F401  (the label contract, re-exported for components)
+    GPU_TAINT_KEY,
+    LABEL_GPU_TYPE,
+    LABEL_POOL,
+    aws_tags,
+    is_dev_stack,
+    k8s_labels,
+)
 
 SYSTEM_NAMESPACE = "shipyard-system"
 MONITORING_NAMESPACE = "shipyard-monitoring"
 TEAM_SERVICE_ACCOUNT = "shipyard-runner"  # CI/training jobs of a team run as this service account
-DEV_STACK = re.compile(r"(^|[-_.])dev($|[-_.])")
 
 
 @dataclass(frozen=True)
@@ -42,25 +37,6 @@ LABEL_STUDIO_REPO = "https://charts.heartex.com/"
 OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.8.1"
 
 
-def is_dev_stack(stack: str) -> bool:
-    """Dev stacks (name contains a 'dev' word) may be deleted without a final snapshot."""
-    return bool(DEV_STACK.search(stack))
-
-
-def aws_tags(platform: str, component: str, team: str | None = None) -> dict[str, str]:
-    tags = {TAG_PLATFORM: platform, TAG_COMPONENT: component}
-    if team:
-        tags[TAG_TEAM] = team
-    return tags
-
-
-def k8s_labels(platform: str, component: str, team: str | None = None, **extra: str) -> dict[str, str]:
-    labels = {LABEL_PLATFORM: platform, LABEL_COMPONENT: component, **extra}
-    if team:
-        labels[LABEL_TEAM] = team
-    return labels
-
-
 def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
     """Options for a resource created inside a component."""
     return pulumi.ResourceOptions(parent=parent, **kwargs)  # type: ignore[arg-type]
@@ -74,7 +50,7 @@ def container_resources(cpu: str, memory: str, cpu_limit: str | None = None) -> 
     }
 
 
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
 GPU_NODE_AFFINITY = {
     "nodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": {

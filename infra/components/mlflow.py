@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import MlflowSpec
 
 from components.common import OAUTH2_PROXY_IMAGE, child, container_resources, k8s_labels
@@ -263,7 +264,7 @@ class Mlflow(pulumi.ComponentResource):
         if host:
             k8s.networking.v1.Ingress(
                 f"{name}-ingress",
-                metadata=meta("mlflow", annotations={"shipyard.io/auth": spec.auth}),
+                metadata=meta("mlflow", annotations={ANNOTATION_AUTH: spec.auth}),
                 spec={
                     "tls": [{"hosts": [host], "secretName": "mlflow-tls"}],
                     "rules": [

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shipyard.spec import default_prices as prices
+from shipyard.spec.labels import GPU_TAINT_KEY, LABEL_GPU_TYPE, LABEL_POOL
 
-GPU_TAINT_KEY = "nvidia.com/gpu"
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$"  # a DNS label: usable as namespace and tag
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lowercase letters, digits and '-'")]
 PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -203,9 +203,9 @@ class NodePool(Strict):
 
     @property
     def effective_labels(self) -> dict[str, str]:
-        labels = {"shipyard.io/pool": self.name, **self.labels}
+        labels = {LABEL_POOL: self.name, **self.labels}
         if self.is_gpu:
-            labels.setdefault("shipyard.io/gpu-type", str(self.gpu_type))
+            labels.setdefault(LABEL_GPU_TYPE, str(self.gpu_type))
         return labels
 
     @property
