@@ -26,7 +26,6 @@ from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from settings import StackSettings
-from shipyard.errors import UserError
 from shipyard.spec import Environment, PlatformSpec
 
 
@@ -39,25 +38,8 @@ def bucket_names(spec: PlatformSpec) -> dict[str, str]:
     }
 
 
-def check_cluster_spec(spec: PlatformSpec) -> None:
-    """What a cluster platform needs that an embedded one does not."""
-    s = spec.services
-    if spec.platform.environment == Environment.local:
-        raise UserError(
-            "platform.environment is 'local': infra/ stands up 'aws' or 'kubernetes' platforms",
-            "point shipyard:spec at a cluster spec (examples/platform.aws.yaml) or run `shipyard up` locally",
-        )
-    if s.mlflow.enabled and (s.mlflow.backend != "postgres" or s.mlflow.artifacts != "s3"):
-        raise UserError(
-            "services.mlflow: a cluster needs backend: postgres and artifacts: s3 (replicas share them)",
-            "set services.mlflow.backend: postgres and services.mlflow.artifacts: s3 in the spec",
-        )
-    if s.dvc.enabled and s.dvc.remote != "s3":
-        raise UserError("services.dvc.remote: a cluster needs an S3 remote", "set services.dvc.remote: s3")
-
-
 def build(spec: PlatformSpec, settings: StackSettings) -> dict[str, Any]:
-    check_cluster_spec(spec)
+    """``spec`` passed the cluster rules (load_spec(target=CLUSTER), shipyard/spec/cluster.py)."""
     if spec.platform.environment == Environment.aws:
         base = _aws(spec, settings)
     else:
@@ -120,7 +102,7 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     # the CSI driver's pods need nodes; workloads with volumes need the driver and a default class
     addons = ClusterAddons(
         "addons",
-        ClusterAddonsArgs(p, cluster.name, irsa),
+        ClusterAddonsArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, irsa),
         opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=pools),
     )
     names = bucket_names(spec)
@@ -273,6 +255,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             opts=in_ns,
         )  # fmt: skip
         endpoints["label_studio"] = ls.url
+        outputs["labelStudioAdminPassword"] = ls.admin_password
     if s.prometheus.enabled:
         strictest = min(
             (t.max_drift_share for t in spec.governance.risk_tiers.values() if t.drift_monitoring_required),
@@ -289,16 +272,18 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             "grafana": monitoring.grafana_url,
         }
         outputs["grafanaAdminPassword"] = monitoring.grafana_admin_password
-        if spec.gpu_pools:
-            GpuSupport(
-                "gpu",
-                GpuSupportArgs(p, namespaces.monitoring, sorted({str(g.gpu_type) for g in spec.gpu_pools})),
-                opts=in_ns,
-            )
-    elif spec.gpu_pools:
+    if spec.gpu_pools and not spec.platform.cluster.gpu_operator:
+        prometheus = s.prometheus.enabled
         GpuSupport(
             "gpu",
-            GpuSupportArgs(p, namespaces.system, sorted({str(g.gpu_type) for g in spec.gpu_pools})),
+            GpuSupportArgs(
+                p,
+                namespaces.monitoring if prometheus else namespaces.system,
+                sorted({str(g.gpu_type) for g in spec.gpu_pools}),
+                labelled_nodes=spec.platform.environment == Environment.aws,
+                service_monitor=prometheus,
+                after=[monitoring.stack] if prometheus else [],
+            ),
             opts=in_ns,
         )
     outputs |= {

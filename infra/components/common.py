@@ -37,9 +37,27 @@ LABEL_STUDIO_REPO = "https://charts.heartex.com/"
 OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.8.1"
 
 
+class Component(pulumi.ComponentResource):
+    """A component whose children wait for what the component was told to wait for.
+
+    Pulumi does not pass a component's ``depends_on`` to its children, so without this the
+    Deployment inside a component given ``depends_on=[namespaces]`` may be created first.
+    """
+
+    def __init__(self, t: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(t, name, None, opts)
+        after = opts.depends_on if opts else None
+        inherited = list(getattr(opts.parent, "after", ())) if opts and opts.parent else []
+        own = list(after) if isinstance(after, list | tuple) else [after] if after else []
+        self.after: list[pulumi.Resource] = [*inherited, *own]
+
+
 def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
-    """Options for a resource created inside a component."""
-    return pulumi.ResourceOptions(parent=parent, **kwargs)  # type: ignore[arg-type]
+    """Options for a resource created inside a component: it also waits for the component's own
+    dependencies (see :class:`Component`)."""
+    own = kwargs.pop("depends_on", None) or []
+    after = [*getattr(parent, "after", []), *(own if isinstance(own, list) else [own])]
+    return pulumi.ResourceOptions(parent=parent, depends_on=after or None, **kwargs)  # type: ignore[arg-type]
 
 
 def container_resources(cpu: str, memory: str, cpu_limit: str | None = None) -> dict[str, dict[str, str]]:

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 from shipyard.spec import NodePool as PoolSpec
 
-from components.common import aws_tags, child
+from components.common import Component, aws_tags, child
 
 EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 GPU_AMI = "AL2023_x86_64_NVIDIA"
@@ -25,11 +25,11 @@ class NodePoolArgs:
     kubernetes_version: str | None = None  # follows the cluster on upgrades
 
 
-class NodePool(pulumi.ComponentResource):
+class NodePool(Component):
     node_group_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:NodePool", name, None, opts)
+        super().__init__("shipyard:infra:NodePool", name, opts)
         pool = args.pool
         tags = {**aws_tags(args.platform, "node-pool"), "shipyard:pool": pool.name}
         if len(pool.teams) == 1:

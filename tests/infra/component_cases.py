@@ -43,7 +43,7 @@ def cluster() -> dict[str, Any]:
 
 
 def cluster_addons() -> dict[str, Any]:
-    a = ClusterAddons("addons", ClusterAddonsArgs("acme-ml", "acme-ml", IRSA))
+    a = ClusterAddons("addons", ClusterAddonsArgs("acme-ml", "acme-ml", "1.35", IRSA))
     return {"storageClass": a.storage_class}
 
 

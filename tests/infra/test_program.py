@@ -59,7 +59,7 @@ def test_aws_graph_counts_follow_the_spec(aws_graph):
     assert c["kubernetes:helm.sh/v3:Release"] == 3 + (2 if spec.gpu_pools else 0)
     # control plane, nodes, EBS CSI driver, MLflow, Label Studio, one per team
     assert c["aws:iam/role:Role"] == 3 + 2 + teams
-    assert c["aws:eks/addon:Addon"] == 1 and c["kubernetes:storage.k8s.io/v1:StorageClass"] == 1
+    assert c["aws:eks/addon:Addon"] == 4 and c["kubernetes:storage.k8s.io/v1:StorageClass"] == 1
     assert c["aws:ec2/subnet:Subnet"] == 6
 
 
@@ -373,7 +373,7 @@ def _run_failing(tmp_path, spec: str, *extra: str) -> str:
 def test_a_local_spec_is_refused_with_the_fix(tmp_path):
     """`pulumi up` with the embedded demo spec stops with what is wrong and what to do (under mocks)."""
     stderr = _run_failing(tmp_path, str(REPO / "platform.yaml"))
-    assert "platform.environment is 'local'" in stderr
+    assert "platform.environment: infra stands up 'aws' or 'kubernetes' platforms, not 'local'" in stderr
     assert "fix: point shipyard:spec at a cluster spec" in stderr
 
 
