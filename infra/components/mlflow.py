@@ -19,6 +19,7 @@ from components.common import OAUTH2_PROXY_IMAGE, Component, child, container_re
 
 PORT = 5000
 PROXY_PORT = 4180
+WORKERS = 2  # each worker holds its own mlflow (~300 MB): the memory limit below fits two
 AUTH_INI = "/etc/mlflow-auth/basic_auth.ini"
 HEALTH_CHECK = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{PORT}/health', timeout=4)"
 
@@ -132,6 +133,7 @@ class Mlflow(Component):
             # behind the OIDC proxy MLflow listens on the pod's loopback only: the proxy is the one way in
             "--host", "127.0.0.1" if oidc else "0.0.0.0",
             "--port", str(PORT),
+            "--workers", str(WORKERS),
             "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
             "--artifacts-destination", args.artifacts_uri,
             "--serve-artifacts",
@@ -179,7 +181,7 @@ class Mlflow(Component):
                 "volumeMounts": mounts,
                 "readinessProbe": probe(10),
                 "livenessProbe": probe(30),
-                "resources": container_resources("500m", "1Gi", "2"),
+                "resources": container_resources("500m", "2Gi", "2"),
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "runAsNonRoot": True,
