@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from components.autoscaler import AutoscalerArgs, ClusterAutoscaler
 from components.bucket import BucketArgs, SecureBucket
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
@@ -105,8 +106,17 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
         ClusterAddonsArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, irsa),
         opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=pools),
     )
+    autoscaler = ClusterAutoscaler(
+        "autoscaler",
+        AutoscalerArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, region, irsa),
+        opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=[addons]),
+    )
     names = bucket_names(spec)
-    kw: dict[str, Any] = {"provider": cluster.provider, "depends_on": [*pools, addons], "region": region}
+    kw: dict[str, Any] = {
+        "provider": cluster.provider,
+        "depends_on": [*pools, addons, autoscaler],
+        "region": region,
+    }
 
     def database(service: str) -> PostgresDatabase:
         return PostgresDatabase(

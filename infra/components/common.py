@@ -29,6 +29,10 @@ class ChartPin:
 # Pinned chart versions: bump them here (one place), then `pulumi preview` shows the upgrade.
 DEVICE_PLUGIN_CHART = ChartPin("nvidia-device-plugin", "0.17.1", "https://nvidia.github.io/k8s-device-plugin")
 DCGM_EXPORTER_CHART = ChartPin("dcgm-exporter", "4.1.1", "https://nvidia.github.io/dcgm-exporter/helm-charts")
+CLUSTER_AUTOSCALER_CHART = ChartPin("cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler")
+LOAD_BALANCER_CONTROLLER_CHART = ChartPin(
+    "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
+)
 PUSHGATEWAY_CHART = ChartPin(
     "prometheus-pushgateway", "3.0.0", "https://prometheus-community.github.io/helm-charts"
 )

@@ -81,6 +81,7 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         out["latestVersion"] = 1
     elif typ == "aws:eks/nodeGroup:NodeGroup":
         out["nodeGroupName"] = inputs.get("nodeGroupName", name)
+        out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-0ac8e7d2"}]}]
     elif typ == "random:index/randomPassword:RandomPassword":
         out["result"] = f"generated-secret-{name}"
     elif typ == "aws:iam/role:Role":
