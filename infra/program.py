@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from components.access import ClusterAccess, ClusterAccessArgs
 from components.autoscaler import AutoscalerArgs, ClusterAutoscaler
 from components.bucket import BucketArgs, SecureBucket
 from components.cluster import Cluster, ClusterArgs
@@ -17,6 +18,12 @@ from components.common import SYSTEM_NAMESPACE
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
 from components.gpu import GpuSupport, GpuSupportArgs
+from components.ingress import (
+    IngressSettings,
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+    ingress_settings,
+)
 from components.irsa import Irsa
 from components.label_studio import SERVICE_ACCOUNT as LS_SERVICE_ACCOUNT
 from components.label_studio import LabelStudio, LabelStudioArgs, PostgresEndpoint
@@ -62,6 +69,7 @@ class _Base:
         self.s3_endpoint: str | None = kw.get("s3_endpoint")
         self.region: str | None = kw.get("region")
         self.oidc: OidcSettings | None = kw.get("oidc")
+        self.ingress: IngressSettings | None = kw.get("ingress")
         self.dvc: DvcRemotes = kw["dvc"]
         self.outputs: dict[str, Any] = kw.get("outputs", {})
 
@@ -106,6 +114,12 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
         ClusterAddonsArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, irsa),
         opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=pools),
     )
+    ClusterAccess("access", ClusterAccessArgs(spec, cluster.name), opts=on_aws)
+    ingress_controller = LoadBalancerController(
+        "ingress",
+        LoadBalancerControllerArgs(p, cluster.name, region, network.vpc_id, irsa),
+        opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=[addons]),
+    )
     autoscaler = ClusterAutoscaler(
         "autoscaler",
         AutoscalerArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, region, irsa),
@@ -114,8 +128,9 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     names = bucket_names(spec)
     kw: dict[str, Any] = {
         "provider": cluster.provider,
-        "depends_on": [*pools, addons, autoscaler],
+        "depends_on": [*pools, addons, autoscaler, ingress_controller],
         "region": region,
+        "ingress": ingress_settings(p, spec.platform.ingress, on_aws=True),
     }
 
     def database(service: str) -> PostgresDatabase:
@@ -188,6 +203,8 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
     pg_password = settings.secret("postgresPassword")
     keys = S3Keys(settings.secret("s3AccessKeyId"), settings.secret("s3SecretAccessKey"))
     kw: dict[str, Any] = {"provider": provider, "s3_keys": keys, "s3_endpoint": s.dvc.endpoint_url}
+    if spec.platform.ingress.class_name:
+        kw["ingress"] = ingress_settings(p, spec.platform.ingress, on_aws=False)
     if s.mlflow.enabled:
         kw["mlflow_backend"] = pulumi.Output.secret(
             pulumi.Output.format(
@@ -246,7 +263,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             MlflowArgs(
                 p, namespaces.system, s.mlflow, base.mlflow_backend, f"s3://{names['mlflow']}/artifacts",
                 region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.mlflow_role,
-                s3_keys=base.s3_keys, oidc=base.oidc,
+                s3_keys=base.s3_keys, oidc=base.oidc, ingress=base.ingress,
             ),
             opts=in_ns,
         )  # fmt: skip

@@ -16,6 +16,7 @@ from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import MlflowSpec
 
 from components.common import OAUTH2_PROXY_IMAGE, Component, child, container_resources, k8s_labels
+from components.ingress import ALB, IngressSettings
 
 PORT = 5000
 PROXY_PORT = 4180
@@ -49,6 +50,7 @@ class MlflowArgs:
     irsa_role_arn: pulumi.Input[str] | None = None  # AWS
     s3_keys: S3Keys | None = None  # S3-compatible storage without IRSA
     oidc: OidcSettings | None = None  # required when spec.auth == "oidc"
+    ingress: IngressSettings | None = None  # required when spec.url is set
 
 
 class Mlflow(Component):
@@ -276,11 +278,17 @@ class Mlflow(Component):
             opts=child(self),
         )
         if host:
+            if args.ingress is None:
+                raise ValueError("services.mlflow.url is set but the platform has no ingress settings")
+            annotations = {**args.ingress.annotations, ANNOTATION_AUTH: spec.auth}
+            if oidc and f"{ALB}healthcheck-path" in annotations:
+                annotations[f"{ALB}healthcheck-path"] = "/ping"  # the proxy's own; /health needs a login
             k8s.networking.v1.Ingress(
                 f"{name}-ingress",
-                metadata=meta("mlflow", annotations={ANNOTATION_AUTH: spec.auth}),
+                metadata=meta("mlflow", annotations=annotations),
                 spec={
-                    "tls": [{"hosts": [host], "secretName": "mlflow-tls"}],
+                    "ingressClassName": args.ingress.class_name,
+                    "tls": args.ingress.tls(host, "mlflow-tls"),
                     "rules": [
                         {
                             "host": host,

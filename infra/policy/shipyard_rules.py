@@ -41,6 +41,7 @@ TAGGABLE_AWS = frozenset(
         "aws:eks/cluster:Cluster",
         "aws:eks/nodeGroup:NodeGroup",
         "aws:eks/addon:Addon",
+        "aws:eks/accessEntry:AccessEntry",
         "aws:iam/role:Role",
         "aws:iam/policy:Policy",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",

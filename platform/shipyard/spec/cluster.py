@@ -87,6 +87,9 @@ def cluster_problems(
         add(("services", "dvc", "remote"), "a cluster needs an S3 remote (remote: s3)")
     if target == Environment.aws:
         problems += _eks_version(cluster.kubernetes_version, today)
+        for i, team in enumerate(spec.teams):
+            if team.cluster_principals and not team.group:
+                add(("teams", i, "group"), "cluster_principals join the team's Kubernetes group: name it")
     else:
         if cluster.access:
             add(
