@@ -85,10 +85,11 @@ def test_without_a_spec_only_where_allowed(tmp_path, monkeypatch):
 
 def test_portal_environment_round_trip(tmp_path, monkeypatch):
     spec = write_spec(tmp_path / "platform.yaml")
-    _started(tmp_path / "home", spec)
+    _started(tmp_path / "home", spec, mlflow_artifacts="/data/mlflow/artifacts")
     platform = resolve_platform(spec, tmp_path / "home", environ=NO_ENV)
     env = portal_env(platform, prefix="pt-")
     settings = portal_settings(env)
     assert settings.endpoints.mlflow == platform.endpoints.mlflow and settings.prefix == "pt-"
     assert settings.spec_path == platform.spec_path and settings.git_root == str(tmp_path / "home" / "git")
     assert settings.endpoints.label_studio_token == platform.endpoints.label_studio_token
+    assert settings.endpoints.mlflow_artifacts == "/data/mlflow/artifacts"  # storage costs measure it

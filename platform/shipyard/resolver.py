@@ -23,7 +23,7 @@ from shipyard.endpoints import ENV_MLFLOW, Endpoints, cluster_endpoints, default
 from shipyard.errors import UserError
 from shipyard.records import MlflowApi
 from shipyard.records.mlflow_api import DEFAULT_TIMEOUT
-from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
+from shipyard.spec import PlatformSpec, load_spec
 from shipyard.spec.loader import DEFAULT_SPEC, SPEC_ENV
 from shipyard.spec.model import Environment
 
@@ -131,7 +131,7 @@ def endpoints_from_state(recorded: Mapping[str, Any]) -> Endpoints:
 def _find_spec(
     spec_file: str | os.PathLike[str] | None, env: Mapping[str, str], require: bool
 ) -> tuple[Path | None, PlatformSpec | None]:
-    path = resolve_spec_path(spec_file or env.get(SPEC_ENV) or None)
+    path = Path(spec_file or env.get(SPEC_ENV) or DEFAULT_SPEC)
     if require or spec_file or env.get(SPEC_ENV) or path.exists():
         return path, load_spec(path)
     return None, None
@@ -200,14 +200,15 @@ def portal_settings(environ: Mapping[str, str] | None = None) -> PortalSettings:
     if not e.get(ENV_MLFLOW):
         platform = resolve_platform(e.get(ENV_SPEC), e.get(ENV_HOME), environ=e)
     else:
-        path = resolve_spec_path(e.get(ENV_SPEC))
+        path = Path(e.get(ENV_SPEC) or DEFAULT_SPEC)
         spec = load_spec(path)
         home = default_data_dir(e.get(ENV_HOME), spec)
         endpoints = Endpoints.from_env(e)
-        if endpoints.label_studio and not endpoints.label_studio_token:
-            recorded = load_state(DataLayout(home).state_file, home).endpoints
-            if recorded.get("label_studio_token"):  # `up` records the token once it has one
-                endpoints = endpoints.replace(label_studio_token=recorded["label_studio_token"])
+        recorded = load_state(DataLayout(home).state_file, home).endpoints
+        if endpoints.label_studio and not endpoints.label_studio_token and recorded.get("label_studio_token"):
+            endpoints = endpoints.replace(label_studio_token=recorded["label_studio_token"])  # made by `up`
+        if recorded.get("mlflow") == endpoints.mlflow and recorded.get("mlflow_artifacts"):
+            endpoints = endpoints.replace(mlflow_artifacts=recorded["mlflow_artifacts"])  # storage costs
         platform = Platform(spec=spec, spec_path=path.resolve(), endpoints=endpoints, data_dir=home)
     if e.get(ENV_DVC_ROOT):
         platform = platform.with_endpoints(dvc_remote_root=e[ENV_DVC_ROOT])
