@@ -82,6 +82,8 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     elif typ == "aws:eks/nodeGroup:NodeGroup":
         out["nodeGroupName"] = inputs.get("nodeGroupName", name)
         out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-0ac8e7d2"}]}]
+    elif typ == "random:index/randomId:RandomId":
+        out["hex"] = "5eed1d00"
     elif typ == "random:index/randomPassword:RandomPassword":
         out["result"] = f"generated-secret-{name}"
     elif typ == "aws:iam/role:Role":
