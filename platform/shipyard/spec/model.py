@@ -262,6 +262,9 @@ class Pricing(Strict):
     database_hour: dict[str, Price] = prices.DATABASE_HOUR
     database_storage_gb_month: Price = prices.DATABASE_STORAGE_GB_MONTH
     control_plane_hour: Price = prices.CONTROL_PLANE_HOUR
+    control_plane_extended_hour: Price = Field(
+        prices.CONTROL_PLANE_EXTENDED_HOUR, description="EKS: a version in extended support"
+    )
     nat_gateway_hour: Price = prices.NAT_GATEWAY_HOUR
     load_balancer_hour: Price = prices.LOAD_BALANCER_HOUR
 
@@ -272,7 +275,8 @@ class Pricing(Strict):
             missing = [
                 name
                 for name in type(self).model_fields
-                if name not in ("as_of", "source", "currency", "spot_discount")
+                # control_plane_extended_hour is EKS-only: checked against the platform (PlatformSpec)
+                if name not in ("as_of", "source", "currency", "spot_discount", "control_plane_extended_hour")
                 and name not in self.model_fields_set
             ]
             if missing:
@@ -408,6 +412,15 @@ class PlatformSpec(Strict):
                     f"database instance {self.services.mlflow.database_instance!r} has no price in "
                     "pricing.database_hour",
                 )
+        if (
+            self.platform.environment == Environment.aws
+            and self.pricing.currency != DEFAULT_CURRENCY
+            and "control_plane_extended_hour" not in self.pricing.model_fields_set
+        ):
+            raise SpecReferenceError(
+                ("pricing", "control_plane_extended_hour"),
+                f"a price table in {self.pricing.currency} for EKS must set control_plane_extended_hour",
+            )
         if self.platform.environment != Environment.local and not self.node_pools:
             raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
         return self
