@@ -96,7 +96,10 @@ def portal_env(
     prefix: str | None = None,
 ) -> dict[str, str]:
     """The environment the portal process gets."""
-    env = {ENV_SPEC: str(spec_path.resolve()), **endpoints.to_env()}
+    from shipyard.service_calls import mlflow_client_env
+
+    # the portal's MLflow calls are bounded like the CLI's: a stopped MLflow is named, not waited for
+    env = {ENV_SPEC: str(spec_path.resolve()), **mlflow_client_env(), **endpoints.to_env()}
     if endpoints.dvc_remote_root:
         env[ENV_DVC_ROOT] = endpoints.dvc_remote_root
     if data_dir:

@@ -50,9 +50,12 @@ def tag_key(name: str) -> str:
 class MlflowRest:
     """Calls ``/api/2.0/mlflow/...`` search endpoints and pages through ``next_page_token``."""
 
-    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
+    def __init__(self, base_url: str, timeout: float | None = None) -> None:
+        from shipyard import service_calls
+
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+        # a page of 2,500 runs is slow on a loaded machine: three times the per-request bound
+        self.timeout = 3 * service_calls.timeout() if timeout is None else timeout
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
 
     @property

@@ -20,6 +20,7 @@ from shipyard.ci.queue import CiQueue
 from shipyard.cli.options import DataDirOpt
 from shipyard.endpoints import ENV_MLFLOW, default_data_dir
 from shipyard.errors import UserError
+from shipyard.service_calls import check_url, require_reachable
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -41,15 +42,20 @@ def register(app: typer.Typer) -> None:
 
 
 def _tracking_uri(explicit: str | None, data_dir: Path | None) -> str:
+    """MLflow's URL, checked and asked once (a stopped MLflow is named in seconds, not minutes)."""
     if explicit:
-        return explicit
-    if os.environ.get(ENV_MLFLOW) and data_dir is None:
-        return os.environ[ENV_MLFLOW]
-    from shipyard.local import load_endpoints
+        uri = check_url(
+            explicit, "--tracking-uri", "pass MLflow's URL, e.g. --tracking-uri http://127.0.0.1:5000"
+        )
+    elif os.environ.get(ENV_MLFLOW) and data_dir is None:
+        uri = check_url(os.environ[ENV_MLFLOW], f"${ENV_MLFLOW}", f"set {ENV_MLFLOW} to MLflow's http(s) URL")
+    else:
+        from shipyard.local import load_endpoints
 
-    uri = load_endpoints(data_dir).mlflow
-    if not uri:
-        raise UserError("the embedded platform runs no MLflow", "set services.mlflow.enabled: true")
+        uri = load_endpoints(data_dir).mlflow or ""
+        if not uri:
+            raise UserError("the embedded platform runs no MLflow", "set services.mlflow.enabled: true")
+    require_reachable("MLflow", uri)
     return uri
 
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from shipyard import __version__
 from shipyard.errors import UserError
+from shipyard.service_calls import bound_mlflow_calls, unreachable_from
 
 # Each module exposes ``register(app)``; add a command group by adding its module here.
 COMMAND_MODULES = [
@@ -105,6 +106,7 @@ def report_bug(exc: BaseException, argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        bound_mlflow_calls()  # MLflow's client would retry a stopped server for minutes
         app = build_app()
         app(args=argv, prog_name="shipyard")  # standalone: typer prints usage errors and exits 2
     except UserError as exc:
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("interrupted", highlight=False)
         return 130
     except Exception as exc:  # a bug: never a raw stack on the user's terminal
+        unreachable = unreachable_from(exc)  # a service that went away mid-command is no bug
+        if unreachable is not None:
+            print_user_error(unreachable)
+            return unreachable.exit_code
         return report_bug(exc, argv)
     return 0
 

@@ -22,6 +22,7 @@ from shipyard import tags
 from shipyard.costs.records import NO_MODEL
 from shipyard.costs.rollup import RUN_COLUMNS
 from shipyard.errors import UserError
+from shipyard.service_calls import ServiceUnreachable
 
 PAGE = 1000
 HEALTH_TIMEOUT = 10
@@ -43,6 +44,10 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
         start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
     except ValueError:
         raise UserError(f"month {month!r} is not in the form YYYY-MM", "pass e.g. --month 2026-11") from None
+    if not 2000 <= start.year <= 2999:
+        raise UserError(
+            f"month {month!r} is outside 2000-01..2999-12", "pass a month with costs, e.g. 2026-11"
+        )
     nxt = (start + dt.timedelta(days=32)).replace(day=1)
     return start, nxt
 
@@ -58,10 +63,7 @@ def client_for(tracking_uri: str | None) -> MlflowClient:
         try:
             requests.get(f"{tracking_uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT)
         except requests.RequestException as exc:
-            raise UserError(
-                f"MLflow at {tracking_uri} is not reachable ({type(exc).__name__})",
-                "start the platform (shipyard up) or set MLFLOW_TRACKING_URI to the MLflow server",
-            ) from None
+            raise ServiceUnreachable("MLflow", tracking_uri, type(exc).__name__) from None
     return MlflowClient(tracking_uri=tracking_uri)
 
 
