@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -16,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shipyard.ci.queue import CiQueue
 from shipyard.cli.options import DataDirOpt
 from shipyard.endpoints import ENV_MLFLOW, default_data_dir
 from shipyard.errors import UserError
+from shipyard.input_files import read_text
 from shipyard.service_calls import check_url, require_reachable
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
@@ -28,6 +29,10 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 TrackingOpt = typer.Option(
     None, "--tracking-uri", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the embedded platform's)"
 )
+
+
+RUN_ID = re.compile(r"^[0-9a-f]{1,32}$")
+LOG_LIMIT = 64 * 1024 * 1024
 
 
 def register(app: typer.Typer) -> None:
@@ -100,17 +105,28 @@ def logs(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Print the log of an embedded CI run."""
-    queue = CiQueue(default_data_dir(data_dir) / "ci")
-    matches = sorted(queue.logs.glob(f"{run}*.log"))
+    if not RUN_ID.match(run):  # an id, never a path: `../../x` or `*` must not reach the file system
+        raise UserError(
+            f"{run!r} is not a CI run id (hex digits, as `shipyard ci list` shows)",
+            "pass a run id or its first characters, e.g. shipyard ci logs 3f2a9c1b",
+        )
+    logs_dir = default_data_dir(data_dir) / "ci" / "logs"
+    if not logs_dir.is_dir():
+        raise UserError(f"no CI logs in {logs_dir}", "push to a project of the embedded platform first")
+    root = logs_dir.resolve()  # a link inside the logs dir that leads elsewhere is not a log
+    matches = sorted(p for p in logs_dir.glob(f"{run}*.log") if p.resolve().parent == root)
     if not matches:
         raise UserError(
-            f"no log of CI run {run!r} in {queue.logs}",
+            f"no log of CI run {run!r} in {logs_dir}",
             "pass a run id from `shipyard ci list` (runs of GitHub/GitLab keep their logs with the provider)",
         )
     if len(matches) > 1:
         ids = ", ".join(m.stem[:12] for m in matches[:5])
         raise UserError(f"{run!r} matches several CI runs ({ids})", "pass more characters of the run id")
-    typer.echo(matches[0].read_text(errors="replace"), nl=False)
+    text = read_text(
+        matches[0], "pass a run id from `shipyard ci list`", max_bytes=LOG_LIMIT, errors="replace"
+    )
+    typer.echo(text, nl=False)
 
 
 def start(

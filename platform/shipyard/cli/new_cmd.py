@@ -94,9 +94,9 @@ def _first_owner(spec: PlatformSpec, team: str) -> str | None:
 
 def _endpoints(spec: PlatformSpec, root: Path, team: str, stack_outputs: Path | None) -> Endpoints:
     if stack_outputs is not None:
-        from shipyard.stack_outputs import endpoints_from_outputs, parse_outputs
+        from shipyard.stack_outputs import endpoints_from_outputs, read_outputs
 
-        return endpoints_from_outputs(parse_outputs(stack_outputs.read_text(), str(stack_outputs)), team)
+        return endpoints_from_outputs(read_outputs(stack_outputs), team)
     if spec.platform.environment == "local":
         from shipyard.local import load_endpoints
 

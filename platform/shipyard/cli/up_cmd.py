@@ -23,7 +23,13 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status)
 
 
-def up(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+def up(
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    show_credentials: bool = typer.Option(
+        False, "--show-credentials", help="print the Label Studio login and API token (kept in a 0600 file)"
+    ),
+) -> None:
     """Start the embedded platform (MLflow, DVC remote, Label Studio, Prometheus, CI runner); idempotent."""
     result = runtime.up(
         spec, data_dir, echo=lambda line: console.print(line, highlight=False, soft_wrap=True)
@@ -35,11 +41,14 @@ def up(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
         console.print("[green]up[/]: everything already runs")
     console.print(_table(st))
     creds = _label_studio_credentials(st)
-    if creds:
+    if creds and show_credentials:
         console.print(
             f"Label Studio login: {creds['username']} / {creds['password']}   API token: {creds['token']}",
             highlight=False,
         )
+    elif creds:
+        path = Path(st.data_dir) / "label-studio" / "credentials.json"
+        console.print(f"Label Studio login: in {path} (or `shipyard up --show-credentials`)", highlight=False)
     console.print(f"data dir: {st.data_dir}   (shipyard down stops it; data stays)", highlight=False)
 
 
