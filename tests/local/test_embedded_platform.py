@@ -68,7 +68,9 @@ def test_status_reports_every_service_running_and_healthy(embedded_platform):
         assert process.is_alive(svc["pid"])
     assert by_name["dvc-remote"]["state"] == "ready"
     assert by_name["grafana"]["state"] == "not-run"
-    assert status["endpoints"]["label_studio_token"]
+    assert status["endpoints"]["label_studio_token"] == "(hidden: --show-credentials)"
+    shown = json.loads(embedded_platform.cli("status", "--json", "--show-credentials").stdout)
+    assert shown["endpoints"]["label_studio_token"] == embedded_platform.endpoints.label_studio_token
     assert status["endpoints"]["mlflow"] == f"http://127.0.0.1:{embedded_platform.spec.local.ports.mlflow}"
     assert "no Grafana server" in embedded_platform.up_output
 

@@ -29,10 +29,11 @@ from pathlib import Path
 import requests
 
 from shipyard import endpoints as ep
-from shipyard import tags
+from shipyard import service_calls, tags
 from shipyard.ci.queue import HEARTBEAT, CiQueue, Job
 from shipyard.ci.records import finish_ci_run, list_ci_runs, set_ci_status, start_ci_run
 from shipyard.endpoints import Endpoints
+from shipyard.errors import UserError
 from shipyard.local import process
 from shipyard.service_calls import bound_mlflow_calls, unreachable_from
 
@@ -110,9 +111,9 @@ class Runner:
     def mlflow_up(self) -> str | None:
         try:
             uri = self.endpoints().mlflow
-            if uri and requests.get(f"{uri}/health", timeout=2).ok:
+            if uri and requests.get(f"{uri}/health", timeout=service_calls.timeout()).ok:
                 return uri
-        except (OSError, ValueError, KeyError, TypeError, requests.RequestException):
+        except (OSError, ValueError, KeyError, TypeError, requests.RequestException, UserError):
             pass
         return None
 
@@ -222,8 +223,6 @@ class Runner:
         """Create (or mark running) the job's MLflow run; MlflowDown keeps the job queued."""
         from mlflow.tracking import MlflowClient
 
-        from shipyard.errors import UserError
-
         if not self.mlflow_up():
             raise MlflowDown("no answer from /health")
         try:
@@ -245,8 +244,6 @@ class Runner:
         endpoints = self.endpoints()
         uri = endpoints.mlflow
         assert uri, "the embedded runner needs MLflow"
-        from shipyard.errors import UserError
-
         try:
             team = self._start_record(job, uri)
         except UserError as exc:  # the project was never provisioned: nothing to record into

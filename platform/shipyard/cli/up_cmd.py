@@ -17,6 +17,10 @@ from shipyard.local import runtime
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
+SECRET_ENDPOINTS = ("label_studio_token", "grafana_token")
+HIDDEN = "(hidden: --show-credentials)"
+
+
 def register(app: typer.Typer) -> None:
     app.command("up")(up)
     app.command("down")(down)
@@ -64,11 +68,19 @@ def status(
     as_json: bool = typer.Option(
         False, "--json", help="machine-readable (schema in docs/embedded-platform.md)"
     ),
+    show_credentials: bool = typer.Option(
+        False, "--show-credentials", help="with --json: include the Label Studio API token"
+    ),
 ) -> None:
     """Report each service: running/stopped, pid, URL, health. Exit 0 even when stopped."""
     st = runtime.status(data_dir, spec)
     if as_json:
-        typer.echo(json.dumps(st.to_json(), indent=2))
+        data = st.to_json()
+        if not show_credentials:  # secrets are printed only when asked
+            for key in SECRET_ENDPOINTS:
+                if data["endpoints"].get(key):
+                    data["endpoints"][key] = HIDDEN
+        typer.echo(json.dumps(data, indent=2))
         return
     console.print(_table(st))
     console.print(f"data dir: {st.data_dir}", highlight=False)
