@@ -160,12 +160,13 @@ NOISY_CI = (
 def test_a_log_that_cannot_be_written_fails_the_run_and_nothing_registers(platform, repo):
     runner = _record(platform, "ci-runner")["pid"]
     limit = 1024 * 1024  # the log stops growing at 1 MiB (as on a full disk); lint prints 3 MiB
-    resource.prlimit(runner, resource.RLIMIT_FSIZE, (limit, limit))
+    # the soft limit only: raising a hard limit again needs a capability the test may not have
+    old = resource.prlimit(runner, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
     try:
         sha, _ = commit_and_push(repo, NOISY_CI, "a log the disk cannot hold")
         run = wait_for_ci_run(platform.endpoints.mlflow, PROJECT, commit=sha, timeout=300)
     finally:
-        resource.prlimit(runner, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        resource.prlimit(runner, resource.RLIMIT_FSIZE, old)
     assert run.status == "failed" and run.failed_step == "log"
     time.sleep(6)  # longer than lint's sleep: a make ci left running would register now
     names = [m.name for m in MlflowClient(platform.endpoints.mlflow).search_registered_models()]

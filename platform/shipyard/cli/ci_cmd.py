@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shipyard.cli.options import DataDirOpt
@@ -86,14 +87,14 @@ def list_cmd(
     colours = {"passed": "green", "failed": "red", "interrupted": "yellow"}
     for r in runs:
         c = colours.get(r.status, "cyan")
-        table.add_row(
+        table.add_row(  # branch and step names are the pusher's text: never Rich markup
             r.run_id[:12],
-            r.project,
+            escape(r.project),
             r.commit[:8],
-            r.branch,
-            f"[{c}]{r.status}[/]",
-            ",".join(r.steps) or "-",
-            r.failed_step or "-",
+            escape(r.branch),
+            f"[{c}]{escape(r.status)}[/]",
+            escape(",".join(r.steps)) or "-",
+            escape(r.failed_step or "-"),
             r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "-",
             f"{r.duration_s:.0f}s" if r.duration_s is not None else "-",
         )
