@@ -10,7 +10,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from mlflow.entities import RunStatus
+from mlflow.entities import RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from shipyard import tags
@@ -148,11 +148,13 @@ def finish_ci_run(
             f"CI run {run_id!r} is not in MLflow at {tracking_uri}",
             "pass the id `shipyard ci start` printed",
         ) from exc
-    client.set_tag(run_id, tags.CI_STATUS, status)
+    # one batch: a reader never sees the final status without its steps and failed step
+    final = [RunTag(tags.CI_STATUS, status)]
     if steps is not None:
-        client.set_tag(run_id, tags.CI_STEPS, ",".join(steps))
+        final.append(RunTag(tags.CI_STEPS, ",".join(steps)))
     if failed_step:
-        client.set_tag(run_id, tags.CI_FAILED_STEP, failed_step)
+        final.append(RunTag(tags.CI_FAILED_STEP, failed_step))
+    client.log_batch(run_id, tags=final)
     client.set_terminated(run_id, RunStatus.to_string(getattr(RunStatus, _MLFLOW_STATUS[status])))
     return _from_run(client.get_run(run_id))
 
