@@ -15,6 +15,7 @@ run's whole process group before recording ``failed``, so nothing the run starte
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -30,7 +31,7 @@ import requests
 
 from shipyard import endpoints as ep
 from shipyard import service_calls, tags
-from shipyard.ci.queue import HEARTBEAT, CiQueue, Job
+from shipyard.ci.queue import HEARTBEAT, STALE_INCOMING_S, CiQueue, Job
 from shipyard.ci.records import finish_ci_run, list_ci_runs, set_ci_status, start_ci_run
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
@@ -86,6 +87,12 @@ class RunLog:
             except OSError as exc:
                 self.error = self.error or exc
             self._file = None
+
+
+def _recent(started_at: dt.datetime | None) -> bool:
+    if started_at is None:
+        return False
+    return (dt.datetime.now(dt.UTC) - started_at).total_seconds() < STALE_INCOMING_S
 
 
 def _mlflow_down(exc: BaseException) -> bool:
@@ -148,7 +155,8 @@ class Runner:
                 continue
             if run.status == "running":
                 self._interrupt(tracking_uri, run.run_id, "found running when the runner started")
-            elif run.status == "queued":  # recorded, but its job is gone: queue it again
+            elif run.status == "queued" and not _recent(run.started_at):  # its job is gone: queue it again
+                # (a run younger than that may belong to a hook still handing its job over)
                 repo = self.data_dir / "git" / f"{run.project}.git"
                 if run.commit and repo.is_dir():
                     job = self.queue.stage(run.project, str(repo), run.commit, run.branch)
