@@ -210,7 +210,7 @@ CASES = [
         ["ci", "list", "--tracking-uri", "http://127.0.0.1:9"],
         "MLflow is unreachable at",
     ),
-    Case("ci-no-platform", ["ci", "list"], "no embedded platform has been started"),
+    Case("ci-no-platform", ["ci", "list"], "MLflow at (not configured) is unavailable"),
     Case("ci-logs-traversal", ["ci", "logs", "../../../etc/passwd"], "is not a CI run id"),
     Case("ci-logs-glob", ["ci", "logs", "*"], "is not a CI run id"),
     Case("ci-logs-empty", ["ci", "logs", ""], "is not a CI run id"),

@@ -29,6 +29,7 @@ from shipyard.ci import list_ci_runs, wait_for_ci_run
 from shipyard.ci.queue import STALE_INCOMING_S, CiQueue
 from shipyard.local import process
 from shipyard.projects import provision_project
+from shipyard.records import MlflowApi
 
 from ..fixtures.embedded_platform import start_platform
 from .ci_project import commit_and_push, git, makefile, new_project
@@ -73,7 +74,7 @@ def _wait(predicate, timeout: float, what: str):
 
 
 def _runs_of(platform, sha: str):
-    return [r for r in list_ci_runs(platform.endpoints.mlflow, PROJECT) if r.commit == sha]
+    return [r for r in list_ci_runs(MlflowApi(platform.endpoints.mlflow), PROJECT) if r.commit == sha]
 
 
 QUIET_CI = "ci:\n\t@echo '==> lint'\n\t@sleep {sleep}\n\t@echo 'lint ok'\n"
@@ -87,7 +88,7 @@ def test_mlflow_down_during_a_push_then_back_builds_and_records_the_run(platform
     time.sleep(5)  # the runner tries, backs off, and keeps the job
     assert [j.commit for j in queue.pending()] == [sha]
     platform.up()  # MLflow back
-    run = wait_for_ci_run(platform.endpoints.mlflow, PROJECT, commit=sha, timeout=300)
+    run = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), PROJECT, commit=sha, timeout=300)
     assert run.status == "passed", platform.cli("ci", "logs", run.run_id).stdout
     assert len(_runs_of(platform, sha)) == 1  # recorded once, built once
     assert queue.pending() == [] and queue.in_running() == []
@@ -105,7 +106,7 @@ def test_a_result_waits_for_mlflow_and_is_recorded_after_a_runner_restart(platfo
     _stop(platform, "ci-runner")  # and the runner dies while it waits for MLflow
     assert [j.id for j in queue.in_running()] == [job.id]  # the result is still on disk
     platform.up()
-    run = wait_for_ci_run(platform.endpoints.mlflow, PROJECT, run_id=job.run_id, timeout=180)
+    run = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), PROJECT, run_id=job.run_id, timeout=180)
     assert run.status == "passed" and run.steps == ["lint"]
     _wait(lambda: queue.in_running() == [], 30, "the job retired after its record")
 
@@ -132,7 +133,7 @@ def test_an_unwritable_queue_refuses_the_push_and_leaves_no_run_queued(platform,
         incoming.unlink()
         os.replace(aside, incoming)
     git("push", "shipyard", "main", cwd=repo)
-    run = wait_for_ci_run(platform.endpoints.mlflow, PROJECT, commit=sha, timeout=300)
+    run = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), PROJECT, commit=sha, timeout=300)
     assert run.status == "passed"
 
 
@@ -148,7 +149,7 @@ def test_a_queued_run_without_a_job_is_queued_again_by_up(platform, repo):
     age = (dt.datetime.now(dt.UTC) - run.started_at).total_seconds()
     time.sleep(max(0.0, STALE_INCOMING_S - age + 1))
     platform.up()
-    done = wait_for_ci_run(platform.endpoints.mlflow, PROJECT, run_id=run.run_id, timeout=180)
+    done = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), PROJECT, run_id=run.run_id, timeout=180)
     assert done.status == "passed" and len(_runs_of(platform, sha)) == 1
 
 
@@ -168,7 +169,7 @@ def test_a_log_that_cannot_be_written_fails_the_run_and_nothing_registers(platfo
     old = resource.prlimit(runner, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
     try:
         sha, _ = commit_and_push(repo, NOISY_CI, "a log the disk cannot hold")
-        run = wait_for_ci_run(platform.endpoints.mlflow, PROJECT, commit=sha, timeout=300)
+        run = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), PROJECT, commit=sha, timeout=300)
     finally:
         resource.prlimit(runner, resource.RLIMIT_FSIZE, old)
     assert run.status == "failed" and run.failed_step == "log"

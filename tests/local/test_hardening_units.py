@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from shipyard.ci import hook
 from shipyard.ci.queue import CiQueue
-from shipyard.ci.runner import RunLog, Runner
+from shipyard.datadir.layout import DataLayout
+from shipyard.datadir.state import State, save_state
 from shipyard.local import process
-from shipyard.local.layout import DataLayout
+from shipyard.local.runner import RunLog, Runner
 from shipyard.local.service import Context
 from shipyard.local.services import label_studio, prometheus
-from shipyard.local.state import State, save_state
 from shipyard.spec import load_spec
 
 from ..fixtures.embedded_platform import write_spec

@@ -8,7 +8,6 @@ The embedded runner records its runs itself.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,10 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from shipyard.ci.runs import finish_ci_run, list_ci_runs, start_ci_run
 from shipyard.cli.options import DataDirOpt
-from shipyard.endpoints import ENV_MLFLOW, default_data_dir
+from shipyard.endpoints import ENV_MLFLOW
 from shipyard.errors import UserError
 from shipyard.input_files import read_text
+from shipyard.records.mlflow_api import MlflowApi
+from shipyard.resolver import Platform, resolve_platform
 from shipyard.service_calls import check_url, require_reachable
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
@@ -30,10 +32,6 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 TrackingOpt = typer.Option(
     None, "--tracking-uri", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the embedded platform's)"
 )
-
-
-RUN_ID = re.compile(r"^[0-9a-f]{1,32}$")
-LOG_LIMIT = 64 * 1024 * 1024
 
 
 def register(app: typer.Typer) -> None:
@@ -47,22 +45,28 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ci_app, name="ci")
 
 
-def _tracking_uri(explicit: str | None, data_dir: Path | None) -> str:
-    """MLflow's URL, checked and asked once (a stopped MLflow is named in seconds, not minutes)."""
-    if explicit:
-        uri = check_url(
-            explicit, "--tracking-uri", "pass MLflow's URL, e.g. --tracking-uri http://127.0.0.1:5000"
-        )
-    elif os.environ.get(ENV_MLFLOW) and data_dir is None:
-        uri = check_url(os.environ[ENV_MLFLOW], f"${ENV_MLFLOW}", f"set {ENV_MLFLOW} to MLflow's http(s) URL")
-    else:
-        from shipyard.local import load_endpoints
+RUN_ID = re.compile(r"^[0-9a-f]{1,32}$")
+LOG_LIMIT = 64 * 1024 * 1024
 
-        uri = load_endpoints(data_dir).mlflow or ""
-        if not uri:
-            raise UserError("the embedded platform runs no MLflow", "set services.mlflow.enabled: true")
-    require_reachable("MLflow", uri)
-    return uri
+
+def _platform(tracking_uri: str | None, data_dir: Path | None) -> Platform:
+    """No spec needed: a GitHub/GitLab job has only ``MLFLOW_TRACKING_URI``."""
+    if tracking_uri:
+        check_url(
+            tracking_uri, "--tracking-uri", "pass MLflow's URL, e.g. --tracking-uri http://127.0.0.1:5000"
+        )
+    return resolve_platform(None, data_dir, overrides={"mlflow": tracking_uri}, require_spec=False)
+
+
+def _mlflow(tracking_uri: str | None, data_dir: Path | None) -> MlflowApi:
+    """MLflow, its URL checked and asked once: a stopped MLflow is named in seconds, not minutes."""
+    platform = _platform(tracking_uri, data_dir)
+    uri = platform.endpoints.mlflow
+    if uri:
+        check_url(uri, "MLflow URL" if tracking_uri else f"${ENV_MLFLOW} (or the data dir's MLflow)",
+                  f"set {ENV_MLFLOW} to MLflow's http(s) URL")  # fmt: skip
+        require_reachable("MLflow", uri)
+    return platform.mlflow()
 
 
 def list_cmd(
@@ -72,9 +76,7 @@ def list_cmd(
     tracking_uri: str | None = TrackingOpt,
 ) -> None:
     """CI runs, newest first."""
-    from shipyard.ci import records  # imports MLflow: only when a command needs it
-
-    runs = records.list_ci_runs(_tracking_uri(tracking_uri, data_dir), project)
+    runs = list_ci_runs(_mlflow(tracking_uri, data_dir), project)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in runs], indent=2))
         return
@@ -111,6 +113,8 @@ def logs(
             f"{run!r} is not a CI run id (hex digits, as `shipyard ci list` shows)",
             "pass a run id or its first characters, e.g. shipyard ci logs 3f2a9c1b",
         )
+    from shipyard.endpoints import default_data_dir
+
     logs_dir = default_data_dir(data_dir) / "ci" / "logs"
     if not logs_dir.is_dir():
         raise UserError(f"no CI logs in {logs_dir}", "push to a project of the embedded platform first")
@@ -138,9 +142,7 @@ def start(
     tracking_uri: str | None = TrackingOpt,
 ) -> None:
     """Record the start of a CI run in MLflow; prints the run id (pass it to `ci finish`)."""
-    from shipyard.ci import records  # imports MLflow: only when a command needs it
-
-    run_id = records.start_ci_run(_tracking_uri(tracking_uri, None), project, commit, branch, provider)
+    run_id = start_ci_run(_mlflow(tracking_uri, None), project, commit, branch, provider)
     typer.echo(run_id)
 
 
@@ -153,7 +155,5 @@ def finish(
 ) -> None:
     """Record the end of a CI run (always call it, also when the pipeline failed)."""
     step_list = [s for s in steps.split(",") if s] if steps else None
-    from shipyard.ci import records  # imports MLflow: only when a command needs it
-
-    run = records.finish_ci_run(_tracking_uri(tracking_uri, None), run_id, status, failed_step, step_list)
+    run = finish_ci_run(_mlflow(tracking_uri, None), run_id, status, failed_step, step_list)
     typer.echo(f"CI run {run.run_id}: {run.status}")

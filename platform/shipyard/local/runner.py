@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import shutil
 import signal
@@ -27,15 +26,15 @@ import time
 import traceback
 from pathlib import Path
 
-import requests
-
 from shipyard import endpoints as ep
 from shipyard import service_calls, tags
 from shipyard.ci.queue import HEARTBEAT, STALE_INCOMING_S, CiQueue, Job
-from shipyard.ci.records import finish_ci_run, list_ci_runs, set_ci_status, start_ci_run
+from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs, project_of, start_ci_run
 from shipyard.endpoints import Endpoints
-from shipyard.errors import UserError
+from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.local import process
+from shipyard.records import MlflowApi, write
+from shipyard.resolver import Platform, platform_from_data_dir
 from shipyard.service_calls import bound_mlflow_calls, unreachable_from
 
 STEP_PREFIX = "==> "
@@ -96,7 +95,7 @@ def _recent(started_at: dt.datetime | None) -> bool:
 
 
 def _mlflow_down(exc: BaseException) -> bool:
-    return unreachable_from(exc) is not None
+    return isinstance(exc, ServiceUnavailable) or unreachable_from(exc) is not None
 
 
 class Runner:
@@ -108,36 +107,39 @@ class Runner:
         self.child: subprocess.Popen | None = None
 
     # --- platform ---------------------------------------------------------------------------
+    def platform(self) -> Platform:
+        return platform_from_data_dir(self.data_dir)
+
     def endpoints(self) -> Endpoints:
-        state = json.loads((self.data_dir / "state.json").read_text())
-        return Endpoints(**state["endpoints"])
+        return self.platform().endpoints
+
+    def api(self) -> MlflowApi:
+        return self.platform().mlflow(timeout=service_calls.timeout())
 
     def beat(self) -> None:
         (self.queue.root / HEARTBEAT).write_text(str(os.getpid()))
 
-    def mlflow_up(self) -> str | None:
+    def mlflow_up(self) -> MlflowApi | None:
         try:
-            uri = self.endpoints().mlflow
-            if uri and requests.get(f"{uri}/health", timeout=service_calls.timeout()).ok:
-                return uri
-        except (OSError, ValueError, KeyError, TypeError, requests.RequestException, UserError):
-            pass
-        return None
+            api = self.api()
+            return api if api.healthy(timeout=service_calls.timeout()) else None
+        except UserError:  # no state yet, or MLflow not in it yet: `up` is still starting
+            return None
 
-    def wait_for_mlflow(self) -> str:
-        """MLflow's URL once it answers; the runner waits (beating) for as long as it takes."""
+    def wait_for_mlflow(self) -> MlflowApi:
+        """MLflow once it answers; the runner waits (beating) for as long as it takes."""
         delay = 0.5
         while not self.stopping.is_set():
             self.beat()
-            uri = self.mlflow_up()
-            if uri:
-                return uri
+            api = self.mlflow_up()
+            if api:
+                return api
             self.stopping.wait(delay)
             delay = min(delay * 2, 5)
         raise SystemExit(0)
 
     # --- crash recovery ---------------------------------------------------------------------
-    def recover(self, tracking_uri: str) -> None:
+    def recover(self, api: MlflowApi) -> None:
         for job in self.queue.publish_stale():  # a hook that died between staging and queueing
             print(f"job {job.id}: queued (its hook stopped before handing it over)", flush=True)
         for job in self.queue.in_running():
@@ -147,14 +149,14 @@ class Runner:
                 self._record(job)
                 continue
             if job.run_id:
-                self._interrupt(tracking_uri, job.run_id, "the runner stopped during this run")
+                self._interrupt(api, job.run_id, "the runner stopped during this run")
             self.queue.finish(job)
         known = self.queue.known_run_ids()
-        for run in list_ci_runs(tracking_uri):
+        for run in list_ci_runs(api):
             if run.provider != "shipyard" or run.run_id in known:
                 continue
             if run.status == "running":
-                self._interrupt(tracking_uri, run.run_id, "found running when the runner started")
+                self._interrupt(api, run.run_id, "found running when the runner started")
             elif run.status == "queued" and not _recent(run.started_at):  # its job is gone: queue it again
                 # (a run younger than that may belong to a hook still handing its job over)
                 repo = self.data_dir / "git" / f"{run.project}.git"
@@ -164,14 +166,11 @@ class Runner:
                     self.queue.publish(job)
                     print(f"run {run.run_id}: queued again (it had no job)", flush=True)
                 else:
-                    self._interrupt(tracking_uri, run.run_id, "queued, but its commit or repo is gone")
+                    self._interrupt(api, run.run_id, "queued, but its commit or repo is gone")
 
-    def _interrupt(self, tracking_uri: str, run_id: str, why: str) -> None:
-        from mlflow.tracking import MlflowClient
-
-        steps = MlflowClient(tracking_uri).get_run(run_id).data.tags.get(tags.CI_STEPS, "")
-        last = steps.split(",")[-1] if steps else None
-        finish_ci_run(tracking_uri, run_id, "interrupted", failed_step=last)
+    def _interrupt(self, api: MlflowApi, run_id: str, why: str) -> None:
+        steps = list(get_ci_run(api, run_id).steps)
+        finish_ci_run(api, run_id, "interrupted", failed_step=steps[-1] if steps else None)
         log = RunLog(self.queue.log_path(run_id))
         log.write(f"\n==! shipyard ci: run interrupted ({why})\n")
         log.close()
@@ -179,8 +178,8 @@ class Runner:
 
     # --- the loop ---------------------------------------------------------------------------
     def serve(self) -> None:
-        tracking_uri = self.wait_for_mlflow()
-        self._with_backoff(lambda: self.recover(tracking_uri), "recovering")
+        api = self.wait_for_mlflow()
+        self._with_backoff(lambda: self.recover(api), "recovering")
         print("runner ready", flush=True)
         while not self.stopping.is_set():
             self.beat()
@@ -219,7 +218,7 @@ class Runner:
         self._stop_child()  # nothing the run started may go on (and register) after it failed
         try:
             if job.run_id:
-                finish_ci_run(self.endpoints().mlflow, job.run_id, "failed", failed_step="runner")
+                finish_ci_run(self.api(), job.run_id, "failed", failed_step="runner")
         except Exception:
             traceback.print_exc()
         for folder in (self.queue.queued, self.queue.running):
@@ -227,33 +226,29 @@ class Runner:
             if path.exists():
                 os.replace(path, self.queue.done / path.name)
 
-    def _start_record(self, job: Job, uri: str) -> str:
+    def _start_record(self, job: Job, api: MlflowApi) -> str:
         """Create (or mark running) the job's MLflow run; MlflowDown keeps the job queued."""
-        from mlflow.tracking import MlflowClient
-
         if not self.mlflow_up():
             raise MlflowDown("no answer from /health")
         try:
             if not job.run_id:
-                job.run_id = start_ci_run(uri, job.project, job.commit, job.branch, "shipyard", "running")
+                job.run_id = start_ci_run(api, job.project, job.commit, job.branch, "shipyard", "running")
                 self.queue.update_queued(job)  # a retry must not create a second run
-            set_ci_status(uri, job.run_id, "running", steps=[])
+            write.set_ci_progress(api, job.run_id, "running", steps=[])
             # the runner's machine time is what costs price; runs inside it (training) are not priced again
-            MlflowClient(uri).set_tag(job.run_id, tags.INSTANCE_TYPE, self.instance_type)
-            return self._team(uri, job.project)
-        except UserError:
-            raise
+            api.set_tag(job.run_id, tags.INSTANCE_TYPE, self.instance_type)
+            return project_of(api, job.project).team or ""
         except Exception as exc:
             if _mlflow_down(exc):
                 raise MlflowDown(type(exc).__name__) from exc
             raise
 
     def execute(self, job: Job) -> str:
-        endpoints = self.endpoints()
-        uri = endpoints.mlflow
-        assert uri, "the embedded runner needs MLflow"
+        platform = self.platform()
+        endpoints = platform.endpoints
+        api = platform.mlflow(timeout=service_calls.timeout())
         try:
-            team = self._start_record(job, uri)
+            team = self._start_record(job, api)
         except UserError as exc:  # the project was never provisioned: nothing to record into
             print(f"job {job.id}: cannot record CI run: {exc}", flush=True)
             self.queue.start(job)
@@ -280,7 +275,7 @@ class Runner:
                 failed_step = "log" if log.error is not None else "checkout"
             else:
                 env = self._env(endpoints, team, job.project, run_id)
-                rc, steps = self._make_ci(job, work, env, log, uri)
+                rc, steps = self._make_ci(job, work, env, log, api)
                 if log.error is not None:  # the run was stopped: its output could not be kept
                     failed_step = "log"
                 elif self.stopping.is_set():
@@ -308,7 +303,7 @@ class Runner:
         self.queue.update_running(job)  # the result survives until MLflow has it
         self._with_backoff(lambda: self._record(job), f"run {run_id}")
         if log.error is None:
-            self._attach_log(uri, run_id, log_path)
+            self._attach_log(api, run_id, log_path)
         self._push_metrics(endpoints, job.project, status, duration)
         shutil.rmtree(work, ignore_errors=True)
         print(f"run {run_id}: {status}", flush=True)
@@ -320,7 +315,7 @@ class Runner:
         r = job.result
         try:
             finish_ci_run(
-                self.endpoints().mlflow, job.run_id, r["status"], failed_step=r.get("failed_step"),
+                self.api(), job.run_id, r["status"], failed_step=r.get("failed_step"),
                 steps=r.get("steps") or [],
             )  # fmt: skip
         except Exception as exc:
@@ -333,13 +328,6 @@ class Runner:
         while not self._running_done:
             self.beat()
             time.sleep(2)
-
-    @staticmethod
-    def _team(uri: str, project: str) -> str:
-        from mlflow.tracking import MlflowClient
-
-        exp = MlflowClient(uri).get_experiment_by_name(project)
-        return (exp.tags.get(tags.TEAM) if exp else None) or ""
 
     def _checkout(self, job: Job, work: Path, log) -> bool:
         shutil.rmtree(work, ignore_errors=True)
@@ -380,7 +368,9 @@ class Runner:
         )
         return env
 
-    def _make_ci(self, job: Job, work: Path, env: dict[str, str], log, uri: str) -> tuple[int, list[str]]:
+    def _make_ci(
+        self, job: Job, work: Path, env: dict[str, str], log, api: MlflowApi
+    ) -> tuple[int, list[str]]:
         timeout = float(os.environ.get(TIMEOUT_ENV, "3600"))
         log.write("$ make ci\n")
         steps: list[str] = []
@@ -410,8 +400,8 @@ class Runner:
                 if step:
                     steps.append(step)
                     try:
-                        set_ci_status(uri, env[ep.ENV_CI_RUN_ID], "running", steps=steps)
-                    except Exception:  # a step update is informative only
+                        write.set_ci_progress(api, env[ep.ENV_CI_RUN_ID], "running", steps=steps)
+                    except UserError:  # a step update is informative only
                         pass
             rc = self.child.wait()
         finally:
@@ -450,11 +440,9 @@ class Runner:
                 pass
 
     @staticmethod
-    def _attach_log(uri: str, run_id: str, log_path: Path) -> None:
+    def _attach_log(api: MlflowApi, run_id: str, log_path: Path) -> None:
         try:
-            from mlflow.tracking import MlflowClient
-
-            MlflowClient(uri).log_artifact(run_id, str(log_path), "ci")
+            api.log_artifact(run_id, str(log_path), "ci")
         except Exception as exc:
             print(f"run {run_id}: could not attach the log: {exc}", flush=True)
 
