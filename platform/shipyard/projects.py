@@ -164,11 +164,13 @@ def ensure_repo(data_dir: Path, name: str) -> Path:
     if not (repo / "HEAD").exists():
         repo.parent.mkdir(parents=True, exist_ok=True)
         _git("init", "--bare", "--quiet", "--initial-branch=main", str(repo))
-    hook = repo / "hooks" / "post-receive"
     args = ["--data-dir", str(data_dir.resolve()), "--project", name, "--repo", str(repo)]
-    command = shlex.join([sys.executable, "-m", "shipyard.ci.hook", *args])
-    hook.write_text(f"#!/bin/sh\n{HOOK_MARKER}\nexec {command}\n")
-    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    # pre-receive refuses a push the CI queue could not take; post-receive queues and records it
+    for hook_name, extra in (("pre-receive", ["--check"]), ("post-receive", [])):
+        hook = repo / "hooks" / hook_name
+        command = shlex.join([sys.executable, "-m", "shipyard.ci.hook", *args, *extra])
+        hook.write_text(f"#!/bin/sh\n{HOOK_MARKER}\nexec {command}\n")
+        hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return repo
 
 

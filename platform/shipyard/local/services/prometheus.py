@@ -60,7 +60,7 @@ def services(ctx: Context) -> list[Service]:
             f"--storage.tsdb.path={prom_dir / 'data'}",
             f"--storage.tsdb.retention.time={retention}d",
             f"--web.listen-address={ctx.host}:{ports.prometheus}",
-            "--web.enable-lifecycle",
+            # no --web.enable-lifecycle: it lets any local process POST /-/quit; restart to reload
         ]
 
     def push_command() -> list[str]:
