@@ -53,6 +53,11 @@ def new(
     """Generate a project from the template with this platform's endpoints, checked against the spec."""
     platform_spec = load_spec(resolve_spec_path(spec))
     root = default_data_dir(data_dir, platform_spec)
+    if stack_outputs is not None and not stack_outputs.is_file():
+        raise UserError(
+            f"--stack-outputs {stack_outputs} is not a file",
+            "pass the file written by `pulumi stack output --json > outputs.json` in infra/",
+        )
     answers = {
         "project_name": name,
         "project_slug": slug,
@@ -71,6 +76,21 @@ def new(
     if slug is None and name is not None:
         answers.pop("project_slug", None)
     source = template_dir(template)
+    explicit_tier = risk_tier if no_input else "asked"
+
+    def keep_tier(values: dict) -> None:
+        """Never re-tier an existing project as a side effect of generating it again."""
+        if provision is False:
+            return
+        endpoints = _platform_endpoints(platform_spec, root, values["team"], stack_outputs)
+        if endpoints is None or not endpoints.mlflow:
+            return
+        from shipyard.projects import check_tier_kept, existing_tier
+
+        slug = values["project_slug"]
+        wanted = values["risk_tier"] if explicit_tier is not None else None
+        values["risk_tier"] = check_tier_kept(slug, existing_tier(endpoints, slug), wanted)
+
     baked = bake(
         source,
         output_dir.resolve(),
@@ -78,6 +98,7 @@ def new(
         no_input,
         spec=platform_spec,
         endpoints_for=lambda t: _endpoints(platform_spec, root, t, stack_outputs),
+        adjust=keep_tier,
     )
     write_cruft_file(baked, source)
     ctx = baked.context
@@ -115,6 +136,20 @@ def _endpoints(spec: PlatformSpec, root: Path, team: str, stack_outputs: Path | 
         grafana=s.grafana.url,
         portal=s.portal.url,
     )
+
+
+def _platform_endpoints(
+    spec: PlatformSpec, root: Path, team: str, stack_outputs: Path | None
+) -> Endpoints | None:
+    """The platform's endpoints when it can be reached now (embedded: running), else None."""
+    if spec.platform.environment == "local" and stack_outputs is None:
+        from shipyard.local import load_endpoints
+
+        try:
+            return load_endpoints(root)
+        except UserError:
+            return None
+    return _endpoints(spec, root, team, stack_outputs) if stack_outputs is not None else None
 
 
 def _provision(

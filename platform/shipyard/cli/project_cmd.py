@@ -25,13 +25,16 @@ def register(app: typer.Typer) -> None:
     project_app = typer.Typer(help="Create and list ML projects on the platform.", no_args_is_help=True)
     project_app.command("create")(create)
     project_app.command("list")(list_cmd)
+    project_app.command("set-tier")(set_tier)
     app.add_typer(project_app, name="project")
 
 
 def create(
     name: str = typer.Argument(..., help="project slug: lowercase letters, digits and '-'"),
     team: str = typer.Option(..., "--team", help="a team of the platform spec"),
-    risk_tier: str = typer.Option("low", "--risk-tier", help="low | medium | high (governance in the spec)"),
+    risk_tier: str | None = typer.Option(
+        None, "--risk-tier", help="low | medium | high (default: low, or the existing project's tier)"
+    ),
     owner: str | None = typer.Option(None, "--owner", help="owner's email (default: the team's first owner)"),
     labeling: bool = typer.Option(False, "--labeling", help="also create a Label Studio project"),
     spec: Path | None = SpecOpt,
@@ -41,7 +44,8 @@ def create(
     """Provision a project: MLflow experiment, DVC remote prefix, git remote with CI, Label Studio project."""
     platform_spec = load_spec(resolve_spec_path(spec))
     root = default_data_dir(data_dir, platform_spec)
-    validate(platform_spec, name, team, risk_tier, owner)  # bad input first, before needing the platform
+    # bad input first, before needing the platform
+    validate(platform_spec, name, team, risk_tier or "low", owner)
     info = provision_project(
         platform_spec,
         load_endpoints(root),
@@ -87,3 +91,22 @@ def list_cmd(
         table.add_row(r[tags.PROJECT], r.get(tags.TEAM, ""), r.get(tags.RISK_TIER, ""), r.get(tags.OWNER, ""),
                       r.get(tags.REPO, ""))  # fmt: skip
     console.print(table)
+
+
+def set_tier(
+    name: str = typer.Argument(..., help="the project"),
+    tier: str = typer.Argument(..., help="the new risk tier (governance in the spec)"),
+    reason: str = typer.Option(..., "--reason", help="why the tier changes (recorded)"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Change a project's risk tier on purpose; the change is recorded on the project."""
+    from shipyard.projects import change_tier
+
+    platform_spec = load_spec(resolve_spec_path(spec))
+    root = default_data_dir(data_dir, platform_spec)
+    previous = change_tier(platform_spec, load_endpoints(root), name, tier, reason)
+    if previous == tier:
+        console.print(f"project {name} is already risk tier {tier}; nothing changed", highlight=False)
+    else:
+        console.print(f"[green]project {name}[/] risk tier {previous} -> {tier} (recorded)", highlight=False)
