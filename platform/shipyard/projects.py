@@ -85,8 +85,10 @@ def provision_project(
     risk_tier: str | None = None,
     owner: str | None = None,
     labeling: bool = False,
+    template: tuple[str, str] | None = None,
 ) -> ProjectInfo:
-    """``risk_tier`` None keeps an existing project's tier (``low`` for a new one); a different tier
+    """``template`` is the (URL, version) the project was generated from, recorded on it.
+    ``risk_tier`` None keeps an existing project's tier (``low`` for a new one); a different tier
     for an existing project is refused: re-tiering is ``change_tier``, an explicit recorded action."""
     owner = validate(spec, name, team, risk_tier or "low", owner)
     if not endpoints.mlflow:
@@ -138,6 +140,8 @@ def provision_project(
         project_tags[tags.REPO] = str(repo_path)
     if label_id is not None:
         project_tags[tags.LABEL_STUDIO_PROJECT] = str(label_id)
+    if template is not None and template[1]:
+        project_tags[tags.TEMPLATE_URL], project_tags[tags.TEMPLATE_VERSION] = template
     created = exp is None
     if created:
         experiment_id = client.create_experiment(name, tags=project_tags)

@@ -267,14 +267,20 @@ class _template_on_path:
             sys.path.remove(self.entry)
 
 
-def write_cruft_file(baked: Baked, template: Path) -> Path:
-    """``.cruft.json`` as ``cruft create`` writes it, so ``cruft check``/``cruft update`` work."""
-    repo = _git_toplevel(template)
-    if repo is None:
-        source, directory, commit = str(template), None, None
+def write_cruft_file(
+    baked: Baked, template: Path, release_url: str | None = None, commit: str | None = None
+) -> Path:
+    """``.cruft.json`` as ``cruft create`` writes it, so ``cruft check``/``cruft update`` work: the
+    published template repository and release commit when given, else ``template``'s git checkout."""
+    if release_url is not None:
+        source, directory = release_url, None
     else:
-        source, directory = str(repo), str(template.resolve().relative_to(repo)) or None
-        commit = _git(["rev-parse", "HEAD"], repo)
+        repo = _git_toplevel(template)
+        if repo is None:
+            source, directory, commit = str(template), None, None
+        else:
+            source, directory = str(repo), str(template.resolve().relative_to(repo)) or None
+            commit = _git(["rev-parse", "HEAD"], repo)
     context = {k: v for k, v in baked.context.items() if k != "_output_dir"}
     context["_template"] = source
     if commit:

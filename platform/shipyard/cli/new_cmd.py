@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import typer
@@ -11,7 +13,8 @@ from rich.console import Console
 from shipyard.endpoints import Endpoints, default_data_dir, local_endpoints
 from shipyard.errors import UserError
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
-from shipyard.template import Baked, bake, template_dir, write_cruft_file
+from shipyard.template import ENV_TEMPLATE, Baked, bake, template_dir, write_cruft_file
+from shipyard.template_repo import URL_KEY, VERSION_KEY, Release
 
 console = Console()
 
@@ -91,19 +94,42 @@ def new(
         wanted = values["risk_tier"] if explicit_tier is not None else None
         values["risk_tier"] = check_tier_kept(slug, existing_tier(endpoints, slug), wanted)
 
-    baked = bake(
-        source,
-        output_dir.resolve(),
-        answers,
-        no_input,
-        spec=platform_spec,
-        endpoints_for=lambda t: _endpoints(platform_spec, root, t, stack_outputs),
-        adjust=keep_tier,
-    )
-    write_cruft_file(baked, source)
+    url, release = (None, None) if template or os.environ.get(ENV_TEMPLATE) else _release(platform_spec, root)
+    with tempfile.TemporaryDirectory(prefix="shipyard-new-") as tmp:
+        if release is not None and url is not None:
+            from shipyard.template_repo import checkout
+
+            source = checkout(url, release, Path(tmp) / "template")
+            answers.update({VERSION_KEY: release.version, URL_KEY: url})
+        baked = bake(
+            source,
+            output_dir.resolve(),
+            answers,
+            no_input,
+            spec=platform_spec,
+            endpoints_for=lambda t: _endpoints(platform_spec, root, t, stack_outputs),
+            adjust=keep_tier,
+        )
+        write_cruft_file(baked, source, url, release.commit if release else None)
     ctx = baked.context
-    console.print(f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']})")
+    console.print(
+        f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']}, "
+        f"template {ctx.get(VERSION_KEY) or 'unversioned'})"
+    )
     _provision(platform_spec, root, baked, provision, stack_outputs)
+
+
+def _release(spec: PlatformSpec, root: Path) -> tuple[str | None, Release | None]:
+    """The template release to generate from: the latest of the spec's template repository (cluster),
+    or of the embedded platform's, which publishes the source tree's template if its version is new.
+    (None, None) when there is no platform to publish to yet: the source tree's template is used."""
+    from shipyard.cli.template_cmd import template_url
+    from shipyard.template_repo import latest
+
+    if not spec.services.template.url and (spec.platform.environment != "local" or not root.is_dir()):
+        return None, None
+    url = template_url(spec, root)
+    return url, latest(url)
 
 
 def _first_owner(spec: PlatformSpec, team: str) -> str | None:
@@ -188,6 +214,7 @@ def _provision(
         risk_tier=ctx["risk_tier"],
         owner=ctx["owner_email"],
         labeling=ctx["labeling"] == "yes",
+        template=(ctx.get(URL_KEY) or "", ctx.get(VERSION_KEY) or ""),
     )
     console.print(f"  MLflow experiment {info.experiment_id}, DVC remote {info.dvc_remote}", highlight=False)
     if info.repo_url:

@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     project_app.command("create")(create)
     project_app.command("list")(list_cmd)
     project_app.command("set-tier")(set_tier)
+    project_app.command("update")(update)
     app.add_typer(project_app, name="project")
 
 
@@ -110,3 +111,49 @@ def set_tier(
         console.print(f"project {name} is already risk tier {tier}; nothing changed", highlight=False)
     else:
         console.print(f"[green]project {name}[/] risk tier {previous} -> {tier} (recorded)", highlight=False)
+
+
+def update(
+    name: str | None = typer.Argument(None, help="the project to update (or --all)"),
+    all_projects: bool = typer.Option(False, "--all", help="every project of the platform"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    as_json: bool = typer.Option(False, "--json", help="print the per-project results as JSON"),
+) -> None:
+    """Bring projects to the latest template release on branch template-update-<version>, pushed so
+    their CI runs; a conflicting update is refused, naming the files. Exit 1 if any was refused."""
+    from shipyard.cli.template_cmd import template_url
+    from shipyard.errors import UserError
+    from shipyard.fleet import UpdateResult, update_project
+    from shipyard.template_repo import latest
+
+    if (name is None) == (not all_projects):
+        raise UserError("name one project or pass --all", "shipyard project update NAME | --all")
+    platform_spec = load_spec(resolve_spec_path(spec))
+    root = default_data_dir(data_dir, platform_spec)
+    projects = list_projects(load_endpoints(root))
+    if name is not None:
+        projects = [p for p in projects if p[tags.PROJECT] == name]
+        if not projects:
+            raise UserError(f"no project {name!r} on this platform", "see `shipyard project list`")
+    url = template_url(platform_spec, root)
+    release = latest(url)
+    results = []
+    for project in projects:
+        slug, repo = project[tags.PROJECT], project.get(tags.REPO)
+        if not repo:
+            results.append(UpdateResult(slug, "failed", release.version, message="no git remote recorded"))
+            continue
+        try:
+            results.append(update_project(slug, repo, url, release))
+        except UserError as exc:
+            results.append(UpdateResult(slug, "failed", release.version, message=exc.message))
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    for r in [] if as_json else results:
+        colour = {"updated": "green", "up-to-date": "dim", "conflict": "red", "failed": "red"}[r.status]
+        console.print(f"[{colour}]{r.project}: {r.status}[/] {r.message}", highlight=False)
+        for file in r.files:
+            console.print(f"  conflict: {file}", highlight=False)
+    if any(r.status in ("conflict", "failed") for r in results):
+        raise typer.Exit(1)

@@ -106,6 +106,14 @@ class PortalSpec(Strict):
     url: str | None = None
 
 
+class TemplateSpec(Strict):
+    url: str | None = Field(
+        None,
+        description="git URL of the published project template (cluster platforms); "
+        "the embedded platform hosts it under <data dir>/git/_template.git",
+    )
+
+
 class Services(Strict):
     mlflow: MlflowSpec = MlflowSpec()
     dvc: DvcSpec = DvcSpec()
@@ -113,6 +121,7 @@ class Services(Strict):
     prometheus: PrometheusSpec = PrometheusSpec()
     grafana: GrafanaSpec = GrafanaSpec()
     portal: PortalSpec = PortalSpec()
+    template: TemplateSpec = TemplateSpec()
 
 
 # --- teams ------------------------------------------------------------------------------------
