@@ -36,6 +36,7 @@ CI_STATUSES = ("queued", "running", "passed", "failed", "interrupted")
 
 # lineage and cost inputs, on training runs and copied onto model versions
 GIT_COMMIT = "mlflow.source.git.commit"  # MLflow's own tag name
+GIT_DIRTY = "shipyard.git.dirty"  # "true" when the working tree had uncommitted changes (never registered)
 DATA_HASH = "shipyard.data.hash"  # DVC md5 of the training inputs
 DATA_PATH = "shipyard.data.path"
 LABEL_EXPORT = "shipyard.label.export"  # Label Studio export/snapshot id used for the training labels

@@ -130,3 +130,23 @@ def test_conflicted_files_sees_markers_and_rejects(tmp_path):
     (tmp_path / "a.txt").write_text("<<<<<<< ours\nx\n=======\nz\n>>>>>>> theirs\n")
     (tmp_path / "b.txt.rej").write_text("@@ rejected hunk\n")
     assert conflicted_files(tmp_path) == ["a.txt", "b.txt"]
+
+
+def test_portfolio_shows_each_projects_template_version_and_lag(fleet, cli):
+    from shipyard import tags
+    from shipyard.catalog.model import Project
+    from shipyard.catalog.portfolio import template_lag
+
+    release_next(fleet, cli, "1.1.0", lambda p: edit(p / "Makefile", "clean:", "# 1.1.0\nclean:"))
+    hosted = Project(
+        name="fleet-demo", experiment_id="1", team="demo", risk_tier="low", owner="ds@example.com",
+        repo=str(fleet["remote"]), labeling=False,
+        tags={tags.TEMPLATE_URL: fleet["url"], tags.TEMPLATE_VERSION: "0.9.0"},
+    )  # fmt: skip
+    elsewhere = Project(
+        name="on-github", experiment_id="2", team="demo", risk_tier="low", owner="ds@example.com",
+        repo="https://example.invalid/x.git", labeling=False,
+        tags={tags.TEMPLATE_URL: fleet["url"], tags.TEMPLATE_VERSION: "1.1.0"},
+    )  # fmt: skip
+    lag = template_lag([hosted, elsewhere])
+    assert lag == {"fleet-demo": ("1.0.0", 1), "on-github": ("1.1.0", 0)}  # the hosted repo's main wins
