@@ -41,7 +41,7 @@ class DriftReport:
 def drift(reference: pd.DataFrame, current: pd.DataFrame, p_value: float) -> DriftReport:
     found = {}
     for column in reference.columns:
-        if column == config.TARGET or column not in current.columns:
+        if column in (config.TARGET, config.ROW_ID) or column not in current.columns:
             continue
         result = stats.ks_2samp(reference[column].to_numpy(), current[column].to_numpy())
         found[column] = FeatureDrift(
@@ -56,7 +56,7 @@ def current_batch(settings: dict, reference: pd.DataFrame) -> pd.DataFrame:
     current = pd.read_csv(config.FEATURES / "test.csv")
     shift = float(settings.get("simulate_shift") or 0)
     if shift:
-        columns = [c for c in current.columns if c != config.TARGET]
+        columns = [c for c in current.columns if c not in (config.TARGET, config.ROW_ID)]
         current[columns] = current[columns] + shift * reference[columns].std()
     return current
 
