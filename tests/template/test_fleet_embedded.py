@@ -84,3 +84,51 @@ def test_status_and_update_all_across_the_fleet(platform, tmp_path):
     ci = wait_for_ci_run(platform.endpoints.mlflow, "fleet-clean", commit=branch_head, timeout=900)
     assert ci.status == "passed", platform.cli("ci", "logs", ci.run_id).stdout[-3000:]
     assert ci.branch == "template-update-1.1.0"
+
+
+def test_drift_from_scoring_data_fires_the_tier_alert_in_the_embedded_prometheus(platform, tmp_path):
+    """`make monitor` on a shifted batch pushes drift labelled with the project's risk tier; the rule
+    the platform generated from the spec (shipyard.alerts) fires in the real embedded Prometheus."""
+    import time
+
+    import requests
+    import yaml
+    from shipyard.alerts import DRIFT_ALERT, RULE_GROUP
+
+    from .conftest import bake, git_init, make, project_env
+
+    prometheus = platform.endpoints.prometheus
+    groups = requests.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    (group,) = [g for g in groups if g["name"] == RULE_GROUP]
+    assert len(group["rules"]) == len(platform.spec.governance.risk_tiers)
+
+    project = bake(tmp_path, project_name="Drift Alarm", risk_tier="high")
+    git_init(project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["monitor"]["simulate_shift"] = 3.0  # the injected drift: every feature moved 3 std
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = project_env(SHIPYARD_PUSHGATEWAY_URL=platform.endpoints.pushgateway)
+    featurized = subprocess.run(
+        ["python", "-m", "dvc", "repro", "featurize"], cwd=project, env=env, capture_output=True, text=True
+    )  # plain `dvc repro`, no make
+    assert featurized.returncode == 0, featurized.stdout + featurized.stderr
+    monitored = make(project, "monitor", env=env)
+    assert monitored.returncode == 0, monitored.stdout + monitored.stderr
+    assert "WARNING: above max_drift_share" in monitored.stdout
+
+    limit = platform.spec.governance.risk_tiers["high"].max_drift_share
+    deadline, firing = time.monotonic() + 120, []
+    while time.monotonic() < deadline and not firing:
+        alerts = requests.get(f"{prometheus}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
+        firing = [
+            a
+            for a in alerts
+            if a["labels"].get("alertname") == DRIFT_ALERT
+            and a["labels"].get("project") == "drift-alarm"
+            and a["state"] == "firing"
+        ]
+        time.sleep(2)
+    assert firing, f"no firing {DRIFT_ALERT} for drift-alarm: {alerts}"
+    (alert,) = firing
+    assert alert["labels"]["risk_tier"] == "high" and float(alert["value"]) > limit
+    assert f"{limit:.0%}" in alert["annotations"]["summary"]

@@ -16,6 +16,7 @@ from shipyard.errors import UserError
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
 
 console = Console(width=None if sys.stdout.isatty() else 160)
+notes = Console(stderr=True)  # side remarks stay off stdout, which --json keeps parseable
 
 
 def register(app: typer.Typer) -> None:
@@ -42,9 +43,9 @@ def template_url(spec: PlatformSpec, root: Path, ensure: bool = True) -> str:
     if ensure:
         release, state = publish(template_dir(None), repo, strict=False)
         if state == "new":
-            console.print(f"published template {release.version} at {repo}", highlight=False)
+            notes.print(f"published template {release.version} at {repo}", highlight=False)
         elif state == "differs":
-            console.print(
+            notes.print(
                 f"[yellow]note:[/] project-template/ differs from published {release.version}: bump "
                 "_template_version in its cookiecutter.json and run `shipyard template publish`",
                 highlight=False,
