@@ -91,6 +91,8 @@ def platform_context(
         "_max_drift_share": str(tier.max_drift_share if tier else 0.3),
         "_instance_type": spec.local.instance_type if endpoints.platform == "local" else "unknown",
     }
+    if spec.services.template.image_registry:
+        context["_image_registry"] = spec.services.template.image_registry
     if gpu_pools:
         pool = gpu_pools[0]
         context.update(

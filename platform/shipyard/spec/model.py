@@ -112,6 +112,9 @@ class TemplateSpec(Strict):
         description="git URL of the published project template (cluster platforms); "
         "the embedded platform hosts it under <data dir>/git/_template.git",
     )
+    image_registry: str | None = Field(
+        None, description="registry the GPU option's training images go to (`make image`), e.g. an ECR URL"
+    )
 
 
 class Services(Strict):
