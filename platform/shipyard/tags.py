@@ -23,7 +23,8 @@ LABEL_STUDIO_PROJECT = "shipyard.label_studio.project_id"  # the project's Label
 RUN_KIND = "shipyard.run_kind"  # one of RUN_KINDS
 RUN_KIND_CI = "ci"
 RUN_KIND_TRAIN = "train"
-RUN_KINDS = (RUN_KIND_CI, RUN_KIND_TRAIN)
+RUN_KIND_SCORE = "score"  # a batch scored with a registered model (`make predict`)
+RUN_KINDS = (RUN_KIND_CI, RUN_KIND_TRAIN, RUN_KIND_SCORE)
 
 CI_COMMIT = "shipyard.ci.commit"
 CI_BRANCH = "shipyard.ci.branch"

@@ -87,7 +87,7 @@ def main() -> int:
     experiment_id = tracking.ensure_experiment(client)
     version = model.metadata.model_id or ""
     run_tags = {
-        tags.RUN_KIND: "score",
+        tags.RUN_KIND: tags.RUN_KIND_SCORE,
         tags.PROJECT: config.project()["project"],
         tags.TEAM: config.project()["team"],
         "shipyard.score.model": uri,
