@@ -120,7 +120,9 @@ def update_project(project: str, repo_url: str, template_url: str, release: Rele
             return result
         _run(["git", "checkout", "--quiet", "-b", branch], work)
         new_context = {**context, VERSION_KEY: release.version, URL_KEY: template_url}
-        old = render(template_url, state["commit"], context, Path(tmp) / "old")
+        # the old release from where the project says it came from (older projects: the source tree)
+        old_source = state.get("template") or template_url
+        old = render(old_source, state["commit"], context, Path(tmp) / "old", state.get("directory"))
         new = render(template_url, release.commit, new_context, Path(tmp) / "new")
         from cruft._commands.utils.diff import get_diff
 
@@ -155,7 +157,7 @@ def update_project(project: str, repo_url: str, template_url: str, release: Rele
     return result
 
 
-def render(template_url: str, commit: str, context: dict, into: Path) -> Path:
+def render(template_url: str, commit: str, context: dict, into: Path, directory: str | None = None) -> Path:
     """The template at ``commit`` rendered with a project's full recorded context.
 
     Not ``cruft update``: cruft drops every ``_`` variable when it re-renders, so the platform's values
@@ -169,7 +171,7 @@ def render(template_url: str, commit: str, context: dict, into: Path) -> Path:
     _run(["git", "checkout", "--quiet", commit], source)
     answers = {k: v for k, v in context.items() if k not in RENDER_ONLY}
     with _stdout_to_stderr():  # the template's hooks print next steps meant for a new project
-        baked = bake(source, into / "out", answers, no_input=True)
+        baked = bake(source / (directory or ""), into / "out", answers, no_input=True)
     for skipped in CRUFT_SKIP:  # the data scientist's data and labels are never touched
         path = baked.path / skipped
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
