@@ -130,6 +130,7 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
 
     # Governance promotes v1; then a deliberately worse model (a single stump) is pushed.
     client.set_registered_model_alias(slug, tags.CHAMPION, "1")
+    env.pop("GRAFANA_URL")  # the stand-in Grafana above is closed
 
     # `make predict` scores a sample with the champion and logs a scoring run; `make monitor` then
     # measures drift on the scored batch
@@ -147,7 +148,6 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     params["train"].update(n_estimators=1, max_depth=1)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     worse_commit = commit_all(project, "try a much smaller model")
-    env.pop("GRAFANA_URL")
     second = make(project, "ci", env=env)
     assert second.returncode != 0
     assert steps_run(second.stdout) == STEPS[: STEPS.index("gate") + 1]  # stopped at the gate
