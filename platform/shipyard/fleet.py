@@ -68,13 +68,13 @@ def status(endpoints: Endpoints, template_url: str) -> list[ProjectTemplate]:
     newest = published[-1].version if published else None
     rows = []
     for project in list_projects(endpoints):
-        repo = project.get(tags.REPO)
+        repo = project.repo or None
         version = repo_template_version(repo) if repo else None
-        version = version or project.get(tags.TEMPLATE_VERSION)
+        version = version or project.tags.get(tags.TEMPLATE_VERSION)
         rows.append(
             ProjectTemplate(
-                project=project[tags.PROJECT],
-                team=project.get(tags.TEAM, ""),
+                project=project.name,
+                team=project.team,
                 version=version,
                 latest=newest,
                 behind=behind(version, published),

@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 from shipyard import tags
-from shipyard.ci.records import wait_for_ci_run
+from shipyard.ci.runs import wait_for_ci_run
+from shipyard.records import MlflowApi
 
 from ..fixtures.embedded_platform import start_platform
 from .conftest import TEMPLATE
@@ -81,7 +82,7 @@ def test_status_and_update_all_across_the_fleet(platform, tmp_path):
         ["git", "--git-dir", str(repo), "rev-parse", "template-update-1.1.0"], capture_output=True, text=True
     ).stdout.strip()
     assert branch_head
-    ci = wait_for_ci_run(platform.endpoints.mlflow, "fleet-clean", commit=branch_head, timeout=900)
+    ci = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), "fleet-clean", commit=branch_head, timeout=900)
     assert ci.status == "passed", platform.cli("ci", "logs", ci.run_id).stdout[-3000:]
     assert ci.branch == "template-update-1.1.0"
 

@@ -134,8 +134,8 @@ def test_conflicted_files_sees_markers_and_rejects(tmp_path):
 
 def test_portfolio_shows_each_projects_template_version_and_lag(fleet, cli):
     from shipyard import tags
-    from shipyard.catalog.model import Project
     from shipyard.catalog.portfolio import template_lag
+    from shipyard.records.model import Project
 
     release_next(fleet, cli, "1.1.0", lambda p: edit(p / "Makefile", "clean:", "# 1.1.0\nclean:"))
     hosted = Project(

@@ -10,9 +10,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from shipyard.endpoints import Endpoints, default_data_dir, local_endpoints
+from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
-from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
+from shipyard.resolver import Platform, resolve_platform
+from shipyard.spec import PlatformSpec
 from shipyard.template import ENV_TEMPLATE, Baked, bake, template_dir, write_cruft_file
 from shipyard.template_repo import URL_KEY, VERSION_KEY, Release
 
@@ -54,13 +55,13 @@ def new(
     template: Path | None = typer.Option(None, "--template", help="template (default: project-template/)"),
 ) -> None:
     """Generate a project from the template with this platform's endpoints, checked against the spec."""
-    platform_spec = load_spec(resolve_spec_path(spec))
-    root = default_data_dir(data_dir, platform_spec)
     if stack_outputs is not None and not stack_outputs.is_file():
         raise UserError(
             f"--stack-outputs {stack_outputs} is not a file",
             "pass the file written by `pulumi stack output --json > outputs.json` in infra/",
         )
+    platform = resolve_platform(spec, data_dir)
+    platform_spec, root = platform.spec, platform.data_dir
     answers = {
         "project_name": name,
         "project_slug": slug,
@@ -85,7 +86,7 @@ def new(
         """Never re-tier an existing project as a side effect of generating it again."""
         if provision is False:
             return
-        endpoints = _platform_endpoints(platform_spec, root, values["team"], stack_outputs)
+        endpoints = _platform_endpoints(platform, values["team"], stack_outputs)
         if endpoints is None or not endpoints.mlflow:
             return
         from shipyard.projects import check_tier_kept, existing_tier
@@ -107,7 +108,7 @@ def new(
             answers,
             no_input,
             spec=platform_spec,
-            endpoints_for=lambda t: _endpoints(platform_spec, root, t, stack_outputs),
+            endpoints_for=lambda t: _endpoints(platform, t, stack_outputs),
             adjust=keep_tier,
         )
         write_cruft_file(baked, source, url, release.commit if release else None)
@@ -116,7 +117,7 @@ def new(
         f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']}, "
         f"template {ctx.get(VERSION_KEY) or 'unversioned'})"
     )
-    _provision(platform_spec, root, baked, provision, stack_outputs)
+    _provision(platform, baked, provision, stack_outputs)
 
 
 def _release(spec: PlatformSpec, root: Path) -> tuple[str | None, Release | None]:
@@ -139,59 +140,42 @@ def _first_owner(spec: PlatformSpec, team: str) -> str | None:
         return None  # the spec check names the unknown team after prompting
 
 
-def _endpoints(spec: PlatformSpec, root: Path, team: str, stack_outputs: Path | None) -> Endpoints:
-    if stack_outputs is not None:
-        from shipyard.stack_outputs import endpoints_from_outputs, parse_outputs
-
-        return endpoints_from_outputs(parse_outputs(stack_outputs.read_text(), str(stack_outputs)), team)
-    if spec.platform.environment == "local":
-        from shipyard.local import load_endpoints
-
-        try:
-            return load_endpoints(root, require_running=False)  # the started platform's real ports
-        except UserError:
-            return local_endpoints(spec, root)
-    s = spec.services
-    return Endpoints(
-        platform=str(spec.platform.environment),
-        mlflow=s.mlflow.url,
-        dvc_endpoint_url=s.dvc.endpoint_url,
-        label_studio=s.label_studio.url,
-        prometheus=s.prometheus.url,
-        pushgateway=s.prometheus.pushgateway_url,
-        grafana=s.grafana.url,
-        portal=s.portal.url,
-    )
+def _endpoints(platform: Platform, team: str, stack_outputs: Path | None) -> Endpoints:
+    """The endpoints a project of ``team`` is generated with (stack outputs know each team's remote)."""
+    if stack_outputs is None:
+        return platform.endpoints
+    return resolve_platform(
+        platform.spec_path, platform.data_dir, stack_outputs=stack_outputs, team=team
+    ).endpoints
 
 
-def _platform_endpoints(
-    spec: PlatformSpec, root: Path, team: str, stack_outputs: Path | None
-) -> Endpoints | None:
+def _platform_endpoints(platform: Platform, team: str, stack_outputs: Path | None) -> Endpoints | None:
     """The platform's endpoints when it can be reached now (embedded: running), else None."""
-    if spec.platform.environment == "local" and stack_outputs is None:
-        from shipyard.local import load_endpoints
+    if platform.spec.platform.environment == "local" and stack_outputs is None:
+        from shipyard.local import require_running
 
         try:
-            return load_endpoints(root)
+            require_running(platform)
         except UserError:
             return None
-    return _endpoints(spec, root, team, stack_outputs) if stack_outputs is not None else None
+        return platform.endpoints
+    return _endpoints(platform, team, stack_outputs) if stack_outputs is not None else None
 
 
-def _provision(
-    spec: PlatformSpec, root: Path, baked: Baked, wanted: bool | None, stack_outputs: Path | None
-) -> None:
+def _provision(platform: Platform, baked: Baked, wanted: bool | None, stack_outputs: Path | None) -> None:
     """Create the project on the platform and make its git remote the project's `origin`."""
     if wanted is False:
         return
     from shipyard.projects import provision_project
 
     ctx = baked.context
+    spec, root = platform.spec, platform.data_dir
     if spec.platform.environment == "local" and stack_outputs is None:
-        from shipyard.local import load_endpoints
+        from shipyard.local import require_running
 
         try:
-            endpoints = load_endpoints(root)
+            require_running(platform)
+            endpoints = platform.endpoints
         except UserError as exc:
             if wanted:
                 raise
@@ -202,7 +186,7 @@ def _provision(
             )
             return
     elif wanted:
-        endpoints = _endpoints(spec, root, ctx["team"], stack_outputs)
+        endpoints = _endpoints(platform, ctx["team"], stack_outputs)
     else:
         return
     info = provision_project(

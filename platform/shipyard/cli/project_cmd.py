@@ -12,10 +12,9 @@ from rich.table import Table
 
 from shipyard import tags
 from shipyard.cli.options import DataDirOpt, SpecOpt
-from shipyard.endpoints import default_data_dir
-from shipyard.local import load_endpoints
+from shipyard.local import require_running
 from shipyard.projects import list_projects, provision_project, validate
-from shipyard.spec import load_spec, resolve_spec_path
+from shipyard.resolver import resolve_platform
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -43,14 +42,14 @@ def create(
     as_json: bool = typer.Option(False, "--json", help="print the project as JSON"),
 ) -> None:
     """Provision a project: MLflow experiment, DVC remote prefix, git remote with CI, Label Studio project."""
-    platform_spec = load_spec(resolve_spec_path(spec))
-    root = default_data_dir(data_dir, platform_spec)
+    platform = resolve_platform(spec, data_dir)
     # bad input first, before needing the platform
-    validate(platform_spec, name, team, risk_tier or "low", owner)
+    validate(platform.spec, name, team, risk_tier or "low", owner)
+    require_running(platform)
     info = provision_project(
-        platform_spec,
-        load_endpoints(root),
-        root,
+        platform.spec,
+        platform.endpoints,
+        platform.data_dir,
         name,
         team,
         risk_tier=risk_tier,
@@ -79,9 +78,13 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List the platform's projects (MLflow experiments tagged shipyard.project)."""
-    file = resolve_spec_path(spec)
-    root = default_data_dir(data_dir, load_spec(file) if file.exists() else None)
-    rows = list_projects(load_endpoints(root))
+    platform = resolve_platform(spec, data_dir, require_spec=False)
+    require_running(platform)
+    projects = list_projects(platform.endpoints)
+    rows = [
+        {"experiment_id": p.experiment_id, **{k: v for k, v in p.tags.items() if k.startswith("shipyard.")}}
+        for p in projects
+    ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -104,9 +107,9 @@ def set_tier(
     """Change a project's risk tier on purpose; the change is recorded on the project."""
     from shipyard.projects import change_tier
 
-    platform_spec = load_spec(resolve_spec_path(spec))
-    root = default_data_dir(data_dir, platform_spec)
-    previous = change_tier(platform_spec, load_endpoints(root), name, tier, reason)
+    platform = resolve_platform(spec, data_dir)
+    require_running(platform)
+    previous = change_tier(platform.spec, platform.endpoints, name, tier, reason)
     if previous == tier:
         console.print(f"project {name} is already risk tier {tier}; nothing changed", highlight=False)
     else:
@@ -129,18 +132,18 @@ def update(
 
     if (name is None) == (not all_projects):
         raise UserError("name one project or pass --all", "shipyard project update NAME | --all")
-    platform_spec = load_spec(resolve_spec_path(spec))
-    root = default_data_dir(data_dir, platform_spec)
-    projects = list_projects(load_endpoints(root))
+    platform = resolve_platform(spec, data_dir)
+    require_running(platform)
+    projects = list_projects(platform.endpoints)
     if name is not None:
-        projects = [p for p in projects if p[tags.PROJECT] == name]
+        projects = [p for p in projects if p.name == name]
         if not projects:
             raise UserError(f"no project {name!r} on this platform", "see `shipyard project list`")
-    url = template_url(platform_spec, root)
+    url = template_url(platform.spec, platform.data_dir)
     release = latest(url)
     results = []
     for project in projects:
-        slug, repo = project[tags.PROJECT], project.get(tags.REPO)
+        slug, repo = project.name, project.repo
         if not repo:
             results.append(UpdateResult(slug, "failed", release.version, message="no git remote recorded"))
             continue

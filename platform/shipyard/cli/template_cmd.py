@@ -79,12 +79,12 @@ def status(
 ) -> None:
     """Every project with the template version it is on and how many releases it is behind."""
     from shipyard.fleet import status as fleet_status
-    from shipyard.local import load_endpoints
+    from shipyard.local import require_running
+    from shipyard.resolver import resolve_platform
 
-    platform_spec = load_spec(resolve_spec_path(spec))
-    root = default_data_dir(data_dir, platform_spec)
-    endpoints = load_endpoints(root)
-    rows = fleet_status(endpoints, template_url(platform_spec, root))
+    platform = resolve_platform(spec, data_dir)
+    require_running(platform)
+    rows = fleet_status(platform.endpoints, template_url(platform.spec, platform.data_dir))
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in rows], indent=2))
         return
