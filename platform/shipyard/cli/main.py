@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "shipyard.cli.ci_cmd",
     "shipyard.cli.project_cmd",
     "shipyard.cli.new_cmd",
+    "shipyard.cli.template_cmd",
     "shipyard.cli.demo_cmd",
 ]
 

@@ -145,6 +145,17 @@ class PortalSpec(Strict):
     url: ServiceUrl | None = None
 
 
+class TemplateSpec(Strict):
+    url: str | None = Field(
+        None,
+        description="git URL of the published project template (cluster platforms); "
+        "the embedded platform hosts it under <data dir>/git/_template.git",
+    )
+    image_registry: str | None = Field(
+        None, description="registry the GPU option's training images go to (`make image`), e.g. an ECR URL"
+    )
+
+
 class Services(Strict):
     mlflow: MlflowSpec = MlflowSpec()
     dvc: DvcSpec = DvcSpec()
@@ -152,6 +163,7 @@ class Services(Strict):
     prometheus: PrometheusSpec = PrometheusSpec()
     grafana: GrafanaSpec = GrafanaSpec()
     portal: PortalSpec = PortalSpec()
+    template: TemplateSpec = TemplateSpec()
 
 
 # --- teams ------------------------------------------------------------------------------------
