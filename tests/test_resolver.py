@@ -69,7 +69,7 @@ def test_cluster_spec_and_stack_outputs(tmp_path):
         p.endpoints.mlflow == "https://mlflow.x"
         and p.endpoints.dvc_remote("fraud", "x") == "s3://fraud-dvc/fraud/x"
     )
-    with pytest.raises(UserError, match="cannot read it"):
+    with pytest.raises(UserError, match="no such file"):
         resolve_platform(spec, tmp_path, stack_outputs=tmp_path / "missing.json", environ=NO_ENV)
 
 

@@ -203,7 +203,7 @@ class Runner:
                 return action()
             except MlflowDown as exc:
                 print(f"{what}: MLflow is unreachable ({exc}); trying again in {delay:.0f}s", flush=True)
-            except Exception as exc:
+            except Exception as exc:  # any fault: only MLflow being down is retried, the rest re-raised
                 if not _mlflow_down(exc):
                     raise
                 print(f"{what}: MLflow is unreachable; trying again in {delay:.0f}s", flush=True)
@@ -219,7 +219,7 @@ class Runner:
         try:
             if job.run_id:
                 finish_ci_run(self.api(), job.run_id, "failed", failed_step="runner")
-        except Exception:
+        except Exception:  # recording the failure must not stop the runner: it logs and moves on
             traceback.print_exc()
         for folder in (self.queue.queued, self.queue.running):
             path = folder / f"{job.id}.json"
@@ -238,7 +238,7 @@ class Runner:
             # the runner's machine time is what costs price; runs inside it (training) are not priced again
             api.set_tag(job.run_id, tags.INSTANCE_TYPE, self.instance_type)
             return project_of(api, job.project).team or ""
-        except Exception as exc:
+        except Exception as exc:  # any fault: MLflow down is told apart below, the rest is the project's
             if _mlflow_down(exc):
                 raise MlflowDown(type(exc).__name__) from exc
             raise
@@ -318,7 +318,7 @@ class Runner:
                 self.api(), job.run_id, r["status"], failed_step=r.get("failed_step"),
                 steps=r.get("steps") or [],
             )  # fmt: skip
-        except Exception as exc:
+        except Exception as exc:  # any fault: MLflow down is told apart below, the rest fails this run
             if _mlflow_down(exc):
                 raise MlflowDown(type(exc).__name__) from exc
             raise
@@ -443,7 +443,7 @@ class Runner:
     def _attach_log(api: MlflowApi, run_id: str, log_path: Path) -> None:
         try:
             api.log_artifact(run_id, str(log_path), "ci")
-        except Exception as exc:
+        except Exception as exc:  # MLflow's artifact clients raise many kinds; the log stays on disk
             print(f"run {run_id}: could not attach the log: {exc}", flush=True)
 
     @staticmethod
@@ -463,7 +463,7 @@ class Runner:
             push_to_gateway(
                 endpoints.pushgateway, job="shipyard_ci", grouping_key={"project": project}, registry=registry
             )
-        except Exception as exc:
+        except Exception as exc:  # a push failure of any kind leaves the run's result as it is
             print(f"could not push CI metrics: {exc}", flush=True)
 
     def stop(self, *_args) -> None:
