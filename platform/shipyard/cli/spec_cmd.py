@@ -70,6 +70,6 @@ def summary_table(spec: PlatformSpec) -> Table:
     table.add_row("teams", str(len(spec.teams)), ", ".join(t.name for t in spec.teams))
     pools = [f"{p.name}{' (GPU)' if p.is_gpu else ''}" for p in spec.node_pools]
     table.add_row("node pools", str(len(spec.node_pools)), ", ".join(pools) or "-")
-    services = [name for name, svc in spec.services if svc.enabled]
+    services = [name for name, svc in spec.services if getattr(svc, "enabled", True)]
     table.add_row("services", str(len(services)), ", ".join(services))
     return table
