@@ -154,13 +154,17 @@ def started(aws_graph, k8s_graph, tmp_path_factory):
             wait_healthy(s, tmp)
         yield {name: s for name, (s, _) in runs.items()}
     finally:
-        for s, _ in runs.values():  # mlflow server runs uvicorn workers: end its whole group
+        for s, _ in runs.values():  # mlflow server runs uvicorn and job consumers: end its whole group
             os.killpg(s.proc.pid, signal.SIGTERM)
             try:
                 s.proc.wait(15)
             except subprocess.TimeoutExpired:
+                pass
+            try:  # children that outlive the server (they may ignore SIGTERM) go too
                 os.killpg(s.proc.pid, signal.SIGKILL)
-                s.proc.wait()
+            except ProcessLookupError:
+                pass
+            s.proc.wait()
 
 
 def test_basic_auth_mlflow_starts_and_refuses_anonymous_calls(started):
