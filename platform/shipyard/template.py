@@ -17,6 +17,7 @@ from typing import Any
 
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.package_index import client_pin
 from shipyard.spec.model import PlatformSpec
 
 ENV_TEMPLATE = "SHIPYARD_TEMPLATE"
@@ -81,6 +82,8 @@ def platform_context(
         "_champion_tolerance": str(spec.governance.champion_tolerance),
         "_max_drift_share": str(tier.max_drift_share if tier else 0.3),
         "_instance_type": spec.local.instance_type if endpoints.platform == "local" else "unknown",
+        "_package_index_url": endpoints.package_index or "",
+        **client_pin(endpoints.package_index),
     }
     if gpu_pools:
         pool = gpu_pools[0]

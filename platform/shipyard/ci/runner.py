@@ -31,6 +31,7 @@ from shipyard.endpoints import Endpoints
 from shipyard.local import process
 
 STEP_PREFIX = "==> "
+DEFAULT_BRANCH = "main"  # the embedded remotes are created with --initial-branch=main
 TIMEOUT_ENV = "SHIPYARD_CI_TIMEOUT"  # seconds one run may take (default 3600)
 # inherited variables a run must not see: they would point the project at another platform
 _CONTRACT_PREFIXES = ("MLFLOW_", "SHIPYARD_", "LABEL_STUDIO_", "GRAFANA_", "GIT_", "DVC_")
@@ -160,6 +161,8 @@ class Runner:
                     failed_step = "checkout"
                 else:
                     env = self._env(endpoints, team, job.project, run_id)
+                    # only the default branch publishes (the project's Makefile reads these)
+                    env.update(SHIPYARD_BRANCH=job.branch, SHIPYARD_DEFAULT_BRANCH=DEFAULT_BRANCH)
                     rc, steps = self._make_ci(job, work, env, log, uri)
                     if self.stopping.is_set():
                         status = "interrupted"

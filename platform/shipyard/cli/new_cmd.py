@@ -82,6 +82,12 @@ def new(
     write_cruft_file(baked, source)
     ctx = baked.context
     console.print(f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']})")
+    if not ctx.get("_shipyard_sha256"):
+        console.print(
+            f"  platform.lock pins shipyard=={ctx.get('_shipyard_version')} without a hash: the platform's "
+            "package index was not reachable; once it is, run `make lock` (SHIPYARD_INDEX_URL) and commit",
+            highlight=False,
+        )
     _provision(platform_spec, root, baked, provision, stack_outputs)
 
 
@@ -114,6 +120,7 @@ def _endpoints(spec: PlatformSpec, root: Path, team: str, stack_outputs: Path | 
         pushgateway=s.prometheus.pushgateway_url,
         grafana=s.grafana.url,
         portal=s.portal.url,
+        package_index=s.package_index.url,
     )
 
 
