@@ -44,7 +44,7 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     feature = make(project, "ci", env=env)
     out = feature.stdout
     assert steps_run(out) == ["lint", "test", "data-check", "repro", "gate-dry-run"], out[-3000:]
-    assert "gate DRY RUN on feature/smaller" in out and "(nothing recorded or registered)" in out
+    assert "gate DRY RUN on feature/smaller" in out and "(nothing registered or published)" in out
     assert "metrics against champion v1:" in out
     diff = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  f1 ")}
     champion_f1 = client.get_run(client.get_model_version(slug, "1").run_id).data.metrics["f1"]
@@ -56,7 +56,8 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     assert client.get_registered_model(slug).aliases == {tags.CHAMPION: "1", tags.CHALLENGER: "1"}
     experiment = client.get_experiment_by_name(slug)
     (run,) = client.search_runs([experiment.experiment_id], f"tags.`{tags.GIT_COMMIT}` = '{commit}'")
-    assert tags.GATE_RESULT not in run.data.tags
+    assert tags.GATE_RESULT not in run.data.tags  # a verdict, never a gate result
+    assert run.data.tags[tags.GATE_DRY_RUN] == ("passed" if "would PASS" in out else "failed")
     assert not remote.exists() or not any(remote.rglob("*"))
     forced = make(project, "register", env=env)  # and the dry-run run cannot be registered afterwards
     assert forced.returncode != 0 and "refusing to register" in forced.stderr

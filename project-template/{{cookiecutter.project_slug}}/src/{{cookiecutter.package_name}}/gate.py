@@ -6,7 +6,8 @@ The result is logged on the training run (shipyard.gate.result / reason); `make 
 a run without a passed result, so the gate cannot be skipped.
 
 `make gate-dry-run` (CI on any branch but the default one) decides the same way and prints the metrics
-against the champion, but records nothing: such a run can never be registered.
+against the champion; it records only its verdict (shipyard.gate.dry_run) and reason, never a gate
+result, so such a run can never be registered.
 """
 
 from __future__ import annotations
@@ -109,10 +110,12 @@ def metrics_diff(metrics: dict[str, float], champion: tuple[str, dict[str, float
     return lines
 
 
-def dry_run(run_id: str, result: GateResult, champion: tuple[str, dict[str, float]] | None) -> int:
+def dry_run(client, run_id: str, result: GateResult, champion: tuple[str, dict[str, float]] | None) -> int:
     branch = os.environ.get("SHIPYARD_BRANCH") or "this branch"
     outcome = "PASS" if result.passed else "FAIL"
-    print(f"gate DRY RUN on {branch} for run {run_id}: would {outcome} (nothing recorded or registered)")
+    client.set_tag(run_id, tags.GATE_DRY_RUN, "passed" if result.passed else "failed")
+    client.set_tag(run_id, tags.GATE_REASON, result.summary[:4900])
+    print(f"gate DRY RUN on {branch} for run {run_id}: would {outcome} (nothing registered or published)")
     for reason in result.reasons:
         print(f"  {reason}")
     for line in metrics_diff(result.metrics, champion):
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics, p["thresholds"], p["primary_metric"], float(p["champion_tolerance"]), champion,
     )  # fmt: skip
     if "--dry-run" in args:
-        return dry_run(run["run_id"], result, champion)
+        return dry_run(client, run["run_id"], result, champion)
     outcome = "passed" if result.passed else "failed"
     client.set_tag(run["run_id"], tags.GATE_RESULT, outcome)
     client.set_tag(run["run_id"], tags.GATE_REASON, result.summary[:4900])
