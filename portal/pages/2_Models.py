@@ -5,13 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 import ui
-from shipyard.catalog import (
-    ServiceUnavailable,
-    inventory,
-    inventory_csv,
-    inventory_json,
-    model_card_text,
-)
+from shipyard.catalog import inventory, inventory_csv, inventory_json, model_card_text
+from shipyard.errors import ServiceUnavailable
 
 JSON = "application/json"
 

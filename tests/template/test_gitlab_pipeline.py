@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 from shipyard import tags
-from shipyard.ci.records import list_ci_runs
+from shipyard.ci.runs import list_ci_runs
 from shipyard.endpoints import ENV_PACKAGE_INDEX
 from shipyard.local.process import free_port
+from shipyard.records import MlflowApi
 
 from .conftest import REPO, VENV_BIN
 from .test_project_ci import commit_all
@@ -118,5 +119,5 @@ def test_generated_pipeline_installs_shipyard_from_the_platform_index_and_regist
     assert f"registered {slug} version 1" in out and "gate PASSED" in out
     client = MlflowClient(platform.endpoints.mlflow)
     assert client.get_registered_model(slug).aliases == {tags.CHALLENGER: "1"}
-    (record,) = [r for r in list_ci_runs(platform.endpoints.mlflow) if r.project == slug]
+    (record,) = list_ci_runs(MlflowApi(platform.endpoints.mlflow), slug)
     assert record.provider == "gitlab" and record.status == "passed"

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from shipyard import governance
 from shipyard.catalog import inventory, load_snapshot
-from shipyard.catalog.config import resolve_platform
 from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.resolver import resolve_platform
 
 console = Console()
 
@@ -37,8 +37,8 @@ def list_versions(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Every model version with aliases, gate, approvals and lineage."""
-    platform, _, endpoints, _ = resolve_platform(spec, data_dir, mlflow)
-    rows = inventory(platform, load_snapshot(endpoints, prefix, refresh=True))
+    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    rows = inventory(platform.spec, load_snapshot(platform.endpoints, prefix, refresh=True))
     if project:
         rows = [r for r in rows if r.project == project]
     if as_json:
@@ -64,9 +64,9 @@ def approve(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Record an approval (tags shipyard.approval.by/at) on a version that passed the gate."""
-    platform, _, endpoints, _ = resolve_platform(spec, data_dir, mlflow)
-    state = governance.approve(platform, endpoints, model, version, by)
-    tier = platform.governance.risk_tiers.get(state.risk_tier)  # type: ignore[call-overload]
+    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    state = governance.approve(platform.spec, platform.endpoints, model, version, by)
+    tier = platform.spec.governance.risk_tiers.get(state.risk_tier)  # type: ignore[call-overload]
     needed = tier.min_approvers if tier and tier.approval_required else 0
     console.print(
         f"[green]approved[/] {model} v{version} by {by} "
@@ -82,7 +82,7 @@ def promote(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Make a version champion: only past the gate and with the approvals its risk tier needs."""
-    platform, _, endpoints, _ = resolve_platform(spec, data_dir, mlflow)
-    previous = governance.promote(platform, endpoints, model, version)
+    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    previous = governance.promote(platform.spec, platform.endpoints, model, version)
     was = f" (was v{previous})" if previous is not None else ""
     console.print(f"[green]promoted[/] {model} v{version} to champion{was}")
