@@ -97,7 +97,7 @@ def metrics_diff(metrics: dict[str, float], champion: tuple[str, dict[str, float
     version, old = champion
     header = f"  {'metric':<16}{'this run':>10}{'champion':>10}{'change':>10}"
     lines = [f"metrics against champion v{version}:", header]
-    for name in sorted(set(metrics) | set(old)):
+    for name in sorted(metrics):  # what this run measured (the champion's run may log more, e.g. train_*)
         new_value, old_value = metrics.get(name), old.get(name)
         if new_value is None or old_value is None:
             shown = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
