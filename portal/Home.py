@@ -45,6 +45,7 @@ table = pd.DataFrame(
             "team": r.team,
             "owner": r.owner,
             "risk tier": r.risk_tier,
+            "template": r.template,
             "health": r.health,
             "last CI": r.last_ci,
             "CI age": age(r.last_ci_at),
@@ -59,11 +60,11 @@ table = pd.DataFrame(
 )
 by_role = {
     "manager": ["status", "project", "team", "owner", f"cost MTD ({cur})", "team budget used %", "health",
-                "last CI", "CI age", "champion", "drift", "why"],
+                "last CI", "CI age", "champion", "drift", "template", "why"],
     "auditor": ["status", "project", "risk tier", "champion", "health", "drift", "last CI", "CI age", "owner",
                 "team", "why"],
     "project owner": ["status", "project", "last CI", "CI age", "health", "champion", "drift",
-                      f"cost MTD ({cur})", "why"],
+                      f"cost MTD ({cur})", "template", "why"],
 }  # fmt: skip
 if role == "auditor":
     st.caption(

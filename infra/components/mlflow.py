@@ -20,7 +20,10 @@ from components.ingress import ALB, IngressSettings
 
 PORT = 5000
 PROXY_PORT = 4180
-WORKERS = 2  # each worker holds its own mlflow (~300 MB): the memory limit below fits two
+# One uvicorn worker per pod: more workers run under uvicorn's supervisor, which kills a worker that
+# misses a 5 s health ping (it does while importing mlflow on a busy node) and restarts it forever.
+# Scale with replicas instead.
+WORKERS = 1
 AUTH_INI = "/etc/mlflow-auth/basic_auth.ini"
 HEALTH_CHECK = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{PORT}/health', timeout=4)"
 

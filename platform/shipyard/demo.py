@@ -120,8 +120,9 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         version, alias = _registered(endpoints)
         echo(f"      CI passed ({run.duration_s:.0f}s); version {version} registered, now '{alias}'")
 
-    with Step(4, "Promote it to champion (the governed production model)", logs, echo, seconds):
+    with Step(4, "Promote it to champion and score a sample with it", logs, echo, seconds) as step:
         out.champion_version = _promote(spec, endpoints, version, echo)
+        _score_sample(step, endpoints, project_dir, env, echo)
 
     with Step(
         5, "Push a worse model on a branch: the gate (a dry run there) stops it", logs, echo, seconds
@@ -253,6 +254,26 @@ def _promote(spec, endpoints: Endpoints, version: int, echo: Echo) -> int:
     promote(spec, endpoints, DEMO_SLUG, version)
     echo(f"      version {version} is now 'champion' (risk tier low: no approval needed)")
     return version
+
+
+def _score_sample(step: Step, endpoints: Endpoints, project_dir: Path, env: dict, echo: Echo) -> None:
+    """`make predict` in the demo project: the champion scores a sample, logged as a scoring run.
+    The stages run as plain modules (not `dvc repro`) so the work tree keeps no new dvc.lock."""
+    run_env = {
+        **env,
+        **endpoints.to_env(DEMO_TEAM, DEMO_SLUG),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": "src",
+    }
+    package = DEMO_SLUG.replace("-", "_")
+    for stage in ("prepare", "features"):  # the training split's scaler, rebuilt locally
+        step.run([sys.executable, "-m", f"{package}.{stage}"], cwd=project_dir, env=run_env)
+    step.run(
+        ["make", "--no-print-directory", "predict", f"PYTHON={sys.executable}"], cwd=project_dir, env=run_env
+    )
+    scored = project_dir / "reports" / "predictions.csv"
+    rows = max(len(scored.read_text().splitlines()) - 1, 0)
+    echo(f"      scored {rows} sample rows with models:/{DEMO_SLUG}@champion -> {scored}")
 
 
 def _version_count(endpoints: Endpoints) -> int:

@@ -83,16 +83,21 @@ def provision_project(
     data_dir: str | os.PathLike | None,
     name: str,
     team: str,
-    risk_tier: str = "low",
+    risk_tier: str | None = None,
     owner: str | None = None,
     labeling: bool = False,
+    template: tuple[str, str] | None = None,
 ) -> ProjectInfo:
-    owner = validate(spec, name, team, risk_tier, owner)
+    """``template`` is the (URL, version) the project was generated from, recorded on it.
+    ``risk_tier`` None keeps an existing project's tier (``low`` for a new one); a different tier
+    for an existing project is refused: re-tiering is ``change_tier``, an explicit recorded action."""
+    owner = validate(spec, name, team, risk_tier or "low", owner)
     if not endpoints.mlflow:
         raise UserError("this platform has no MLflow endpoint to record the project in", "run `shipyard up`")
     api = MlflowApi.of(endpoints)
     raw = api.experiment_by_name(name)
     exp = parse_project(raw) if raw is not None else None
+    risk_tier = check_tier_kept(name, exp.tags.get(tags.RISK_TIER) if exp is not None else None, risk_tier)
     if exp is not None and exp.lifecycle_stage == "deleted":
         raise Refused(
             f"project {name!r} was deleted in MLflow (its experiment is in the trash)",
@@ -132,6 +137,8 @@ def provision_project(
         repo=str(repo_path) if repo_path else None,
         label_studio_project=label_id,
     )
+    if template is not None and template[1]:
+        wanted[tags.TEMPLATE_URL], wanted[tags.TEMPLATE_VERSION] = template
     created = exp is None
     if exp is None:
         experiment_id = api.create_experiment(name, wanted)
@@ -158,17 +165,67 @@ def provision_project(
     )
 
 
+def check_tier_kept(name: str, current: str | None, wanted: str | None) -> str:
+    """The tier to provision with: the existing one unless another is asked for, which is refused."""
+    if current is None:
+        return wanted or "low"
+    if wanted is not None and wanted != current:
+        raise UserError(
+            f"project {name!r} exists with risk tier {current!r}; refusing to change it to {wanted!r} "
+            "as a side effect",
+            f"leave --risk-tier out (keeps {current!r}), or change it explicitly: "
+            f"shipyard project set-tier {name} {wanted} --reason '...'",
+        )
+    return current
+
+
+def existing_tier(endpoints: Endpoints, name: str) -> str | None:
+    """The risk tier of project ``name`` on the platform, None when there is no such project."""
+    from mlflow.tracking import MlflowClient
+
+    exp = MlflowClient(tracking_uri=endpoints.mlflow).get_experiment_by_name(name)
+    return exp.tags.get(tags.RISK_TIER) if exp is not None else None
+
+
+def change_tier(spec: PlatformSpec, endpoints: Endpoints, name: str, tier: str, reason: str) -> str:
+    """Re-tier a project on purpose; the change (from, to, when, why) is appended to a history tag.
+    Returns the previous tier."""
+    import datetime
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    governed_tier(spec, tier)
+    if not reason.strip():
+        raise UserError("a tier change needs a reason", "pass --reason 'why the tier changes'")
+    client = MlflowClient(tracking_uri=endpoints.mlflow)
+    exp = client.get_experiment_by_name(name)
+    if exp is None or not exp.tags.get(tags.PROJECT):
+        raise UserError(f"no project {name!r} on this platform", "see `shipyard project list`")
+    previous = exp.tags.get(tags.RISK_TIER, "low")
+    if previous == tier:
+        return previous
+    history = json.loads(exp.tags.get(tags.RISK_TIER_HISTORY, "[]"))
+    at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    history.append({"from": previous, "to": tier, "at": at, "reason": reason})
+    client.set_experiment_tag(exp.experiment_id, tags.RISK_TIER_HISTORY, json.dumps(history))
+    client.set_experiment_tag(exp.experiment_id, tags.RISK_TIER, tier)
+    return previous
+
+
 def ensure_repo(data_dir: Path, name: str) -> Path:
     """The bare repo ``<data dir>/git/<name>.git`` with its post-receive hook (rewritten every time)."""
     repo = data_dir.resolve() / "git" / f"{name}.git"
     if not (repo / "HEAD").exists():
         repo.parent.mkdir(parents=True, exist_ok=True)
         _git("init", "--bare", "--quiet", "--initial-branch=main", str(repo))
-    hook = repo / "hooks" / "post-receive"
     args = ["--data-dir", str(data_dir.resolve()), "--project", name, "--repo", str(repo)]
-    command = shlex.join([sys.executable, "-m", "shipyard.ci.hook", *args])
-    hook.write_text(f"#!/bin/sh\n{HOOK_MARKER}\nexec {command}\n")
-    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    # pre-receive refuses a push the CI queue could not take; post-receive queues and records it
+    for hook_name, extra in (("pre-receive", ["--check"]), ("post-receive", [])):
+        hook = repo / "hooks" / hook_name
+        command = shlex.join([sys.executable, "-m", "shipyard.ci.hook", *args, *extra])
+        hook.write_text(f"#!/bin/sh\n{HOOK_MARKER}\nexec {command}\n")
+        hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return repo
 
 

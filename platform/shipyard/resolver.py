@@ -91,17 +91,9 @@ def resolve_platform(
         spec = load_spec(path)
     endpoints = _base_endpoints(spec, home, state.endpoints)
     if stack_outputs is not None:
-        from shipyard.stack_outputs import endpoints_from_outputs, parse_outputs
+        from shipyard.stack_outputs import endpoints_from_outputs, read_outputs
 
-        file = Path(stack_outputs)
-        try:
-            text = file.read_text()
-        except OSError as exc:
-            raise UserError(
-                f"--stack-outputs {file}: cannot read it ({exc.strerror})",
-                "pass the file `pulumi stack output --json > outputs.json` wrote (run in infra/)",
-            ) from None
-        endpoints = endpoints_from_outputs(parse_outputs(text, str(file)), team)
+        endpoints = endpoints_from_outputs(read_outputs(stack_outputs), team)  # the one input reader
     from_env = {k: v for k, v in Endpoints.from_env(env).as_dict().items() if v and k != "platform"}
     explicit = {k: v for k, v in (overrides or {}).items() if v}
     endpoints = endpoints.replace(**{**from_env, **explicit})
@@ -152,7 +144,10 @@ def _base_endpoints(spec: PlatformSpec | None, home: Path, recorded: Mapping[str
 
 def portal_env(platform: Platform, prefix: str | None = None) -> dict[str, str]:
     """The environment the portal process gets; :func:`portal_platform` reads it back."""
-    env = dict(platform.endpoints.to_env())
+    from shipyard.service_calls import mlflow_client_env
+
+    # the portal's MLflow calls are bounded like the CLI's: a stopped MLflow is named, not waited for
+    env = {**mlflow_client_env(), **platform.endpoints.to_env()}
     if platform.spec_path:
         env[ENV_SPEC] = str(platform.spec_path.resolve())
     if platform.endpoints.dvc_remote_root:

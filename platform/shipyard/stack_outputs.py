@@ -7,32 +7,60 @@ team's jobs, and into a copy of the platform spec with the service URLs filled i
 
 from __future__ import annotations
 
-import json
+import os
+import shlex
 from dataclasses import fields
 from typing import Any
 
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.input_files import parse_json, read_text
 from shipyard.spec.model import PlatformSpec
 
 SECRET_PLACEHOLDER = "[secret]"  # what `pulumi stack output --json` prints without --show-secrets
 FIELDS = {f.name for f in fields(Endpoints)}
 
 
+OUTPUTS_FIX = "pass the output of `pulumi stack output --json` (run in infra/)"
+
+
+def read_outputs(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Stack outputs from a file (``-``: stdin) through the one input reader, checked for shape."""
+    source = "stdin" if str(path) == "-" else str(path)
+    text = read_text(path, "save it with `pulumi stack output --json > outputs.json`")
+    return parse_outputs(text, source)
+
+
 def parse_outputs(text: str, source: str = "stack outputs") -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"{source}: not JSON ({exc.msg} at line {exc.lineno})",
-            "pass the output of `pulumi stack output --json` (run in infra/)",
-        ) from None
+    data = parse_json(text, source, OUTPUTS_FIX)
     if not isinstance(data, dict) or not isinstance(data.get("endpoints"), dict):
         raise UserError(
             f"{source}: no 'endpoints' object in the stack outputs",
             "run `pulumi up` in infra/ first, then `pulumi stack output --json`",
         )
+    for key, value in data["endpoints"].items():
+        if value is not None and not isinstance(value, str):
+            raise UserError(f"{source}: endpoints.{key} is a {type(value).__name__}, not text", OUTPUTS_FIX)
+    remotes = data.get("dvcRemotes")
+    if remotes is not None and not (
+        isinstance(remotes, dict) and all(isinstance(v, str) for v in remotes.values())
+    ):
+        raise UserError(f"{source}: dvcRemotes must map each team to a remote URL (text)", OUTPUTS_FIX)
     return data
+
+
+def env_lines(env: dict[str, str]) -> list[str]:
+    """``KEY=value`` lines a shell can source: values quoted; control characters refused (a newline
+    in a value would add a variable of its own to the job's environment)."""
+    lines = []
+    for key, value in sorted(env.items()):
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise UserError(
+                f"stack outputs: the value of {key} contains a control character ({value[:40]!r})",
+                "fix that output in the infra program and run `pulumi up` again",
+            )
+        lines.append(f"{key}={shlex.quote(value)}")
+    return lines
 
 
 def endpoints_from_outputs(outputs: dict[str, Any], team: str | None = None) -> Endpoints:

@@ -11,6 +11,9 @@ Define names here only; everything else imports them. docs/mlflow-tags.md docume
 PROJECT = "shipyard.project"
 TEAM = "shipyard.team"
 RISK_TIER = "shipyard.risk_tier"
+RISK_TIER_HISTORY = "shipyard.risk_tier.history"  # JSON list of deliberate tier changes (project set-tier)
+TEMPLATE_URL = "shipyard.template.url"  # the template repository the project was generated from
+TEMPLATE_VERSION = "shipyard.template.version"  # the template release the project is on
 OWNER = "shipyard.owner"
 REPO = "shipyard.repo"  # where the code lives (the embedded git remote path, or a URL)
 LABELING = "shipyard.labeling"  # "true" when the project labels with Label Studio
@@ -20,7 +23,8 @@ LABEL_STUDIO_PROJECT = "shipyard.label_studio.project_id"  # the project's Label
 RUN_KIND = "shipyard.run_kind"  # one of RUN_KINDS
 RUN_KIND_CI = "ci"
 RUN_KIND_TRAIN = "train"
-RUN_KINDS = (RUN_KIND_CI, RUN_KIND_TRAIN)
+RUN_KIND_SCORE = "score"  # a batch scored with a registered model (`make predict`)
+RUN_KINDS = (RUN_KIND_CI, RUN_KIND_TRAIN, RUN_KIND_SCORE)
 
 CI_COMMIT = "shipyard.ci.commit"
 CI_BRANCH = "shipyard.ci.branch"
@@ -33,6 +37,7 @@ CI_STATUSES = ("queued", "running", "passed", "failed", "interrupted")
 
 # lineage and cost inputs, on training runs and copied onto model versions
 GIT_COMMIT = "mlflow.source.git.commit"  # MLflow's own tag name
+GIT_DIRTY = "shipyard.git.dirty"  # "true" when the working tree had uncommitted changes (never registered)
 DATA_HASH = "shipyard.data.hash"  # DVC md5 of the training inputs
 DATA_PATH = "shipyard.data.path"
 LABEL_EXPORT = "shipyard.label.export"  # Label Studio export/snapshot id used for the training labels

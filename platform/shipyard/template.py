@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,13 @@ TASK_METRICS = {
 }
 # Paths `cruft update` leaves alone: the data scientist's own data and labels.
 CRUFT_SKIP = ["data/raw", "data/labels", "dvc.lock"]
+# What becomes a path, an MLflow name and a K8s name (the template's pre_gen hook checks the same).
+SLUG = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+PACKAGE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+# Free text is data, never code: cruft re-renders every answer as Jinja on each update, so template
+# syntax is refused outright rather than escaped. One line, bounded (a name becomes titles and paths).
+TEXT_LIMITS = {"project_name": 200, "description": 500, "owner_email": 254, "team": 40}
+JINJA_OPENERS = ("{{", "{%", "{#")
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ def platform_context(
         "_package_index_url": endpoints.package_index or "",
         **client_pin(endpoints.package_index),
     }
+    if spec.services.template.image_registry:
+        context["_image_registry"] = spec.services.template.image_registry
     if gpu_pools:
         pool = gpu_pools[0]
         context.update(
@@ -121,18 +132,43 @@ def bake(
     no_input: bool,
     spec: PlatformSpec | None = None,
     endpoints_for: Callable[[str], Endpoints] | None = None,
+    adjust: Callable[[dict[str, Any]], None] | None = None,
 ) -> Baked:
-    """Prompt (unless ``no_input``) for what ``answers`` leaves open, check the answers against ``spec``,
-    fill in the endpoints of the answered team (``endpoints_for(team)``), then generate the project."""
-    from cookiecutter.exceptions import CookiecutterException, FailedHookException, OutputDirExistsException
-    from cookiecutter.generate import generate_context, generate_files
+    """Prompt (unless ``no_input``) for what ``answers`` leaves open, check the answers against ``spec``
+    (``adjust(values)`` may correct or refuse them), fill in the endpoints of the answered team
+    (``endpoints_for(team)``), then generate the project."""
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.generate import generate_context
     from cookiecutter.prompt import prompt_for_config
 
-    context = generate_context(context_file=str(template / "cookiecutter.json"), extra_context=answers)
-    try:
-        values = prompt_for_config(context, no_input)
-    except CookiecutterException as exc:
-        raise UserError(f"template answers: {exc}", "check the values passed to shipyard new") from None
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UserError(f"output directory {output_dir} is a file", "pass --output-dir a directory")
+    check_answer_text(answers)
+    check_choices(template, answers)
+    with _template_on_path(template):  # the template's local Jinja extension (cookiecutter.json)
+        context = generate_context(context_file=str(template / "cookiecutter.json"), extra_context=answers)
+        try:
+            values = prompt_for_config(context, no_input)
+        except CookiecutterException as exc:
+            raise UserError(f"template answers: {exc}", "check the values passed to shipyard new") from None
+        check_answer_text(values)  # typed answers too: they would be rendered by every later update
+        check_names(values)
+        if adjust is not None:
+            adjust(values)
+        return _generate(template, output_dir, context, values, spec, endpoints_for)
+
+
+def _generate(
+    template: Path,
+    output_dir: Path,
+    context: dict,
+    values: dict[str, Any],
+    spec: PlatformSpec | None,
+    endpoints_for: Callable[[str], Endpoints] | None,
+) -> Baked:
+    from cookiecutter.exceptions import FailedHookException, OutputDirExistsException
+    from cookiecutter.generate import generate_files
+
     if spec is not None:
         check_answers(spec, values)
         endpoints = endpoints_for(values["team"]) if endpoints_for else Endpoints(platform="local")
@@ -141,30 +177,115 @@ def bake(
     values["_template"] = str(template)
     values["_output_dir"] = str(output_dir)
     context["cookiecutter"] = values
+    exists = UserError(
+        f"{output_dir / values['project_slug']} already exists",
+        "pick another --output-dir or project name, or remove the directory",
+    )
+    if (output_dir / values["project_slug"]).exists():
+        raise exists
+    created = [p for p in [output_dir, *output_dir.parents] if not p.exists()]
     output_dir.mkdir(parents=True, exist_ok=True)
     try:
         path = Path(generate_files(repo_dir=str(template), context=context, output_dir=str(output_dir)))
     except FailedHookException:
+        for path in created:  # leave nothing behind, not even the --output-dir this run made
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
         # the hook printed what is wrong, field by field, just above
         raise UserError(
             "the template rejected these answers; nothing was generated", "fix the values named above"
         ) from None
     except OutputDirExistsException:
-        raise UserError(
-            f"{output_dir / values['project_slug']} already exists",
-            "pick another --output-dir or project name, or remove the directory",
-        ) from None
+        raise exists from None
     return Baked(path, values)
 
 
-def write_cruft_file(baked: Baked, template: Path) -> Path:
-    """``.cruft.json`` as ``cruft create`` writes it, so ``cruft check``/``cruft update`` work."""
-    repo = _git_toplevel(template)
-    if repo is None:
-        source, directory, commit = str(template), None, None
+def check_answer_text(answers: dict[str, Any]) -> None:
+    """Free-text answers are one bounded line without template syntax (refused, never rendered)."""
+    for field, limit in TEXT_LIMITS.items():
+        value = answers.get(field)
+        if not isinstance(value, str):
+            continue
+        if any(opener in value for opener in JINJA_OPENERS):
+            raise UserError(
+                f"{field} contains template syntax ({' '.join(JINJA_OPENERS)}): answers are data, never code",
+                f"write {field} without those character pairs",
+            )
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise UserError(
+                f"{field} contains a control character or line break", f"give {field} on one line"
+            )
+        if len(value) > limit:
+            raise UserError(f"{field} is {len(value)} characters long (at most {limit})", f"shorten {field}")
+    for field in ("project_slug", "package_name", "python_version"):
+        value = answers.get(field)
+        if isinstance(value, str) and any(opener in value for opener in JINJA_OPENERS):
+            raise UserError(f"{field} contains template syntax", f"give {field} as plain text")
+
+
+def check_choices(template: Path, answers: dict[str, Any]) -> None:
+    """Menu answers must be one of the template's choices (cookiecutter would raise a bare ValueError)."""
+    defaults = json.loads((template / "cookiecutter.json").read_text())
+    for field, choices in defaults.items():
+        if isinstance(choices, list) and field in answers and answers[field] not in choices:
+            raise UserError(
+                f"{field} {answers[field]!r} is not one of {', '.join(map(str, choices))}",
+                f"answer one of: {', '.join(map(str, choices))}",
+            )
+
+
+def check_names(values: dict[str, Any]) -> None:
+    """The slug and package name become directories: checked before anything is written."""
+    slug, package = values["project_slug"], values["package_name"]
+    if not SLUG.match(slug) or "--" in slug:
+        example = _slugify(values.get("project_name", "")) or "credit-risk"
+        raise UserError(
+            f"project_slug {slug!r} is not a valid slug",
+            "use 2-40 lowercase letters, digits and single '-', starting with a letter "
+            f"(e.g. --slug {example}), or leave --slug out to derive it from the name",
+        )
+    if not PACKAGE.match(package):
+        raise UserError(
+            f"package_name {package!r} is not a valid Python package name",
+            "use lowercase letters, digits and '_', starting with a letter (package_name=credit_risk)",
+        )
+
+
+def _slugify(name: str) -> str:
+    from slugify import slugify
+
+    slug = slugify(name, max_length=40, word_boundary=True)
+    return slug if SLUG.match(slug) else ""
+
+
+class _template_on_path:
+    """cookiecutter (and cruft) import the template's ``local_extensions`` from ``sys.path``."""
+
+    def __init__(self, template: Path) -> None:
+        self.entry = str(template)
+
+    def __enter__(self) -> None:
+        sys.path.insert(0, self.entry)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.entry in sys.path:
+            sys.path.remove(self.entry)
+
+
+def write_cruft_file(
+    baked: Baked, template: Path, release_url: str | None = None, commit: str | None = None
+) -> Path:
+    """``.cruft.json`` as ``cruft create`` writes it, so ``cruft check``/``cruft update`` work: the
+    published template repository and release commit when given, else ``template``'s git checkout."""
+    if release_url is not None:
+        source, directory = release_url, None
     else:
-        source, directory = str(repo), str(template.resolve().relative_to(repo)) or None
-        commit = _git(["rev-parse", "HEAD"], repo)
+        repo = _git_toplevel(template)
+        if repo is None:
+            source, directory, commit = str(template), None, None
+        else:
+            source, directory = str(repo), str(template.resolve().relative_to(repo)) or None
+            commit = _git(["rev-parse", "HEAD"], repo)
     context = {k: v for k, v in baked.context.items() if k != "_output_dir"}
     context["_template"] = source
     if commit:

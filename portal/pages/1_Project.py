@@ -36,7 +36,7 @@ c[3].metric("ML Test Score", f"{card.score:g} / 7")
 c[4].metric("Champion", row.champion or "none")
 st.badge(row.status.upper(), color={"amber": "orange"}.get(row.status, row.status))
 st.caption(
-    f"Owner {project.owner or '-'} · repo {project.repo or '-'}"
+    f"Owner {project.owner or '-'} · repo {project.repo or '-'} · template {row.template}"
     + (f" · {row.reasons}" if row.reasons else "")
 )
 

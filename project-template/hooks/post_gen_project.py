@@ -15,7 +15,13 @@ if CI_PROVIDER == "gitlab":
 if CI_PROVIDER == "github":
     unused.append(Path(".gitlab-ci.yml"))
 if not GPU:
-    unused += [Path("k8s"), PACKAGE / "remote_job.py", Path("tests/test_remote_job.py")]
+    unused += [
+        Path("k8s"),
+        PACKAGE / "remote_job.py",
+        Path("tests/test_remote_job.py"),
+        Path("Dockerfile"),
+        Path(".dockerignore"),
+    ]
 if not LABELING:
     unused += [Path("labeling"), Path("data/labels"), PACKAGE / "labeling.py", Path("tests/test_labeling.py")]
 if not PYTORCH:

@@ -17,12 +17,49 @@ CHOICES = {
     "ci_provider": ("github", "gitlab", "both"),
     "gpu_training": ("no", "yes"),
     "labeling": ("no", "yes"),
-    "python_version": ("3.10", "3.11", "3.12", "3.13"),
+    "python_version": ("3.11", "3.12", "3.13"),  # what Shipyard itself supports (requires-python)
+}
+# Free text is data: no template syntax (cruft re-renders answers on every update), one line, bounded.
+TEXT_LIMITS = {"project_name": 200, "description": 500, "owner_email": 254}
+# {% raw %}
+JINJA_OPENERS = ("{{", "{%", "{#")
+# {% endraw %}
+# A package with one of these names would shadow Python or a dependency of the project.
+SHADOWED = {
+    "mlflow",
+    "dvc",
+    "pandas",
+    "sklearn",
+    "scipy",
+    "torch",
+    "yaml",
+    "shipyard",
+    "test",
+    "tests",
+    "src",
 }
 
 
-def problems(ctx: dict) -> list[tuple[str, str]]:
+def text_problems(ctx: dict) -> list[tuple[str, str]]:
     found = []
+    for field, limit in TEXT_LIMITS.items():
+        value = ctx[field]
+        if any(opener in value for opener in JINJA_OPENERS):
+            found.append(
+                (
+                    f"{field} contains template syntax ({' '.join(JINJA_OPENERS)})",
+                    f"write {field} without those character pairs",
+                )
+            )
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            found.append((f"{field} contains a control character or line break", f"give {field} on one line"))
+        if len(value) > limit:
+            found.append((f"{field} is {len(value)} characters long (at most {limit})", f"shorten {field}"))
+    return found
+
+
+def problems(ctx: dict) -> list[tuple[str, str]]:
+    found = text_problems(ctx)
     slug = ctx["project_slug"]
     if not SLUG.match(slug) or "--" in slug:
         found.append(
@@ -33,7 +70,14 @@ def problems(ctx: dict) -> list[tuple[str, str]]:
             )
         )
     package = ctx["package_name"]
-    if not (package.isidentifier() and package.islower() and not keyword.iskeyword(package)):
+    if package in SHADOWED:
+        found.append(
+            (
+                f"package_name {package!r} would shadow the Python package of that name",
+                f"use another name, e.g. package_name={package}_model",
+            )
+        )
+    elif not (package.isidentifier() and package.islower() and not keyword.iskeyword(package)):
         found.append(
             (
                 f"package_name {package!r} is not a valid Python package name",

@@ -16,7 +16,7 @@ PACKAGE = ROOT / "platform" / "shipyard"
 
 # lowest first; a component may import its own layer and the layers before it
 LAYERS: list[tuple[str, set[str]]] = [
-    ("spec", {"shipyard", "shipyard.errors", "shipyard.tags", "shipyard.spec"}),
+    ("spec", {"shipyard", "shipyard.errors", "shipyard.tags", "shipyard.input_files", "shipyard.spec"}),
     (
         "records/clients",
         {
@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "shipyard.records",
             "shipyard.clients",
             "shipyard.resolver",
+            "shipyard.service_calls",
         },
     ),
     (
@@ -38,6 +39,9 @@ LAYERS: list[tuple[str, set[str]]] = [
             "shipyard.governance",
             "shipyard.projects",
             "shipyard.template",
+            "shipyard.template_repo",
+            "shipyard.fleet",
+            "shipyard.alerts",
         },
     ),
     ("runtime", {"shipyard.local", "shipyard.demo"}),

@@ -68,3 +68,33 @@ def test_cli_estimate_missing_spec(cli, tmp_path):
     result = cli("cost", "estimate", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
     assert "no such spec file" in result.stderr and "Traceback" not in result.stderr
+
+
+def _aws_example(**edits: str):
+    from shipyard.spec.loader import parse_spec
+
+    text = (REPO / "examples/platform.aws.yaml").read_text()
+    for old, new in edits.items():
+        text = text.replace(old, new)
+    return estimate(parse_spec(text))
+
+
+def _line(est, item: str):
+    (line,) = [x for x in est.lines if x.name == item]
+    return line
+
+
+def test_eks_extended_support_is_priced_at_the_extended_rate():
+    # 1.33 left standard support on 2026-07-29; 1.35 (the example) is in standard support
+    standard = _line(_aws_example(), "control plane")
+    extended = _line(_aws_example(**{'"1.35"': '"1.33"'}), "control plane")
+    assert standard.min_monthly == round(0.10 * 730, 2)
+    assert extended.min_monthly == round(0.60 * 730, 2) and "extended support" in extended.detail
+
+
+def test_a_load_balancer_only_when_a_service_has_a_url_and_the_autoscaler_is_free():
+    with_url = _aws_example()
+    assert _line(with_url, "load balancer").min_monthly == pytest.approx(0.0225 * 730, abs=0.01)
+    no_url = _aws_example(**{',\n     url: "https://mlflow.ml.acme.example"': ""})
+    assert _line(no_url, "load balancer").min_monthly == 0
+    assert _line(with_url, "cluster autoscaler").max_monthly == 0

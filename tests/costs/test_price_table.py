@@ -12,7 +12,8 @@ node_pools: [{name: n, instance_types: [m6i.large], min_size: 1, max_size: 2}]
 EUR_TABLE = (
     "pricing: {currency: EUR, instance_hour: {m6i.large: 0.1}, gpu_hour: {}, storage_gb_month: 0.02,"
     " block_storage_gb_month: 0.08, database_hour: {db.t4g.medium: 0.07}, database_storage_gb_month: 0.1,"
-    " control_plane_hour: 0.1, nat_gateway_hour: 0.04, load_balancer_hour: 0.02}\n"
+    " control_plane_hour: 0.1, control_plane_extended_hour: 0.55, nat_gateway_hour: 0.04,"
+    " load_balancer_hour: 0.02}\n"
 )
 
 

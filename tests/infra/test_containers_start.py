@@ -114,12 +114,13 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
-def _get(url: str, auth: tuple[str, str] | None = None) -> int:
+def _get(url: str, auth: tuple[str, str] | None = None, timeout: float = 60) -> int:
+    """Status of a GET (generous timeout: password hashing on a shared, loaded CPU is slow)."""
     request = urllib.request.Request(url)
     if auth:
         request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -133,7 +134,7 @@ def wait_healthy(started: Started, tmp: Path, timeout: float = 360) -> None:
                 f"MLflow exited ({started.proc.returncode}):\n{(tmp / 'mlflow.log').read_text()[-3000:]}"
             )
         try:
-            if _get(f"http://127.0.0.1:{started.port}/health") == 200:
+            if _get(f"http://127.0.0.1:{started.port}/health", timeout=5) == 200:
                 return
         except OSError:
             pass
@@ -172,7 +173,7 @@ def test_basic_auth_mlflow_starts_and_refuses_anonymous_calls(started):
     request = urllib.request.Request(api, headers={"Host": "localhost:8080"})
     request.add_header("Authorization", "Basic " + base64.b64encode(
         f"admin:{s.env['MLFLOW_AUTH_ADMIN_PASSWORD']}".encode()).decode())  # fmt: skip
-    with urllib.request.urlopen(request, timeout=5) as response:
+    with urllib.request.urlopen(request, timeout=60) as response:
         assert response.status == 200
 
 

@@ -37,12 +37,14 @@ def run_stack_policies(policies, resources: list[tuple[str, dict]], stack: str =
 
 @pytest.mark.parametrize("graph_name", ["aws_graph", "k8s_graph"])
 def test_example_stacks_have_no_violations(graph_name, request, policies):
+    """Engine-shaped inputs: pulumi-policy hands the rules plain values (secrets unwrapped), so a
+    secret only passes no-plaintext-secrets where it sits in a Secret or a provider-encrypted field."""
     graph = request.getfixturevalue(graph_name)
     checked = [r for r in graph.resources if not r.type.startswith("shipyard:")]
     violations = [
-        v for r in checked for v in run_resource_policies(policies, r.type, r.inputs, graph.stack, r.name)
+        v for r in checked for v in run_resource_policies(policies, r.type, r.plain, graph.stack, r.name)
     ]
-    violations += run_stack_policies(policies, [(r.type, r.inputs) for r in checked], graph.stack)
+    violations += run_stack_policies(policies, [(r.type, r.plain) for r in checked], graph.stack)
     assert violations == []
     assert len(policies.POLICIES) == 7
 
@@ -188,7 +190,7 @@ def test_secret_wrapped_values_are_not_plaintext(rules):
 
 
 def test_bucket_stack_rule(policies, aws_graph):
-    resources = [(r.type, r.inputs) for r in aws_graph.resources]
+    resources = [(r.type, r.plain) for r in aws_graph.resources]
     assert run_stack_policies(policies, resources) == []
     without_versioning = [(t, p) for t, p in resources if t != "aws:s3/bucketVersioning:BucketVersioning"]
     assert any("versioning" in v for v in run_stack_policies(policies, without_versioning))

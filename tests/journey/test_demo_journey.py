@@ -59,6 +59,15 @@ def test_project_is_provisioned_with_platform_tags(demo, client):
     assert (platform.data_dir / "git" / f"{SLUG}.git").is_dir() or any(platform.data_dir.rglob(f"{SLUG}.git"))
 
 
+def test_the_champion_scores_a_sample_logged_as_a_scoring_run(demo, client):
+    platform, _, stdout = demo
+    assert f"scored 100 sample rows with models:/{SLUG}@champion" in stdout
+    exp = client.get_experiment_by_name(SLUG)
+    (score,) = client.search_runs([exp.experiment_id], f"tags.`{tags.RUN_KIND}` = '{tags.RUN_KIND_SCORE}'")
+    assert score.data.metrics["rows_scored"] == 100
+    assert score.data.tags["shipyard.score.model"] == f"models:/{SLUG}@champion"
+
+
 def test_first_push_passes_every_ci_step(demo):
     _, outcome, _ = demo
     good = outcome["good_ci"]

@@ -69,7 +69,9 @@ def test_status_reports_every_service_running_and_healthy(embedded_platform):
         assert process.is_alive(svc["pid"])
     assert by_name["dvc-remote"]["state"] == "ready"
     assert by_name["grafana"]["state"] == "not-run"
-    assert status["endpoints"]["label_studio_token"]
+    assert status["endpoints"]["label_studio_token"] == "(hidden: --show-credentials)"
+    shown = json.loads(embedded_platform.cli("status", "--json", "--show-credentials").stdout)
+    assert shown["endpoints"]["label_studio_token"] == embedded_platform.endpoints.label_studio_token
     assert status["endpoints"]["mlflow"] == f"http://127.0.0.1:{embedded_platform.spec.local.ports.mlflow}"
     assert "no Grafana server" in embedded_platform.up_output
 
@@ -148,6 +150,36 @@ def test_label_studio_project_through_the_sdk(embedded_platform, seen):
     ls.projects.import_tasks(id=project_id, request=[{"text": "the churn model is great"}])
     tasks = list(ls.tasks.list(project=project_id))
     assert [t.data["text"] for t in tasks] == ["the churn model is great"]
+
+
+def test_local_security_signup_closed_secrets_private_lifecycle_off(embedded_platform):
+    ls, admin_token = embedded_platform.endpoints.label_studio, embedded_platform.endpoints.label_studio_token
+    outsider = requests.Session()
+    outsider.get(f"{ls}/user/signup/", timeout=30)  # a real form visit: the CSRF cookie
+    csrf = outsider.cookies.get("csrftoken")
+    assert csrf, "the signup page set no CSRF cookie: the POST below would prove nothing"
+    resp = outsider.post(
+        f"{ls}/user/signup/",
+        data={"email": "outsider@example.com", "password": "outsider-pass-1", "csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{ls}/user/signup/", "X-CSRFToken": csrf},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert resp.status_code == 403, resp.status_code  # open signup answers 302 and makes the user
+    users = requests.get(f"{ls}/api/users/", headers={"Authorization": f"Token {admin_token}"}, timeout=30)
+    assert users.ok and "outsider@example.com" not in [u["email"] for u in users.json()]
+
+    data = embedded_platform.data_dir
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    secrets = [data / "state.json", data / "mlflow" / "mlflow.db", data / "label-studio" / "credentials.json",
+               data / "label-studio" / "data" / "label_studio.sqlite3"]  # fmt: skip
+    for path in secrets:
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    assert admin_token not in embedded_platform.up_output  # printed only with --show-credentials
+
+    prometheus = embedded_platform.endpoints.prometheus
+    assert requests.post(f"{prometheus}/-/quit", timeout=10).status_code == 403
+    assert requests.get(f"{prometheus}/-/ready", timeout=10).ok
 
 
 def test_pushgateway_metric_is_scraped_by_prometheus(embedded_platform):

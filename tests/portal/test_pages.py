@@ -213,25 +213,3 @@ def test_costs_page_and_overview_cost_column_present_the_cost_service(portal_env
     overview = frame(run(), "project").set_index("project")
     fraud = s.name("fraud")
     assert overview.loc[fraud, f"cost MTD ({report.currency})"] == pytest.approx(mtd[fraud])
-
-
-def test_catalog_reads_everything_with_five_paged_searches(portal_env, portal_data, monkeypatch):
-    """Never one request per project, model or run: the whole snapshot costs five searches."""
-    from shipyard.catalog import MlflowRest, fetch_snapshot
-
-    calls = []
-    original = MlflowRest.call
-    monkeypatch.setattr(
-        MlflowRest, "call", lambda self, *a, **k: calls.append(a[1]) or original(self, *a, **k)
-    )
-    snap = fetch_snapshot(MlflowRest(portal_data.mlflow), portal_data.seeded.prefix)
-    assert sorted(calls) == sorted(
-        [
-            "experiments/search",
-            "runs/search",
-            "runs/search",
-            "registered-models/search",
-            "model-versions/search",
-        ]
-    )
-    assert len(snap.ci_runs) == 5 and len(snap.train_runs) == 4 and len(snap.versions) == 4

@@ -85,3 +85,41 @@ def test_credentials_go_with_every_request(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cret")
     assert MlflowApi("http://127.0.0.1:1").session.auth == ("alice", "s3cret")
     assert MlflowApi("http://127.0.0.1:1", username="bob", password="pw").session.auth == ("bob", "pw")
+
+
+def test_a_dropped_connection_is_retried_for_reads_only():
+    """A server that drops the first connection of each request kind (as uvicorn does when it restarts a
+    worker mid-request): a search is retried and answers, a write is not repeated."""
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Flaky(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            seen.append(self.path)
+            if seen.count(self.path) == 1:
+                self.close_connection = True
+                self.connection.shutdown(2)  # drop it without an answer
+                return
+            body = b'{"experiments": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = MlflowApi(f"http://127.0.0.1:{server.server_port}", timeout=5)
+        assert api.search_experiments() == []
+        with pytest.raises(ServiceUnavailable):
+            api.create_experiment("x", {})
+        assert seen.count("/api/2.0/mlflow/experiments/search") == 2
+        assert seen.count("/api/2.0/mlflow/experiments/create") == 1
+    finally:
+        server.shutdown()

@@ -65,6 +65,7 @@ def test_only_the_chosen_options_files_exist(baked_matrix, combo):
     gpu = answers.get("gpu_training") == "yes"
     assert (path / "k8s" / "train-job.yaml").exists() == gpu
     assert ("train-remote:" in (path / "Makefile").read_text()) == gpu
+    assert (path / "Dockerfile").exists() == gpu and ("image:" in (path / "Makefile").read_text()) == gpu
     labeling = answers.get("labeling") == "yes"
     assert (package / "labeling.py").exists() == labeling
     assert (path / "labeling" / "label_config.xml").exists() == labeling

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pandas as pd
 import pytest
 import requests
 import yaml
@@ -119,8 +120,8 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
 
     metrics = requests.get(f"{pushgateway}/metrics", timeout=5).text
     assert (
-        f'shipyard_drift_share{{instance="",job="shipyard_drift",model="{slug}",project="{slug}",team="demo"}}'
-        in metrics
+        f'shipyard_drift_share{{instance="",job="shipyard_drift",model="{slug}",project="{slug}",'
+        'risk_tier="low",team="demo"}' in metrics
     )
     assert (
         f'shipyard_feature_drift{{feature="mean_radius",instance="",job="shipyard_drift",model="{slug}"'
@@ -129,11 +130,24 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
 
     # Governance promotes v1; then a deliberately worse model (a single stump) is pushed.
     client.set_registered_model_alias(slug, tags.CHAMPION, "1")
+    env.pop("GRAFANA_URL")  # the stand-in Grafana above is closed
+
+    # `make predict` scores a sample with the champion and logs a scoring run; `make monitor` then
+    # measures drift on the scored batch
+    scored = make(project, "predict", env=env)
+    assert scored.returncode == 0, scored.stdout + scored.stderr
+    predictions = pd.read_csv(project / "reports" / "predictions.csv")
+    assert len(predictions) == 100 and set(predictions["prediction"]) <= {0, 1}
+    assert predictions["row_id"].is_unique
+    (score_run,) = client.search_runs([experiment.experiment_id], f"tags.`{tags.RUN_KIND}` = 'score'")
+    assert score_run.data.metrics["rows_scored"] == 100
+    assert score_run.data.tags["shipyard.score.model"] == f"models:/{slug}@champion"
+    monitored = make(project, "monitor", env=env)
+    assert monitored.returncode == 0 and "drift share 0.00" in monitored.stdout, monitored.stdout
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"].update(n_estimators=1, max_depth=1)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     worse_commit = commit_all(project, "try a much smaller model")
-    env.pop("GRAFANA_URL")
     second = make(project, "ci", env=env)
     assert second.returncode != 0
     assert steps_run(second.stdout) == STEPS[: STEPS.index("gate") + 1]  # stopped at the gate

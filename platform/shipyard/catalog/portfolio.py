@@ -40,6 +40,18 @@ class ProjectRow:
     budget_alert: str  # ok | warning | over | "" when unknown
     status: str  # green | amber | red
     reasons: str  # why not green, in words
+    template_version: str = ""  # the template release the project is on ("" unknown)
+    template_behind: int | None = None  # releases newer than it (None unknown)
+
+    @property
+    def template(self) -> str:
+        """``1.0.0 (behind by 2)``, ``1.1.0 (current)`` or ``-``."""
+        if not self.template_version:
+            return "-"
+        if self.template_behind is None:
+            return self.template_version
+        lag = "current" if self.template_behind == 0 else f"behind by {self.template_behind}"
+        return f"{self.template_version} ({lag})"
 
 
 @dataclass
@@ -95,6 +107,7 @@ def build_portfolio(
     mtd, budgets = _costs(spec, endpoints, errors) if with_costs else ({}, {})
     last_ci = last_default_branch_ci(snapshot.ci_runs)
     champions = {v.project: v for v in snapshot.versions if tags.CHAMPION in v.aliases and v.project}
+    templates = template_lag(snapshot.projects)
     rows, cards = [], {}
     for p in snapshot.projects:
         card = score(gather(snapshot, p, drift, prom_error))
@@ -127,9 +140,35 @@ def build_portfolio(
                 budget_alert=getattr(budget, "alert", "") or "",
                 status=status,
                 reasons=reasons,
+                template_version=templates.get(p.name, ("", None))[0],
+                template_behind=templates.get(p.name, ("", None))[1],
             )
         )
     return Portfolio(snapshot, rows, cards, errors, spec.platform.currency)
+
+
+def template_lag(projects) -> dict[str, tuple[str, int | None]]:
+    """Per project: the template version it is on (its repository's main branch where the platform
+    hosts it, else the version recorded at generation) and how many releases of the template
+    repository it names are newer. The template repositories are read once each."""
+    from shipyard.fleet import repo_template_version
+    from shipyard.template_repo import behind, releases
+
+    published: dict[str, list | None] = {}
+    found = {}
+    for p in projects:
+        url, repo = p.tags.get(tags.TEMPLATE_URL, ""), p.repo
+        version = (repo_template_version(repo) if repo and "://" not in repo else None) or p.tags.get(
+            tags.TEMPLATE_VERSION, ""
+        )
+        if url and url not in published:
+            try:
+                published[url] = releases(url)
+            except UserError:
+                published[url] = None  # unreachable: the lag is unknown, the version still shown
+        known = published.get(url) if url else None
+        found[p.name] = (version, behind(version, known) if known else None)
+    return found
 
 
 DEFAULT_BRANCHES = ("main", "master")

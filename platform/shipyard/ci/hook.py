@@ -1,9 +1,11 @@
-"""The ``post-receive`` hook of an embedded bare repo: queue one CI run per pushed branch head.
+"""The hooks of an embedded bare repo: queue one CI run per pushed branch head.
 
-Git runs ``python -m shipyard.ci.hook --data-dir D --project P`` with ``old new ref`` lines on stdin.
-The MLflow run is created here (status ``queued``) when MLflow answers; else the runner creates it.
-Importing MLflow would make every push wait seconds: the record layer talks REST.
-A push never fails because of the platform: the commit is in the repo and the run is queued.
+Git runs ``python -m shipyard.ci.hook --data-dir D --project P --repo R`` with ``old new ref`` lines
+on stdin. As ``pre-receive`` (``--check``) it refuses the push when the CI queue cannot be written,
+so no commit lands without its run. As ``post-receive`` it first writes the queue entry (durably),
+then creates the MLflow run (status ``queued``) when MLflow answers, then hands the entry to the
+runner; when MLflow is down the runner creates the run later. A run is never recorded without a job.
+The record layer talks REST: importing MLflow would make every push wait seconds.
 """
 
 from __future__ import annotations
@@ -22,9 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("--repo", required=True)
+    parser.add_argument("--check", action="store_true", help="pre-receive: refuse if CI cannot queue")
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
-    queue = CiQueue(data_dir / "ci")
+    ci_dir = data_dir / "ci"
+    try:
+        queue = CiQueue(ci_dir)
+        if args.check:
+            sys.stdin.read()  # git writes the refs to every hook
+            queue.probe_writable()
+            return 0
+    except OSError as exc:
+        print(f"shipyard: push refused: the CI queue in {ci_dir} cannot be written ({exc.strerror or exc})")
+        print(f"shipyard: fix: make {ci_dir} writable (or free disk space), then push again")
+        return 1
+    rc = 0
     for line in sys.stdin:
         parts = line.split()
         if len(parts) != 3:
@@ -33,24 +47,35 @@ def main(argv: list[str] | None = None) -> int:
         if new == ZERO or not ref.startswith("refs/heads/"):
             continue  # a deleted branch or a tag: nothing to build
         branch = ref.removeprefix("refs/heads/")
-        run_id = _queued_run(data_dir, args.project, new, branch)
-        queue.put(args.project, args.repo, new, branch, run_id)
-        shown = run_id or "(id assigned when the runner starts it)"
+        try:
+            job = queue.stage(args.project, args.repo, new, branch)  # durable first, then recorded
+        except OSError as exc:
+            print(f"shipyard: CI run NOT queued for {branch}@{new[:8]}: {exc.strerror or exc}")
+            print(f"shipyard: fix: make {ci_dir} writable, then push again (git push -f or a new commit)")
+            rc = 1
+            continue
+        job.run_id = _queued_run(data_dir, args.project, new, branch)
+        try:
+            queue.publish(job)
+        except OSError as exc:  # the staged entry stays: the runner queues it on its next start
+            print(
+                f"shipyard: CI run staged, not yet queued ({exc.strerror or exc}); the runner takes it later"
+            )
+        shown = job.run_id or "(id assigned when the runner starts it)"
         print(f"shipyard: CI run {shown} queued for {args.project} {branch}@{new[:8]}")
         print(f"shipyard: follow it with `shipyard ci list --project {args.project}`")
-    return 0
+    return rc
 
 
 def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str | None:
     """Create the MLflow CI run (status queued), with a short timeout: a push must not wait."""
     from shipyard.ci.runs import start_ci_run
-    from shipyard.errors import UserError
     from shipyard.resolver import platform_from_data_dir
 
     try:
         api = platform_from_data_dir(data_dir).mlflow(timeout=5)
         return start_ci_run(api, project, commit, branch, "shipyard", status="queued")
-    except UserError as exc:  # the push must succeed even when the platform is down
+    except Exception as exc:  # the push must succeed even when the platform is down (job is staged)
         print(f"shipyard: MLflow not reachable ({type(exc).__name__}); the runner records the run later")
         return None
 

@@ -1,7 +1,9 @@
 """The embedded CI queue: one JSON file per queued run under ``<data dir>/ci``.
 
-``queue/`` holds runs waiting, ``running/`` the one being executed, ``done/`` the finished ones.
-Files move with atomic renames, so a crash leaves each run in exactly one place.
+``incoming/`` holds entries the post-receive hook wrote before it recorded the run in MLflow,
+``queue/`` runs waiting, ``running/`` the one being executed (and, once it ended, its result until
+MLflow has it), ``done/`` the finished ones. Files are written whole (temp file, fsync, rename) and
+move with atomic renames, so a crash leaves each run in exactly one place.
 """
 
 from __future__ import annotations
@@ -34,21 +36,74 @@ class Job:
     run_id: str | None = None  # the MLflow CI run, when it could be created at queue time
     pid: int | None = None  # `make ci` while running (its own process group), for crash recovery
     pid_start: str | None = None
+    result: dict | None = None  # status, failed_step, steps, duration once run: kept until recorded
+
+
+STALE_INCOMING_S = 60  # an incoming entry this old belongs to a hook that died: the runner takes it
 
 
 class CiQueue:
     def __init__(self, ci_dir: Path) -> None:
         self.root = ci_dir
         self.queued, self.running, self.done = ci_dir / "queue", ci_dir / "running", ci_dir / "done"
-        self.logs, self.work = ci_dir / "logs", ci_dir / "work"
-        for path in (self.queued, self.running, self.done, self.logs, self.work):
+        self.logs, self.work, self.incoming = ci_dir / "logs", ci_dir / "work", ci_dir / "incoming"
+        for path in (self.incoming, self.queued, self.running, self.done, self.logs, self.work):
             path.mkdir(parents=True, exist_ok=True)
 
     def put(self, project: str, repo: str, commit: str, branch: str, run_id: str | None = None) -> Job:
-        job_id = f"{time.time_ns():020d}-{secrets.token_hex(3)}"  # sorts in queue order
-        job = Job(job_id, project, repo, commit, branch, time.time(), run_id)
-        self._write(self.queued / f"{job_id}.json", job)
+        job = self.stage(project, repo, commit, branch)
+        job.run_id = run_id
+        self.publish(job)
         return job
+
+    def stage(self, project: str, repo: str, commit: str, branch: str) -> Job:
+        """Write the job durably where the runner does not take it yet (the hook records it next)."""
+        job_id = f"{time.time_ns():020d}-{secrets.token_hex(3)}"  # sorts in queue order
+        job = Job(job_id, project, repo, commit, branch, time.time())
+        self._write(self.incoming / f"{job_id}.json", job)
+        return job
+
+    def publish(self, job: Job) -> None:
+        """Hand a staged job (with its MLflow run id, when it could be recorded) to the runner."""
+        self._write(self.incoming / f"{job.id}.json", job)
+        os.replace(self.incoming / f"{job.id}.json", self.queued / f"{job.id}.json")
+
+    def publish_stale(self, max_age: float = STALE_INCOMING_S) -> list[Job]:
+        """Queue the staged jobs of hooks that died between staging and publishing."""
+        found = []
+        for path in sorted(self.incoming.glob("*.json")):
+            try:
+                if time.time() - path.stat().st_mtime < max_age:
+                    continue
+                job = self._read(path)
+            except (OSError, ValueError, TypeError):
+                self.set_aside(path)
+                continue
+            os.replace(path, self.queued / path.name)
+            found.append(job)
+        return found
+
+    def probe_writable(self) -> None:
+        """Raise OSError unless a job file can be written (the pre-receive hook's check)."""
+        probe = self.incoming / f".probe-{os.getpid()}-{secrets.token_hex(3)}"
+        with open(probe, "w") as f:
+            f.write("probe")
+            f.flush()
+            os.fsync(f.fileno())
+        probe.unlink()
+
+    def known_run_ids(self) -> set[str]:
+        """Run ids of every job not yet done (incoming, queued, running)."""
+        ids = set()
+        for folder in (self.incoming, self.queued, self.running):
+            for path in folder.glob("*.json"):
+                try:
+                    run_id = self._read(path).run_id
+                except (OSError, ValueError, TypeError):
+                    continue
+                if run_id:
+                    ids.add(run_id)
+        return ids
 
     def next(self) -> Job | None:
         for path in sorted(self.queued.glob("*.json")):
@@ -57,6 +112,9 @@ class CiQueue:
             except (OSError, ValueError, TypeError):
                 self.set_aside(path)
         return None
+
+    def update_queued(self, job: Job) -> None:
+        self._write(self.queued / f"{job.id}.json", job)
 
     def start(self, job: Job) -> None:
         self._write(self.queued / f"{job.id}.json", job)
@@ -90,6 +148,13 @@ class CiQueue:
 
     @staticmethod
     def _write(path: Path, job: Job) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(asdict(job)))
-        os.replace(tmp, path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "w") as f:
+                f.write(json.dumps(asdict(job)))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise

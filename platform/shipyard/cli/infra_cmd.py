@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
 
 from shipyard.errors import UserError
-from shipyard.stack_outputs import endpoints_from_outputs, parse_outputs
+from shipyard.stack_outputs import endpoints_from_outputs, env_lines, read_outputs
 
 
 def register(app: typer.Typer) -> None:
@@ -25,19 +24,11 @@ def outputs(
     env: bool = typer.Option(False, "--env", help="print the environment a job gets (KEY=value lines)"),
 ) -> None:
     """Print the platform's endpoints (JSON), or the job environment with --env."""
-    if file == Path("-"):
-        text, source = sys.stdin.read(), "stdin"
-    else:
-        if not file.exists():
-            raise UserError(
-                f"{file}: no such file", "save it with `pulumi stack output --json > outputs.json`"
-            )
-        text, source = file.read_text(encoding="utf-8"), str(file)
     if project and not team:
         raise UserError("--project needs --team", "pass --team TEAM --project PROJECT")
-    endpoints = endpoints_from_outputs(parse_outputs(text, source), team)
+    endpoints = endpoints_from_outputs(read_outputs(file), team)
     if env:
-        for key, value in sorted(endpoints.to_env(team, project).items()):
-            typer.echo(f"{key}={value}")
+        for line in env_lines(endpoints.to_env(team, project)):
+            typer.echo(line)
     else:
         typer.echo(json.dumps({k: v for k, v in endpoints.as_dict().items() if v is not None}, indent=2))

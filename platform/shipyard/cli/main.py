@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import os
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from shipyard import __version__
 from shipyard.errors import UserError
+from shipyard.service_calls import bound_mlflow_calls, unreachable_from
 
 # Each module exposes ``register(app)``; add a command group by adding its module here.
 COMMAND_MODULES = [
@@ -22,6 +29,7 @@ COMMAND_MODULES = [
     "shipyard.cli.ci_cmd",
     "shipyard.cli.project_cmd",
     "shipyard.cli.new_cmd",
+    "shipyard.cli.template_cmd",
     "shipyard.cli.demo_cmd",
 ]
 
@@ -56,17 +64,66 @@ def build_app() -> typer.Typer:
     return app
 
 
-def main(argv: list[str] | None = None) -> int:
-    app = build_app()
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in Shipyard, never the user's input
+
+
+def print_user_error(exc: UserError) -> None:
+    # user text is data: escape it, or Rich reads `[a-z0-9]` in a message as markup and drops it
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
+    if exc.fix:
+        err_console.print(f"  [bold]fix:[/] {escape(exc.fix)}", highlight=False, soft_wrap=True)
+
+
+def crash_log_path() -> Path:
+    """Where a bug's traceback goes: the data dir's logs when it is usable, else the temp dir."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"shipyard-crash-{stamp}-{os.getpid()}.log"
+    home = os.environ.get("SHIPYARD_HOME")
+    for folder in ([Path(home) / "logs"] if home else []) + [Path(tempfile.gettempdir())]:
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            return folder / name
+    return Path(tempfile.gettempdir()) / name
+
+
+def report_bug(exc: BaseException, argv: list[str] | None) -> int:
+    """A bug: the stack goes to a 0600 log file, the user gets one line naming it."""
+    path = crash_log_path()
     try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as log:
+            log.write(f"shipyard {__version__}: {' '.join(argv if argv is not None else sys.argv[1:])}\n")
+            log.write("".join(traceback.format_exception(exc)))
+        where = f"details in {path}"
+    except OSError:
+        where = "no log file could be written"
+    err_console.print(
+        f"[bold red]internal error:[/] {escape(type(exc).__name__)} ({escape(where)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    err_console.print("  [bold]fix:[/] this is a bug in Shipyard: report it with that file", highlight=False)
+    return INTERNAL_ERROR_EXIT
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        bound_mlflow_calls()  # MLflow's client would retry a stopped server for minutes
+        app = build_app()
         app(args=argv, prog_name="shipyard")  # standalone: typer prints usage errors and exits 2
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-        if exc.fix:
-            err_console.print(f"  [bold]fix:[/] {exc.fix}", highlight=False, soft_wrap=True)
+        print_user_error(exc)
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", highlight=False)
+        return 130
+    except Exception as exc:  # a bug: never a raw stack on the user's terminal
+        unreachable = unreachable_from(exc)  # a service that went away mid-command is no bug
+        if unreachable is not None:
+            print_user_error(unreachable)
+            return unreachable.exit_code
+        return report_bug(exc, argv)
     return 0
 
 

@@ -13,11 +13,26 @@ from rich.table import Table
 from shipyard import governance
 from shipyard.catalog import inventory, load_snapshot
 from shipyard.cli.options import DataDirOpt, SpecOpt
-from shipyard.resolver import resolve_platform
+from shipyard.resolver import Platform, resolve_platform
+from shipyard.service_calls import check_url, require_reachable
 
 console = Console()
 
 MlflowOpt = typer.Option(None, "--mlflow", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the spec's)")
+
+
+def _platform(spec: Path | None, data_dir: Path | None, mlflow: str | None) -> Platform:
+    """The platform, with MLflow's URL checked and asked once (fails fast when it is down)."""
+    if mlflow:
+        check_url(mlflow, "--mlflow", "pass MLflow's URL, e.g. --mlflow http://127.0.0.1:5000")
+    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    uri = platform.endpoints.mlflow
+    if not uri:
+        from shipyard.errors import UserError
+
+        raise UserError("the platform runs no MLflow", "set services.mlflow.enabled: true in the spec")
+    require_reachable("MLflow", check_url(uri, "MLflow URL", "fix services.mlflow.url"))
+    return platform
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +52,7 @@ def list_versions(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Every model version with aliases, gate, approvals and lineage."""
-    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    platform = _platform(spec, data_dir, mlflow)
     rows = inventory(platform.spec, load_snapshot(platform.endpoints, prefix, refresh=True))
     if project:
         rows = [r for r in rows if r.project == project]
@@ -64,7 +79,7 @@ def approve(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Record an approval (tags shipyard.approval.by/at) on a version that passed the gate."""
-    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    platform = _platform(spec, data_dir, mlflow)
     state = governance.approve(platform.spec, platform.endpoints, model, version, by)
     tier = platform.spec.governance.risk_tiers.get(state.risk_tier)  # type: ignore[call-overload]
     needed = tier.min_approvers if tier and tier.approval_required else 0
@@ -82,7 +97,7 @@ def promote(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Make a version champion: only past the gate and with the approvals its risk tier needs."""
-    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    platform = _platform(spec, data_dir, mlflow)
     previous = governance.promote(platform.spec, platform.endpoints, model, version)
     was = f" (was v{previous})" if previous is not None else ""
     console.print(f"[green]promoted[/] {model} v{version} to champion{was}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import typer
@@ -12,7 +14,8 @@ from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.resolver import Platform, resolve_platform
 from shipyard.spec import PlatformSpec
-from shipyard.template import Baked, bake, template_dir, write_cruft_file
+from shipyard.template import ENV_TEMPLATE, Baked, bake, template_dir, write_cruft_file
+from shipyard.template_repo import URL_KEY, VERSION_KEY, Release
 
 console = Console()
 
@@ -52,8 +55,13 @@ def new(
     template: Path | None = typer.Option(None, "--template", help="template (default: project-template/)"),
 ) -> None:
     """Generate a project from the template with this platform's endpoints, checked against the spec."""
+    if stack_outputs is not None and not stack_outputs.is_file():
+        raise UserError(
+            f"--stack-outputs {stack_outputs} is not a file",
+            "pass the file written by `pulumi stack output --json > outputs.json` in infra/",
+        )
     platform = resolve_platform(spec, data_dir)
-    platform_spec = platform.spec
+    platform_spec, root = platform.spec, platform.data_dir
     answers = {
         "project_name": name,
         "project_slug": slug,
@@ -72,17 +80,43 @@ def new(
     if slug is None and name is not None:
         answers.pop("project_slug", None)
     source = template_dir(template)
-    baked = bake(
-        source,
-        output_dir.resolve(),
-        answers,
-        no_input,
-        spec=platform_spec,
-        endpoints_for=lambda t: _endpoints(platform, t, stack_outputs),
-    )
-    write_cruft_file(baked, source)
+    explicit_tier = risk_tier if no_input else "asked"
+
+    def keep_tier(values: dict) -> None:
+        """Never re-tier an existing project as a side effect of generating it again."""
+        if provision is False:
+            return
+        endpoints = _platform_endpoints(platform, values["team"], stack_outputs)
+        if endpoints is None or not endpoints.mlflow:
+            return
+        from shipyard.projects import check_tier_kept, existing_tier
+
+        slug = values["project_slug"]
+        wanted = values["risk_tier"] if explicit_tier is not None else None
+        values["risk_tier"] = check_tier_kept(slug, existing_tier(endpoints, slug), wanted)
+
+    url, release = (None, None) if template or os.environ.get(ENV_TEMPLATE) else _release(platform_spec, root)
+    with tempfile.TemporaryDirectory(prefix="shipyard-new-") as tmp:
+        if release is not None and url is not None:
+            from shipyard.template_repo import checkout
+
+            source = checkout(url, release, Path(tmp) / "template")
+            answers.update({VERSION_KEY: release.version, URL_KEY: url})
+        baked = bake(
+            source,
+            output_dir.resolve(),
+            answers,
+            no_input,
+            spec=platform_spec,
+            endpoints_for=lambda t: _endpoints(platform, t, stack_outputs),
+            adjust=keep_tier,
+        )
+        write_cruft_file(baked, source, url, release.commit if release else None)
     ctx = baked.context
-    console.print(f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']})")
+    console.print(
+        f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']}, "
+        f"template {ctx.get(VERSION_KEY) or 'unversioned'})"
+    )
     if not ctx.get("_shipyard_sha256"):
         console.print(
             f"  platform.lock pins shipyard=={ctx.get('_shipyard_version')} without a hash: the platform's "
@@ -90,6 +124,19 @@ def new(
             highlight=False,
         )
     _provision(platform, baked, provision, stack_outputs)
+
+
+def _release(spec: PlatformSpec, root: Path) -> tuple[str | None, Release | None]:
+    """The template release to generate from: the latest of the spec's template repository (cluster),
+    or of the embedded platform's, which publishes the source tree's template if its version is new.
+    (None, None) when there is no platform to publish to yet: the source tree's template is used."""
+    from shipyard.cli.template_cmd import template_url
+    from shipyard.template_repo import latest
+
+    if not spec.services.template.url and (spec.platform.environment != "local" or not root.is_dir()):
+        return None, None
+    url = template_url(spec, root)
+    return url, latest(url)
 
 
 def _first_owner(spec: PlatformSpec, team: str) -> str | None:
@@ -106,6 +153,19 @@ def _endpoints(platform: Platform, team: str, stack_outputs: Path | None) -> End
     return resolve_platform(
         platform.spec_path, platform.data_dir, stack_outputs=stack_outputs, team=team
     ).endpoints
+
+
+def _platform_endpoints(platform: Platform, team: str, stack_outputs: Path | None) -> Endpoints | None:
+    """The platform's endpoints when it can be reached now (embedded: running), else None."""
+    if platform.spec.platform.environment == "local" and stack_outputs is None:
+        from shipyard.local import require_running
+
+        try:
+            require_running(platform)
+        except UserError:
+            return None
+        return platform.endpoints
+    return _endpoints(platform, team, stack_outputs) if stack_outputs is not None else None
 
 
 def _provision(platform: Platform, baked: Baked, wanted: bool | None, stack_outputs: Path | None) -> None:
@@ -144,6 +204,7 @@ def _provision(platform: Platform, baked: Baked, wanted: bool | None, stack_outp
         risk_tier=ctx["risk_tier"],
         owner=ctx["owner_email"],
         labeling=ctx["labeling"] == "yes",
+        template=(ctx.get(URL_KEY) or "", ctx.get(VERSION_KEY) or ""),
     )
     console.print(f"  MLflow experiment {info.experiment_id}, DVC remote {info.dvc_remote}", highlight=False)
     if info.repo_url:

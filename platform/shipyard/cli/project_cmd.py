@@ -24,13 +24,17 @@ def register(app: typer.Typer) -> None:
     project_app = typer.Typer(help="Create and list ML projects on the platform.", no_args_is_help=True)
     project_app.command("create")(create)
     project_app.command("list")(list_cmd)
+    project_app.command("set-tier")(set_tier)
+    project_app.command("update")(update)
     app.add_typer(project_app, name="project")
 
 
 def create(
     name: str = typer.Argument(..., help="project slug: lowercase letters, digits and '-'"),
     team: str = typer.Option(..., "--team", help="a team of the platform spec"),
-    risk_tier: str = typer.Option("low", "--risk-tier", help="low | medium | high (governance in the spec)"),
+    risk_tier: str | None = typer.Option(
+        None, "--risk-tier", help="low | medium | high (default: low, or the existing project's tier)"
+    ),
     owner: str | None = typer.Option(None, "--owner", help="owner's email (default: the team's first owner)"),
     labeling: bool = typer.Option(False, "--labeling", help="also create a Label Studio project"),
     spec: Path | None = SpecOpt,
@@ -39,7 +43,8 @@ def create(
 ) -> None:
     """Provision a project: MLflow experiment, DVC remote prefix, git remote with CI, Label Studio project."""
     platform = resolve_platform(spec, data_dir)
-    validate(platform.spec, name, team, risk_tier, owner)  # bad input first, before needing the platform
+    # bad input first, before needing the platform
+    validate(platform.spec, name, team, risk_tier or "low", owner)
     require_running(platform)
     info = provision_project(
         platform.spec,
@@ -90,3 +95,68 @@ def list_cmd(
         table.add_row(r[tags.PROJECT], r.get(tags.TEAM, ""), r.get(tags.RISK_TIER, ""), r.get(tags.OWNER, ""),
                       r.get(tags.REPO, ""))  # fmt: skip
     console.print(table)
+
+
+def set_tier(
+    name: str = typer.Argument(..., help="the project"),
+    tier: str = typer.Argument(..., help="the new risk tier (governance in the spec)"),
+    reason: str = typer.Option(..., "--reason", help="why the tier changes (recorded)"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Change a project's risk tier on purpose; the change is recorded on the project."""
+    from shipyard.projects import change_tier
+
+    platform = resolve_platform(spec, data_dir)
+    require_running(platform)
+    previous = change_tier(platform.spec, platform.endpoints, name, tier, reason)
+    if previous == tier:
+        console.print(f"project {name} is already risk tier {tier}; nothing changed", highlight=False)
+    else:
+        console.print(f"[green]project {name}[/] risk tier {previous} -> {tier} (recorded)", highlight=False)
+
+
+def update(
+    name: str | None = typer.Argument(None, help="the project to update (or --all)"),
+    all_projects: bool = typer.Option(False, "--all", help="every project of the platform"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    as_json: bool = typer.Option(False, "--json", help="print the per-project results as JSON"),
+) -> None:
+    """Bring projects to the latest template release on branch template-update-<version>, pushed so
+    their CI runs; a conflicting update is refused, naming the files. Exit 1 if any was refused."""
+    from shipyard.cli.template_cmd import template_url
+    from shipyard.errors import UserError
+    from shipyard.fleet import UpdateResult, update_project
+    from shipyard.template_repo import latest
+
+    if (name is None) == (not all_projects):
+        raise UserError("name one project or pass --all", "shipyard project update NAME | --all")
+    platform = resolve_platform(spec, data_dir)
+    require_running(platform)
+    projects = list_projects(platform.endpoints)
+    if name is not None:
+        projects = [p for p in projects if p.name == name]
+        if not projects:
+            raise UserError(f"no project {name!r} on this platform", "see `shipyard project list`")
+    url = template_url(platform.spec, platform.data_dir)
+    release = latest(url)
+    results = []
+    for project in projects:
+        slug, repo = project.name, project.repo
+        if not repo:
+            results.append(UpdateResult(slug, "failed", release.version, message="no git remote recorded"))
+            continue
+        try:
+            results.append(update_project(slug, repo, url, release))
+        except UserError as exc:
+            results.append(UpdateResult(slug, "failed", release.version, message=exc.message))
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    for r in [] if as_json else results:
+        colour = {"updated": "green", "up-to-date": "dim", "conflict": "red", "failed": "red"}[r.status]
+        console.print(f"[{colour}]{r.project}: {r.status}[/] {r.message}", highlight=False)
+        for file in r.files:
+            console.print(f"  conflict: {file}", highlight=False)
+    if any(r.status in ("conflict", "failed") for r in results):
+        raise typer.Exit(1)

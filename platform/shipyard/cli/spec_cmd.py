@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shipyard.spec import Environment, PlatformSpec, SpecError, load_spec, resolve_spec_path
@@ -40,11 +41,10 @@ def validate(path: Path | None = PathArg, target: Environment | None = TargetOpt
             spec = load_spec(file, (target or spec.platform.environment).value)
     except SpecError as exc:
         if len(exc.problems) > 1:
-            Console(stderr=True).print(exc.report(), highlight=False, soft_wrap=True)
+            Console(stderr=True).print(escape(exc.report()), highlight=False, soft_wrap=True)
         raise
-    console.print(
-        f"[green]ok[/] {file}: platform [bold]{spec.platform.name}[/] ({spec.platform.environment})"
-    )
+    name, env = spec.platform.name, spec.platform.environment
+    console.print(f"[green]ok[/] {escape(str(file))}: platform [bold]{name}[/] ({env})")
     console.print(summary_table(spec))
 
 

@@ -17,13 +17,23 @@ from shipyard.local import runtime
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
+SECRET_ENDPOINTS = ("label_studio_token", "grafana_token")
+HIDDEN = "(hidden: --show-credentials)"
+
+
 def register(app: typer.Typer) -> None:
     app.command("up")(up)
     app.command("down")(down)
     app.command("status")(status)
 
 
-def up(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+def up(
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    show_credentials: bool = typer.Option(
+        False, "--show-credentials", help="print the Label Studio login and API token (kept in a 0600 file)"
+    ),
+) -> None:
     """Start the embedded platform (MLflow, DVC remote, Label Studio, Prometheus, CI runner); idempotent."""
     result = runtime.up(
         spec, data_dir, echo=lambda line: console.print(line, highlight=False, soft_wrap=True)
@@ -35,11 +45,14 @@ def up(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
         console.print("[green]up[/]: everything already runs")
     console.print(_table(st))
     creds = _label_studio_credentials(st)
-    if creds:
+    if creds and show_credentials:
         console.print(
             f"Label Studio login: {creds['username']} / {creds['password']}   API token: {creds['token']}",
             highlight=False,
         )
+    elif creds:
+        path = Path(st.data_dir) / "label-studio" / "credentials.json"
+        console.print(f"Label Studio login: in {path} (or `shipyard up --show-credentials`)", highlight=False)
     console.print(f"data dir: {st.data_dir}   (shipyard down stops it; data stays)", highlight=False)
 
 
@@ -55,11 +68,19 @@ def status(
     as_json: bool = typer.Option(
         False, "--json", help="machine-readable (schema in docs/embedded-platform.md)"
     ),
+    show_credentials: bool = typer.Option(
+        False, "--show-credentials", help="with --json: include the Label Studio API token"
+    ),
 ) -> None:
     """Report each service: running/stopped, pid, URL, health. Exit 0 even when stopped."""
     st = runtime.status(data_dir, spec)
     if as_json:
-        typer.echo(json.dumps(st.to_json(), indent=2))
+        data = st.to_json()
+        if not show_credentials:  # secrets are printed only when asked
+            for key in SECRET_ENDPOINTS:
+                if data["endpoints"].get(key):
+                    data["endpoints"][key] = HIDDEN
+        typer.echo(json.dumps(data, indent=2))
         return
     console.print(_table(st))
     console.print(f"data dir: {st.data_dir}", highlight=False)

@@ -26,7 +26,9 @@ class LabelProject:
 def client(url: str, token: str):
     from label_studio_sdk import LabelStudio
 
-    return LabelStudio(base_url=url, api_key=token)
+    from shipyard.service_calls import timeout
+
+    return LabelStudio(base_url=url, api_key=token, timeout=timeout())  # bounded: a stopped server fails fast
 
 
 def find_project(url: str, token: str, title: str) -> LabelProject | None:

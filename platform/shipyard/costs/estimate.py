@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
+from shipyard.spec.cluster import EXPOSED, eks_support
 from shipyard.spec.model import Environment, NodePool, PlatformSpec
 
 HOURS_PER_MONTH = 730
@@ -94,18 +95,22 @@ def estimate(spec: PlatformSpec) -> Estimate:
             )
         )
     else:
-        cp = _money(p.control_plane_hour * HOURS_PER_MONTH)
-        lines.append(EstimateLine("cluster", "control plane", f"1 x {p.control_plane_hour}/h", cp, cp))
+        lines.append(_control_plane_line(spec))
         lines.extend(_pool_line(spec, pool) for pool in spec.node_pools)
+        if env == Environment.aws:  # the pods run on the system pool: no charge of their own
+            lines.append(EstimateLine("cluster", "cluster autoscaler", "runs on the system pool", 0.0, 0.0))
         if env == Environment.aws:
             lines.extend(_database_lines(spec))
             nat = _money(NAT_GATEWAYS * p.nat_gateway_hour * HOURS_PER_MONTH)
             lines.append(
                 EstimateLine("network", "NAT gateway", f"{NAT_GATEWAYS} x {p.nat_gateway_hour}/h", nat, nat)
             )
-        lb = _money(LOAD_BALANCERS * p.load_balancer_hour * HOURS_PER_MONTH)
+        # services with a url share one load balancer (one ALB per platform: ingress group.name)
+        exposed = any(svc.enabled and svc.url for name, svc in spec.services if name in EXPOSED)
+        balancers = LOAD_BALANCERS if exposed else 0
+        lb = _money(balancers * p.load_balancer_hour * HOURS_PER_MONTH)
         lines.append(
-            EstimateLine("network", "load balancer", f"{LOAD_BALANCERS} x {p.load_balancer_hour}/h", lb, lb)
+            EstimateLine("network", "load balancer", f"{balancers} x {p.load_balancer_hour}/h", lb, lb)
         )
     gb = ASSUMED_OBJECT_GB_PER_TEAM * len(spec.teams)
     obj = _money(gb * p.storage_gb_month)
@@ -123,6 +128,16 @@ def estimate(spec: PlatformSpec) -> Estimate:
         lines=lines,
         assumptions=list(ASSUMPTIONS),
     )
+
+
+def _control_plane_line(spec: PlatformSpec) -> EstimateLine:
+    """EKS charges more per cluster hour once a version leaves standard support."""
+    p, version = spec.pricing, spec.platform.cluster.kubernetes_version
+    price, detail = p.control_plane_hour, ""
+    if spec.platform.environment == Environment.aws and eks_support(version) == "extended":
+        price, detail = p.control_plane_extended_hour, f", EKS {version} in extended support"
+    cp = _money(price * HOURS_PER_MONTH)
+    return EstimateLine("cluster", "control plane", f"1 x {price}/h{detail}", cp, cp)
 
 
 def _pool_line(spec: PlatformSpec, pool: NodePool) -> EstimateLine:

@@ -30,6 +30,8 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
         start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
     except ValueError:
         raise BadInput(f"month {month!r} is not in the form YYYY-MM", "pass e.g. --month 2026-11") from None
+    if not 2000 <= start.year <= 2999:  # 9999-12 has no next month to end it
+        raise BadInput(f"month {month!r} is outside 2000-01..2999-12", "pass a month with costs: 2026-11")
     nxt = (start + dt.timedelta(days=32)).replace(day=1)
     return start, nxt
 

@@ -67,6 +67,17 @@ class DataLayout:
         """Tool environments created on first use (the Label Studio venv)."""
         return self.root / "tools"
 
+    @property
+    def secret_files(self) -> list[Path]:
+        """Files holding secrets or whole databases: 0600 (``up`` tightens them every start)."""
+        return [
+            self.state_file,
+            self.mlflow / "mlflow.db",
+            self.label_studio / "credentials.json",
+            self.label_studio / "data" / "label_studio.sqlite3",
+            self.pushgateway / "metrics.db",
+        ]
+
     def ensure(self) -> DataLayout:
         for path in (
             self.root,
@@ -78,4 +89,14 @@ class DataLayout:
             self.package_index,
         ):
             path.mkdir(parents=True, exist_ok=True)
+        self.secure()
         return self
+
+    def secure(self) -> None:
+        """The data dir 0700 (only its user gets in) and every secret file in it 0600."""
+        self.root.chmod(0o700)
+        for path in self.secret_files:
+            try:
+                path.chmod(0o600)
+            except FileNotFoundError:
+                pass

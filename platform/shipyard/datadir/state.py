@@ -64,5 +64,8 @@ def load_state(path: Path, data_dir: Path) -> State:
 def save_state(path: Path, state: State) -> None:
     with _lock:
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state.to_json(), indent=2))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds the Label Studio token
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(state.to_json(), indent=2))
+        os.chmod(tmp, 0o600)
         os.replace(tmp, path)

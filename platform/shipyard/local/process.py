@@ -29,6 +29,7 @@ def spawn(
             env=dict(env),
             cwd=cwd,
             start_new_session=True,
+            umask=0o077,  # databases, tokens and logs a service writes are its user's alone
         )
     return proc
 
@@ -64,9 +65,38 @@ def reap(pid: int) -> None:
         pass
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live processes in process group (or session) ``pgid``: a service's workers outlive its parent."""
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in entries:
+        if not name.isdigit():
+            continue
+        fields = _stat(int(name))
+        if fields and fields[0] not in ("Z", "X") and pgid in (int(fields[2]), int(fields[3])):
+            found.append(int(name))
+    return found
+
+
+def leftover_group(pid: int | None, started: str | None) -> list[int]:
+    """The processes of a service whose recorded parent ``pid`` died (e.g. ``kill -9``) but whose group
+    lives on. Linux never hands out a pid still used as a group id, so a live group with that id is
+    ours; if the pid now names another process (started at another time), the group is long gone."""
+    if not pid:
+        return []
+    fields = _stat(pid)
+    if fields is not None and fields[0] not in ("Z", "X") and started is not None and fields[19] != started:
+        return []  # the pid was reused: our group ended before that
+    return [p for p in group_members(pid) if p != pid or not is_alive(pid, started)]
+
+
 def stop(pid: int, started: str | None, timeout: float = 20) -> bool:
-    """SIGTERM the process group of ``pid``, then SIGKILL after ``timeout``. True if it was running."""
-    if not is_alive(pid, started):
+    """SIGTERM the process group of ``pid``, then SIGKILL after ``timeout``; also when only the group
+    outlived its parent. True if anything of it was running."""
+    if not is_alive(pid, started) and not leftover_group(pid, started):
         return False
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
         try:
@@ -78,10 +108,54 @@ def stop(pid: int, started: str | None, timeout: float = 20) -> bool:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             reap(pid)
-            if not is_alive(pid, started):
+            if not is_alive(pid, started) and not leftover_group(pid, started):
                 return True
             time.sleep(0.1)
     return True
+
+
+def port_owner(port: int) -> int | None:
+    """The pid listening on TCP ``port`` (any address), if it is visible to us."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(cols[9])
+    if not inodes:
+        return None
+    targets = {f"socket:[{inode}]" for inode in inodes}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{name}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{name}/fd/{fd}") in targets:
+                    return int(name)
+            except OSError:
+                continue
+    return None
+
+
+def group_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[2]) if fields else None
+
+
+def command_line(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:120] or "?"
 
 
 def port_in_use(host: str, port: int) -> bool:

@@ -5,11 +5,17 @@ Each run: a fresh checkout of the pushed commit, the platform's environment inje
 ``make ci``. Lines ``==> STEP`` mark steps. Status, steps and the failed step go to the MLflow CI run;
 the full log stays in ``<data dir>/ci/logs/<run id>.log`` (and is attached to the run as ``ci/ci.log``).
 A run left ``running`` by a crashed runner is marked ``interrupted`` when the runner starts again.
+
+Nothing is lost when MLflow is down: a job stays queued until its run can be created, and a finished
+job keeps its result in ``running/`` until MLflow has recorded it (retried with backoff, and again
+when the runner restarts). When the runner itself fails, or the log cannot be written, it stops the
+run's whole process group before recording ``failed``, so nothing the run started registers a model.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shutil
 import signal
@@ -21,17 +27,19 @@ import traceback
 from pathlib import Path
 
 from shipyard import endpoints as ep
-from shipyard import tags
-from shipyard.ci.queue import HEARTBEAT, CiQueue, Job
+from shipyard import service_calls, tags
+from shipyard.ci.queue import HEARTBEAT, STALE_INCOMING_S, CiQueue, Job
 from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs, project_of, start_ci_run
 from shipyard.endpoints import Endpoints
-from shipyard.errors import UserError
+from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.local import process
 from shipyard.records import MlflowApi, write
 from shipyard.resolver import Platform, platform_from_data_dir
+from shipyard.service_calls import bound_mlflow_calls, unreachable_from
 
 STEP_PREFIX = "==> "
 DEFAULT_BRANCH = "main"  # the embedded remotes are created with --initial-branch=main
+BACKOFF_MAX_S = 30.0  # the longest wait between two tries to reach MLflow
 TIMEOUT_ENV = "SHIPYARD_CI_TIMEOUT"  # seconds one run may take (default 3600)
 # inherited variables a run must not see: they would point the project at another platform
 _CONTRACT_PREFIXES = ("MLFLOW_", "SHIPYARD_", "LABEL_STUDIO_", "GRAFANA_", "GIT_", "DVC_")
@@ -41,6 +49,54 @@ def parse_step(line: str) -> str | None:
     if line.startswith(STEP_PREFIX):
         return line[len(STEP_PREFIX) :].strip() or None
     return None
+
+
+class MlflowDown(Exception):
+    """MLflow did not answer: the job waits (queued, or finished with its result kept)."""
+
+
+class RunLog:
+    """The run's log file. A failed write (disk full) is remembered, never raised mid-run: the runner
+    stops the run and records it ``failed`` with the reason, instead of losing its status."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: OSError | None = None
+        try:
+            self._file = open(path, "a", buffering=1)  # noqa: SIM115 (closed in close())
+        except OSError as exc:
+            self.error, self._file = exc, None
+
+    def write(self, text: str) -> None:
+        if self._file is None or self.error is not None:
+            return
+        try:
+            self._file.write(text)
+        except OSError as exc:
+            self.error = exc
+
+    def fileno(self) -> int:
+        if self._file is None:
+            raise OSError("no log file")
+        return self._file.fileno()
+
+    def close(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError as exc:
+                self.error = self.error or exc
+            self._file = None
+
+
+def _recent(started_at: dt.datetime | None) -> bool:
+    if started_at is None:
+        return False
+    return (dt.datetime.now(dt.UTC) - started_at).total_seconds() < STALE_INCOMING_S
+
+
+def _mlflow_down(exc: BaseException) -> bool:
+    return isinstance(exc, ServiceUnavailable) or unreachable_from(exc) is not None
 
 
 class Runner:
@@ -58,48 +114,73 @@ class Runner:
     def endpoints(self) -> Endpoints:
         return self.platform().endpoints
 
+    def api(self) -> MlflowApi:
+        return self.platform().mlflow(timeout=service_calls.timeout())
+
     def beat(self) -> None:
         (self.queue.root / HEARTBEAT).write_text(str(os.getpid()))
 
-    def wait_for_mlflow(self, timeout: float = 300) -> MlflowApi:
-        deadline = time.monotonic() + timeout
+    def mlflow_up(self) -> MlflowApi | None:
+        try:
+            api = self.api()
+            return api if api.healthy(timeout=service_calls.timeout()) else None
+        except UserError:  # no state yet, or MLflow not in it yet: `up` is still starting
+            return None
+
+    def wait_for_mlflow(self) -> MlflowApi:
+        """MLflow once it answers; the runner waits (beating) for as long as it takes."""
+        delay = 0.5
         while not self.stopping.is_set():
             self.beat()
-            try:
-                api = self.platform().mlflow()
-                if api.healthy():
-                    return api
-            except UserError:  # no state yet, or MLflow not in it yet: `up` is still starting
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("MLflow did not become healthy; the runner cannot record runs")
-            time.sleep(0.5)
+            api = self.mlflow_up()
+            if api:
+                return api
+            self.stopping.wait(delay)
+            delay = min(delay * 2, 5)
         raise SystemExit(0)
 
     # --- crash recovery ---------------------------------------------------------------------
     def recover(self, api: MlflowApi) -> None:
+        for job in self.queue.publish_stale():  # a hook that died between staging and queueing
+            print(f"job {job.id}: queued (its hook stopped before handing it over)", flush=True)
         for job in self.queue.in_running():
             if job.pid and process.is_alive(job.pid, job.pid_start):
                 process.stop(job.pid, job.pid_start, timeout=10)  # the orphaned `make ci` of a killed runner
+            if job.result and job.run_id:  # it ran to the end; only MLflow's record was missing
+                self._record(job)
+                continue
             if job.run_id:
                 self._interrupt(api, job.run_id, "the runner stopped during this run")
             self.queue.finish(job)
-        queued_ids = {j.run_id for j in self.queue.pending()}
+        known = self.queue.known_run_ids()
         for run in list_ci_runs(api):
-            if run.provider == "shipyard" and run.status == "running" and run.run_id not in queued_ids:
+            if run.provider != "shipyard" or run.run_id in known:
+                continue
+            if run.status == "running":
                 self._interrupt(api, run.run_id, "found running when the runner started")
+            elif run.status == "queued" and not _recent(run.started_at):  # its job is gone: queue it again
+                # (a run younger than that may belong to a hook still handing its job over)
+                repo = self.data_dir / "git" / f"{run.project}.git"
+                if run.commit and repo.is_dir():
+                    job = self.queue.stage(run.project, str(repo), run.commit, run.branch)
+                    job.run_id = run.run_id
+                    self.queue.publish(job)
+                    print(f"run {run.run_id}: queued again (it had no job)", flush=True)
+                else:
+                    self._interrupt(api, run.run_id, "queued, but its commit or repo is gone")
 
     def _interrupt(self, api: MlflowApi, run_id: str, why: str) -> None:
-        steps = get_steps(api, run_id)
+        steps = list(get_ci_run(api, run_id).steps)
         finish_ci_run(api, run_id, "interrupted", failed_step=steps[-1] if steps else None)
-        with open(self.queue.log_path(run_id), "a") as log:
-            log.write(f"\n==! shipyard ci: run interrupted ({why})\n")
+        log = RunLog(self.queue.log_path(run_id))
+        log.write(f"\n==! shipyard ci: run interrupted ({why})\n")
+        log.close()
         print(f"run {run_id} marked interrupted: {why}", flush=True)
 
     # --- the loop ---------------------------------------------------------------------------
     def serve(self) -> None:
         api = self.wait_for_mlflow()
-        self.recover(api)
+        self._with_backoff(lambda: self.recover(api), "recovering")
         print("runner ready", flush=True)
         while not self.stopping.is_set():
             self.beat()
@@ -108,39 +189,75 @@ class Runner:
                 self.stopping.wait(0.5)
                 continue
             try:
-                self.execute(job)
-            except Exception:  # any fault, a bug too: keep serving the queue; the run is ended below
+                self._with_backoff(lambda job=job: self.execute(job), f"job {job.id}")
+            except SystemExit:
+                return
+            except Exception:  # keep serving the queue; the run itself is ended below
                 traceback.print_exc()
                 self._abandon(job)
 
+    def _with_backoff(self, action, what: str):
+        """Run ``action`` until MLflow lets it finish: MlflowDown waits (backoff) and tries again."""
+        delay = 1.0
+        while True:
+            try:
+                return action()
+            except MlflowDown as exc:
+                print(f"{what}: MLflow is unreachable ({exc}); trying again in {delay:.0f}s", flush=True)
+            except Exception as exc:
+                if not _mlflow_down(exc):
+                    raise
+                print(f"{what}: MLflow is unreachable; trying again in {delay:.0f}s", flush=True)
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline:
+                self.beat()
+                if self.stopping.wait(min(2.0, delay)):
+                    raise SystemExit(0)  # the job stays where it is: the next start takes it up
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
     def _abandon(self, job: Job) -> None:
+        self._stop_child()  # nothing the run started may go on (and register) after it failed
         try:
             if job.run_id:
-                finish_ci_run(self.platform().mlflow(), job.run_id, "failed", failed_step="runner")
-        except UserError:
+                finish_ci_run(self.api(), job.run_id, "failed", failed_step="runner")
+        except Exception:
             traceback.print_exc()
         for folder in (self.queue.queued, self.queue.running):
             path = folder / f"{job.id}.json"
             if path.exists():
                 os.replace(path, self.queue.done / path.name)
 
-    def execute(self, job: Job) -> str:
-        platform = self.platform()
-        endpoints = platform.endpoints
-        api = platform.mlflow()
+    def _start_record(self, job: Job, api: MlflowApi) -> str:
+        """Create (or mark running) the job's MLflow run; MlflowDown keeps the job queued."""
+        if not self.mlflow_up():
+            raise MlflowDown("no answer from /health")
         try:
             if not job.run_id:
                 job.run_id = start_ci_run(api, job.project, job.commit, job.branch, "shipyard", "running")
+                self.queue.update_queued(job)  # a retry must not create a second run
+            write.set_ci_progress(api, job.run_id, "running", steps=[])
+            # the runner's machine time is what costs price; runs inside it (training) are not priced again
+            api.set_tag(job.run_id, tags.INSTANCE_TYPE, self.instance_type)
+            return project_of(api, job.project).team or ""
+        except Exception as exc:
+            if _mlflow_down(exc):
+                raise MlflowDown(type(exc).__name__) from exc
+            raise
+
+    def execute(self, job: Job) -> str:
+        platform = self.platform()
+        endpoints = platform.endpoints
+        api = platform.mlflow(timeout=service_calls.timeout())
+        try:
+            team = self._start_record(job, api)
         except UserError as exc:  # the project was never provisioned: nothing to record into
             print(f"job {job.id}: cannot record CI run: {exc}", flush=True)
             self.queue.start(job)
             self.queue.finish(job)
             return "failed"
         run_id = job.run_id
+        assert run_id
         self.queue.start(job)
-        write.set_ci_progress(api, run_id, "running", steps=[])
-        # the runner's machine time is what costs price; runs inside it (training) are not priced again
-        api.set_tag(run_id, tags.INSTANCE_TYPE, self.instance_type)
         print(f"run {run_id}: {job.project} {job.branch}@{job.commit[:8]}", flush=True)
         work = self.queue.work / run_id
         log_path = self.queue.log_path(run_id)
@@ -150,39 +267,65 @@ class Runner:
         self._running_done = False
         beat = threading.Thread(target=self._beat_while_running, daemon=True)
         beat.start()
-        with open(log_path, "a", buffering=1) as log:
-            log.write(f"==> shipyard ci: {job.project} {job.branch}@{job.commit} (run {run_id})\n")
-            try:
-                team = project_of(api, job.project).team
-                if not self._checkout(job, work, log):
-                    failed_step = "checkout"
+        log = RunLog(log_path)
+        log.write(f"==> shipyard ci: {job.project} {job.branch}@{job.commit} (run {run_id})\n")
+        try:
+            if log.error is not None:
+                failed_step = "log"
+            elif not self._checkout(job, work, log):
+                failed_step = "log" if log.error is not None else "checkout"
+            else:
+                env = self._env(endpoints, team, job.project, run_id)
+                # only the default branch publishes (the project's Makefile reads these)
+                env.update(SHIPYARD_BRANCH=job.branch, SHIPYARD_DEFAULT_BRANCH=DEFAULT_BRANCH)
+                rc, steps = self._make_ci(job, work, env, log, api)
+                if log.error is not None:  # the run was stopped: its output could not be kept
+                    failed_step = "log"
+                elif self.stopping.is_set():
+                    status = "interrupted"
+                    failed_step = steps[-1] if steps else "make ci"
+                    log.write("\n==! shipyard ci: interrupted (the runner was stopped)\n")
+                elif rc == 0:
+                    status = "passed"
                 else:
-                    env = self._env(endpoints, team, job.project, run_id)
-                    # only the default branch publishes (the project's Makefile reads these)
-                    env.update(SHIPYARD_BRANCH=job.branch, SHIPYARD_DEFAULT_BRANCH=DEFAULT_BRANCH)
-                    rc, steps = self._make_ci(job, work, env, log, api)
-                    if self.stopping.is_set():
-                        status = "interrupted"
-                        failed_step = steps[-1] if steps else "make ci"
-                        log.write("\n==! shipyard ci: interrupted (the runner was stopped)\n")
-                    elif rc == 0:
-                        status = "passed"
-                    else:
-                        failed_step = steps[-1] if steps else "make ci"
-                        log.write(f"\n==! shipyard ci: make ci failed (exit {rc}) in step {failed_step}\n")
-            except Exception as exc:  # any fault, a bug or a vanished repo too, must still end the run
-                log.write(f"\n==! shipyard ci: runner error: {type(exc).__name__}: {exc}\n")
-                failed_step = failed_step or (steps[-1] if steps else "runner")
-            duration = time.monotonic() - started
-            log.write(f"==> shipyard ci: {status} in {duration:.1f}s\n")
+                    failed_step = steps[-1] if steps else "make ci"
+                    log.write(f"\n==! shipyard ci: make ci failed (exit {rc}) in step {failed_step}\n")
+        except Exception as exc:  # a bug or a vanished repo must still end the run
+            self._stop_child()  # before recording: nothing it started may register after `failed`
+            status = "failed"
+            log.write(f"\n==! shipyard ci: runner error: {type(exc).__name__}: {exc}\n")
+            failed_step = failed_step or (steps[-1] if steps else "runner")
+        duration = time.monotonic() - started
+        log.write(f"==> shipyard ci: {status} in {duration:.1f}s\n")
+        log.close()
         self._running_done = True
-        finish_ci_run(api, run_id, status, failed_step=failed_step, steps=steps)
-        self._attach_log(api, run_id, log_path)
+        if log.error is not None:
+            status, failed_step = "failed", "log"
+            print(f"run {run_id}: the CI log {log_path} could not be written: {log.error}", flush=True)
+        job.result = {"status": status, "failed_step": failed_step, "steps": steps, "duration": duration}
+        self.queue.update_running(job)  # the result survives until MLflow has it
+        self._with_backoff(lambda: self._record(job), f"run {run_id}")
+        if log.error is None:
+            self._attach_log(api, run_id, log_path)
         self._push_metrics(endpoints, job.project, status, duration)
-        self.queue.finish(job)
         shutil.rmtree(work, ignore_errors=True)
         print(f"run {run_id}: {status}", flush=True)
         return status
+
+    def _record(self, job: Job) -> None:
+        """Write a finished job's result to its MLflow run, then retire the job (MlflowDown: later)."""
+        assert job.run_id and job.result
+        r = job.result
+        try:
+            finish_ci_run(
+                self.api(), job.run_id, r["status"], failed_step=r.get("failed_step"),
+                steps=r.get("steps") or [],
+            )  # fmt: skip
+        except Exception as exc:
+            if _mlflow_down(exc):
+                raise MlflowDown(type(exc).__name__) from exc
+            raise
+        self.queue.finish(job)
 
     def _beat_while_running(self) -> None:
         while not self._running_done:
@@ -253,6 +396,9 @@ class Runner:
             assert self.child.stdout is not None
             for line in self.child.stdout:
                 log.write(line)
+                if log.error is not None:  # no record of what it does: stop it before it goes on
+                    self._stop_child()
+                    break
                 step = parse_step(line)
                 if step:
                     steps.append(step)
@@ -266,6 +412,28 @@ class Runner:
         self.child = None
         return rc, steps
 
+    def _stop_child(self) -> None:
+        """Stop the run's whole process group and wait for it (before the run is recorded failed)."""
+        child = self.child
+        if child is None:
+            return
+        try:
+            os.killpg(child.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(child.pid, signal.SIGKILL)  # what make started may outlive make itself
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
     def _kill_child(self, why: str = "stop") -> None:
         child = self.child
         if child and child.poll() is None:
@@ -278,7 +446,7 @@ class Runner:
     def _attach_log(api: MlflowApi, run_id: str, log_path: Path) -> None:
         try:
             api.log_artifact(run_id, str(log_path), "ci")
-        except Exception as exc:  # MLflow's artifact clients raise many kinds; the log stays on disk
+        except Exception as exc:
             print(f"run {run_id}: could not attach the log: {exc}", flush=True)
 
     @staticmethod
@@ -298,7 +466,7 @@ class Runner:
             push_to_gateway(
                 endpoints.pushgateway, job="shipyard_ci", grouping_key={"project": project}, registry=registry
             )
-        except OSError as exc:  # urllib's URLError/HTTPError are OSErrors
+        except Exception as exc:
             print(f"could not push CI metrics: {exc}", flush=True)
 
     def stop(self, *_args) -> None:
@@ -306,15 +474,12 @@ class Runner:
         self._kill_child()
 
 
-def get_steps(api: MlflowApi, run_id: str) -> list[str]:
-    return list(get_ci_run(api, run_id).steps)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shipyard-ci-runner")
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--instance-type", default="local")
     args = parser.parse_args(argv)
+    bound_mlflow_calls()  # a call to a stopped MLflow fails in seconds; the runner retries it itself
     runner = Runner(Path(args.data_dir), args.instance_type)
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)

@@ -155,6 +155,11 @@ def up(
                 say(svc.name, f"already running (pid {rec.pid}){'' if svc.healthy() else ', NOT healthy'}")
             else:
                 to_start.append(svc)
+                if rec and rec.pid and process.leftover_group(rec.pid, rec.proc_start):
+                    # its parent died (kill -9, OOM) but its workers still hold the port: stop them
+                    say(svc.name, f"stopping what is left of its last run (process group {rec.pid})")
+                    process.stop(rec.pid, rec.proc_start, timeout=STOP_TIMEOUT)
+        _stop_own_port_holders(ctx, to_start, state, say)
         _preflight(ctx, to_start)
         state.endpoints = endpoints.as_dict()
         save_state(layout.state_file, state)
@@ -192,6 +197,7 @@ def up(
             save_state(layout.state_file, state)
             raise _as_user_error(failures[0], started_now)
         save_state(layout.state_file, state)
+        layout.secure()  # the databases the services created on this start: 0600
 
     return UpResult(
         status=status(spec_path=spec_file, data_dir=layout.root),
@@ -201,6 +207,20 @@ def up(
         start_seconds=start_seconds,
         prepare_seconds=prepare_seconds,
     )
+
+
+def _stop_own_port_holders(ctx: Context, services: list[Service], state: State, say) -> None:
+    """A port held by a process of a group this data dir once started (its pidfile record lost its
+    parent) is ours to free; a port held by anything else is left alone (_preflight names it)."""
+    ours = {rec.pid for rec in state.services.values() if rec.pid}
+    for svc in services:
+        if not svc.port or not process.port_in_use(ctx.host, svc.port):
+            continue
+        owner = process.port_owner(svc.port)
+        group = process.group_of(owner) if owner else None
+        if group and group in ours:
+            say(svc.name, f"port {svc.port} is held by pid {owner} of an earlier run: stopping its group")
+            process.stop(group, None, timeout=STOP_TIMEOUT)
 
 
 def _preflight(ctx: Context, services: list[Service]) -> None:
@@ -214,8 +234,10 @@ def _preflight(ctx: Context, services: list[Service]) -> None:
                 )
         if svc.port and process.port_in_use(ctx.host, svc.port):
             key = svc.name.replace("-", "_")
+            owner = process.port_owner(svc.port)
+            who = f" (pid {owner}: {process.command_line(owner)})" if owner else ""
             raise UserError(
-                f"{svc.name}: port {svc.port} on {ctx.host} is already in use by another process",
+                f"{svc.name}: port {svc.port} on {ctx.host} is already in use by another process{who}",
                 f"stop that process, or set local.ports.{key} in the spec to a free port "
                 f"(nothing was started)",
             )
@@ -359,6 +381,7 @@ def status(
         rec = state.services.get(name) or ServiceRecord(name=name)
         svc = known.get(name)
         alive = process.is_alive(rec.pid, rec.proc_start)
+        leftover = [] if alive else process.leftover_group(rec.pid, rec.proc_start)
         healthy = bool(alive and (svc.healthy() if svc else True))
         result.services.append(
             ServiceStatus(
@@ -370,6 +393,10 @@ def status(
                 url=rec.url or (svc.url if svc else None),
                 log=rec.log or str(layout.log(name)),
                 start_seconds=rec.start_seconds,
+                detail=f"its parent died; {len(leftover)} process(es) of its group remain "
+                "(`shipyard down` or `shipyard up` stops them)"
+                if leftover
+                else None,
             )
         )
     if spec is not None and spec.services.dvc.enabled and spec.services.dvc.remote == "s3":

@@ -54,7 +54,14 @@ class Context:
 
     def base_env(self) -> dict[str, str]:
         """Every service sees the data dir and spec, so it can find the others (``load_endpoints``)."""
-        env = {**os.environ, "SHIPYARD_HOME": str(self.layout.root), "MLFLOW_DISABLE_TELEMETRY": "true"}
+        from shipyard.service_calls import mlflow_client_env
+
+        env = {
+            **mlflow_client_env(),
+            **os.environ,
+            "SHIPYARD_HOME": str(self.layout.root),
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+        }
         if self.spec_path:
             env["SHIPYARD_SPEC"] = str(self.spec_path)
         return env

@@ -39,6 +39,7 @@ MODEL_VERSIONS_PAGE = 10_000
 # MLflow's search_runs takes at most 100 experiment ids per request
 EXPERIMENTS_PER_RUN_SEARCH = 100
 DEFAULT_TIMEOUT = 60.0
+READ_RETRY_DELAYS = (0.5, 2.0)  # seconds before the 2nd and 3rd try of a read whose connection broke
 
 ENV_USERNAME = "MLFLOW_TRACKING_USERNAME"
 ENV_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
@@ -87,13 +88,22 @@ class MlflowApi:
 
     def call(self, method: str, endpoint: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.base_url}/api/2.0/mlflow/{endpoint}"
-        try:
-            if method == "GET":
-                resp = self.session.get(url, params=payload, timeout=self.timeout)
-            else:
-                resp = self.session.request(method, url, json=payload or {}, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
+        # reads are idempotent: a connection the server dropped (uvicorn restarts a worker that missed its
+        # health check on a loaded machine, mid-request) is retried, briefly; a write is never repeated
+        attempts = len(READ_RETRY_DELAYS) + 1 if method == "GET" or endpoint.endswith("/search") else 1
+        for attempt in range(attempts):
+            try:
+                if method == "GET":
+                    resp = self.session.get(url, params=payload, timeout=self.timeout)
+                else:
+                    resp = self.session.request(method, url, json=payload or {}, timeout=self.timeout)
+                break
+            except requests.ConnectionError as exc:
+                if attempt + 1 == attempts:
+                    raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
+                time.sleep(READ_RETRY_DELAYS[attempt])
+            except requests.RequestException as exc:
+                raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
         if resp.status_code >= 500:
             raise ServiceUnavailable("MLflow", self.base_url, f"HTTP {resp.status_code}")
         if not resp.ok:

@@ -56,5 +56,6 @@ STORAGE_GB_MONTH = 0.023  # S3 Standard, first 50 TB
 BLOCK_STORAGE_GB_MONTH = 0.08  # EBS gp3
 DATABASE_STORAGE_GB_MONTH = 0.115  # RDS gp3
 CONTROL_PLANE_HOUR = 0.10  # EKS standard support
+CONTROL_PLANE_EXTENDED_HOUR = 0.60  # EKS extended support (a version 14-26 months old)
 NAT_GATEWAY_HOUR = 0.045
 LOAD_BALANCER_HOUR = 0.0225  # ALB, before LCU charges

@@ -11,6 +11,14 @@ import yaml
 from pydantic import ValidationError
 
 from shipyard.errors import UserError
+from shipyard.input_files import (
+    InputError,
+    NodeBudget,
+    compose_yaml,
+    construct_scalar,
+    mapping_key,
+    read_text,
+)
 from shipyard.spec.cluster import cluster_problems
 from shipyard.spec.model import Environment, PlatformSpec, SpecReferenceError
 
@@ -58,12 +66,12 @@ def load_spec(path: str | os.PathLike[str] | None = None, target: str | None = N
     """Load and check a spec; with ``target`` ('aws', 'kubernetes' or 'cluster': the spec's own
     environment) also the rules a cluster adds (spec/cluster.py), as `pulumi up` applies them."""
     file = resolve_spec_path(path)
-    if not file.exists():
-        raise UserError(
-            f"{file}: no such spec file",
-            f"pass a path (shipyard spec validate PATH), set ${SPEC_ENV}, or copy examples/platform.aws.yaml",
-        )
-    return parse_spec(file.read_text(encoding="utf-8"), str(file), target)
+    text = read_text(
+        file,
+        f"pass a path (shipyard spec validate PATH), set ${SPEC_ENV}, or copy examples/platform.aws.yaml",
+        kind="spec file",
+    )
+    return parse_spec(text, str(file), target)
 
 
 def parse_spec(text: str, file: str = "<spec>", target: str | None = None) -> PlatformSpec:
@@ -91,14 +99,9 @@ def parse_spec(text: str, file: str = "<spec>", target: str | None = None) -> Pl
 
 def _load_yaml(text: str, file: str) -> tuple[dict[str, Any], dict[PathKey, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(
-            file, [SpecProblem("", line, f"invalid YAML: {reason}")], "fix the YAML syntax at that line"
-        ) from None
+        node = compose_yaml(text, file)
+    except InputError as exc:
+        raise SpecError(file, [SpecProblem("", exc.line, exc.problem)], exc.fix) from None
     if node is None:
         raise SpecError(
             file,
@@ -115,32 +118,34 @@ def _load_yaml(text: str, file: str) -> tuple[dict[str, Any], dict[PathKey, int]
             ],
         )
     lines: dict[PathKey, int] = {}
-    data = _construct(node, (), lines, file)
+    try:
+        data = _construct(node, (), lines, file, NodeBudget(file))
+    except InputError as exc:
+        raise SpecError(file, [SpecProblem("", exc.line, exc.problem)], exc.fix) from None
     return data, lines
 
 
-def _construct(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: str) -> Any:
+def _construct(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: str, budget: NodeBudget
+) -> Any:
+    budget.spend(node, len(path))
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            key = mapping_key(key_node, file)
             if key in result:
                 raise SpecError(
                     file,
                     [SpecProblem(_dotted(path + (key,)), key_node.start_mark.line + 1, "key given twice")],
                     "keep one of the two",
                 )
-            result[key] = _construct(value_node, path + (key,), lines, file)
+            result[key] = _construct(value_node, path + (key,), lines, file, budget)
             lines[path + (key,)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
-    return _scalar(node)
-
-
-def _scalar(node: yaml.Node) -> Any:
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+        return [_construct(item, path + (i,), lines, file, budget) for i, item in enumerate(node.value)]
+    return construct_scalar(node, file)
 
 
 def _dotted(path: PathKey) -> str:

@@ -7,6 +7,7 @@ runtime, the template and the portal all read this model; nothing else describes
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -23,6 +24,15 @@ Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+\-]*)?$")
+# an MLflow metric name that is also safe in a shell word, a file name and a Prometheus label value
+METRIC_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
+# metrics whose values lie in [0, 1]: a gate outside that range can never (or always) pass
+UNIT_METRICS = {"accuracy", "precision", "recall", "f1", "auc", "roc_auc", "pr_auc", "balanced_accuracy"}
+NON_NEGATIVE_METRICS = {"rmse", "mse", "mae", "log_loss", "mape"}
 
 
 class Strict(BaseModel):
@@ -85,9 +95,14 @@ class PlatformInfo(Strict):
 # --- services ---------------------------------------------------------------------------------
 
 
+ServiceUrl = Annotated[
+    str, Field(pattern=URL.pattern, description="http(s)://host[:port][/path], no spaces or quotes")
+]
+
+
 class MlflowSpec(Strict):
     enabled: bool = True
-    url: str | None = Field(None, description="tracking URL clients use; derived for local")
+    url: ServiceUrl | None = Field(None, description="tracking URL clients use; derived for local")
     image: str = "ghcr.io/mlflow/mlflow:v3.17.2-full"  # -full: DB drivers, boto3, auth
     replicas: int = Field(2, ge=1)
     backend: Literal["sqlite", "postgres"] = "sqlite"
@@ -101,33 +116,44 @@ class DvcSpec(Strict):
     remote: Literal["local", "s3"] = "local"
     layout: Literal["bucket_per_team", "prefix_per_team"] = "prefix_per_team"
     bucket: str | None = Field(None, description="S3 bucket (prefix_per_team) or bucket name prefix")
-    endpoint_url: str | None = Field(None, description="S3-compatible endpoint, e.g. MinIO on-prem")
+    endpoint_url: ServiceUrl | None = Field(None, description="S3-compatible endpoint, e.g. MinIO on-prem")
     noncurrent_version_days: int = Field(30, ge=1)
 
 
 class LabelStudioSpec(Strict):
     enabled: bool = True
-    url: str | None = None
+    url: ServiceUrl | None = None
     chart_version: str = "1.10.0"
     version: str = "1.23.2"
 
 
 class PrometheusSpec(Strict):
     enabled: bool = True
-    url: str | None = None
-    pushgateway_url: str | None = None
+    url: ServiceUrl | None = None
+    pushgateway_url: ServiceUrl | None = None
     chart_version: str = "75.15.1"
     retention_days: int = Field(15, ge=1)
 
 
 class GrafanaSpec(Strict):
     enabled: bool = True
-    url: str | None = None
+    url: ServiceUrl | None = None
 
 
 class PortalSpec(Strict):
     enabled: bool = True
-    url: str | None = None
+    url: ServiceUrl | None = None
+
+
+class TemplateSpec(Strict):
+    url: str | None = Field(
+        None,
+        description="git URL of the published project template (cluster platforms); "
+        "the embedded platform hosts it under <data dir>/git/_template.git",
+    )
+    image_registry: str | None = Field(
+        None, description="registry the GPU option's training images go to (`make image`), e.g. an ECR URL"
+    )
 
 
 class PackageIndexSpec(Strict):
@@ -149,6 +175,7 @@ class Services(Strict):
     grafana: GrafanaSpec = GrafanaSpec()
     portal: PortalSpec = PortalSpec()
     package_index: PackageIndexSpec = PackageIndexSpec()
+    template: TemplateSpec = TemplateSpec()
 
 
 # --- teams ------------------------------------------------------------------------------------
@@ -274,6 +301,9 @@ class Pricing(Strict):
     database_hour: dict[str, Price] = prices.DATABASE_HOUR
     database_storage_gb_month: Price = prices.DATABASE_STORAGE_GB_MONTH
     control_plane_hour: Price = prices.CONTROL_PLANE_HOUR
+    control_plane_extended_hour: Price = Field(
+        prices.CONTROL_PLANE_EXTENDED_HOUR, description="EKS: a version in extended support"
+    )
     nat_gateway_hour: Price = prices.NAT_GATEWAY_HOUR
     load_balancer_hour: Price = prices.LOAD_BALANCER_HOUR
 
@@ -284,7 +314,8 @@ class Pricing(Strict):
             missing = [
                 name
                 for name in type(self).model_fields
-                if name not in ("as_of", "source", "currency", "spot_discount")
+                # control_plane_extended_hour is EKS-only: checked against the platform (PlatformSpec)
+                if name not in ("as_of", "source", "currency", "spot_discount", "control_plane_extended_hour")
                 and name not in self.model_fields_set
             ]
             if missing:
@@ -320,9 +351,23 @@ class RiskTier(Strict):
 
 
 class MetricGate(Strict):
-    metric: str
-    min: float | None = None
-    max: float | None = None
+    metric: str = Field(pattern=METRIC_NAME.pattern, description="an MLflow metric name")
+    min: float | None = Field(None, allow_inf_nan=False)
+    max: float | None = Field(None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> MetricGate:
+        if self.min is None and self.max is None:
+            raise ValueError(f"the gate on {self.metric!r} sets neither min nor max: set at least one")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max}): no model could pass")
+        low, high = (0.0, 1.0) if self.metric in UNIT_METRICS else (0.0, None)
+        if self.metric in UNIT_METRICS or self.metric in NON_NEGATIVE_METRICS:
+            for bound in (self.min, self.max):
+                if bound is not None and (bound < low or (high is not None and bound > high)):
+                    where = f"{low}..{high}" if high is not None else f">= {low}"
+                    raise ValueError(f"{bound} is outside the range of {self.metric} ({where})")
+        return self
 
 
 class Governance(Strict):
@@ -348,7 +393,7 @@ class LocalPorts(Strict):
 
 
 class LocalSpec(Strict):
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="an IP address or a hostname the services listen on")
     data_dir: str | None = Field(None, description="default: $SHIPYARD_HOME, else ~/.shipyard")
     ports: LocalPorts = LocalPorts()
     label_studio: bool = Field(True, description="start Label Studio (heavy: ~1 GB venv on first up)")
@@ -359,6 +404,32 @@ class LocalSpec(Strict):
         description="price the embedded machine's runs as this instance type (costs show what the work "
         "would cost on the cloud); must be in pricing.instance_hour",
     )
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+            return value
+        except ValueError:
+            pass
+        if not HOSTNAME.match(value):
+            raise ValueError(f"{value!r} is neither an IP address nor a hostname (e.g. 127.0.0.1)")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if any(ord(c) < 32 or c == "\x7f" for c in value):
+            raise ValueError("contains control characters (a newline?)")
+        parts = value.replace("\\", "/").split("/")
+        if ".." in parts:
+            raise ValueError(f"{value!r} contains '..': give the data dir's own path")
+        if value.strip("/") == "" or value in ("~", "~/"):
+            raise ValueError(f"{value!r} is a whole file system or home: use a folder of its own")
+        return value
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> LocalSpec:
@@ -421,6 +492,15 @@ class PlatformSpec(Strict):
                     f"database instance {self.services.mlflow.database_instance!r} has no price in "
                     "pricing.database_hour",
                 )
+        if (
+            self.platform.environment == Environment.aws
+            and self.pricing.currency != DEFAULT_CURRENCY
+            and "control_plane_extended_hour" not in self.pricing.model_fields_set
+        ):
+            raise SpecReferenceError(
+                ("pricing", "control_plane_extended_hour"),
+                f"a price table in {self.pricing.currency} for EKS must set control_plane_extended_hour",
+            )
         if self.platform.environment != Environment.local and not self.node_pools:
             raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
         return self

@@ -25,6 +25,35 @@ def test_missing_column_is_reported(dataset):
     assert problems == [f"column '{column}': missing from the data"]
 
 
+def test_unknown_column_is_refused(dataset):
+    problems = validate.check(dataset.assign(extra="x"), config.schema())
+    assert problems == [
+        "column 'extra': not in schema.yaml (declare it with its type and range, or drop it from the source)"
+    ]
+
+
+def test_categorical_column_is_checked_and_one_hot_encoded(dataset):
+    schema = {**config.schema(), "columns": {**config.schema()["columns"], "city": {"type": "category",
+              "allowed": ["paris", "lyon"]}}}  # fmt: skip
+    cities = dataset.assign(city=["paris" if i % 2 else "lyon" for i in range(len(dataset))])
+    assert validate.check(cities, schema) == []
+    cities.loc[4, "city"] = "rome"
+    assert validate.check(cities, schema) == ["column 'city': 1 values not in ['paris', 'lyon'] in rows 4"]
+    encoded = features.encode(cities, schema["columns"])
+    assert "city" not in encoded and set(encoded["city=paris"]) <= {0.0, 1.0}
+    assert encoded.loc[4, ["city=paris", "city=lyon"]].tolist() == [0.0, 0.0]
+
+
+def test_row_ids_are_stable_when_sampling(dataset):
+    from {{ cookiecutter.package_name }} import prepare
+
+    source = prepare.load_source("sklearn", config.params()["task"])
+    sampled = prepare.prepare(source, sample_fraction=0.5, seed=1)
+    assert dataset[config.ROW_ID].tolist() == list(range(len(dataset)))
+    first = sampled.iloc[0]
+    assert first.drop(config.ROW_ID).equals(dataset.iloc[int(first[config.ROW_ID])].drop(config.ROW_ID))
+
+
 def test_featurize_splits_and_standardises(dataset):
     train, test, scaler = features.featurize(dataset, config.params()["task"], 0.25, 0)
     assert len(train) + len(test) == len(dataset)

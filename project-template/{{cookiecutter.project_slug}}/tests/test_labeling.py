@@ -23,3 +23,12 @@ def test_export_annotations_are_applied_to_the_prepared_data(dataset):
     labeled = prepare.apply_labels(dataset, annotations)
     assert labeled.loc[0, "target"] == 1 and labeled.loc[2, "target"] == 7
     assert prepare.apply_labels(dataset, pd.DataFrame(columns=["row_id", "label"])).equals(dataset)
+
+
+def test_labels_follow_the_row_id_not_the_position(dataset):
+    shuffled = dataset.iloc[::-1].reset_index(drop=True)  # the same rows in another order (a new sample)
+    labeled = prepare.apply_labels(shuffled, pd.DataFrame([{"row_id": 0, "label": 1.0}]))
+    assert labeled.loc[labeled["row_id"] == 0, "target"].item() == 1
+    last = len(shuffled) - 1
+    assert labeled.loc[last, "row_id"] == 0 and labeled.loc[0, "target"] == shuffled.loc[0, "target"]
+    assert "row_id" not in labeling.task_records(shuffled, limit=1)[0]["record"]

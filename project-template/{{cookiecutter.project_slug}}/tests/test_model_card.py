@@ -12,10 +12,13 @@ def test_card_carries_lineage_metrics_and_gate():
         data=SimpleNamespace(
             tags={tags.GIT_COMMIT: "deadbeef", tags.DATA_HASH: "0f0f", tags.INSTANCE_TYPE: "m6i.large"},
             params={"train.seed": "42"},
-            metrics={"accuracy": 0.93},
+            metrics={"accuracy": 0.93, "train_accuracy": 0.99},
         ),
     )
     card = model_card.render(run, GateResult(passed=True, reasons=["all thresholds met"]))
     assert card.startswith(f"# Model card: {config.project()['name']}")
     for expected in ("abc123", "deadbeef", "0f0f", "m6i.large", "| accuracy | 0.9300 |", "**passed**"):
         assert expected in card
+    held_out, training = card.split("## Metrics (held-out split)")[1].split("## Metrics (training split)")
+    assert "| accuracy | 0.9300 |" in held_out and "train_" not in held_out
+    assert "| accuracy | 0.9900 |" in training.split("## Parameters")[0]

@@ -115,6 +115,8 @@ def services(ctx: Context) -> list[Service]:
         "HOME": str(home),  # it writes under $HOME even with a base data dir
         "LABEL_STUDIO_BASE_DATA_DIR": str(data),
         "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        # no open self-signup: the admin is created by `up`; other users come by invitation link
+        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
         "LATEST_VERSION_CHECK": "false",  # it would ask PyPI for its version on every start
         "COLLECT_ANALYTICS": "false",
         "PYTHONUNBUFFERED": "1",

@@ -18,6 +18,8 @@ RUN_FILE = MODELS / "run.json"
 METRICS = ROOT / "metrics" / "eval.json"
 REPORTS = ROOT / "reports"
 TARGET = "target"
+# The source row a prepared row came from: stable when data.sample_fraction changes, so labels join on it.
+ROW_ID = "row_id"
 
 
 @cache

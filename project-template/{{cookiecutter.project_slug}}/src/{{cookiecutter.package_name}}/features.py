@@ -16,8 +16,20 @@ def split(frame: pd.DataFrame, task: str, test_size: float, seed: int) -> tuple[
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
+def encode(frame: pd.DataFrame, columns: dict[str, dict]) -> pd.DataFrame:
+    """Categorical columns (``type: category`` in schema.yaml) become one 0/1 column per allowed value,
+    so the feature columns are the same whatever values a batch happens to hold."""
+    encoded = frame.copy()
+    for name, rule in columns.items():
+        if rule.get("type") == "category" and name in encoded.columns:
+            for value in rule["allowed"]:
+                encoded[f"{name}={value}"] = (encoded[name].astype(str) == str(value)).astype(float)
+            encoded = encoded.drop(columns=[name])
+    return encoded
+
+
 def fit_scaler(train: pd.DataFrame) -> dict[str, dict[str, float]]:
-    features = train.drop(columns=[config.TARGET])
+    features = train.drop(columns=[config.TARGET, config.ROW_ID], errors="ignore")
     std = features.std().replace(0, 1.0)
     return {c: {"mean": float(features[c].mean()), "std": float(std[c])} for c in features.columns}
 
@@ -30,13 +42,13 @@ def apply_scaler(frame: pd.DataFrame, scaler: dict[str, dict[str, float]]) -> pd
 
 
 def featurize(frame: pd.DataFrame, task: str, test_size: float, seed: int):
-    train, test = split(frame, task, test_size, seed)
+    train, test = split(encode(frame, config.schema()["columns"]), task, test_size, seed)
     scaler = fit_scaler(train)
     return apply_scaler(train, scaler), apply_scaler(test, scaler), scaler
 
 
 def xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    return frame.drop(columns=[config.TARGET]), frame[config.TARGET]
+    return frame.drop(columns=[config.TARGET, config.ROW_ID], errors="ignore"), frame[config.TARGET]
 
 
 def main() -> None:

@@ -22,11 +22,16 @@ MAX_TASKS = 200
 
 
 def task_records(frame: pd.DataFrame, limit: int = MAX_TASKS) -> list[dict]:
-    features = frame.drop(columns=[config.TARGET], errors="ignore").head(limit)
+    rows = frame.head(limit)
+    features = rows.drop(columns=[config.TARGET, config.ROW_ID], errors="ignore")
     return [
-        {"row_id": int(i), "record": "; ".join(f"{c}={row[c]:.4g}" for c in features.columns)}
-        for i, row in features.iterrows()
+        {"row_id": int(row_id), "record": "; ".join(f"{c}={_show(row[c])}" for c in features.columns)}
+        for row_id, (_, row) in zip(rows[config.ROW_ID], features.iterrows(), strict=True)
     ]
+
+
+def _show(value) -> str:
+    return f"{value:.4g}" if isinstance(value, int | float) else str(value)
 
 
 def annotations_from_export(tasks: list[dict]) -> pd.DataFrame:

@@ -21,6 +21,27 @@ def git_commit(root: Path | None = None) -> str:
         return "unknown"
 
 
+# What the pipeline itself writes while it runs: not a change to the code or data that was committed.
+PIPELINE_OUTPUTS = ("dvc.lock", "metrics/")
+
+
+def git_dirty(root: Path | None = None) -> bool | None:
+    """Whether the working tree differs from HEAD (tracked changes or new files not ignored);
+    None when it is not a git checkout. The run's commit alone would claim code it did not run."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=root or config.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    changed = [line[3:].strip('"') for line in out.stdout.splitlines()]
+    return any(not path.startswith(PIPELINE_OUTPUTS) for path in changed)
+
+
 def dvc_md5(path: Path) -> str:
     """The md5 DVC 3 records for a file output (in dvc.lock): the md5 of its bytes."""
     digest = hashlib.md5()

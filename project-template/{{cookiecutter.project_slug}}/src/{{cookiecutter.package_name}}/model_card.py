@@ -7,12 +7,14 @@ from shipyard import tags
 from . import config
 
 ARTIFACT_PATH = "model_card.md"
+TRAIN_PREFIX = "train_"  # train.py logs the training split's metrics as train_<metric>
 
 
 def render(run, gate) -> str:
     """``run`` is an MLflow Run; ``gate`` a gate.GateResult."""
     p = config.project()
     t, params, metrics = run.data.tags, run.data.params, run.data.metrics
+    tree = "**dirty** (uncommitted changes)" if t.get(tags.GIT_DIRTY) == "true" else "clean"
     lines = [
         f"# Model card: {p['name']} (`{p['project']}`)",
         "",
@@ -30,12 +32,14 @@ def render(run, gate) -> str:
         f"| Trained on | {t.get(tags.INSTANCE_TYPE, '?')}, {t.get(tags.GPU_COUNT, '0')} GPU |",
         f"| Gate | **{'passed' if gate.passed else 'failed'}**: {gate.summary} |",
         "",
-        "## Metrics (held-out split)",
-        "",
-        "| metric | value |",
-        "|---|---|",
+        f"| Working tree | {tree} |",
     ]
-    lines += [f"| {name} | {value:.4f} |" for name, value in sorted(metrics.items())]
+    held_out = {k: v for k, v in metrics.items() if not k.startswith(TRAIN_PREFIX)}
+    training = {k.removeprefix(TRAIN_PREFIX): v for k, v in metrics.items() if k.startswith(TRAIN_PREFIX)}
+    for title, found in (("held-out split", held_out), ("training split", training)):
+        if found:
+            lines += ["", f"## Metrics ({title})", "", "| metric | value |", "|---|---|"]
+            lines += [f"| {name} | {value:.4f} |" for name, value in sorted(found.items())]
     lines += ["", "## Parameters", "", "| parameter | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in sorted(params.items())]
     lines += [

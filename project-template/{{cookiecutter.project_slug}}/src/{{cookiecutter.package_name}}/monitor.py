@@ -41,7 +41,7 @@ class DriftReport:
 def drift(reference: pd.DataFrame, current: pd.DataFrame, p_value: float) -> DriftReport:
     found = {}
     for column in reference.columns:
-        if column == config.TARGET or column not in current.columns:
+        if column in (config.TARGET, config.ROW_ID) or column not in current.columns:
             continue
         result = stats.ks_2samp(reference[column].to_numpy(), current[column].to_numpy())
         found[column] = FeatureDrift(
@@ -51,24 +51,30 @@ def drift(reference: pd.DataFrame, current: pd.DataFrame, p_value: float) -> Dri
 
 
 def current_batch(settings: dict, reference: pd.DataFrame) -> pd.DataFrame:
+    """monitor.current_batch, else the last scored batch (`make predict`), else the held-out split."""
     if settings.get("current_batch"):
         return pd.read_csv(config.ROOT / settings["current_batch"])
-    current = pd.read_csv(config.FEATURES / "test.csv")
+    scored = config.REPORTS / "scoring-features.csv"
+    current = pd.read_csv(scored if scored.exists() else config.FEATURES / "test.csv")
     shift = float(settings.get("simulate_shift") or 0)
     if shift:
-        columns = [c for c in current.columns if c != config.TARGET]
+        columns = [c for c in current.columns if c not in (config.TARGET, config.ROW_ID)]
         current[columns] = current[columns] + shift * reference[columns].std()
     return current
 
 
-def push(report: DriftReport, url: str, project: str, team: str, model: str) -> None:
+def push(report: DriftReport, url: str, project: str, team: str, model: str, risk_tier: str = "") -> None:
+    """The platform's drift alert rule (shipyard.alerts) compares the share with the tier's limit."""
     from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
     registry = CollectorRegistry()
     share = Gauge(
-        tags.METRIC_DRIFT_SHARE, "Share of features drifting", ["project", "team", "model"], registry=registry
+        tags.METRIC_DRIFT_SHARE,
+        "Share of features drifting",
+        ["project", "team", "model", "risk_tier"],
+        registry=registry,
     )
-    share.labels(project, team, model).set(report.share)
+    share.labels(project, team, model, risk_tier).set(report.share)
     feature = Gauge(
         tags.METRIC_FEATURE_DRIFT,
         "KS statistic per feature",
@@ -99,7 +105,7 @@ def main() -> int:
 
     url = config.platform_value("SHIPYARD_PUSHGATEWAY_URL", "pushgateway")
     if url:
-        push(report, url, p["project"], p["team"], config.model_name())
+        push(report, url, p["project"], p["team"], config.model_name(), p["risk_tier"])
         print(f"pushed {tags.METRIC_DRIFT_SHARE} and {tags.METRIC_FEATURE_DRIFT} to {url} (job {PUSH_JOB})")
     else:
         print(

@@ -24,6 +24,9 @@ def load_source(source: str, task: str) -> pd.DataFrame:
 def prepare(frame: pd.DataFrame, sample_fraction: float = 1.0, seed: int = 42) -> pd.DataFrame:
     if not 0 < sample_fraction <= 1:
         raise SystemExit(f"params.yaml data.sample_fraction must be in (0, 1], got {sample_fraction}")
+    frame = frame.reset_index(drop=True)
+    if config.ROW_ID not in frame.columns:  # a source with its own stable row_id keeps it
+        frame.insert(0, config.ROW_ID, range(len(frame)))
     if sample_fraction < 1:
         frame = frame.sample(frac=sample_fraction, random_state=seed).sort_index()
     return frame.reset_index(drop=True)
@@ -36,8 +39,8 @@ def apply_labels(frame: pd.DataFrame, annotations: pd.DataFrame) -> pd.DataFrame
         return frame
     frame = frame.copy()
     labels = annotations.drop_duplicates("row_id", keep="last").set_index("row_id")["label"]
-    known = labels[labels.index.isin(frame.index)]
-    frame.loc[known.index, config.TARGET] = known.to_numpy()
+    labeled = frame[config.ROW_ID].map(labels)
+    frame.loc[labeled.notna(), config.TARGET] = labeled[labeled.notna()].to_numpy()
     return frame
 {%- endif %}
 

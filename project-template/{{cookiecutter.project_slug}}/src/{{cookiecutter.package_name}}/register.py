@@ -52,6 +52,14 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
+    if run.data.tags.get(tags.GIT_DIRTY) == "true":
+        print(
+            f"refusing to register run {run_id}: it was trained from a working tree with uncommitted"
+            " changes, so its commit does not say what code it ran\n  fix: commit, then `make repro`"
+            " (or push and let CI train it)",
+            file=sys.stderr,
+        )
+        return 1
     try:
         client.get_registered_model(name)
     except MlflowException:

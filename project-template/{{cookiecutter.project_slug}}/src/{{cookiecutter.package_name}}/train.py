@@ -13,12 +13,15 @@ from . import config, evaluate, features, lineage, modeling, tracking
 FLAVOUR = "{{ cookiecutter.model_flavour }}"
 
 
-def run_tags(commit: str, data_hash: str, compute: dict[str, str]) -> dict[str, str]:
+def run_tags(
+    commit: str, data_hash: str, compute: dict[str, str], dirty: bool | None = None
+) -> dict[str, str]:
     found = {
         tags.RUN_KIND: tags.RUN_KIND_TRAIN,
         tags.PROJECT: config.project()["project"],
         tags.TEAM: config.project()["team"],
         tags.GIT_COMMIT: commit,
+        tags.GIT_DIRTY: "unknown" if dirty is None else str(dirty).lower(),
         tags.DATA_HASH: data_hash,
         tags.DATA_PATH: str(config.PREPARED.relative_to(config.ROOT)),
         tags.INSTANCE_TYPE: compute["instance_type"],
@@ -50,7 +53,10 @@ def main() -> None:
     experiment_id = tracking.ensure_experiment(client)
     commit = lineage.git_commit()
     data_hash = lineage.dvc_md5(config.PREPARED)
-    run_tags_ = run_tags(commit, data_hash, lineage.compute(modeling.device_info()))
+    dirty = lineage.git_dirty()
+    if dirty:
+        print("warning: uncommitted changes: this run is recorded as dirty and cannot be registered")
+    run_tags_ = run_tags(commit, data_hash, lineage.compute(modeling.device_info()), dirty)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{commit[:8]}", tags=run_tags_) as run:
         mlflow.log_params({f"train.{k}": v for k, v in p["train"].items()})
         mlflow.log_params({"task": task, "data.source": p["data"]["source"], "flavour": FLAVOUR})

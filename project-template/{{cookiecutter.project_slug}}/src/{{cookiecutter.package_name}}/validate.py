@@ -1,4 +1,5 @@
-"""`make data-check`: the prepared data must match schema.yaml (columns, types, ranges, target values).
+"""`make data-check`: the prepared data must match schema.yaml (columns, types, ranges, target values):
+every listed column present, no unlisted one, numbers within [min, max], categories among ``allowed``.
 
 Every problem names the column and the first offending rows, so a corrupted batch is easy to find.
 """
@@ -21,7 +22,21 @@ def _rows(mask: pd.Series) -> str:
     return ", ".join(rows) + (f" and {more} more" if more > 0 else "")
 
 
+def _check_category(name: str, values: pd.Series, rule: dict) -> list[str]:
+    problems = []
+    missing = values.isna()
+    if missing.any():
+        problems.append(f"column '{name}': {int(missing.sum())} empty values in rows {_rows(missing)}")
+    allowed = [str(v) for v in rule.get("allowed", [])]
+    bad = ~missing & ~values.astype(str).isin(allowed)
+    if bad.any():
+        problems.append(f"column '{name}': {int(bad.sum())} values not in {allowed} in rows {_rows(bad)}")
+    return problems
+
+
 def _check_column(name: str, values: pd.Series, rule: dict) -> list[str]:
+    if rule.get("type") == "category":
+        return _check_category(name, values, rule)
     problems = []
     numeric = pd.to_numeric(values, errors="coerce")
     missing = values.isna()
@@ -56,6 +71,11 @@ def check(frame: pd.DataFrame, schema: dict) -> list[str]:
     expected[target["name"]] = target
     missing = [c for c in expected if c not in frame.columns]
     problems = [f"column '{c}': missing from the data" for c in missing]
+    unknown = [c for c in frame.columns if c not in expected and c != config.ROW_ID]
+    problems += [
+        f"column '{c}': not in schema.yaml (declare it with its type and range, or drop it from the source)"
+        for c in unknown
+    ]
     if frame.empty:
         problems.append("the data has no rows")
     for name, rule in expected.items():

@@ -1,0 +1,152 @@
+"""Fleet updates without a running platform: the template published as a versioned git repository,
+a project generated from release N, then `update_project` to N+1 (clean: a pushed branch) and to a
+release that conflicts with the data scientist's change (refused naming the file, nothing pushed)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from shipyard.fleet import BRANCH_PREFIX, conflicted_files, update_project
+from shipyard.template_repo import behind, latest, releases
+
+from .conftest import REPO, TEMPLATE, git_init
+
+GIT = ["git", "-c", "user.name=Data Scientist", "-c", "user.email=ds@example.com"]
+
+
+def set_version(template, version):
+    path = template / "cookiecutter.json"
+    data = json.loads(path.read_text())
+    data["_template_version"] = version
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def fleet(tmp_path, cli):
+    """A template copy published as 1.0.0 to a spec-named repository, and a project generated from it
+    with `shipyard new`, pushed to its own bare remote."""
+    template = tmp_path / "template"
+    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns("__pycache__"))
+    set_version(template, "1.0.0")
+    url = str(tmp_path / "template.git")
+    spec = yaml.safe_load((REPO / "platform.yaml").read_text())
+    spec.setdefault("services", {})["template"] = {"url": url}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    common = ("--spec", str(tmp_path / "spec.yaml"), "--data-dir", str(tmp_path / "home"))
+    published = cli("template", "publish", "--template", str(template), *common)
+    assert published.returncode == 0, published.stderr
+    new = cli(
+        "new", "Fleet Demo", "--team", "demo", "--no-input", "--no-provision", "-o", str(tmp_path), *common
+    )
+    assert new.returncode == 0, new.stderr
+    project = tmp_path / "fleet-demo"
+    git_init(project)
+    remote = tmp_path / "fleet-demo.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    subprocess.run(["git", "push", "-q", str(remote), "main"], cwd=project, check=True)
+    return {"template": template, "url": url, "project": project, "remote": remote, "common": common}
+
+
+def release_next(fleet, cli, version, change):
+    set_version(fleet["template"], version)
+    change(fleet["template"] / "{{cookiecutter.project_slug}}")
+    published = cli("template", "publish", "--template", str(fleet["template"]), *fleet["common"])
+    assert published.returncode == 0, published.stderr
+    return latest(fleet["url"])
+
+
+def branch_file(remote, branch, path):
+    out = subprocess.run(["git", "--git-dir", str(remote), "show", f"{branch}:{path}"], capture_output=True)
+    return out.stdout.decode() if out.returncode == 0 else None
+
+
+def test_generated_project_records_the_release(fleet):
+    project = fleet["project"]
+    cruft = json.loads((project / ".cruft.json").read_text())
+    (release,) = releases(fleet["url"])
+    assert cruft["template"] == fleet["url"] and cruft["commit"] == release.commit
+    assert cruft["context"]["cookiecutter"]["_template_version"] == "1.0.0"
+    catalog = yaml.safe_load((project / "shipyard.yaml").read_text())
+    assert catalog["template"] == {"url": fleet["url"], "version": "1.0.0"}
+
+
+def test_publish_refuses_changed_content_under_a_published_version(fleet, cli):
+    edit(fleet["template"] / "{{cookiecutter.project_slug}}" / "Makefile", "clean:", "# changed\nclean:")
+    again = cli("template", "publish", "--template", str(fleet["template"]), *fleet["common"])
+    assert again.returncode == 2
+    assert "template version 1.0.0 is already published with other content" in again.stderr
+    assert "fix: bump _template_version" in again.stderr
+
+
+def test_clean_update_is_pushed_on_a_branch_and_keeps_platform_values(fleet, cli):
+    release = release_next(
+        fleet, cli, "1.1.0", lambda p: edit(p / "Makefile", "clean:", "# from template 1.1.0\nclean:")
+    )
+    assert behind("1.0.0", releases(fleet["url"])) == 1
+    result = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release)
+    assert result.status == "updated", result.message
+    branch = BRANCH_PREFIX + "1.1.0"
+    assert "# from template 1.1.0" in branch_file(fleet["remote"], branch, "Makefile")
+    catalog = yaml.safe_load(branch_file(fleet["remote"], branch, "shipyard.yaml"))
+    assert catalog["template"]["version"] == "1.1.0"
+    assert catalog["platform"]["mlflow"] == "http://127.0.0.1:5000"  # not the template's empty default
+    cruft = json.loads(branch_file(fleet["remote"], branch, ".cruft.json"))
+    assert cruft["commit"] == release.commit
+    assert cruft["context"]["cookiecutter"]["_mlflow_tracking_uri"] == "http://127.0.0.1:5000"
+    assert "<<<<<<<" not in branch_file(fleet["remote"], branch, "Makefile")
+    assert branch_file(fleet["remote"], "main", "Makefile") == (fleet["project"] / "Makefile").read_text()
+    again = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release)
+    assert again.status == "updated"  # main is still on 1.0.0: the branch is made and pushed again
+
+
+def test_conflicting_update_is_refused_naming_the_file(fleet, cli):
+    project = fleet["project"]
+    edit(project / "params.yaml", "n_estimators: 100", "n_estimators: 300")
+    subprocess.run([*GIT, "commit", "-qam", "More trees"], cwd=project, check=True)
+    subprocess.run(["git", "push", "-q", str(fleet["remote"]), "main"], cwd=project, check=True)
+    release = release_next(
+        fleet, cli, "1.2.0", lambda p: edit(p / "params.yaml", "n_estimators: 100", "n_estimators: 150")
+    )
+    result = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release)
+    assert result.status == "conflict"
+    assert result.files == ["params.yaml"]
+    assert branch_file(fleet["remote"], BRANCH_PREFIX + "1.2.0", "params.yaml") is None  # nothing pushed
+
+
+def test_conflicted_files_sees_markers_and_rejects(tmp_path):
+    (tmp_path / "a.txt").write_text("x\n")
+    (tmp_path / "b.txt").write_text("y\n")
+    git_init(tmp_path)
+    (tmp_path / "a.txt").write_text("<<<<<<< ours\nx\n=======\nz\n>>>>>>> theirs\n")
+    (tmp_path / "b.txt.rej").write_text("@@ rejected hunk\n")
+    assert conflicted_files(tmp_path) == ["a.txt", "b.txt"]
+
+
+def test_portfolio_shows_each_projects_template_version_and_lag(fleet, cli):
+    from shipyard import tags
+    from shipyard.catalog.portfolio import template_lag
+    from shipyard.records.model import Project
+
+    release_next(fleet, cli, "1.1.0", lambda p: edit(p / "Makefile", "clean:", "# 1.1.0\nclean:"))
+    hosted = Project(
+        name="fleet-demo", experiment_id="1", team="demo", risk_tier="low", owner="ds@example.com",
+        repo=str(fleet["remote"]), labeling=False,
+        tags={tags.TEMPLATE_URL: fleet["url"], tags.TEMPLATE_VERSION: "0.9.0"},
+    )  # fmt: skip
+    elsewhere = Project(
+        name="on-github", experiment_id="2", team="demo", risk_tier="low", owner="ds@example.com",
+        repo="https://example.invalid/x.git", labeling=False,
+        tags={tags.TEMPLATE_URL: fleet["url"], tags.TEMPLATE_VERSION: "1.1.0"},
+    )  # fmt: skip
+    lag = template_lag([hosted, elsewhere])
+    assert lag == {"fleet-demo": ("1.0.0", 1), "on-github": ("1.1.0", 0)}  # the hosted repo's main wins
