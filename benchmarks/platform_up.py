@@ -39,7 +39,8 @@ def spec_file(root: Path, services: dict | None = None, **local) -> Path:
     data = yaml.safe_load((REPO / "platform.yaml").read_text())
     section = data.setdefault("local", {})
     section["ports"] = {
-        n: free_port() for n in ("mlflow", "label_studio", "prometheus", "pushgateway", "portal")
+        n: free_port()
+        for n in ("mlflow", "label_studio", "prometheus", "pushgateway", "portal", "package_index")
     }
     section["portal"] = False  # the portal is not part of P3's service set
     section.update(local)

@@ -49,7 +49,7 @@ def main() -> int:
     root.mkdir(parents=True, exist_ok=True)
     spec = yaml.safe_load((REPO / "platform.yaml").read_text())
     spec["local"].update(label_studio=False, portal=False)
-    spec["local"]["ports"] = {k: free_port() for k in spec["local"]["ports"]}
+    spec["local"]["ports"] = {k: free_port() for k in [*spec["local"]["ports"], "package_index"]}
     spec_path = root / "platform.yaml"
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
     data_dir = root / "data"

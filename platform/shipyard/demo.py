@@ -29,6 +29,7 @@ DEMO_TEAM = "demo"
 WORSE_BRANCH = "try-smaller-model"  # an experiment on a branch: main (and the portal's last CI) stays green
 PUSHED_HINT = "see `shipyard ci list`"
 WORSE_COMMIT = "Try a much smaller model (the gate should stop it)"
+GATE_ON_A_BRANCH = "gate-dry-run"  # only the default branch publishes; a branch's CI dry-runs the gate
 # A stump forest: still above the absolute thresholds, clearly below the champion.
 WORSE_PARAMS = {"n_estimators": "2", "max_depth": "1"}
 
@@ -123,11 +124,13 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         out.champion_version = _promote(spec, endpoints, version, echo)
         _score_sample(step, endpoints, project_dir, env, echo)
 
-    with Step(5, "Push a worse model on a branch: the gate stops it", logs, echo, seconds) as step:
+    with Step(
+        5, "Push a worse model on a branch: the gate (a dry run there) stops it", logs, echo, seconds
+    ) as step:
         before = _version_count(endpoints)
         worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo, branch=WORSE_BRANCH)
         run = _ci_of(step, endpoints, worse, echo)
-        if run.status != "failed" or run.failed_step != "gate":
+        if run.status != "failed" or run.failed_step != GATE_ON_A_BRANCH:
             raise UserError(
                 f"expected the gate to stop the worse model, but CI {run.status} "
                 f"(failed step: {run.failed_step})",

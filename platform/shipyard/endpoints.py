@@ -28,6 +28,7 @@ ENV_PROMETHEUS = "SHIPYARD_PROMETHEUS_URL"
 ENV_GRAFANA_URL = "GRAFANA_URL"
 ENV_GRAFANA_TOKEN = "GRAFANA_TOKEN"
 ENV_PORTAL = "SHIPYARD_PORTAL_URL"
+ENV_PACKAGE_INDEX = "SHIPYARD_INDEX_URL"  # the simple index serving the shipyard client (and only it)
 ENV_INSTANCE_TYPE = "SHIPYARD_INSTANCE_TYPE"  # what the job runs on, for costs ("local" on a laptop)
 ENV_GPU_COUNT = "SHIPYARD_GPU_COUNT"
 ENV_CI_RUN_ID = "SHIPYARD_CI_RUN_ID"  # the MLflow run id of the CI run a job belongs to
@@ -52,6 +53,7 @@ class Endpoints:
     grafana: str | None = None
     grafana_token: str | None = None
     portal: str | None = None
+    package_index: str | None = None  # a PEP 503 simple index URL, ending in /
 
     def dvc_remote(self, team: str, project: str) -> str | None:
         """The DVC remote of one project: one prefix per team and project under the root."""
@@ -74,6 +76,7 @@ class Endpoints:
             ENV_GRAFANA_URL: self.grafana,
             ENV_GRAFANA_TOKEN: self.grafana_token,
             ENV_PORTAL: self.portal,
+            ENV_PACKAGE_INDEX: self.package_index,
         }
         if team and project:
             env[ENV_DVC_REMOTE] = self.dvc_remote(team, project)
@@ -95,6 +98,7 @@ class Endpoints:
             grafana=e.get(ENV_GRAFANA_URL),
             grafana_token=e.get(ENV_GRAFANA_TOKEN),
             portal=e.get(ENV_PORTAL),
+            package_index=e.get(ENV_PACKAGE_INDEX),
         )
 
     def as_dict(self) -> dict[str, str | None]:
@@ -136,6 +140,7 @@ def local_endpoints(spec: PlatformSpec, data_dir: Path) -> Endpoints:
         pushgateway=url(ports.pushgateway) if local.prometheus and spec.services.prometheus.enabled else None,
         grafana=spec.services.grafana.url,  # no Grafana server runs on one machine
         portal=url(ports.portal) if local.portal and spec.services.portal.enabled else None,
+        package_index=f"{url(ports.package_index)}/simple/" if spec.services.package_index.enabled else None,
     )
 
 
@@ -155,6 +160,7 @@ def cluster_endpoints(spec: PlatformSpec) -> Endpoints:
         pushgateway=on(s.prometheus, s.prometheus.pushgateway_url),
         grafana=on(s.grafana, s.grafana.url),
         portal=on(s.portal, s.portal.url),
+        package_index=on(s.package_index, s.package_index.url),
     )
 
 

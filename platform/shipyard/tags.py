@@ -48,6 +48,7 @@ GPU_TYPE = "shipyard.gpu_type"
 # model acceptance gate
 GATE_RESULT = "shipyard.gate.result"  # "passed" or "failed"
 GATE_REASON = "shipyard.gate.reason"
+GATE_DRY_RUN = "shipyard.gate.dry_run"  # "passed"/"failed": a branch's dry run; never makes a run registrable
 GATE_RESULTS = ("passed", "failed")
 
 # model version tags

@@ -19,6 +19,7 @@ from typing import Any
 
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.package_index import client_pin
 from shipyard.spec.model import PlatformSpec
 
 ENV_TEMPLATE = "SHIPYARD_TEMPLATE"
@@ -90,6 +91,8 @@ def platform_context(
         "_champion_tolerance": str(spec.governance.champion_tolerance),
         "_max_drift_share": str(tier.max_drift_share if tier else 0.3),
         "_instance_type": spec.local.instance_type if endpoints.platform == "local" else "unknown",
+        "_package_index_url": endpoints.package_index or "",
+        **client_pin(endpoints.package_index),
     }
     if spec.services.template.image_registry:
         context["_image_registry"] = spec.services.template.image_registry

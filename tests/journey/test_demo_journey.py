@@ -105,7 +105,7 @@ def test_data_is_in_the_team_dvc_remote(demo):
 def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
     _, outcome, _ = demo
     worse = outcome["worse_ci"]
-    assert worse["status"] == "failed" and worse["failed_step"] == "gate"
+    assert worse["status"] == "failed" and worse["failed_step"] == "gate-dry-run"  # a branch: dry run
     assert worse["branch"] == "try-smaller-model"
     assert "register" not in worse["steps"]
     exp = client.get_experiment_by_name(SLUG)
@@ -113,7 +113,8 @@ def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
         [exp.experiment_id],
         f"tags.`{tags.GIT_COMMIT}` = '{worse['commit']}' and tags.`{tags.RUN_KIND}` = 'train'",
     )
-    assert runs and runs[0].data.tags[tags.GATE_RESULT] == "failed"
+    assert runs and runs[0].data.tags[tags.GATE_DRY_RUN] == "failed"
+    assert tags.GATE_RESULT not in runs[0].data.tags  # a branch never gets a registrable gate result
     assert "champion" in runs[0].data.tags[tags.GATE_REASON]
 
 

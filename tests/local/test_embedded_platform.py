@@ -33,7 +33,7 @@ pytestmark = pytest.mark.services
 
 PROJECT = "churn-e2e"
 TEAM = "demo"
-SERVICES = {"mlflow", "prometheus", "pushgateway", "label-studio", "ci-runner", "portal"}
+SERVICES = {"mlflow", "prometheus", "pushgateway", "label-studio", "ci-runner", "portal", "package-index"}
 DVC = str(Path(sys.executable).parent / "dvc")
 
 

@@ -117,6 +117,12 @@ def new(
         f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']}, "
         f"template {ctx.get(VERSION_KEY) or 'unversioned'})"
     )
+    if not ctx.get("_shipyard_sha256"):
+        console.print(
+            f"  platform.lock pins shipyard=={ctx.get('_shipyard_version')} without a hash: the platform's "
+            "package index was not reachable; once it is, run `make lock` (SHIPYARD_INDEX_URL) and commit",
+            highlight=False,
+        )
     _provision(platform, baked, provision, stack_outputs)
 
 

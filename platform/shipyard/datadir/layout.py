@@ -58,6 +58,11 @@ class DataLayout:
         return self.root / "ci"
 
     @property
+    def package_index(self) -> Path:
+        """The static simple index (PEP 503) ``shipyard up`` serves: the client wheel projects install."""
+        return self.root / "package-index"
+
+    @property
     def tools(self) -> Path:
         """Tool environments created on first use (the Label Studio venv)."""
         return self.root / "tools"
@@ -74,7 +79,15 @@ class DataLayout:
         ]
 
     def ensure(self) -> DataLayout:
-        for path in (self.root, self.logs, self.mlflow, self.dvc_remote, self.git, self.ci):
+        for path in (
+            self.root,
+            self.logs,
+            self.mlflow,
+            self.dvc_remote,
+            self.git,
+            self.ci,
+            self.package_index,
+        ):
             path.mkdir(parents=True, exist_ok=True)
         self.secure()
         return self

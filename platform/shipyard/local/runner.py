@@ -38,6 +38,7 @@ from shipyard.resolver import Platform, platform_from_data_dir
 from shipyard.service_calls import bound_mlflow_calls, unreachable_from
 
 STEP_PREFIX = "==> "
+DEFAULT_BRANCH = "main"  # the embedded remotes are created with --initial-branch=main
 BACKOFF_MAX_S = 30.0  # the longest wait between two tries to reach MLflow
 TIMEOUT_ENV = "SHIPYARD_CI_TIMEOUT"  # seconds one run may take (default 3600)
 # inherited variables a run must not see: they would point the project at another platform
@@ -275,6 +276,8 @@ class Runner:
                 failed_step = "log" if log.error is not None else "checkout"
             else:
                 env = self._env(endpoints, team, job.project, run_id)
+                # only the default branch publishes (the project's Makefile reads these)
+                env.update(SHIPYARD_BRANCH=job.branch, SHIPYARD_DEFAULT_BRANCH=DEFAULT_BRANCH)
                 rc, steps = self._make_ci(job, work, env, log, api)
                 if log.error is not None:  # the run was stopped: its output could not be kept
                     failed_step = "log"

@@ -156,6 +156,17 @@ class TemplateSpec(Strict):
     )
 
 
+class PackageIndexSpec(Strict):
+    """Where projects' CI installs the ``shipyard`` client from (and nothing else from)."""
+
+    enabled: bool = True
+    url: str | None = Field(
+        None,
+        description="the simple index (PEP 503) serving the platform's shipyard wheel, e.g. "
+        "https://pypi.internal.example.com/simple/; derived for local (shipyard up serves one)",
+    )
+
+
 class Services(Strict):
     mlflow: MlflowSpec = MlflowSpec()
     dvc: DvcSpec = DvcSpec()
@@ -163,6 +174,7 @@ class Services(Strict):
     prometheus: PrometheusSpec = PrometheusSpec()
     grafana: GrafanaSpec = GrafanaSpec()
     portal: PortalSpec = PortalSpec()
+    package_index: PackageIndexSpec = PackageIndexSpec()
     template: TemplateSpec = TemplateSpec()
 
 
@@ -377,6 +389,7 @@ class LocalPorts(Strict):
     prometheus: Port = 9090
     pushgateway: Port = 9091
     portal: Port = 8501
+    package_index: Port = 3141
 
 
 class LocalSpec(Strict):

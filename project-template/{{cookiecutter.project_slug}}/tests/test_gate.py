@@ -1,4 +1,4 @@
-from {{ cookiecutter.package_name }}.gate import evaluate_gate
+from {{ cookiecutter.package_name }}.gate import evaluate_gate, metrics_diff
 
 THRESHOLDS = {"accuracy": {"min": 0.8}, "rmse": {"max": 10.0}}
 
@@ -37,3 +37,14 @@ def test_lower_is_better_metrics_compare_the_other_way():
     champion = ("1", {"rmse": 4.0, "accuracy": 0.9})
     assert not evaluate_gate({"accuracy": 0.9, "rmse": 4.5}, THRESHOLDS, "rmse", 0.1, champion).passed
     assert evaluate_gate({"accuracy": 0.9, "rmse": 3.0}, THRESHOLDS, "rmse", 0.1, champion).passed
+
+
+def test_metrics_diff_shows_each_metric_against_the_champion():
+    lines = metrics_diff({"accuracy": 0.91, "rmse": 6.0, "f1": 0.9}, ("3", {"accuracy": 0.93, "rmse": 5.0}))
+    assert lines[0] == "metrics against champion v3:"
+    accuracy = next(line for line in lines if line.split()[0] == "accuracy")
+    assert accuracy.split()[1:] == ["0.9100", "0.9300", "-0.0200", "worse"]
+    rmse = next(line for line in lines if line.split()[0] == "rmse")
+    assert rmse.split()[-1] == "worse"  # lower is better: up is worse
+    assert next(line for line in lines if line.split()[0] == "f1").split()[1:] == ["0.9000", "-"]
+    assert metrics_diff({"accuracy": 0.9}, None) == ["no champion yet: nothing to compare with"]

@@ -4,11 +4,16 @@ The new model must meet every threshold in params.yaml (gate.thresholds) and mus
 the registered model's `champion` alias on the primary metric by more than gate.champion_tolerance.
 The result is logged on the training run (shipyard.gate.result / reason); `make register` refuses
 a run without a passed result, so the gate cannot be skipped.
+
+`make gate-dry-run` (CI on any branch but the default one) decides the same way and prints the metrics
+against the champion; it records only its verdict (shipyard.gate.dry_run) and reason, never a gate
+result, so such a run can never be registered.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 
@@ -85,17 +90,58 @@ def champion_of(client, model_name: str) -> tuple[str, dict[str, float]] | None:
     return str(version.version), dict(run.data.metrics)
 
 
-def main() -> int:
+def metrics_diff(metrics: dict[str, float], champion: tuple[str, dict[str, float]] | None) -> list[str]:
+    """This run's metrics next to the champion's: one line per metric, the change and which way is better."""
+    if champion is None:
+        return ["no champion yet: nothing to compare with"]
+    version, old = champion
+    header = f"  {'metric':<16}{'this run':>10}{'champion':>10}{'change':>10}"
+    lines = [f"metrics against champion v{version}:", header]
+    for name in sorted(metrics):  # what this run measured (the champion's run may log more, e.g. train_*)
+        new_value, old_value = metrics.get(name), old.get(name)
+        if new_value is None or old_value is None:
+            shown = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
+            lines.append(f"  {name:<16}{shown(new_value):>10}{shown(old_value):>10}{'':>10}")
+            continue
+        change = new_value - old_value
+        better = (change < 0) if name in LOWER_IS_BETTER else (change > 0)
+        verdict = "" if change == 0 else (" better" if better else " worse")
+        lines.append(f"  {name:<16}{new_value:>10.4f}{old_value:>10.4f}{change:>+10.4f}{verdict}")
+    return lines
+
+
+def dry_run(client, run_id: str, result: GateResult, champion: tuple[str, dict[str, float]] | None) -> int:
+    branch = os.environ.get("SHIPYARD_BRANCH") or "this branch"
+    outcome = "PASS" if result.passed else "FAIL"
+    client.set_tag(run_id, tags.GATE_DRY_RUN, "passed" if result.passed else "failed")
+    client.set_tag(run_id, tags.GATE_REASON, result.summary[:4900])
+    print(f"gate DRY RUN on {branch} for run {run_id}: would {outcome} (nothing registered or published)")
+    for reason in result.reasons:
+        print(f"  {reason}")
+    for line in metrics_diff(result.metrics, champion):
+        print(line)
+    config.REPORTS.mkdir(parents=True, exist_ok=True)
+    (config.REPORTS / "gate-dry-run.json").write_text(
+        json.dumps({"run_id": run_id, "branch": branch, **asdict(result)}, indent=2)
+    )
+    return 0 if result.passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
     from . import tracking
+
+    args = sys.argv[1:] if argv is None else argv
 
     p = config.params()["gate"]
     run = json.loads(config.RUN_FILE.read_text())
     metrics = json.loads(config.METRICS.read_text())
     client = tracking.client()
+    champion = champion_of(client, config.model_name())
     result = evaluate_gate(
-        metrics, p["thresholds"], p["primary_metric"], float(p["champion_tolerance"]),
-        champion_of(client, config.model_name()),
+        metrics, p["thresholds"], p["primary_metric"], float(p["champion_tolerance"]), champion,
     )  # fmt: skip
+    if "--dry-run" in args:
+        return dry_run(client, run["run_id"], result, champion)
     outcome = "passed" if result.passed else "failed"
     client.set_tag(run["run_id"], tags.GATE_RESULT, outcome)
     client.set_tag(run["run_id"], tags.GATE_REASON, result.summary[:4900])

@@ -1,0 +1,63 @@
+"""Branch-aware CI with a real MLflow server: the default branch registers a gated model; a feature
+branch's `make ci` runs the gate as a dry run, prints the metrics against the champion, and publishes
+nothing (no data pushed, no version, no alias moved, no gate result recorded)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import yaml
+from shipyard import tags
+from shipyard.endpoints import Endpoints
+from shipyard.projects import provision_project
+from shipyard.spec import load_spec
+
+from .conftest import REPO, bake, git_init, make, project_env
+from .test_project_ci import commit_all, steps_run
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_champion(tmp_path, mlflow_server):
+    from mlflow import MlflowClient
+
+    project = bake(tmp_path / "work", project_name="Branch CI")
+    slug = project.name
+    spec = load_spec(REPO / "platform.yaml")
+    provision_project(spec, Endpoints(platform="local", mlflow=mlflow_server.url), None, slug, "demo", "low")
+    git_init(project)
+    remote = tmp_path / "dvc-remote"
+    env = project_env(MLFLOW_TRACKING_URI=mlflow_server.url, SHIPYARD_DVC_REMOTE=str(remote))
+
+    # the default branch: a gated model becomes v1, which governance makes champion
+    main = make(project, "data-check", "repro", "gate", "register", env=env)
+    assert main.returncode == 0, main.stdout[-3000:] + main.stderr[-3000:]
+    client = MlflowClient(mlflow_server.url)
+    client.set_registered_model_alias(slug, tags.CHAMPION, "1")
+
+    subprocess.run(["git", "checkout", "-q", "-b", "feature/smaller"], cwd=project, check=True)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"].update(n_estimators=3, max_depth=2)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit = commit_all(project, "try a smaller forest")
+    feature = make(project, "ci", env=env)
+    out = feature.stdout
+    assert steps_run(out) == ["lint", "test", "data-check", "repro", "gate-dry-run"], out[-3000:]
+    assert "gate DRY RUN on feature/smaller" in out and "(nothing registered or published)" in out
+    assert "metrics against champion v1:" in out
+    diff = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  f1 ")}
+    champion_f1 = client.get_run(client.get_model_version(slug, "1").run_id).data.metrics["f1"]
+    assert f"{champion_f1:.4f}" in diff["f1"]
+    assert feature.returncode == (0 if "would PASS" in out else 2), out[-2000:]
+
+    # nothing published from the branch
+    assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]
+    assert client.get_registered_model(slug).aliases == {tags.CHAMPION: "1", tags.CHALLENGER: "1"}
+    experiment = client.get_experiment_by_name(slug)
+    (run,) = client.search_runs([experiment.experiment_id], f"tags.`{tags.GIT_COMMIT}` = '{commit}'")
+    assert tags.GATE_RESULT not in run.data.tags  # a verdict, never a gate result
+    assert run.data.tags[tags.GATE_DRY_RUN] == ("passed" if "would PASS" in out else "failed")
+    assert not remote.exists() or not any(remote.rglob("*"))
+    forced = make(project, "register", env=env)  # and the dry-run run cannot be registered afterwards
+    assert forced.returncode != 0 and "refusing to register" in forced.stderr
