@@ -89,6 +89,25 @@ def provision_project(
     owner = validate(spec, name, team, risk_tier, owner)
     if not endpoints.mlflow:
         raise UserError("this platform has no MLflow endpoint to record the project in", "run `shipyard up`")
+    admin = _platform_admin(endpoints, data_dir)
+    if admin is not None:  # the embedded platform provisions as its own admin account
+        from shipyard.identity.session import acting_as
+
+        with acting_as(admin):
+            return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling)
+    return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling)
+
+
+def _platform_admin(endpoints: Endpoints, data_dir):
+    if data_dir is None or endpoints.platform != "local":
+        return None
+    from shipyard.identity import ADMIN
+    from shipyard.identity.mlflow_users import credentials
+
+    return credentials(Path(data_dir), ADMIN)
+
+
+def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling) -> ProjectInfo:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=endpoints.mlflow)
@@ -143,6 +162,10 @@ def provision_project(
             if exp.tags.get(key) != value:
                 client.set_experiment_tag(experiment_id, key, value)
     final = client.get_experiment(experiment_id).tags
+    if _platform_admin(endpoints, data_dir) is not None:
+        from shipyard.identity.mlflow_users import provision_project as provision_identities
+
+        provision_identities(spec, Path(data_dir), endpoints.mlflow, name, experiment_id, team)
     return ProjectInfo(
         name=name,
         team=team,

@@ -7,6 +7,7 @@ because turning tens of thousands of runs into protobuf entities costs more than
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -59,6 +60,9 @@ class MlflowRest:
     def session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
             self._local.session = requests.Session()
+            user, pw = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+            if user and pw:  # the same signed-in identity MlflowClient uses
+                self._local.session.auth = (user, pw)
         return self._local.session
 
     def call(self, method: str, endpoint: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:

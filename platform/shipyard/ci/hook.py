@@ -52,7 +52,10 @@ def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str |
 
         state = json.loads((data_dir / "state.json").read_text())
         api = f"{state['endpoints']['mlflow']}/api/2.0/mlflow"
-        exp = requests.get(f"{api}/experiments/get-by-name", params={"experiment_name": project}, timeout=5)
+        auth = _runner_auth(data_dir)
+        exp = requests.get(
+            f"{api}/experiments/get-by-name", params={"experiment_name": project}, timeout=5, auth=auth
+        )
         exp.raise_for_status()
         experiment = exp.json()["experiment"]
         exp_tags = {t["key"]: t["value"] for t in experiment.get("tags", [])}
@@ -73,12 +76,21 @@ def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str |
             "start_time": int(time.time() * 1000),
             "tags": [{"key": k, "value": v} for k, v in run_tags.items()],
         }
-        run = requests.post(f"{api}/runs/create", json=body, timeout=5)
+        run = requests.post(f"{api}/runs/create", json=body, timeout=5, auth=auth)
         run.raise_for_status()
         return run.json()["run"]["info"]["run_id"]
     except Exception as exc:  # the push must succeed even when the platform is down
         print(f"shipyard: MLflow not reachable ({type(exc).__name__}); the runner records the run later")
         return None
+
+
+def _runner_auth(data_dir: Path) -> tuple[str, str] | None:
+    """The CI runner's account (its password file in the data dir): it records CI runs."""
+    from shipyard.identity import RUNNER
+    from shipyard.identity.secrets import password
+
+    pw = password(data_dir, RUNNER)
+    return (RUNNER, pw) if pw else None
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ class Runner:
             self.beat()
             try:
                 uri = self.endpoints().mlflow
-                if uri and requests.get(f"{uri}/health", timeout=2).ok:
+                # signed in, not only up: ``up`` creates the runner's MLflow user after MLflow answers
+                if uri and requests.get(f"{uri}/api/2.0/mlflow/experiments/search", params={"max_results": 1},
+                                        auth=_auth(), timeout=5).ok:  # fmt: skip
                     return uri
             except (OSError, ValueError, KeyError, requests.RequestException):
                 pass
@@ -220,6 +222,7 @@ class Runner:
         env.update(endpoints.to_env(team or None, project))
         env.update(
             {
+                **self._ci_credentials(project),
                 ep.ENV_CI_RUN_ID: run_id,
                 ep.ENV_CI_PROVIDER: "shipyard",
                 ep.ENV_INSTANCE_TYPE: self.instance_type,
@@ -234,6 +237,14 @@ class Runner:
             }
         )
         return env
+
+    def _ci_credentials(self, project: str) -> dict[str, str]:
+        """The project's own CI credential (EDIT on its experiment only), never the runner's."""
+        from shipyard.identity import ci_account
+        from shipyard.identity.mlflow_users import credentials
+
+        creds = credentials(self.data_dir, ci_account(project))
+        return creds.env() if creds else {}
 
     def _make_ci(self, job: Job, work: Path, env: dict[str, str], log, uri: str) -> tuple[int, list[str]]:
         timeout = float(os.environ.get(TIMEOUT_ENV, "3600"))
@@ -311,6 +322,11 @@ class Runner:
     def stop(self, *_args) -> None:
         self.stopping.set()
         self._kill_child()
+
+
+def _auth() -> tuple[str, str] | None:
+    user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    return (user, password) if user and password else None
 
 
 def main(argv: list[str] | None = None) -> int:

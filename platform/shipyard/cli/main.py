@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "shipyard.cli.project_cmd",
     "shipyard.cli.new_cmd",
     "shipyard.cli.demo_cmd",
+    "shipyard.cli.login_cmd",
 ]
 
 err_console = Console(stderr=True)
@@ -56,8 +57,20 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _sign_in() -> None:
+    """MLflow calls of this process act as the signed-in person (``shipyard login``), if any."""
+    from shipyard.endpoints import default_data_dir
+    from shipyard.identity.session import activate
+
+    try:
+        activate(default_data_dir())
+    except OSError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     app = build_app()
+    _sign_in()
     try:
         app(args=argv, prog_name="shipyard")  # standalone: typer prints usage errors and exits 2
     except UserError as exc:

@@ -16,6 +16,7 @@ def services(ctx: Context) -> list[Service]:
     if ctx.spec_path:
         env.update(portal_env(ctx.spec_path, ctx.endpoints(), ctx.layout.root))
         env["SHIPYARD_GIT_ROOT"] = str(ctx.layout.git)
+        env.update(_portal_credentials(ctx))
     return [
         Service(
             name="portal",
@@ -28,3 +29,12 @@ def services(ctx: Context) -> list[Service]:
             start_timeout=120,
         )
     ]
+
+
+def _portal_credentials(ctx: Context) -> dict[str, str]:
+    """The portal reads MLflow as its own account (READ); people sign in to the portal itself."""
+    from shipyard.identity import PORTAL
+    from shipyard.identity.mlflow_users import credentials
+
+    creds = credentials(ctx.layout.root, PORTAL)
+    return creds.env() if creds else {}
