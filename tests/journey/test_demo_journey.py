@@ -96,9 +96,9 @@ def test_data_is_in_the_team_dvc_remote(demo):
 def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
     _, outcome, _ = demo
     worse = outcome["worse_ci"]
-    assert worse["status"] == "failed" and worse["failed_step"] == "gate"
+    assert worse["status"] == "failed" and worse["failed_step"] == "register"  # the platform gate
     assert worse["branch"] == "try-smaller-model"
-    assert "register" not in worse["steps"]
+    assert "monitor" not in worse["steps"]
     exp = client.get_experiment_by_name(SLUG)
     runs = client.search_runs(
         [exp.experiment_id],

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "shipyard.cli.new_cmd",
     "shipyard.cli.demo_cmd",
     "shipyard.cli.login_cmd",
+    "shipyard.cli.audit_cmd",
 ]
 
 err_console = Console(stderr=True)

@@ -103,7 +103,10 @@ class AuthAdmin:
             "resource_id": resource_id,
             "permission": permission,
         }
-        _ok(self._call("POST", "/api/3.0/mlflow/users/permissions/grant", json=body), f"grant {username}")
+        resp = self._call("POST", "/api/3.0/mlflow/users/permissions/grant", json=body)
+        if resp.status_code == 400 and "RESOURCE_ALREADY_EXISTS" in resp.text:
+            return  # granted by an earlier `up` or project create
+        _ok(resp, f"grant {username}")
 
     def permission(self, username: str, resource_type: str, resource_id: str) -> str:
         resp = self._call(

@@ -15,6 +15,7 @@ SERVICE_MODULES = [
     "shipyard.local.services.label_studio",
     "shipyard.local.services.ci_runner",
     "shipyard.local.services.portal",
+    "shipyard.local.services.registry",
 ]
 
 
