@@ -135,5 +135,5 @@ def submit(
     result = client.submit(registry_url(registry), require_current(None), run_id)
     for line in client.format_verdict(result):
         typer.echo(line)
-    if result["outcome"] == "refused":
+    if not result["passed"]:
         raise typer.Exit(1)

@@ -40,8 +40,11 @@ class Timings:
 
 class Registry:
     def __init__(self, spec: PlatformSpec, tracking_uri: str, audit_store: AuditStore) -> None:
+        import mlflow
         from mlflow import MlflowClient
 
+        mlflow.set_tracking_uri(tracking_uri)  # pyfunc.load_model resolves models:/ URIs through these
+        mlflow.set_registry_uri(tracking_uri)
         self.spec = spec
         self.uri = tracking_uri
         self.audit = audit_store

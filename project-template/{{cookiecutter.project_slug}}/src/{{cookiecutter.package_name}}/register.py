@@ -47,7 +47,7 @@ def main() -> int:
         return 1
     for line in registry.format_verdict(result):
         print(line)
-    return 1 if result["outcome"] == "refused" else 0
+    return 0 if result["passed"] else 1  # a dry-run that fails the gate fails the branch's CI too
 
 
 if __name__ == "__main__":
