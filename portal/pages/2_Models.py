@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 import ui
+from shipyard.audit.view import load_audit
 from shipyard.catalog import (
     ServiceUnavailable,
     inventory,
@@ -19,6 +20,10 @@ cfg, role, portfolio = ui.portfolio_page("Models")
 snap = portfolio.snapshot
 
 rows = inventory(cfg.spec, snap)
+audit_view = load_audit(None, cfg.endpoints.mlflow)
+if audit_view is not None:
+    for model, what in audit_view.ungoverned_champions.items():
+        st.error(f"**{model}**: the champion did not arrive through the platform. {what}")
 if role == "project owner":
     owner = ui.owner_choice(sorted({r.owner for r in rows if r.owner}))
     rows = [r for r in rows if r.owner == owner]
@@ -83,6 +88,27 @@ st.caption(
     f"gate: {picked.gate or '-'} {('(' + picked.gate_reason + ')') if picked.gate_reason else ''} · "
     f"CI run {picked.ci_run_id[:12] or '-'} · approvals: {picked.approvals or 'none'}"
 )
+if audit_view is not None:
+    history = audit_view.history(picked.model)
+    if history:
+        st.markdown("**Promotion history** (from the audit log)")
+        st.dataframe(
+            pd.DataFrame(
+                [{"at (UTC)": e.at[:19], "who": e.actor, "action": e.action, "version": e.version,
+                  "from": e.details.get("previous") or "-", "note": e.details.get("note", "")}
+                 for e in history]
+            ),
+            hide_index=True,
+            width="stretch",
+        )  # fmt: skip
+    registered = [e for e in history if e.action == "submit.registered" and e.version == str(picked.version)]
+    if registered:
+        ev = registered[-1].details
+        st.markdown(f"**Platform gate evidence** (same data: {ev.get('eval_rows')} rows, sha256 "
+                    f"`{str(ev.get('eval_hash', ''))[:16]}`)")  # fmt: skip
+        side = pd.DataFrame({"candidate": ev.get("candidate", {}), "champion then": ev.get("champion") or {}})
+        st.dataframe(side, width="stretch")
+        st.caption("; ".join(ev.get("reasons", [])))
 version = next(v for v in snap.versions if v.model == picked.model and v.version == picked.version)
 if not version.model_card:
     st.info("This version has no model card (tag shipyard.model_card).")

@@ -27,6 +27,7 @@ def portal_command(port: int, host: str) -> list[str]:
         sys.executable, "-m", "streamlit", "run", str(home),
         "--server.port", str(port), "--server.address", host, "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",  # no "Deploy" or developer menu for the portal's users
     ]  # fmt: skip
 
 
