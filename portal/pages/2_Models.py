@@ -13,6 +13,10 @@ from shipyard.catalog import (
     inventory_json,
     model_card_text,
 )
+from shipyard.errors import UserError
+from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.people import person
+from shipyard.registry.client import version_action
 
 JSON = "application/json"
 
@@ -109,6 +113,19 @@ if audit_view is not None:
         side = pd.DataFrame({"candidate": ev.get("candidate", {}), "champion then": ev.get("champion") or {}})
         st.dataframe(side, width="stretch")
         st.caption("; ".join(ev.get("reasons", [])))
+approver = "approver" in (getattr(person(cfg.spec, st.session_state.get("user", "")), "roles", None) or ())
+if approver and cfg.endpoints.registry:
+    st.markdown(f"**Your decision on {picked.model} v{picked.version}** (recorded in the audit log)")
+    note = st.text_input("Note", key="decision_note")
+    b1, b2 = st.columns(2)
+    decision = "approve" if b1.button("Approve") else ("reject" if b2.button("Reject") else None)
+    if decision:
+        try:
+            version_action(cfg.endpoints.registry, Credentials(*st.session_state["credentials"]),
+                           picked.model, picked.version, decision, note)  # fmt: skip
+            st.success(f"{decision} of {picked.model} v{picked.version} recorded")
+        except UserError as exc:
+            st.error(exc.message)
 version = next(v for v in snap.versions if v.model == picked.model and v.version == picked.version)
 if not version.model_card:
     st.info("This version has no model card (tag shipyard.model_card).")

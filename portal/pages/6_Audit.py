@@ -11,6 +11,10 @@ from shipyard.cli.audit_cmd import render_export
 
 ui.page("Audit")
 cfg = ui.config()
+view_as = ui.role(cfg)
+if view_as not in ("auditor", "manager"):
+    st.warning("The audit log is for auditors, approvers and managers.")
+    st.stop()
 view = load_audit(None, cfg.endpoints.mlflow)
 if view is None:
     st.info("No audit log on this platform yet: `shipyard up` creates it.")
@@ -60,6 +64,9 @@ else:
 
 st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
 store = AuditStore.of(home())
+if view_as != "auditor":
+    st.caption("Exports are for auditors.")
+    st.stop()
 e1, e2 = st.columns(2)
 e1.download_button("Audit log (JSONL)", render_export(store, "jsonl"), "audit-log.jsonl", "application/json")
 e2.download_button("Audit log (CSV)", render_export(store, "csv"), "audit-log.csv", "text/csv")

@@ -185,6 +185,10 @@ teams:
   - {{name: {s.team_demo}, owners: [lead@example.com], monthly_budget: 500}}
   - {{name: {s.team_risk}, owners: [risk-lead@example.com], monthly_budget: 1500}}
 governance:
+  people:
+    approvers: [validator@example.com, second-validator@example.com]
+    auditors: [auditor@example.com]
+    managers: [manager@example.com]
   gates:
     - {{metric: accuracy, min: 0.80}}
     - {{metric: f1, min: 0.75}}
