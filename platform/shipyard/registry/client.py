@@ -81,4 +81,10 @@ def format_verdict(result: dict) -> list[str]:
         )
         lines.append(f"  {metric:<10} candidate: {value:.4f}{vs}")
     lines += [f"  {reason}" for reason in v["reasons"]]
+    t = result.get("timings") or {}
+    if t:
+        lines.append(
+            "  platform gate time: "
+            + ", ".join(f"{k} {t[k]:.2f}s" for k in ("lineage", "load", "scoring", "registry") if k in t)
+        )
     return lines
