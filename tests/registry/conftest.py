@@ -96,7 +96,7 @@ class Project:
             mlflow.set_tracking_uri(uri)
             with mlflow.start_run(experiment_id=self.experiment_id, tags=run_tags) as run:
                 mlflow.log_param("task", "classification")
-                mlflow.sklearn.log_model(model, name="model")
+                mlflow.sklearn.log_model(model, name="model", skops_trusted_types=["sklearn.tree._tree.Tree"])
                 mlflow.log_artifact(str(eval_file), os.path.dirname(EVAL_ARTIFACT))
                 mlflow.set_tag(EVAL_HASH, hashlib.sha256(eval_file.read_bytes()).hexdigest())
         return Job(self.name, ci_run_id, run.info.run_id, eval_file, commit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ from rich.table import Table
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.errors import UserError
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def register(app: typer.Typer) -> None:

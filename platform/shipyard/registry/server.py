@@ -155,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("MLFLOW_TRACKING_USERNAME"):
         print("the registry service needs its MLflow credentials in the environment", file=sys.stderr)
         return 2
+    import mlflow.pyfunc  # noqa: F401  (imported now, not in the first submit: seconds on a busy machine)
+    import sklearn.metrics  # noqa: F401
+
     registry = Registry(load_spec(Path(args.spec)), mlflow_url, AuditStore.of(data_dir))
     app = build_app(registry, Authenticator(mlflow_url))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
