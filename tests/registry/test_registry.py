@@ -251,3 +251,28 @@ def test_login_and_whoami_act_as_the_signed_in_person(light_platform):
     who = shipyard("whoami", env=clean)
     assert who.returncode == 0 and who.stdout.startswith("validator@example.com (approver")
     shipyard("logout", env=clean)
+
+
+# 10 (last: it restarts the session's platform) -----------------------------------------------------
+def test_down_up_keeps_users_permissions_and_the_chain(light_platform, tmp_path):
+    p = new_project(light_platform)
+    assert p.submit(p.job(tmp_path))["version"] == "1"
+    store = AuditStore.of(light_platform.data_dir)
+    head, count = store.head(), store.verify().count
+    light_platform.down()
+    light_platform.up()
+    url = f"{light_platform.endpoints.mlflow}/api/2.0/mlflow/experiments/search"
+    validator = light_platform.credentials("validator@example.com")
+    assert requests.get(url, params={"max_results": 1}, auth=validator.auth, timeout=60).status_code == 200
+    assert requests.get(url, params={"max_results": 1}, timeout=30).status_code == 401
+    _forbidden(
+        light_platform, p.ci.username, lambda c: c.set_registered_model_alias(p.name, tags.CHAMPION, "1")
+    )
+    check = AuditStore.of(light_platform.data_dir).verify()
+    assert (
+        check.ok
+        and check.count >= count
+        and AuditStore.of(light_platform.data_dir).events()[count - 1].hash == head
+    )
+    assert light_platform.cli("audit", "verify").returncode == 0
+    assert p.act("manager@example.com", 1, "promote")["action"] == audit.PROMOTE  # the service is back too
