@@ -149,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mlflow", help="MLflow URL (default: the embedded platform's, from state.json)")
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
-    mlflow_url = json.loads((data_dir / "state.json").read_text())["endpoints"]["mlflow"]
+    mlflow_url = args.mlflow or json.loads((data_dir / "state.json").read_text())["endpoints"]["mlflow"]
     if not os.environ.get("MLFLOW_TRACKING_USERNAME"):
         print("the registry service needs its MLflow credentials in the environment", file=sys.stderr)
         return 2

@@ -220,8 +220,12 @@ class Registry:
     def _register(self, project: str, run, verdict: Verdict, evidence: dict) -> str:
         import json
 
-        from shipyard.identity.mlflow_users import ensure_registered_model  # noqa: F401  (made at provisioning)
+        from mlflow.exceptions import MlflowException
 
+        try:
+            self.client.get_registered_model(project)
+        except MlflowException:  # provisioning makes it; a project from before the registry service did not
+            self.client.create_registered_model(project, tags={tags.PROJECT: project})
         t = run.data.tags
         version_tags = {
             tags.MODEL_RUN_ID: run.info.run_id,
