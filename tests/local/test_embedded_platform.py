@@ -32,7 +32,7 @@ pytestmark = pytest.mark.services
 
 PROJECT = "churn-e2e"
 TEAM = "demo"
-SERVICES = {"mlflow", "prometheus", "pushgateway", "label-studio", "ci-runner", "portal"}
+SERVICES = {"mlflow", "prometheus", "pushgateway", "label-studio", "ci-runner", "portal", "registry"}
 DVC = str(Path(sys.executable).parent / "dvc")
 
 
