@@ -81,6 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except Exception as exc:
+        if "401" not in str(exc) and "Unauthorized" not in str(exc):
+            raise
+        err_console.print(
+            "[bold red]error:[/] MLflow refused the request: nobody is signed in", highlight=False
+        )
+        err_console.print("  [bold]fix:[/] shipyard login --user YOU@example.com", highlight=False)
+        return 2
     return 0
 
 
