@@ -60,6 +60,9 @@ def person(spec: PlatformSpec, email: str) -> Person | None:
 
 
 def team_people(spec: PlatformSpec, team: str) -> set[str]:
-    """Owners and members of a team (normalised emails)."""
-    t = spec.team(team)
+    """Owners and members of a team (normalised emails); nobody for a team the spec does not know."""
+    try:
+        t = spec.team(team)
+    except KeyError:
+        return set()
     return {normal(e) for e in (*t.owners, *t.members)}
