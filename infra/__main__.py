@@ -9,10 +9,12 @@ from program import build
 from settings import read_settings
 from shipyard.errors import UserError
 from shipyard.spec import load_spec
+from shipyard.spec.loader import CLUSTER
 
 settings = read_settings()
 try:
-    platform_spec = load_spec(settings.spec_path)
+    # the same cluster rules as `shipyard spec validate --target aws|kubernetes`
+    platform_spec = load_spec(settings.spec_path, target=CLUSTER)
     stack_outputs = build(platform_spec, settings)
 except UserError as exc:  # a spec problem: say what and how to fix it, no traceback
     raise pulumi.RunError(str(exc)) from None

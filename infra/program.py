@@ -9,6 +9,8 @@ from urllib.parse import quote
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from components.access import ClusterAccess, ClusterAccessArgs
+from components.autoscaler import AutoscalerArgs, ClusterAutoscaler
 from components.bucket import BucketArgs, SecureBucket
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
@@ -16,6 +18,12 @@ from components.common import SYSTEM_NAMESPACE
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
 from components.gpu import GpuSupport, GpuSupportArgs
+from components.ingress import (
+    IngressSettings,
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+    ingress_settings,
+)
 from components.irsa import Irsa
 from components.label_studio import SERVICE_ACCOUNT as LS_SERVICE_ACCOUNT
 from components.label_studio import LabelStudio, LabelStudioArgs, PostgresEndpoint
@@ -26,7 +34,6 @@ from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from settings import StackSettings
-from shipyard.errors import UserError
 from shipyard.spec import Environment, PlatformSpec
 
 
@@ -39,25 +46,8 @@ def bucket_names(spec: PlatformSpec) -> dict[str, str]:
     }
 
 
-def check_cluster_spec(spec: PlatformSpec) -> None:
-    """What a cluster platform needs that an embedded one does not."""
-    s = spec.services
-    if spec.platform.environment == Environment.local:
-        raise UserError(
-            "platform.environment is 'local': infra/ stands up 'aws' or 'kubernetes' platforms",
-            "point shipyard:spec at a cluster spec (examples/platform.aws.yaml) or run `shipyard up` locally",
-        )
-    if s.mlflow.enabled and (s.mlflow.backend != "postgres" or s.mlflow.artifacts != "s3"):
-        raise UserError(
-            "services.mlflow: a cluster needs backend: postgres and artifacts: s3 (replicas share them)",
-            "set services.mlflow.backend: postgres and services.mlflow.artifacts: s3 in the spec",
-        )
-    if s.dvc.enabled and s.dvc.remote != "s3":
-        raise UserError("services.dvc.remote: a cluster needs an S3 remote", "set services.dvc.remote: s3")
-
-
 def build(spec: PlatformSpec, settings: StackSettings) -> dict[str, Any]:
-    check_cluster_spec(spec)
+    """``spec`` passed the cluster rules (load_spec(target=CLUSTER), shipyard/spec/cluster.py)."""
     if spec.platform.environment == Environment.aws:
         base = _aws(spec, settings)
     else:
@@ -79,6 +69,7 @@ class _Base:
         self.s3_endpoint: str | None = kw.get("s3_endpoint")
         self.region: str | None = kw.get("region")
         self.oidc: OidcSettings | None = kw.get("oidc")
+        self.ingress: IngressSettings | None = kw.get("ingress")
         self.dvc: DvcRemotes = kw["dvc"]
         self.outputs: dict[str, Any] = kw.get("outputs", {})
 
@@ -120,11 +111,27 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     # the CSI driver's pods need nodes; workloads with volumes need the driver and a default class
     addons = ClusterAddons(
         "addons",
-        ClusterAddonsArgs(p, cluster.name, irsa),
+        ClusterAddonsArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, irsa),
         opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=pools),
     )
+    ClusterAccess("access", ClusterAccessArgs(spec, cluster.name), opts=on_aws)
+    ingress_controller = LoadBalancerController(
+        "ingress",
+        LoadBalancerControllerArgs(p, cluster.name, region, network.vpc_id, irsa),
+        opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=[addons]),
+    )
+    autoscaler = ClusterAutoscaler(
+        "autoscaler",
+        AutoscalerArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, region, irsa),
+        opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=[addons]),
+    )
     names = bucket_names(spec)
-    kw: dict[str, Any] = {"provider": cluster.provider, "depends_on": [*pools, addons], "region": region}
+    kw: dict[str, Any] = {
+        "provider": cluster.provider,
+        "depends_on": [*pools, addons, autoscaler, ingress_controller],
+        "region": region,
+        "ingress": ingress_settings(p, spec.platform.ingress, on_aws=True),
+    }
 
     def database(service: str) -> PostgresDatabase:
         return PostgresDatabase(
@@ -196,6 +203,8 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
     pg_password = settings.secret("postgresPassword")
     keys = S3Keys(settings.secret("s3AccessKeyId"), settings.secret("s3SecretAccessKey"))
     kw: dict[str, Any] = {"provider": provider, "s3_keys": keys, "s3_endpoint": s.dvc.endpoint_url}
+    if spec.platform.ingress.class_name:
+        kw["ingress"] = ingress_settings(p, spec.platform.ingress, on_aws=False)
     if s.mlflow.enabled:
         kw["mlflow_backend"] = pulumi.Output.secret(
             pulumi.Output.format(
@@ -254,7 +263,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             MlflowArgs(
                 p, namespaces.system, s.mlflow, base.mlflow_backend, f"s3://{names['mlflow']}/artifacts",
                 region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.mlflow_role,
-                s3_keys=base.s3_keys, oidc=base.oidc,
+                s3_keys=base.s3_keys, oidc=base.oidc, ingress=base.ingress,
             ),
             opts=in_ns,
         )  # fmt: skip
@@ -273,6 +282,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             opts=in_ns,
         )  # fmt: skip
         endpoints["label_studio"] = ls.url
+        outputs["labelStudioAdminPassword"] = ls.admin_password
     if s.prometheus.enabled:
         strictest = min(
             (t.max_drift_share for t in spec.governance.risk_tiers.values() if t.drift_monitoring_required),
@@ -289,16 +299,18 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             "grafana": monitoring.grafana_url,
         }
         outputs["grafanaAdminPassword"] = monitoring.grafana_admin_password
-        if spec.gpu_pools:
-            GpuSupport(
-                "gpu",
-                GpuSupportArgs(p, namespaces.monitoring, sorted({str(g.gpu_type) for g in spec.gpu_pools})),
-                opts=in_ns,
-            )
-    elif spec.gpu_pools:
+    if spec.gpu_pools and not spec.platform.cluster.gpu_operator:
+        prometheus = s.prometheus.enabled
         GpuSupport(
             "gpu",
-            GpuSupportArgs(p, namespaces.system, sorted({str(g.gpu_type) for g in spec.gpu_pools})),
+            GpuSupportArgs(
+                p,
+                namespaces.monitoring if prometheus else namespaces.system,
+                sorted({str(g.gpu_type) for g in spec.gpu_pools}),
+                labelled_nodes=spec.platform.environment == Environment.aws,
+                service_monitor=prometheus,
+                after=[monitoring.stack] if prometheus else [],
+            ),
             opts=in_ns,
         )
     outputs |= {

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from components.common import is_dev_stack
 from shipyard.errors import UserError
+from shipyard.spec.labels import is_dev_stack
 
 HERE = Path(__file__).resolve().parent
 NAMESPACE = "shipyard"

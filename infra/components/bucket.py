@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.common import aws_tags, child
+from components.common import Component, aws_tags, child
 from components.irsa import Irsa, s3_policy, service_account_role
 
 
@@ -24,13 +24,13 @@ class BucketArgs:
     irsa: Irsa | None = None
 
 
-class SecureBucket(pulumi.ComponentResource):
+class SecureBucket(Component):
     bucket: pulumi.Output[str]
     arn: pulumi.Output[str]
     role_arn: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:SecureBucket", name, None, opts)
+        super().__init__("shipyard:infra:SecureBucket", name, opts)
         tags = aws_tags(args.platform, args.component, args.team)
         bucket = aws.s3.Bucket(
             name, bucket=args.bucket, force_destroy=args.force_destroy, tags=tags, opts=child(self)

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.common import aws_tags, child
+from components.common import Component, aws_tags, child
 
 EKS_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"  # root CA of oidc.eks.*.amazonaws.com
 NODE_POLICIES = (
@@ -39,7 +39,7 @@ def _assume(service: str) -> str:
     )
 
 
-class Cluster(pulumi.ComponentResource):
+class Cluster(Component):
     name: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]  # without https://
@@ -48,7 +48,7 @@ class Cluster(pulumi.ComponentResource):
     provider: k8s.Provider
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:Cluster", name, None, opts)
+        super().__init__("shipyard:infra:Cluster", name, opts)
         tags = aws_tags(args.platform, "cluster")
 
         role = aws.iam.Role(

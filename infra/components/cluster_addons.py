@@ -1,15 +1,18 @@
-"""What an EKS cluster needs before workloads with volumes: the EBS CSI driver (IRSA) and a default,
-encrypted gp3 StorageClass (EKS >= 1.30 creates no default StorageClass)."""
+"""The EKS managed addons, pinned to the default version EKS names for the cluster's Kubernetes version
+(so an upgrade of the spec's version upgrades them too): vpc-cni with network policy enforcement on
+(NetworkPolicies are ignored without it), coredns, kube-proxy and the EBS CSI driver (IRSA); and a
+default, encrypted gp3 StorageClass (EKS >= 1.30 creates no default StorageClass)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.common import aws_tags, child, k8s_labels
+from components.common import Component, aws_tags, child, k8s_labels
 from components.irsa import Irsa, service_account_role
 
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
@@ -19,16 +22,25 @@ EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 class ClusterAddonsArgs:
     platform: str
     cluster_name: pulumi.Input[str]
+    kubernetes_version: str
     irsa: Irsa
 
 
-class ClusterAddons(pulumi.ComponentResource):
+# addon name -> its configuration (JSON schema: `aws eks describe-addon-configuration`)
+MANAGED_ADDONS: dict[str, dict[str, object]] = {
+    "vpc-cni": {"enableNetworkPolicy": "true"},
+    "coredns": {},
+    "kube-proxy": {},
+}
+
+
+class ClusterAddons(Component):
     storage_class: str
 
     def __init__(
         self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("shipyard:infra:ClusterAddons", name, None, opts)
+        super().__init__("shipyard:infra:ClusterAddons", name, opts)
         tags = aws_tags(args.platform, "cluster")
         role = service_account_role(
             f"{name}-ebs-csi",
@@ -40,15 +52,37 @@ class ClusterAddons(pulumi.ComponentResource):
             parent=self,
             managed_policy_arn=EBS_CSI_POLICY,
         )
+
+        def version(addon: str) -> pulumi.Output[str]:
+            return aws.eks.get_addon_version_output(
+                addon_name=addon, kubernetes_version=args.kubernetes_version, most_recent=False
+            ).version
+
+        self.addons: dict[str, aws.eks.Addon] = {}
+        for addon_name, config in MANAGED_ADDONS.items():
+            # EKS bootstraps unmanaged copies of these three: the managed addon takes them over
+            self.addons[addon_name] = aws.eks.Addon(
+                f"{name}-{addon_name}",
+                cluster_name=args.cluster_name,
+                addon_name=addon_name,
+                addon_version=version(addon_name),
+                configuration_values=json.dumps(config) if config else None,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                tags=tags,
+                opts=child(self),
+            )
         addon = aws.eks.Addon(
             f"{name}-ebs-csi",
             cluster_name=args.cluster_name,
             addon_name="aws-ebs-csi-driver",
+            addon_version=version("aws-ebs-csi-driver"),
             service_account_role_arn=role.arn,
             resolve_conflicts_on_update="OVERWRITE",
             tags=tags,
             opts=child(self),
         )
+        self.addons["aws-ebs-csi-driver"] = addon
         self.storage_class = "gp3"
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",

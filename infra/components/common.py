@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
-
-# AWS cost-allocation tags (activate them in the Billing console, see docs/platform-engineer.md).
-TAG_PLATFORM = "shipyard:platform"
-TAG_TEAM = "shipyard:team"
-TAG_COMPONENT = "shipyard:component"
-# Kubernetes label keys cannot hold ':', so the same three facts use the shipyard.io/ prefix.
-LABEL_PLATFORM = "shipyard.io/platform"
-LABEL_TEAM = "shipyard.io/team"
-LABEL_COMPONENT = "shipyard.io/component"
-LABEL_POOL = "shipyard.io/pool"
-LABEL_GPU_TYPE = "shipyard.io/gpu-type"
+from shipyard.spec.labels import (  # noqa: F401  (the label contract, re-exported for components)
+    GPU_TAINT_KEY,
+    LABEL_GPU_TYPE,
+    LABEL_POOL,
+    aws_tags,
+    is_dev_stack,
+    k8s_labels,
+)
 
 SYSTEM_NAMESPACE = "shipyard-system"
 MONITORING_NAMESPACE = "shipyard-monitoring"
 TEAM_SERVICE_ACCOUNT = "shipyard-runner"  # CI/training jobs of a team run as this service account
-DEV_STACK = re.compile(r"(^|[-_.])dev($|[-_.])")
 
 
 @dataclass(frozen=True)
@@ -34,6 +29,10 @@ class ChartPin:
 # Pinned chart versions: bump them here (one place), then `pulumi preview` shows the upgrade.
 DEVICE_PLUGIN_CHART = ChartPin("nvidia-device-plugin", "0.17.1", "https://nvidia.github.io/k8s-device-plugin")
 DCGM_EXPORTER_CHART = ChartPin("dcgm-exporter", "4.1.1", "https://nvidia.github.io/dcgm-exporter/helm-charts")
+CLUSTER_AUTOSCALER_CHART = ChartPin("cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler")
+LOAD_BALANCER_CONTROLLER_CHART = ChartPin(
+    "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
+)
 PUSHGATEWAY_CHART = ChartPin(
     "prometheus-pushgateway", "3.0.0", "https://prometheus-community.github.io/helm-charts"
 )
@@ -42,28 +41,27 @@ LABEL_STUDIO_REPO = "https://charts.heartex.com/"
 OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.8.1"
 
 
-def is_dev_stack(stack: str) -> bool:
-    """Dev stacks (name contains a 'dev' word) may be deleted without a final snapshot."""
-    return bool(DEV_STACK.search(stack))
+class Component(pulumi.ComponentResource):
+    """A component whose children wait for what the component was told to wait for.
 
+    Pulumi does not pass a component's ``depends_on`` to its children, so without this the
+    Deployment inside a component given ``depends_on=[namespaces]`` may be created first.
+    """
 
-def aws_tags(platform: str, component: str, team: str | None = None) -> dict[str, str]:
-    tags = {TAG_PLATFORM: platform, TAG_COMPONENT: component}
-    if team:
-        tags[TAG_TEAM] = team
-    return tags
-
-
-def k8s_labels(platform: str, component: str, team: str | None = None, **extra: str) -> dict[str, str]:
-    labels = {LABEL_PLATFORM: platform, LABEL_COMPONENT: component, **extra}
-    if team:
-        labels[LABEL_TEAM] = team
-    return labels
+    def __init__(self, t: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(t, name, None, opts)
+        after = opts.depends_on if opts else None
+        inherited = list(getattr(opts.parent, "after", ())) if opts and opts.parent else []
+        own = list(after) if isinstance(after, list | tuple) else [after] if after else []
+        self.after: list[pulumi.Resource] = [*inherited, *own]
 
 
 def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
-    """Options for a resource created inside a component."""
-    return pulumi.ResourceOptions(parent=parent, **kwargs)  # type: ignore[arg-type]
+    """Options for a resource created inside a component: it also waits for the component's own
+    dependencies (see :class:`Component`)."""
+    own = kwargs.pop("depends_on", None) or []
+    after = [*getattr(parent, "after", []), *(own if isinstance(own, list) else [own])]
+    return pulumi.ResourceOptions(parent=parent, depends_on=after or None, **kwargs)  # type: ignore[arg-type]
 
 
 def container_resources(cpu: str, memory: str, cpu_limit: str | None = None) -> dict[str, dict[str, str]]:
@@ -74,7 +72,7 @@ def container_resources(cpu: str, memory: str, cpu_limit: str | None = None) -> 
     }
 
 
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
 GPU_NODE_AFFINITY = {
     "nodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": {

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.common import aws_tags, child
+from components.common import Component, aws_tags, child
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class PostgresArgs:
     engine_version: str = "16"
 
 
-class PostgresDatabase(pulumi.ComponentResource):
+class PostgresDatabase(Component):
     host: pulumi.Output[str]
     port: pulumi.Output[int]
     database: str
@@ -35,7 +35,7 @@ class PostgresDatabase(pulumi.ComponentResource):
     uri: pulumi.Output[str]  # secret: postgresql://user:password@host:port/database
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:PostgresDatabase", name, None, opts)
+        super().__init__("shipyard:infra:PostgresDatabase", name, opts)
         tags = aws_tags(args.platform, args.service)
         ident = f"{args.platform}-{args.service}"
         self.database = self.username = args.service.replace("-", "_")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.bucket import BucketArgs, SecureBucket
-from components.common import TEAM_SERVICE_ACCOUNT, aws_tags
+from components.common import TEAM_SERVICE_ACCOUNT, Component, aws_tags, child
 from components.irsa import Irsa, s3_policy, service_account_role
 
 
@@ -25,13 +25,13 @@ def team_bucket(args: DvcRemotesArgs, team: str) -> str:
     return f"{args.bucket}-{team}" if args.layout == "bucket_per_team" else args.bucket
 
 
-class DvcRemotes(pulumi.ComponentResource):
+class DvcRemotes(Component):
     roots: dict[str, str]  # team -> remote root; a project's remote is <root>/<team>/<project>
     shared_root: str | None
     team_role_arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: DvcRemotesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:DvcRemotes", name, None, opts)
+        super().__init__("shipyard:infra:DvcRemotes", name, opts)
         self.roots = {team: f"s3://{team_bucket(args, team)}" for team in args.teams}
         # every team's remotes lie under one root only with the prefix layout
         self.shared_root = f"s3://{args.bucket}" if args.layout == "prefix_per_team" else None
@@ -51,7 +51,7 @@ class DvcRemotes(pulumi.ComponentResource):
                             team=owner,
                             noncurrent_version_days=args.noncurrent_version_days,
                         ),
-                        opts=pulumi.ResourceOptions(parent=self),
+                        opts=child(self),
                     )
                 prefix = "" if args.layout == "bucket_per_team" else team
                 role = service_account_role(

@@ -1,7 +1,14 @@
-"""NVIDIA device plugin and DCGM exporter (pinned charts), only on GPU nodes, scraped by Prometheus."""
+"""NVIDIA device plugin and DCGM exporter (pinned charts), only on GPU nodes, scraped by Prometheus.
+
+On EKS the node groups label GPU nodes with the spec's gpu type. On an existing cluster nothing
+Shipyard controls labels nodes, so GPU feature discovery (with NFD) labels them and the device
+plugin keeps its label-free default placement; where the NVIDIA GPU Operator already runs
+(``platform.cluster.gpu_operator``) it owns both and Shipyard installs neither.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -12,6 +19,7 @@ from components.common import (
     DEVICE_PLUGIN_CHART,
     GPU_NODE_AFFINITY,
     GPU_TOLERATION,
+    Component,
     child,
     container_resources,
     k8s_labels,
@@ -23,13 +31,21 @@ class GpuSupportArgs:
     platform: str
     namespace: str  # where the DCGM exporter runs (next to Prometheus)
     gpu_types: list[str]
+    labelled_nodes: bool = True  # EKS node groups label GPU nodes (shipyard.io/gpu-type)
+    service_monitor: bool = True  # Prometheus (and its CRDs) is part of the platform
+    after: Sequence[pulumi.Resource] = ()  # the release that installs the ServiceMonitor CRD
 
 
-class GpuSupport(pulumi.ComponentResource):
+class GpuSupport(Component):
     def __init__(self, name: str, args: GpuSupportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:GpuSupport", name, None, opts)
+        super().__init__("shipyard:infra:GpuSupport", name, opts)
         labels = k8s_labels(args.platform, "gpu")
-        placement = {"tolerations": [GPU_TOLERATION], "affinity": GPU_NODE_AFFINITY}
+        placement: dict[str, object] = {"tolerations": [GPU_TOLERATION]}
+        plugin: dict[str, object] = {"resources": container_resources("50m", "64Mi", "200m")}
+        if args.labelled_nodes:
+            placement["affinity"] = GPU_NODE_AFFINITY
+        else:  # label GPU nodes (NFD + GPU feature discovery); the chart's default affinity reads them
+            plugin["gfd"] = {"enabled": True}
         k8s.helm.v3.Release(
             f"{name}-device-plugin",
             name="nvidia-device-plugin",
@@ -37,13 +53,10 @@ class GpuSupport(pulumi.ComponentResource):
             version=DEVICE_PLUGIN_CHART.version,
             repository_opts={"repo": DEVICE_PLUGIN_CHART.repo},
             namespace="kube-system",
-            values={
-                **placement,
-                "resources": container_resources("50m", "64Mi", "200m"),
-                "podLabels": labels,
-            },
+            values={**placement, **plugin},
             opts=child(self),
         )
+        # the chart renders a ServiceMonitor unless told not to: it needs the operator's CRDs first
         k8s.helm.v3.Release(
             f"{name}-dcgm-exporter",
             name="dcgm-exporter",
@@ -53,10 +66,10 @@ class GpuSupport(pulumi.ComponentResource):
             namespace=args.namespace,
             values={
                 **placement,
-                "serviceMonitor": {"enabled": True, "interval": "15s"},
+                "serviceMonitor": {"enabled": args.service_monitor, "interval": "15s"},
                 "resources": container_resources("100m", "256Mi", "500m"),
                 "podLabels": labels,
             },
-            opts=child(self),
+            opts=child(self, depends_on=list(args.after)),
         )
         self.register_outputs({"gpuTypes": args.gpu_types})

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.common import child
+
 
 @dataclass(frozen=True)
 class Irsa:
@@ -48,13 +50,11 @@ def service_account_role(
             }
         )
     )
-    role = aws.iam.Role(name, assume_role_policy=trust, tags=tags, opts=pulumi.ResourceOptions(parent=parent))
+    role = aws.iam.Role(name, assume_role_policy=trust, tags=tags, opts=child(parent))
     if policy is not None:
-        aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=parent))
+        aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=child(parent))
     if managed_policy_arn:
-        aws.iam.RolePolicyAttachment(
-            name, role=role.name, policy_arn=managed_policy_arn, opts=pulumi.ResourceOptions(parent=parent)
-        )
+        aws.iam.RolePolicyAttachment(name, role=role.name, policy_arn=managed_policy_arn, opts=child(parent))
     return role
 
 

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 from shipyard.spec.model import LabelStudioSpec
 
-from components.common import LABEL_STUDIO_REPO, child, container_resources, k8s_labels
+from components.common import LABEL_STUDIO_REPO, Component, child, container_resources, k8s_labels
 from components.mlflow import S3Keys
 
 RELEASE = "label-studio"
 SERVICE_ACCOUNT = "label-studio"  # the app and its workers share it (IRSA binds to it)
+CREDENTIALS = "label-studio-credentials"
+ADMIN_USER = "admin@shipyard.local"  # Label Studio users are email addresses
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,20 @@ class LabelStudioArgs:
     s3_keys: S3Keys | None = None
 
 
-class LabelStudio(pulumi.ComponentResource):
+class LabelStudio(Component):
     url: str
 
     def __init__(self, name: str, args: LabelStudioArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:LabelStudio", name, None, opts)
+        super().__init__("shipyard:infra:LabelStudio", name, opts)
         labels = k8s_labels(args.platform, "label-studio")
-        data: dict[str, pulumi.Input[str]] = {"pg-password": args.postgres.password}
+        # the first user (Label Studio creates it at start from these two); signup stays closed
+        admin = random.RandomPassword(f"{name}-admin", length=24, special=False, opts=child(self))
+        self.admin_password = pulumi.Output.secret(admin.result)
+        data: dict[str, pulumi.Input[str]] = {
+            "pg-password": args.postgres.password,
+            "admin-username": ADMIN_USER,
+            "admin-password": admin.result,
+        }
         if args.s3_keys:
             data |= {
                 "s3-access-key": args.s3_keys.access_key_id,
@@ -51,21 +61,22 @@ class LabelStudio(pulumi.ComponentResource):
             }
         secret = k8s.core.v1.Secret(
             f"{name}-secret",
-            metadata={"name": "label-studio-credentials", "namespace": args.namespace, "labels": labels},
+            metadata={"name": CREDENTIALS, "namespace": args.namespace, "labels": labels},
             type="Opaque",
             string_data=pulumi.Output.secret(data),
             opts=child(self),
         )
-        s3: dict[str, object] = {"bucket": args.bucket, "folder": "label-studio", "urlExpirationSecs": 3600}
+        # urlExpirationSecs: the chart's schema wants a string (an integer fails `helm install`)
+        s3: dict[str, object] = {"bucket": args.bucket, "folder": "label-studio", "urlExpirationSecs": "3600"}
         if args.region:
             s3["region"] = args.region
         if args.s3_endpoint_url:
             s3["endpointUrl"] = args.s3_endpoint_url
         if args.s3_keys:
             s3 |= {
-                "accessKeyExistingSecret": "label-studio-credentials",
+                "accessKeyExistingSecret": CREDENTIALS,
                 "accessKeyExistingSecretKey": "s3-access-key",
-                "secretKeyExistingSecret": "label-studio-credentials",
+                "secretKeyExistingSecret": CREDENTIALS,
                 "secretKeyExistingSecretKey": "s3-secret-key",
             }
         annotations = {"eks.amazonaws.com/role-arn": args.irsa_role_arn} if args.irsa_role_arn else {}
@@ -78,10 +89,14 @@ class LabelStudio(pulumi.ComponentResource):
                     "port": args.postgres.port,
                     "dbName": args.postgres.database,
                     "userName": args.postgres.username,
-                    "password": {"secretName": "label-studio-credentials", "secretKey": "pg-password"},
+                    "password": {"secretName": CREDENTIALS, "secretKey": "pg-password"},
                 },
                 "persistence": {"enabled": True, "type": "s3", "config": {"s3": s3}},
                 "extraEnvironmentVars": {"LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"},
+                "extraEnvironmentSecrets": {
+                    "LABEL_STUDIO_USERNAME": {"secretName": CREDENTIALS, "secretKey": "admin-username"},
+                    "LABEL_STUDIO_PASSWORD": {"secretName": CREDENTIALS, "secretKey": "admin-password"},
+                },
             },
             "postgresql": {"enabled": False},
             "app": {
@@ -108,4 +123,6 @@ class LabelStudio(pulumi.ComponentResource):
             opts=child(self, depends_on=[secret]),
         )
         self.url = args.spec.url or f"http://{RELEASE}-ls-app.{args.namespace}.svc.cluster.local"
-        self.register_outputs({"url": self.url, "chartVersion": args.spec.chart_version})
+        self.register_outputs(
+            {"url": self.url, "chartVersion": args.spec.chart_version, "adminPassword": self.admin_password}
+        )

@@ -12,13 +12,17 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import MlflowSpec
 
-from components.common import OAUTH2_PROXY_IMAGE, child, container_resources, k8s_labels
+from components.common import OAUTH2_PROXY_IMAGE, Component, child, container_resources, k8s_labels
+from components.ingress import ALB, IngressSettings
 
 PORT = 5000
 PROXY_PORT = 4180
+WORKERS = 2  # each worker holds its own mlflow (~300 MB): the memory limit below fits two
 AUTH_INI = "/etc/mlflow-auth/basic_auth.ini"
+HEALTH_CHECK = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{PORT}/health', timeout=4)"
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,15 @@ class MlflowArgs:
     irsa_role_arn: pulumi.Input[str] | None = None  # AWS
     s3_keys: S3Keys | None = None  # S3-compatible storage without IRSA
     oidc: OidcSettings | None = None  # required when spec.auth == "oidc"
+    ingress: IngressSettings | None = None  # required when spec.url is set
 
 
-class Mlflow(pulumi.ComponentResource):
+class Mlflow(Component):
     url: str
     admin_password: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: MlflowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:Mlflow", name, None, opts)
+        super().__init__("shipyard:infra:Mlflow", name, opts)
         spec, ns = args.spec, args.namespace
         labels = k8s_labels(args.platform, "mlflow", **{"app.kubernetes.io/name": "mlflow"})
         selector = {"app.kubernetes.io/name": "mlflow"}
@@ -77,8 +82,11 @@ class Mlflow(pulumi.ComponentResource):
         else:
             admin = random.RandomPassword(f"{name}-admin", length=24, special=False, opts=child(self))
             self.admin_password = pulumi.Output.secret(admin.result)
+            # basic auth refuses to start without a Flask secret key (session and CSRF signing)
+            flask_key = random.RandomPassword(f"{name}-flask-key", length=48, special=False, opts=child(self))
             secret_data |= {
                 "admin-password": admin.result,
+                "flask-secret-key": flask_key.result,
                 "basic_auth.ini": pulumi.Output.format(
                     "[mlflow]\ndefault_permission = READ\ndatabase_uri = {0}\nadmin_username = admin\n"
                     "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
@@ -119,13 +127,15 @@ class Mlflow(pulumi.ComponentResource):
                 from_secret("AWS_ACCESS_KEY_ID", "aws-access-key-id"),
                 from_secret("AWS_SECRET_ACCESS_KEY", "aws-secret-access-key"),
             ]
-        allowed_hosts = ",".join(
-            h for h in (host, service_host, f"mlflow.{ns}", "mlflow", "localhost", "127.0.0.1") if h
-        )
+        # Host headers carry a port when it is not the scheme's default (kubectl port-forward: localhost:N)
+        names = [h for h in (host, service_host, f"mlflow.{ns}", "mlflow", "localhost", "127.0.0.1") if h]
+        allowed_hosts = ",".join(n for h in names for n in (h, f"{h}:*"))
         command = [
             "mlflow", "server",
-            "--host", "0.0.0.0",
+            # behind the OIDC proxy MLflow listens on the pod's loopback only: the proxy is the one way in
+            "--host", "127.0.0.1" if oidc else "0.0.0.0",
             "--port", str(PORT),
+            "--workers", str(WORKERS),
             "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
             "--artifacts-destination", args.artifacts_uri,
             "--serve-artifacts",
@@ -138,6 +148,7 @@ class Mlflow(pulumi.ComponentResource):
             env += [
                 {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": AUTH_INI},
                 from_secret("MLFLOW_AUTH_ADMIN_PASSWORD", "admin-password"),
+                from_secret("MLFLOW_FLASK_SERVER_SECRET_KEY", "flask-secret-key"),
             ]
             volumes.append(
                 {
@@ -149,8 +160,14 @@ class Mlflow(pulumi.ComponentResource):
                 }
             )
             mounts.append({"name": "auth", "mountPath": "/etc/mlflow-auth", "readOnly": True})
+        # the kubelet probes the pod IP, which a loopback-only MLflow does not answer: probe from inside
+        check: dict[str, object] = (
+            {"exec": {"command": ["python", "-c", HEALTH_CHECK]}}
+            if oidc
+            else {"httpGet": {"path": "/health", "port": PORT}}
+        )
         probe = lambda delay: {  # noqa: E731
-            "httpGet": {"path": "/health", "port": PORT},
+            **check,
             "initialDelaySeconds": delay,
             "periodSeconds": 10,
             "timeoutSeconds": 5,
@@ -166,7 +183,7 @@ class Mlflow(pulumi.ComponentResource):
                 "volumeMounts": mounts,
                 "readinessProbe": probe(10),
                 "livenessProbe": probe(30),
-                "resources": container_resources("500m", "1Gi", "2"),
+                "resources": container_resources("500m", "2Gi", "2"),
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "runAsNonRoot": True,
@@ -261,11 +278,17 @@ class Mlflow(pulumi.ComponentResource):
             opts=child(self),
         )
         if host:
+            if args.ingress is None:
+                raise ValueError("services.mlflow.url is set but the platform has no ingress settings")
+            annotations = {**args.ingress.annotations, ANNOTATION_AUTH: spec.auth}
+            if oidc and f"{ALB}healthcheck-path" in annotations:
+                annotations[f"{ALB}healthcheck-path"] = "/ping"  # the proxy's own; /health needs a login
             k8s.networking.v1.Ingress(
                 f"{name}-ingress",
-                metadata=meta("mlflow", annotations={"shipyard.io/auth": spec.auth}),
+                metadata=meta("mlflow", annotations=annotations),
                 spec={
-                    "tls": [{"hosts": [host], "secretName": "mlflow-tls"}],
+                    "ingressClassName": args.ingress.class_name,
+                    "tls": args.ingress.tls(host, "mlflow-tls"),
                     "rules": [
                         {
                             "host": host,

@@ -12,6 +12,7 @@ from shipyard.spec.model import GrafanaSpec, PrometheusSpec
 from components.common import (
     PROMETHEUS_STACK_REPO,
     PUSHGATEWAY_CHART,
+    Component,
     child,
     container_resources,
     k8s_labels,
@@ -30,14 +31,14 @@ class MonitoringArgs:
     max_drift_share: float  # alert above this share of drifted features (strictest risk tier)
 
 
-class Monitoring(pulumi.ComponentResource):
+class Monitoring(Component):
     prometheus_url: str
     pushgateway_url: str
     grafana_url: str | None
     grafana_admin_password: pulumi.Output[str]
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:Monitoring", name, None, opts)
+        super().__init__("shipyard:infra:Monitoring", name, opts)
         ns = args.namespace
         labels = k8s_labels(args.platform, "monitoring")
         password = random.RandomPassword(f"{name}-grafana-admin", length=24, special=False, opts=child(self))
@@ -110,6 +111,7 @@ class Monitoring(pulumi.ComponentResource):
             timeout=900,
             opts=child(self, depends_on=[admin, board_maps]),
         )
+        self.stack = stack
         k8s.helm.v3.Release(
             f"{name}-pushgateway",
             name="pushgateway",

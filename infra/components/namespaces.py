@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common import MONITORING_NAMESPACE, SYSTEM_NAMESPACE, child, k8s_labels
+from components.common import MONITORING_NAMESPACE, SYSTEM_NAMESPACE, Component, child, k8s_labels
 
 
 @dataclass(frozen=True)
@@ -17,14 +17,14 @@ class SystemNamespacesArgs:
     monitoring: str = MONITORING_NAMESPACE
 
 
-class SystemNamespaces(pulumi.ComponentResource):
+class SystemNamespaces(Component):
     system: str
     monitoring: str
 
     def __init__(
         self, name: str, args: SystemNamespacesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("shipyard:infra:SystemNamespaces", name, None, opts)
+        super().__init__("shipyard:infra:SystemNamespaces", name, opts)
         for ns, component in ((args.system, "system"), (args.monitoring, "monitoring")):
             k8s.core.v1.Namespace(
                 f"{name}-{component}",

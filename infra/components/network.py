@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.common import aws_tags, child
+from components.common import Component, aws_tags, child
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,13 @@ class NetworkArgs:
     zones: int = 2  # availability zones used (EKS needs subnets in at least two)
 
 
-class Network(pulumi.ComponentResource):
+class Network(Component):
     vpc_id: pulumi.Output[str]
     node_subnet_ids: list[pulumi.Output[str]]
     database_subnet_ids: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:Network", name, None, opts)
+        super().__init__("shipyard:infra:Network", name, opts)
         tags = aws_tags(args.platform, "network")
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
         subnets = list(ipaddress.ip_network(args.cidr).subnets(new_prefix=20))

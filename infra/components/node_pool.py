@@ -7,12 +7,25 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 from shipyard.spec import NodePool as PoolSpec
+from shipyard.spec.labels import GPU_RESOURCE, TAG_POOL, TAG_TEAM
 
-from components.common import aws_tags, child
+from components.common import Component, aws_tags, child
 
 EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 GPU_AMI = "AL2023_x86_64_NVIDIA"
 CPU_AMI = "AL2023_x86_64_STANDARD"
+
+
+TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+
+
+def node_template_tags(pool: PoolSpec) -> dict[str, str]:
+    """The cluster autoscaler's node-template tags for a pool's Auto Scaling group."""
+    tags = {f"{TEMPLATE}/label/{k}": v for k, v in pool.effective_labels.items()}
+    tags |= {f"{TEMPLATE}/taint/{t.key}": f"{t.value}:{t.effect}" for t in pool.effective_taints}
+    if pool.is_gpu:
+        tags[f"{TEMPLATE}/resources/{GPU_RESOURCE}"] = str(pool.gpus_per_node)
+    return tags
 
 
 @dataclass(frozen=True)
@@ -25,15 +38,15 @@ class NodePoolArgs:
     kubernetes_version: str | None = None  # follows the cluster on upgrades
 
 
-class NodePool(pulumi.ComponentResource):
+class NodePool(Component):
     node_group_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:NodePool", name, None, opts)
+        super().__init__("shipyard:infra:NodePool", name, opts)
         pool = args.pool
-        tags = {**aws_tags(args.platform, "node-pool"), "shipyard:pool": pool.name}
+        tags = {**aws_tags(args.platform, "node-pool"), TAG_POOL: pool.name}
         if len(pool.teams) == 1:
-            tags["shipyard:team"] = pool.teams[0]
+            tags[TAG_TEAM] = pool.teams[0]
 
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
@@ -78,8 +91,18 @@ class NodePool(pulumi.ComponentResource):
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             update_config={"max_unavailable": 1},
             tags=tags,
-            # the cluster autoscaler owns the desired size once the pool exists
+            # the cluster autoscaler (autoscaler.py) owns the desired size once the pool exists
             opts=child(self, ignore_changes=["scalingConfig.desiredSize"]),
         )
+        # Scale from zero: with no node to inspect, the cluster autoscaler learns what a new node of
+        # this group would offer (labels, taints, GPUs) from these tags on its Auto Scaling group.
+        asg = group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
+        for i, (key, value) in enumerate(sorted(node_template_tags(pool).items())):
+            aws.autoscaling.Tag(
+                f"{name}-template-{i}",
+                autoscaling_group_name=asg,
+                tag={"key": key, "value": value, "propagate_at_launch": False},
+                opts=child(self),
+            )
         self.node_group_name = group.node_group_name
         self.register_outputs({"nodeGroupName": self.node_group_name, "gpu": pool.is_gpu})

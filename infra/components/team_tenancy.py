@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 from shipyard.spec import Team
+from shipyard.spec.labels import ANNOTATION_OWNERS, GPU_RESOURCE
 
-from components.common import TEAM_SERVICE_ACCOUNT, child, k8s_labels
+from components.common import TEAM_SERVICE_ACCOUNT, Component, child, k8s_labels
 
-GPU_QUOTA = "requests.nvidia.com/gpu"
+GPU_QUOTA = f"requests.{GPU_RESOURCE}"
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,11 @@ def quota_hard(team: Team) -> dict[str, str]:
     }
 
 
-class TeamTenancy(pulumi.ComponentResource):
+class TeamTenancy(Component):
     namespace: pulumi.Output[str]
 
     def __init__(self, name: str, args: TeamTenancyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("shipyard:infra:TeamTenancy", name, None, opts)
+        super().__init__("shipyard:infra:TeamTenancy", name, opts)
         team = args.team.name
         labels = k8s_labels(args.platform, "tenancy", team)
         meta = lambda n: {"name": n, "namespace": team, "labels": labels}  # noqa: E731
@@ -45,7 +46,7 @@ class TeamTenancy(pulumi.ComponentResource):
             metadata={
                 "name": team,
                 "labels": {**labels, "pod-security.kubernetes.io/enforce": "baseline"},
-                "annotations": {"shipyard.io/owners": ",".join(args.team.owners)},
+                "annotations": {ANNOTATION_OWNERS: ",".join(args.team.owners)},
             },
             opts=child(self),
         )

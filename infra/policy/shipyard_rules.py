@@ -12,14 +12,19 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from shipyard.spec.labels import (
+    ANNOTATION_AUTH,
+    COST_LABELS,
+    COST_TAGS,
+    DEV_STACK,
+    GPU_TAINT_KEY,
+    LABEL_GPU_TYPE,
+)
+
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-GPU_TAINT_KEY = "nvidia.com/gpu"
-COST_TAGS = ("shipyard:platform", "shipyard:component")
-COST_LABELS = ("shipyard.io/platform", "shipyard.io/component")
-AUTH_ANNOTATION = "shipyard.io/auth"  # a LoadBalancer Service must name the auth in front of it
+AUTH_ANNOTATION = ANNOTATION_AUTH  # a LoadBalancer Service must name the auth in front of it
 AUTH_KINDS = {"basic", "oidc", "oauth2-proxy", "mtls"}
-DEV_STACK = re.compile(r"(^|[-_.])dev($|[-_.])")
 MIN_BACKUP_DAYS = 7
 
 # AWS resource types that accept tags (every one of them must carry the cost tags).
@@ -36,6 +41,7 @@ TAGGABLE_AWS = frozenset(
         "aws:eks/cluster:Cluster",
         "aws:eks/nodeGroup:NodeGroup",
         "aws:eks/addon:Addon",
+        "aws:eks/accessEntry:AccessEntry",
         "aws:iam/role:Role",
         "aws:iam/policy:Policy",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
@@ -117,7 +123,7 @@ def check_gpu_node_group(resource_type: str, props: Mapping[str, Any]) -> list[s
     ami = str(_get(props, "amiType") or "")
     types = [str(unwrap(t)) for t in _get(props, "instanceTypes") or []]
     labels = _get(props, "labels") or {}
-    gpu = "NVIDIA" in ami or "GPU" in ami or "shipyard.io/gpu-type" in labels
+    gpu = "NVIDIA" in ami or "GPU" in ami or LABEL_GPU_TYPE in labels
     gpu = gpu or any(re.match(r"^(g\d|p\d|gr\d)", t) for t in types)
     if not gpu:
         return []

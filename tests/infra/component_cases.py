@@ -16,6 +16,7 @@ from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
 from components.gpu import GpuSupport, GpuSupportArgs
+from components.ingress import ingress_settings
 from components.irsa import Irsa
 from components.label_studio import LabelStudio, LabelStudioArgs, PostgresEndpoint
 from components.mlflow import Mlflow, MlflowArgs, OidcSettings, S3Keys
@@ -25,6 +26,7 @@ from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from shipyard.spec import load_spec
+from shipyard.spec.model import IngressSpec
 
 REPO = Path(__file__).resolve().parents[2]
 AWS = load_spec(REPO / "examples/platform.aws.yaml")
@@ -43,7 +45,7 @@ def cluster() -> dict[str, Any]:
 
 
 def cluster_addons() -> dict[str, Any]:
-    a = ClusterAddons("addons", ClusterAddonsArgs("acme-ml", "acme-ml", IRSA))
+    a = ClusterAddons("addons", ClusterAddonsArgs("acme-ml", "acme-ml", "1.35", IRSA))
     return {"storageClass": a.storage_class}
 
 
@@ -105,9 +107,15 @@ def _mlflow(auth: str) -> Callable[[], dict[str, Any]]:
         spec = AWS.services.mlflow.model_copy(
             update={"auth": auth, "replicas": 3, "url": "https://mlflow.acme.example"}
         )
-        extra: dict[str, Any] = {"irsa_role_arn": "arn:aws:iam::1:role/mlflow", "region": "us-east-1"}
+        extra: dict[str, Any] = {
+            "irsa_role_arn": "arn:aws:iam::1:role/mlflow",
+            "region": "us-east-1",
+            "ingress": ingress_settings("acme-ml", AWS.platform.ingress, on_aws=True),
+        }
         if auth == "oidc":
+            onprem = IngressSpec(class_name="nginx", cluster_issuer="corp-ca")
             extra = {
+                "ingress": ingress_settings("acme-ml", onprem, on_aws=False),
                 "s3_keys": S3Keys(pulumi.Output.secret("AKIAFAKE"), pulumi.Output.secret("s3-Secret1")),
                 "s3_endpoint_url": "https://minio.corp.example:9000",
                 "oidc": OidcSettings("https://sso.example", "mlflow", pulumi.Output.secret("oidc-Secret1")),

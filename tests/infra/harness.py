@@ -81,6 +81,7 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         out["latestVersion"] = 1
     elif typ == "aws:eks/nodeGroup:NodeGroup":
         out["nodeGroupName"] = inputs.get("nodeGroupName", name)
+        out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-0ac8e7d2"}]}]
     elif typ == "random:index/randomPassword:RandomPassword":
         out["result"] = f"generated-secret-{name}"
     elif typ == "aws:iam/role:Role":
@@ -90,12 +91,15 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def make_mocks(records: list[dict[str, Any]]):
+def make_mocks(records: list[dict[str, Any]], preview: bool = False):
+    """Mocks that answer like a provider: on ``preview`` the computed outputs (ids, ARNs, endpoints)
+    are unknown, as in a real `pulumi preview` of a new stack."""
     import pulumi
 
     class Mocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-            outputs = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+            computed = {} if preview else _computed(args.typ, args.name, args.inputs)
+            outputs = {**args.inputs, **computed}
             records.append(
                 {"type": args.typ, "name": args.name, "inputs": args.inputs, "provider": args.provider or ""}
             )
@@ -109,9 +113,40 @@ def make_mocks(records: list[dict[str, Any]]):
                     "names": ["us-east-1a", "us-east-1b", "us-east-1c"],
                     "zoneIds": ["use1-az1", "use1-az2", "use1-az4"],
                 }, []
+            if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+                # EKS's default version of the addon for that Kubernetes version
+                k8s_minor = args.args["kubernetesVersion"].split(".")[1]
+                version = f"v1.{k8s_minor}.0-eksbuild.1"
+                return {"addonName": args.args["addonName"], "version": version, "id": version}, []
             raise AssertionError(f"unexpected invoke {args.token}: the program must not need one at preview")
 
     return Mocks()
+
+
+def record_edges(edges: list[dict[str, Any]]) -> None:
+    """Record each resource's parent and explicit depends_on (mock resource args carry neither)."""
+    import pulumi
+
+    original = pulumi.Resource.__init__
+
+    def key(r: Any) -> str:
+        return f"{r._type}::{r._name}"
+
+    def init(self, t, name, custom, props=None, opts=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        deps = opts.depends_on if opts else None
+        deps = list(deps) if isinstance(deps, list | tuple) else [deps] if deps else []
+        parent = opts.parent if opts and opts.parent else None
+        edges.append(
+            {
+                "key": f"{t}::{name}",
+                "custom": bool(custom),
+                "parent": key(parent) if parent is not None else "",
+                "depends": [key(d) for d in deps if isinstance(d, pulumi.Resource)],
+            }
+        )
+        original(self, t, name, custom, props, opts, *args, **kwargs)
+
+    pulumi.Resource.__init__ = init  # type: ignore[method-assign]
 
 
 def _resolve(value: Any) -> tuple[Any, bool]:
@@ -123,12 +158,14 @@ def _resolve(value: Any) -> tuple[Any, bool]:
     return _sync_await(out.future()), bool(_sync_await(out.is_secret()))
 
 
-def run_program(spec: str, stack: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+def run_program(spec: str, stack: str, drop: tuple[str, ...] = (), preview: bool = False) -> dict[str, Any]:
     configure(spec, drop)
     import pulumi
 
     records: list[dict[str, Any]] = []
-    pulumi.runtime.set_mocks(make_mocks(records), project="shipyard", stack=stack, preview=False)
+    edges: list[dict[str, Any]] = []
+    record_edges(edges)
+    pulumi.runtime.set_mocks(make_mocks(records, preview), project="shipyard", stack=stack, preview=preview)
     exports: dict[str, Any] = {}
     pulumi.export = lambda key, value: exports.__setitem__(key, value)  # type: ignore[assignment]
     sys.path.insert(0, str(INFRA))
@@ -144,7 +181,7 @@ def run_program(spec: str, stack: str, drop: tuple[str, ...] = ()) -> dict[str, 
     for key, value in exports.items():
         v, secret = _resolve(value)
         resolved[key] = {"value": v, "secret": secret}
-    return {"resources": records, "exports": resolved}
+    return {"resources": records, "exports": resolved, "edges": edges}
 
 
 def run_components() -> dict[str, Any]:
@@ -182,8 +219,12 @@ def main() -> None:
     parser.add_argument("--spec")
     parser.add_argument("--stack", default="aws-example")
     parser.add_argument("--drop-config", action="append", default=[], help="leave this shipyard: key unset")
+    parser.add_argument("--preview", action="store_true", help="unknown computed outputs, as in a preview")
     a = parser.parse_args()
-    result = run_program(a.spec, a.stack, tuple(a.drop_config)) if a.mode == "program" else run_components()
+    if a.mode == "program":
+        result = run_program(a.spec, a.stack, tuple(a.drop_config), a.preview)
+    else:
+        result = run_components()
     Path(a.out).write_text(json.dumps(result, default=str, indent=1))
 
 

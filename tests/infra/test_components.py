@@ -51,9 +51,9 @@ def test_cluster_kubeconfig_is_secret_and_oidc_ready(components):
 
 def test_cluster_addons_ebs_csi_with_irsa_and_default_encrypted_class(components):
     g = components["cluster_addons"]
-    (addon,) = g.of("aws:eks/addon:Addon")
-    assert addon.plain["addonName"] == "aws-ebs-csi-driver"
-    assert addon.plain["serviceAccountRoleArn"].endswith("addons-ebs-csi")
+    addons = {a.plain["addonName"]: a.plain for a in g.of("aws:eks/addon:Addon")}
+    addon = addons["aws-ebs-csi-driver"]
+    assert addon["serviceAccountRoleArn"].endswith("addons-ebs-csi")
     (role,) = g.of("aws:iam/role:Role")
     assert "system:serviceaccount:kube-system:ebs-csi-controller-sa" in role.plain["assumeRolePolicy"]
     (attach,) = g.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment")

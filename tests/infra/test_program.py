@@ -56,10 +56,13 @@ def test_aws_graph_counts_follow_the_spec(aws_graph):
     assert c["kubernetes:core/v1:Namespace"] == teams + 2
     assert c["kubernetes:core/v1:ResourceQuota"] == teams == c["kubernetes:core/v1:LimitRange"]
     assert c["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"] == teams
-    assert c["kubernetes:helm.sh/v3:Release"] == 3 + (2 if spec.gpu_pools else 0)
-    # control plane, nodes, EBS CSI driver, MLflow, Label Studio, one per team
-    assert c["aws:iam/role:Role"] == 3 + 2 + teams
-    assert c["aws:eks/addon:Addon"] == 1 and c["kubernetes:storage.k8s.io/v1:StorageClass"] == 1
+    # + cluster autoscaler and load balancer controller
+    assert c["kubernetes:helm.sh/v3:Release"] == 3 + (2 if spec.gpu_pools else 0) + 2
+    # control plane, nodes, EBS CSI driver, MLflow, Label Studio, autoscaler, LB controller, one per team
+    assert c["aws:iam/role:Role"] == 3 + 2 + 2 + teams
+    principals = len(spec.platform.cluster.access) + sum(len(t.cluster_principals) for t in spec.teams)
+    assert c["aws:eks/accessEntry:AccessEntry"] == principals >= 2
+    assert c["aws:eks/addon:Addon"] == 4 and c["kubernetes:storage.k8s.io/v1:StorageClass"] == 1
     assert c["aws:ec2/subnet:Subnet"] == 6
 
 
@@ -230,6 +233,8 @@ def test_helm_releases_pinned_and_gpu_only(aws_graph):
         "prometheus-pushgateway",
         "nvidia-device-plugin",
         "dcgm-exporter",
+        "cluster-autoscaler",
+        "aws-load-balancer-controller",
     }
     for chart, rel in releases.items():
         assert PINNED.match(rel["version"]), f"{chart} is not pinned: {rel['version']}"
@@ -284,7 +289,7 @@ def test_aws_exports_read_back_into_endpoints(aws_graph):
     assert "endpoints" not in aws_graph.secret_exports and "dvcRemotes" not in aws_graph.secret_exports
     e = endpoints_from_outputs(aws_graph.exports, team="fraud")
     assert e.platform == "aws"
-    assert e.mlflow == "http://mlflow.shipyard-system.svc.cluster.local"
+    assert e.mlflow == AWS_SPEC.services.mlflow.url == "https://mlflow.ml.acme.example"  # reachable from CI
     assert e.dvc_remote("fraud", "churn") == "s3://acme-ml-dvc-fraud/fraud/churn"
     assert e.pushgateway and e.prometheus and e.grafana and e.label_studio
     assert aws_graph.exports["teamNamespaces"] == {"fraud": "fraud", "search": "search"}
@@ -373,7 +378,7 @@ def _run_failing(tmp_path, spec: str, *extra: str) -> str:
 def test_a_local_spec_is_refused_with_the_fix(tmp_path):
     """`pulumi up` with the embedded demo spec stops with what is wrong and what to do (under mocks)."""
     stderr = _run_failing(tmp_path, str(REPO / "platform.yaml"))
-    assert "platform.environment is 'local'" in stderr
+    assert "platform.environment: infra stands up 'aws' or 'kubernetes' platforms, not 'local'" in stderr
     assert "fix: point shipyard:spec at a cluster spec" in stderr
 
 

@@ -12,6 +12,7 @@ def test_second_gpu_pool_and_new_team(aws_graph, variant_graph):
         "shipyard:infra:NodePool": 1,
         "aws:eks/nodeGroup:NodeGroup": 1,
         "aws:ec2/launchTemplate:LaunchTemplate": 1,
+        "aws:autoscaling/tag:Tag": 4,  # node template: pool and GPU-type labels, GPU taint, GPU count
         # the new team: namespace, quota, limits, runner account, binding; its DVC bucket and IAM role
         "shipyard:infra:TeamTenancy": 1,
         "kubernetes:core/v1:Namespace": 1,

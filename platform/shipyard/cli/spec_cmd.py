@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shipyard.spec import PlatformSpec, SpecError, load_spec, resolve_spec_path
+from shipyard.spec import Environment, PlatformSpec, SpecError, load_spec, resolve_spec_path
 
 console = Console()
 
@@ -23,11 +23,21 @@ def register(app: typer.Typer) -> None:
     app.add_typer(spec_app, name="spec")
 
 
-def validate(path: Path | None = PathArg) -> None:
+TargetOpt = typer.Option(
+    None,
+    "--target",
+    help="also check what a cluster needs, as `pulumi up` in infra/ does: aws or kubernetes "
+    "(default: the spec's own environment when it is a cluster)",
+)
+
+
+def validate(path: Path | None = PathArg, target: Environment | None = TargetOpt) -> None:
     """Check a spec and print a short summary."""
     file = resolve_spec_path(path)
     try:
         spec = load_spec(file)
+        if target is not None or spec.platform.environment != Environment.local:
+            spec = load_spec(file, (target or spec.platform.environment).value)
     except SpecError as exc:
         if len(exc.problems) > 1:
             Console(stderr=True).print(exc.report(), highlight=False, soft_wrap=True)

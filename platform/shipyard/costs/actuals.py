@@ -22,9 +22,10 @@ import requests
 from shipyard.costs.records import IDLE as IDLE_TEAM
 from shipyard.costs.records import SHARED
 from shipyard.errors import UserError
+from shipyard.spec.labels import TAG_COMPONENT, TAG_TEAM
 
-TEAM_TAG = "shipyard:team"
-COMPONENT_TAG = "shipyard:component"
+TEAM_TAG = TAG_TEAM
+COMPONENT_TAG = TAG_COMPONENT
 ENV_OPENCOST = "SHIPYARD_OPENCOST_URL"
 ENV_COST_EXPLORER = "SHIPYARD_COST_EXPLORER"  # "off" disables it on an aws platform
 IDLE = "__idle__"

@@ -11,10 +11,13 @@ import yaml
 from pydantic import ValidationError
 
 from shipyard.errors import UserError
-from shipyard.spec.model import PlatformSpec, SpecReferenceError
+from shipyard.spec.cluster import cluster_problems
+from shipyard.spec.model import Environment, PlatformSpec, SpecReferenceError
 
 SPEC_ENV = "SHIPYARD_SPEC"
 DEFAULT_SPEC = "platform.yaml"
+CLUSTER = "cluster"  # target: whichever cluster environment the spec names
+LOCAL_FIX = "point shipyard:spec at a cluster spec (examples/platform.aws.yaml) or run `shipyard up` locally"
 
 PathKey = tuple[str | int, ...]
 
@@ -51,22 +54,36 @@ def resolve_spec_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(path or os.environ.get(SPEC_ENV) or DEFAULT_SPEC)
 
 
-def load_spec(path: str | os.PathLike[str] | None = None) -> PlatformSpec:
+def load_spec(path: str | os.PathLike[str] | None = None, target: str | None = None) -> PlatformSpec:
+    """Load and check a spec; with ``target`` ('aws', 'kubernetes' or 'cluster': the spec's own
+    environment) also the rules a cluster adds (spec/cluster.py), as `pulumi up` applies them."""
     file = resolve_spec_path(path)
     if not file.exists():
         raise UserError(
             f"{file}: no such spec file",
             f"pass a path (shipyard spec validate PATH), set ${SPEC_ENV}, or copy examples/platform.aws.yaml",
         )
-    return parse_spec(file.read_text(encoding="utf-8"), str(file))
+    return parse_spec(file.read_text(encoding="utf-8"), str(file), target)
 
 
-def parse_spec(text: str, file: str = "<spec>") -> PlatformSpec:
+def parse_spec(text: str, file: str = "<spec>", target: str | None = None) -> PlatformSpec:
     data, lines = _load_yaml(text, file)
     try:
-        return PlatformSpec.model_validate(data)
+        spec = PlatformSpec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(file, [_problem(err, lines) for err in exc.errors()]) from None
+    if target is not None:
+        env = spec.platform.environment if target == CLUSTER else Environment(target)
+        problems = cluster_problems(spec, env)
+        if problems:
+            raise SpecError(
+                file,
+                [SpecProblem(_dotted(path), _line_for(path, lines), msg) for path, msg in problems],
+                LOCAL_FIX
+                if env == Environment.local
+                else f"correct the field: the {env.value} target needs it (docs/platform-engineer.md)",
+            )
+    return spec
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shipyard.spec import default_prices as prices
+from shipyard.spec.labels import GPU_TAINT_KEY, LABEL_GPU_TYPE, LABEL_POOL
 
-GPU_TAINT_KEY = "nvidia.com/gpu"
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$"  # a DNS label: usable as namespace and tag
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lowercase letters, digits and '-'")]
 PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -38,10 +38,33 @@ class Environment(StrEnum):
 # --- platform ---------------------------------------------------------------------------------
 
 
+IAM_PRINCIPAL = r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$"
+
+
+class ClusterAccess(Strict):
+    """An IAM principal let into the EKS cluster (an access entry), e.g. the CI/deploy role."""
+
+    principal_arn: str = Field(pattern=IAM_PRINCIPAL)
+    access: Literal["admin", "view"] = "admin"
+
+
 class ClusterSpec(Strict):
     name: Name = "shipyard"
-    kubernetes_version: str = Field("1.31", pattern=r"^1\.[0-9]{2}$")
+    kubernetes_version: str = Field("1.35", pattern=r"^1\.[0-9]{2}$")
     kubeconfig_context: str | None = Field(None, description="existing cluster: the kubeconfig context")
+    access: list[ClusterAccess] = Field([], description="aws: IAM principals with cluster access")
+    gpu_operator: bool = Field(
+        False, description="existing cluster: the NVIDIA GPU Operator already runs (no device plugin)"
+    )
+
+
+class IngressSpec(Strict):
+    """How services with a url are reached from outside the cluster (hosted CI, browsers)."""
+
+    scheme: Literal["internal", "internet-facing"] = "internal"
+    certificate_arn: str | None = Field(None, description="aws: ACM certificate for the service hosts")
+    class_name: str | None = Field(None, description="kubernetes: the cluster's ingress class")
+    cluster_issuer: str | None = Field(None, description="kubernetes: cert-manager ClusterIssuer for TLS")
 
 
 class PlatformInfo(Strict):
@@ -50,6 +73,7 @@ class PlatformInfo(Strict):
     region: str | None = Field(None, description="cloud region, required for environment aws")
     cluster: ClusterSpec = ClusterSpec()
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    ingress: IngressSpec = IngressSpec()
 
     @model_validator(mode="after")
     def _region_for_aws(self) -> PlatformInfo:
@@ -64,7 +88,7 @@ class PlatformInfo(Strict):
 class MlflowSpec(Strict):
     enabled: bool = True
     url: str | None = Field(None, description="tracking URL clients use; derived for local")
-    image: str = "ghcr.io/mlflow/mlflow:v3.17.2"
+    image: str = "ghcr.io/mlflow/mlflow:v3.17.2-full"  # -full: DB drivers, boto3, auth
     replicas: int = Field(2, ge=1)
     backend: Literal["sqlite", "postgres"] = "sqlite"
     artifacts: Literal["local", "s3"] = "local"
@@ -141,6 +165,9 @@ class Team(Strict):
     group: str | None = Field(None, description="identity-provider group bound to the namespace")
     monthly_budget: PositiveMoney
     quota: Quota = Quota()
+    cluster_principals: list[Annotated[str, Field(pattern=IAM_PRINCIPAL)]] = Field(
+        [], description="aws: IAM roles of the team's people, let into the cluster as its group"
+    )
 
     @field_validator("owners", "members")
     @classmethod
@@ -204,9 +231,9 @@ class NodePool(Strict):
 
     @property
     def effective_labels(self) -> dict[str, str]:
-        labels = {"shipyard.io/pool": self.name, **self.labels}
+        labels = {LABEL_POOL: self.name, **self.labels}
         if self.is_gpu:
-            labels.setdefault("shipyard.io/gpu-type", str(self.gpu_type))
+            labels.setdefault(LABEL_GPU_TYPE, str(self.gpu_type))
         return labels
 
     @property

@@ -1,0 +1,194 @@
+"""The MLflow containers the program declares really start: the Deployment's own command and
+environment (secrets resolved from the Secret the program writes, the secret volume mounted, `$(VAR)`
+expanded as the kubelet does), run with the locked mlflow, must serve /health and enforce auth.
+
+Stand-ins, because no cluster, Postgres or S3 runs here: the Postgres URI (backend store and the
+basic-auth user store) becomes SQLite, the s3:// artifact destination a local directory, port 5000 a
+free port, and the mount path a temporary directory. Everything else is taken as declared; the image
+is checked to be the `-full` build of the same mlflow version (the bare image lacks psycopg2, boto3
+and the auth extras).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _mlflow_pod(graph) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    (deployment,) = [
+        r.plain for r in graph.of("kubernetes:apps/v1:Deployment") if r.plain["metadata"]["name"] == "mlflow"
+    ]
+    (secret,) = [
+        r.plain for r in graph.of("kubernetes:core/v1:Secret") if r.plain["metadata"]["name"] == "mlflow"
+    ]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = [c for c in pod["containers"] if c["name"] == "mlflow"]
+    return pod, container, dict(secret["stringData"])
+
+
+class Started:
+    def __init__(self, proc: subprocess.Popen, port: int, container: dict[str, Any], env: dict[str, str]):
+        self.proc, self.port, self.container, self.env = proc, port, container, env
+
+
+def start_declared(graph, tmp: Path) -> Started:
+    """Start the declared MLflow container as a local process (stand-ins as the module says)."""
+    pod, container, secret = _mlflow_pod(graph)
+    port = _free_port()
+    db = f"sqlite:///{tmp / 'mlflow.db'}"
+    secret["backend-uri"] = db  # Postgres -> SQLite
+    if "basic_auth.ini" in secret:
+        secret["basic_auth.ini"] = re.sub(
+            r"^database_uri = .*$",
+            f"database_uri = sqlite:///{tmp / 'auth.db'}",
+            secret["basic_auth.ini"],
+            flags=re.M,
+        )
+    mounts: dict[str, Path] = {}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        local = tmp / mount["name"]
+        local.mkdir()
+        for item in volumes[mount["name"]]["secret"]["items"]:
+            (local / item["path"]).write_text(secret[item["key"]])
+        mounts[mount["mountPath"]] = local
+
+    def relocate(value: str) -> str:
+        for path, local in mounts.items():
+            value = value.replace(path, str(local))
+        return value
+
+    env: dict[str, str] = {}
+    for var in container["env"]:
+        if "value" in var:
+            env[var["name"]] = relocate(var["value"])
+        else:
+            ref = var["valueFrom"]["secretKeyRef"]
+            assert ref["name"] == "mlflow", "the container reads a Secret the program did not write"
+            env[var["name"]] = secret[ref["key"]]
+    command = [re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], part) for part in container["command"]]
+    command[command.index("--port") + 1] = str(port)
+    dest = command.index("--artifacts-destination") + 1
+    assert command[dest].startswith("s3://")
+    command[dest] = (tmp / "artifacts").as_uri()
+    assert command[0] == "mlflow"
+    command[0] = str(BIN / "mlflow")
+    base = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    log = open(tmp / "mlflow.log", "w")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(
+        command, env={**base, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True
+    )
+    return Started(proc, port, container, env)
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """The IPv4 addresses something listens on at ``port`` (from /proc/net/tcp, state 0A = LISTEN)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def _get(url: str, auth: tuple[str, str] | None = None) -> int:
+    request = urllib.request.Request(url)
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def wait_healthy(started: Started, tmp: Path, timeout: float = 360) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if started.proc.poll() is not None:
+            pytest.fail(
+                f"MLflow exited ({started.proc.returncode}):\n{(tmp / 'mlflow.log').read_text()[-3000:]}"
+            )
+        try:
+            if _get(f"http://127.0.0.1:{started.port}/health") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"no /health within {timeout} s:\n{(tmp / 'mlflow.log').read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def started(aws_graph, k8s_graph, tmp_path_factory):
+    """Both examples' MLflow (basic auth on AWS, OIDC proxy on-prem), started together."""
+    runs = {}
+    for name, graph in (("basic", aws_graph), ("oidc", k8s_graph)):
+        tmp = tmp_path_factory.mktemp(f"mlflow-{name}")
+        runs[name] = (start_declared(graph, tmp), tmp)
+    try:
+        for s, tmp in runs.values():
+            wait_healthy(s, tmp)
+        yield {name: s for name, (s, _) in runs.items()}
+    finally:
+        for s, _ in runs.values():  # mlflow server runs uvicorn workers: end its whole group
+            os.killpg(s.proc.pid, signal.SIGTERM)
+            try:
+                s.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(s.proc.pid, signal.SIGKILL)
+                s.proc.wait()
+
+
+def test_basic_auth_mlflow_starts_and_refuses_anonymous_calls(started):
+    s = started["basic"]
+    api = f"http://127.0.0.1:{s.port}/api/2.0/mlflow/experiments/search?max_results=1"
+    assert _get(api) == 401
+    assert _listening_addresses(s.port) == {"0.0.0.0"}  # the Service reaches it (no proxy in front)
+    assert _get(api, ("admin", s.env["MLFLOW_AUTH_ADMIN_PASSWORD"])) == 200
+    # kubectl port-forward sends Host: localhost:<local port>
+    request = urllib.request.Request(api, headers={"Host": "localhost:8080"})
+    request.add_header("Authorization", "Basic " + base64.b64encode(
+        f"admin:{s.env['MLFLOW_AUTH_ADMIN_PASSWORD']}".encode()).decode())  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def test_oidc_mlflow_listens_on_loopback_only_and_its_probe_passes(started):
+    s = started["oidc"]
+    command = s.container["command"]
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert _listening_addresses(s.port) == {"127.0.0.1"}  # nothing else in the pod reaches it
+    probe = s.container["readinessProbe"]["exec"]["command"]
+    probe = [part.replace(":5000/", f":{s.port}/") for part in probe]
+    assert probe[0] == "python"
+    subprocess.run([sys.executable, *probe[1:]], check=True, timeout=30)
+
+
+@pytest.mark.parametrize("stack", ["aws", "kubernetes"])
+def test_the_image_is_the_full_build_of_the_locked_mlflow(stack, aws_graph, k8s_graph):
+    _, container, _ = _mlflow_pod({"aws": aws_graph, "kubernetes": k8s_graph}[stack])
+    assert container["image"] == f"ghcr.io/mlflow/mlflow:v{mlflow.__version__}-full"
+    assert os.path.exists(BIN / "mlflow")
