@@ -29,9 +29,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from shipyard import tags  # noqa: E402
 from shipyard.catalog import clear_cache, load_portfolio  # noqa: E402
-from shipyard.catalog.mlflow_rest import MlflowRest  # noqa: E402
-from shipyard.catalog.reader import experiment_filter, name_filter, run_kind_filter  # noqa: E402
 from shipyard.endpoints import Endpoints  # noqa: E402
+from shipyard.records import MlflowApi  # noqa: E402
+from shipyard.records.filters import experiment_filter, name_filter, run_kind_filter  # noqa: E402
 from shipyard.spec import parse_spec  # noqa: E402
 
 from tests.fixtures.mlflow_server import start_mlflow_server, stop_mlflow_server  # noqa: E402
@@ -45,7 +45,7 @@ STEPS = "lint,test,data-checks,repro,push,train,gate"
 class Api:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.rest = MlflowRest(url)
+        self.rest = MlflowApi(url)
 
     def post(self, endpoint: str, body: dict) -> dict:
         resp = self.rest.session.post(f"{self.url}/api/2.0/mlflow/{endpoint}", json=body, timeout=120)
@@ -175,7 +175,7 @@ def seed(url: str, threads: int) -> None:
 
 def floor(url: str, concurrent: bool = False) -> int:
     """The minimal paged REST calls for the Overview's data: raw requests + JSON decode, nothing else."""
-    rest = MlflowRest(url)
+    rest = MlflowApi(url)
     exps = rest.search_experiments(experiment_filter(PREFIX))
     ids = [e["experiment_id"] for e in exps]
     calls = [

@@ -14,7 +14,7 @@ from components.autoscaler import AutoscalerArgs, ClusterAutoscaler
 from components.bucket import BucketArgs, SecureBucket
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from components.common import SYSTEM_NAMESPACE
+from components.common import ON_DEMAND, SYSTEM_NAMESPACE
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
 from components.gpu import GpuSupport, GpuSupportArgs
@@ -70,7 +70,8 @@ class _Base:
         self.region: str | None = kw.get("region")
         self.oidc: OidcSettings | None = kw.get("oidc")
         self.ingress: IngressSettings | None = kw.get("ingress")
-        self.dvc: DvcRemotes = kw["dvc"]
+        self.node_selector: dict[str, str] | None = kw.get("node_selector")
+        self.dvc: DvcRemotes | None = kw.get("dvc")  # None: services.dvc.enabled is false
         self.outputs: dict[str, Any] = kw.get("outputs", {})
 
 
@@ -111,7 +112,7 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     # the CSI driver's pods need nodes; workloads with volumes need the driver and a default class
     addons = ClusterAddons(
         "addons",
-        ClusterAddonsArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, irsa),
+        ClusterAddonsArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, irsa, dev=settings.dev),
         opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=pools),
     )
     ClusterAccess("access", ClusterAccessArgs(spec, cluster.name), opts=on_aws)
@@ -131,6 +132,7 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
         "depends_on": [*pools, addons, autoscaler, ingress_controller],
         "region": region,
         "ingress": ingress_settings(p, spec.platform.ingress, on_aws=True),
+        "node_selector": ON_DEMAND,
     }
 
     def database(service: str) -> PostgresDatabase:
@@ -166,22 +168,23 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
         }
     if s.mlflow.enabled and s.mlflow.auth == "oidc":
         kw["oidc"] = _oidc(settings)
-    kw["dvc"] = DvcRemotes(
-        "dvc",
-        DvcRemotesArgs(
-            p,
-            [t.name for t in spec.teams],
-            s.dvc.layout,
-            names["dvc"],
-            s.dvc.noncurrent_version_days,
-            irsa=irsa,
-        ),
-        opts=on_aws,
-    )
+    if s.dvc.enabled:  # the team roles come with the remotes (they grant the team's data)
+        kw["dvc"] = DvcRemotes(
+            "dvc",
+            DvcRemotesArgs(
+                p,
+                [t.name for t in spec.teams],
+                s.dvc.layout,
+                names["dvc"],
+                s.dvc.noncurrent_version_days,
+                irsa=irsa,
+            ),
+            opts=on_aws,
+        )
     kw["outputs"] = {
         "clusterName": cluster.name,
         "kubeconfig": cluster.kubeconfig,
-        "teamRoleArns": kw["dvc"].team_role_arns,
+        "teamRoleArns": kw["dvc"].team_role_arns if s.dvc.enabled else {},
         "nodePools": {pool.name: np.node_group_name for pool, np in zip(spec.node_pools, pools, strict=True)},
     }
     return _Base(**kw)
@@ -223,16 +226,17 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
             pg["username"],
             pg_password,
         )
-    kw["dvc"] = DvcRemotes(
-        "dvc",
-        DvcRemotesArgs(
-            p,
-            [t.name for t in spec.teams],
-            s.dvc.layout,
-            bucket_names(spec)["dvc"],
-            s.dvc.noncurrent_version_days,
-        ),
-    )
+    if s.dvc.enabled:
+        kw["dvc"] = DvcRemotes(
+            "dvc",
+            DvcRemotesArgs(
+                p,
+                [t.name for t in spec.teams],
+                s.dvc.layout,
+                bucket_names(spec)["dvc"],
+                s.dvc.noncurrent_version_days,
+            ),
+        )
     return _Base(**kw)
 
 
@@ -245,14 +249,16 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
 
     teams = {
         team.name: TeamTenancy(
-            f"team-{team.name}", TeamTenancyArgs(p, team, base.dvc.team_role_arns.get(team.name)), opts=opts
+            f"team-{team.name}",
+            TeamTenancyArgs(p, team, base.dvc.team_role_arns.get(team.name) if base.dvc else None),
+            opts=opts,
         )
         for team in spec.teams
     }
     outputs: dict[str, Any] = dict(base.outputs)
     endpoints: dict[str, Any] = {
         "platform": spec.platform.environment.value,
-        "dvc_remote_root": base.dvc.shared_root if s.dvc.enabled else None,
+        "dvc_remote_root": base.dvc.shared_root if base.dvc else None,
         "dvc_endpoint_url": base.s3_endpoint,
         "portal": s.portal.url,
     }
@@ -263,7 +269,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             MlflowArgs(
                 p, namespaces.system, s.mlflow, base.mlflow_backend, f"s3://{names['mlflow']}/artifacts",
                 region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.mlflow_role,
-                s3_keys=base.s3_keys, oidc=base.oidc, ingress=base.ingress,
+                s3_keys=base.s3_keys, oidc=base.oidc, ingress=base.ingress, node_selector=base.node_selector,
             ),
             opts=in_ns,
         )  # fmt: skip
@@ -277,7 +283,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
             LabelStudioArgs(
                 p, namespaces.system, s.label_studio, base.ls_postgres, names["label_studio"],
                 region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.ls_role,
-                s3_keys=base.s3_keys,
+                s3_keys=base.s3_keys, node_selector=base.node_selector,
             ),
             opts=in_ns,
         )  # fmt: skip
@@ -290,7 +296,14 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
         )
         monitoring = Monitoring(
             "monitoring",
-            MonitoringArgs(p, namespaces.monitoring, s.prometheus, s.grafana, strictest),
+            MonitoringArgs(
+                p,
+                namespaces.monitoring,
+                s.prometheus,
+                s.grafana,
+                strictest,
+                managed_control_plane=spec.platform.environment == Environment.aws,
+            ),
             opts=in_ns,
         )
         endpoints |= {
@@ -315,7 +328,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
         )
     outputs |= {
         "endpoints": {k: v for k, v in endpoints.items() if v is not None},
-        "dvcRemotes": base.dvc.roots if s.dvc.enabled else {},
+        "dvcRemotes": base.dvc.roots if base.dvc else {},
         "teamNamespaces": {name: t.namespace for name, t in teams.items()},
     }
     return outputs

@@ -9,9 +9,10 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from shipyard.catalog import PortalConfig, Portfolio, ServiceUnavailable, load_portfolio
-from shipyard.errors import UserError
+from shipyard.catalog import Portfolio, load_portfolio
+from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.portal import portal_sign_in, view_roles
+from shipyard.resolver import PortalSettings, portal_settings
 
 ROLES = ("manager", "auditor", "project owner")
 # red/amber/green as cell colours (emoji need a font that headless browsers and some desktops lack)
@@ -30,11 +31,11 @@ def page(title: str, icon: str = "⚓") -> None:
 
 
 @st.cache_resource(ttl=60)
-def _config() -> PortalConfig:
-    return PortalConfig.from_env()
+def _config() -> PortalSettings:
+    return portal_settings()
 
 
-def config() -> PortalConfig:
+def config() -> PortalSettings:
     try:
         return _config()
     except UserError as exc:
@@ -44,7 +45,7 @@ def config() -> PortalConfig:
         raise  # unreachable: st.stop() ends the script run
 
 
-def sign_in(cfg: PortalConfig) -> str:
+def sign_in(cfg: PortalSettings) -> str:
     """The signed-in person (a form against the platform's identities until there is one; stops)."""
     user = st.session_state.get("user")
     if user:
@@ -71,7 +72,7 @@ def sign_in(cfg: PortalConfig) -> str:
     raise RuntimeError  # unreachable: st.stop() ends the script run
 
 
-def role(cfg: PortalConfig | None = None) -> str:
+def role(cfg: PortalSettings | None = None) -> str:
     """The view the signed-in person's roles allow (a choice only among their own roles)."""
     cfg = cfg or config()
     user = sign_in(cfg)
@@ -101,7 +102,7 @@ def owner_choice(owners: list[str]) -> str | None:
     return chosen
 
 
-def load(cfg: PortalConfig, with_costs: bool = True) -> Portfolio:
+def load(cfg: PortalSettings, with_costs: bool = True) -> Portfolio:
     """The portfolio, or a page that says which service is down (and stops)."""
     refresh = st.sidebar.button("Refresh data", help=f"data is cached for {cfg.ttl_s:g} s")
     try:
@@ -131,7 +132,7 @@ def service_warnings(portfolio: Portfolio, only: tuple[str, ...] | None = None) 
             st.warning(f"**{service}**: {message}. The page shows what it can without it.")
 
 
-def portfolio_page(title: str, with_costs: bool = False) -> tuple[PortalConfig, str, Portfolio]:
+def portfolio_page(title: str, with_costs: bool = False) -> tuple[PortalSettings, str, Portfolio]:
     """The start every portfolio page shares: title, config, role, data, service warnings, empty state."""
     page(title)
     cfg = config()

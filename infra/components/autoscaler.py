@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components.common import (
     CLUSTER_AUTOSCALER_CHART,
+    ON_DEMAND,
     Component,
     aws_tags,
     child,
@@ -115,7 +116,7 @@ class ClusterAutoscaler(Component):
                     "skip-nodes-with-system-pods": False,
                 },
                 # never on spot: it must outlive the nodes it removes
-                "nodeSelector": {"eks.amazonaws.com/capacityType": "ON_DEMAND"},
+                "nodeSelector": ON_DEMAND,
                 "resources": container_resources("100m", "300Mi", "500m"),
                 "podLabels": k8s_labels(args.platform, "autoscaler"),
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -24,6 +25,24 @@ class BucketArgs:
     irsa: Irsa | None = None
 
 
+def tls_only_policy(bucket_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
 class SecureBucket(Component):
     bucket: pulumi.Output[str]
     arn: pulumi.Output[str]
@@ -41,7 +60,7 @@ class SecureBucket(Component):
             rule={"object_ownership": "BucketOwnerEnforced"},
             opts=child(self),
         )
-        aws.s3.BucketPublicAccessBlock(
+        public = aws.s3.BucketPublicAccessBlock(
             f"{name}-private",
             bucket=bucket.id,
             block_public_acls=True,
@@ -80,6 +99,13 @@ class SecureBucket(Component):
                 }
             ],
             opts=child(self),
+        )
+        # refuse plain-HTTP requests (encryption in transit), whoever holds credentials
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(tls_only_policy),
+            opts=child(self, depends_on=[public]),
         )
         self.bucket = bucket.bucket
         self.arn = bucket.arn

@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components.common import Component, aws_tags, child
 
+LOG_RETENTION_DAYS = 90
 EKS_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"  # root CA of oidc.eks.*.amazonaws.com
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
@@ -71,6 +72,14 @@ class Cluster(Component):
             tags=tags,
             opts=child(self),
         )
+        # EKS writes control-plane logs here; created first so it has a retention and belongs to the stack
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/eks/{args.name}/cluster",
+            retention_in_days=LOG_RETENTION_DAYS,
+            tags=tags,
+            opts=child(self),
+        )
         cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.name,
@@ -85,7 +94,7 @@ class Cluster(Component):
             enabled_cluster_log_types=["api", "audit", "authenticator"],
             access_config={"authentication_mode": "API_AND_CONFIG_MAP"},
             tags=tags,
-            opts=child(self, depends_on=[attach]),
+            opts=child(self, depends_on=[attach, logs]),
         )
         issuer_url = cluster.identities.apply(lambda ids: ids[0]["oidcs"][0]["issuer"])
         oidc = aws.iam.OpenIdConnectProvider(

@@ -24,6 +24,7 @@ class ClusterAddonsArgs:
     cluster_name: pulumi.Input[str]
     kubernetes_version: str
     irsa: Irsa
+    dev: bool = False  # dev stacks delete volumes with their claims (nothing orphaned on destroy)
 
 
 # addon name -> its configuration (JSON schema: `aws eks describe-addon-configuration`)
@@ -95,7 +96,9 @@ class ClusterAddons(Component):
             parameters={"type": "gp3", "encrypted": "true"},
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            reclaim_policy="Retain",
+            # Retain keeps a volume when its claim goes (a deleted Prometheus keeps its data); on dev stacks
+            # that would orphan billed volumes at every destroy
+            reclaim_policy="Delete" if args.dev else "Retain",
             opts=child(self, depends_on=[addon]),
         )
         self.register_outputs({"storageClass": self.storage_class, "ebsCsiRoleArn": role.arn})

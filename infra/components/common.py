@@ -72,6 +72,8 @@ def container_resources(cpu: str, memory: str, cpu_limit: str | None = None) -> 
     }
 
 
+# Platform services stay off spot capacity (EKS labels every managed node with its capacity type)
+ON_DEMAND = {"eks.amazonaws.com/capacityType": "ON_DEMAND"}
 GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
 GPU_NODE_AFFINITY = {
     "nodeAffinity": {

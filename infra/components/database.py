@@ -55,6 +55,7 @@ class PostgresDatabase(Component):
         password = random.RandomPassword(
             f"{name}-password", length=32, special=True, override_special="-_", opts=child(self)
         )
+        suffix = random.RandomId(f"{name}-snapshot", byte_length=4, opts=child(self))
         db = aws.rds.Instance(
             f"{name}-db",
             identifier=ident,
@@ -75,7 +76,10 @@ class PostgresDatabase(Component):
             backup_retention_period=args.backup_days,
             deletion_protection=not args.dev,
             skip_final_snapshot=args.dev,
-            final_snapshot_identifier=None if args.dev else f"{ident}-final",
+            # a fixed name fails the second destroy (the first final snapshot still exists)
+            final_snapshot_identifier=None
+            if args.dev
+            else pulumi.Output.concat(ident, "-final-", suffix.hex),
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
             performance_insights_enabled=True,

@@ -18,6 +18,7 @@ from shipyard.spec.model import IngressSpec
 
 from components.common import (
     LOAD_BALANCER_CONTROLLER_CHART,
+    ON_DEMAND,
     Component,
     aws_tags,
     child,
@@ -103,7 +104,7 @@ class LoadBalancerController(Component):
                     "name": SERVICE_ACCOUNT,
                     "annotations": {"eks.amazonaws.com/role-arn": role.arn},
                 },
-                "nodeSelector": {"eks.amazonaws.com/capacityType": "ON_DEMAND"},
+                "nodeSelector": ON_DEMAND,
                 "resources": container_resources("100m", "256Mi", "500m"),
                 "podLabels": k8s_labels(args.platform, "ingress"),
             },

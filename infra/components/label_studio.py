@@ -38,6 +38,7 @@ class LabelStudioArgs:
     s3_endpoint_url: str | None = None
     irsa_role_arn: pulumi.Input[str] | None = None
     s3_keys: S3Keys | None = None
+    node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
 
 
 class LabelStudio(Component):
@@ -103,10 +104,12 @@ class LabelStudio(Component):
                 "replicas": 2,
                 "resources": container_resources("500m", "1Gi", "2"),
                 "serviceAccount": app_sa,
+                "nodeSelector": args.node_selector or {},
                 "podLabels": labels,
             },
             "rqworker": {
                 "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
+                "nodeSelector": args.node_selector or {},
                 "resources": container_resources("250m", "512Mi", "1"),
             },
         }

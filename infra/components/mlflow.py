@@ -51,6 +51,7 @@ class MlflowArgs:
     s3_keys: S3Keys | None = None  # S3-compatible storage without IRSA
     oidc: OidcSettings | None = None  # required when spec.auth == "oidc"
     ingress: IngressSettings | None = None  # required when spec.url is set
+    node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
 
 
 class Mlflow(Component):
@@ -235,6 +236,7 @@ class Mlflow(Component):
                     "metadata": {"labels": labels},
                     "spec": {
                         "serviceAccountName": "mlflow",
+                        "nodeSelector": args.node_selector or {},
                         "containers": containers,
                         "volumes": volumes,
                         "topologySpreadConstraints": [

@@ -29,6 +29,17 @@ class MonitoringArgs:
     prometheus: PrometheusSpec
     grafana: GrafanaSpec
     max_drift_share: float  # alert above this share of drifted features (strictest risk tier)
+    managed_control_plane: bool = False  # EKS: the control plane cannot be scraped
+
+
+HIDDEN_CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
+HIDDEN_CONTROL_PLANE_RULES = (
+    "etcd",
+    "kubeControllerManager",
+    "kubeSchedulerAlerting",
+    "kubeSchedulerRecording",
+    "kubeProxy",
+)
 
 
 class Monitoring(Component):
@@ -60,8 +71,10 @@ class Monitoring(Component):
             data=dashboards(),
             opts=child(self),
         )
-        stack_values = {
+        stack_values: dict[str, object] = {
             "fullnameOverride": "kps",
+            # Helm never upgrades CRDs: the chart's job applies the new ones before each upgrade
+            "crds": {"upgradeJob": {"enabled": True, "forceConflicts": True}},
             "prometheus": {
                 "prometheusSpec": {
                     "retention": f"{args.prometheus.retention_days}d",
@@ -99,6 +112,11 @@ class Monitoring(Component):
             },
             "prometheusOperator": {"resources": container_resources("100m", "256Mi", "500m")},
         }
+        if args.managed_control_plane:
+            # EKS runs etcd, the scheduler and the controller manager out of reach, and kube-proxy
+            # serves metrics on the node's loopback: scraping them fails and their alerts fire forever
+            stack_values |= {part: {"enabled": False} for part in HIDDEN_CONTROL_PLANE}
+            stack_values["defaultRules"] = {"rules": {rule: False for rule in HIDDEN_CONTROL_PLANE_RULES}}
         stack = k8s.helm.v3.Release(
             f"{name}-kube-prometheus-stack",
             name="monitoring",

@@ -42,6 +42,7 @@ TAGGABLE_AWS = frozenset(
         "aws:eks/nodeGroup:NodeGroup",
         "aws:eks/addon:Addon",
         "aws:eks/accessEntry:AccessEntry",
+        "aws:cloudwatch/logGroup:LogGroup",
         "aws:iam/role:Role",
         "aws:iam/policy:Policy",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",

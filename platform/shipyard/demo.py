@@ -19,6 +19,9 @@ from pathlib import Path
 from shipyard import tags
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.records import MlflowApi, read
+from shipyard.records.filters import name_equals
+from shipyard.records.parse import parse_registered_model
 
 DEMO_PROJECT = "Screening Demo"  # the template's demo data: scikit-learn's breast cancer set
 DEMO_SLUG = "screening-demo"
@@ -247,26 +250,24 @@ def _make_worse(project_dir: Path) -> None:
 
 
 def _ci_of(step: Step, endpoints: Endpoints, commit: str, echo: Echo):
-    from shipyard.ci.records import wait_for_ci_run
+    from shipyard.ci.runs import wait_for_ci_run
 
     try:
-        return wait_for_ci_run(endpoints.mlflow, DEMO_SLUG, commit=commit, timeout=900)
+        return wait_for_ci_run(MlflowApi.of(endpoints), DEMO_SLUG, commit=commit, timeout=900)
     except TimeoutError as exc:
         raise UserError(str(exc), "see `shipyard ci list` and `shipyard status`") from None
 
 
-def _client(endpoints: Endpoints):
-    from mlflow import MlflowClient
-
-    return MlflowClient(endpoints.mlflow)
+def _aliases(endpoints: Endpoints) -> dict[str, int]:
+    return parse_registered_model(MlflowApi.of(endpoints).registered_model(DEMO_SLUG)).aliases
 
 
 def _registered(endpoints: Endpoints) -> tuple[int, str]:
     """The version the first push registered, and its alias (champion once a re-run promoted it)."""
-    model = _client(endpoints).get_registered_model(DEMO_SLUG)
+    aliases = _aliases(endpoints)
     for alias in (tags.CHALLENGER, tags.CHAMPION):
-        if alias in model.aliases:
-            return int(model.aliases[alias]), alias
+        if alias in aliases:
+            return int(aliases[alias]), alias
     raise UserError(f"CI passed but {DEMO_SLUG} has no '{tags.CHALLENGER}' version", "see `shipyard ci logs`")
 
 
@@ -275,8 +276,7 @@ def _promote(spec, data_dir: Path, endpoints: Endpoints, version: int, echo: Ech
     from shipyard.identity.mlflow_users import require
     from shipyard.registry import client as registry
 
-    aliases = _client(endpoints).get_registered_model(DEMO_SLUG).aliases
-    if str(aliases.get(tags.CHAMPION)) == str(version):
+    if _aliases(endpoints).get(tags.CHAMPION) == version:
         echo(f"      version {version} is already champion")
         return version
     who = (spec.governance.people.managers or spec.team(DEMO_TEAM).owners)[0].lower()
@@ -287,19 +287,16 @@ def _promote(spec, data_dir: Path, endpoints: Endpoints, version: int, echo: Ech
 
 
 def _version_count(endpoints: Endpoints) -> int:
-    return len(_client(endpoints).search_model_versions(f"name = '{DEMO_SLUG}'"))
+    return len(MlflowApi.of(endpoints).search_model_versions(name_equals(DEMO_SLUG)))
 
 
 def _gate_reason(endpoints: Endpoints, commit: str) -> str:
-    client = _client(endpoints)
-    exp = client.get_experiment_by_name(DEMO_SLUG)
-    runs = client.search_runs(
-        [exp.experiment_id],
-        filter_string=f"tags.`{tags.RUN_KIND}` = '{tags.RUN_KIND_TRAIN}' "
-        f"and tags.`{tags.GIT_COMMIT}` = '{commit}'",
-        max_results=1,
-    )
-    return runs[0].data.tags.get(tags.GATE_REASON, "(no reason recorded)") if runs else "(no training run)"
+    api = MlflowApi.of(endpoints)
+    project = read.find_project(api, DEMO_SLUG)
+    found = [r for r in read.list_training_runs(api, [project]) if r.commit == commit] if project else []
+    if not found:
+        return "(no training run)"
+    return found[0].gate_reason or "(no reason recorded)"
 
 
 def _ci_log_tail(env: dict[str, str], run) -> str:

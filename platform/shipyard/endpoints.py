@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from shipyard.errors import UserError
 from shipyard.spec.model import PlatformSpec
 
 ENV_PLATFORM = "SHIPYARD_PLATFORM"  # local | aws | kubernetes
 ENV_MLFLOW = "MLFLOW_TRACKING_URI"
+ENV_MLFLOW_USERNAME = "MLFLOW_TRACKING_USERNAME"  # the names MLflow's own clients read
+ENV_MLFLOW_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
 ENV_DVC_REMOTE = "SHIPYARD_DVC_REMOTE"  # the project's remote URL (directory path or s3://bucket/prefix)
 ENV_DVC_ENDPOINT = "SHIPYARD_DVC_ENDPOINT_URL"  # S3-compatible endpoint, when not AWS itself
 ENV_LABEL_STUDIO_URL = "LABEL_STUDIO_URL"  # the names label-studio-sdk reads
@@ -38,6 +41,9 @@ class Endpoints:
 
     platform: str
     mlflow: str | None = None
+    mlflow_username: str | None = None
+    mlflow_password: str | None = field(default=None, repr=False)
+    mlflow_artifacts: str | None = None  # MLflow's artifacts directory, when it is on this machine
     dvc_remote_root: str | None = None  # team/project prefixes go below it
     dvc_endpoint_url: str | None = None
     label_studio: str | None = None
@@ -60,6 +66,8 @@ class Endpoints:
         env = {
             ENV_PLATFORM: self.platform,
             ENV_MLFLOW: self.mlflow,
+            ENV_MLFLOW_USERNAME: self.mlflow_username,
+            ENV_MLFLOW_PASSWORD: self.mlflow_password,
             ENV_DVC_ENDPOINT: self.dvc_endpoint_url,
             ENV_LABEL_STUDIO_URL: self.label_studio,
             ENV_LABEL_STUDIO_KEY: self.label_studio_token,
@@ -80,6 +88,8 @@ class Endpoints:
         return cls(
             platform=e.get(ENV_PLATFORM, "local"),
             mlflow=e.get(ENV_MLFLOW),
+            mlflow_username=e.get(ENV_MLFLOW_USERNAME),
+            mlflow_password=e.get(ENV_MLFLOW_PASSWORD),
             dvc_endpoint_url=e.get(ENV_DVC_ENDPOINT),
             label_studio=e.get(ENV_LABEL_STUDIO_URL),
             label_studio_token=e.get(ENV_LABEL_STUDIO_KEY),
@@ -107,10 +117,22 @@ def local_endpoints(spec: PlatformSpec, data_dir: Path) -> Endpoints:
     """
     host, ports, local = spec.local.host, spec.local.ports, spec.local
     url = lambda port: f"http://{host}:{port}"  # noqa: E731
+    mlflow_on = spec.services.mlflow.enabled
+    dvc = spec.services.dvc
+    dvc_root, dvc_endpoint = (str(data_dir / "dvc-remote"), None) if dvc.enabled else (None, None)
+    if dvc.enabled and dvc.remote == "s3":  # an S3-compatible endpoint (e.g. MinIO), not a directory
+        if not dvc.bucket:
+            raise UserError(
+                "services.dvc.remote is s3 but services.dvc.bucket is not set",
+                "set services.dvc.bucket (and endpoint_url for an S3-compatible store), or remote: local",
+            )
+        dvc_root, dvc_endpoint = f"s3://{dvc.bucket}", dvc.endpoint_url
     return Endpoints(
         platform="local",
-        mlflow=url(ports.mlflow) if spec.services.mlflow.enabled else None,
-        dvc_remote_root=str(data_dir / "dvc-remote") if spec.services.dvc.enabled else None,
+        mlflow=url(ports.mlflow) if mlflow_on else None,
+        mlflow_artifacts=str(data_dir / "mlflow" / "artifacts") if mlflow_on else None,
+        dvc_remote_root=dvc_root,
+        dvc_endpoint_url=dvc_endpoint,
         label_studio=url(ports.label_studio)
         if local.label_studio and spec.services.label_studio.enabled
         else None,
@@ -119,6 +141,25 @@ def local_endpoints(spec: PlatformSpec, data_dir: Path) -> Endpoints:
         grafana=spec.services.grafana.url,  # no Grafana server runs on one machine
         portal=url(ports.portal) if local.portal and spec.services.portal.enabled else None,
         registry=url(ports.registry) if spec.services.mlflow.enabled else None,
+    )
+
+
+def cluster_endpoints(spec: PlatformSpec) -> Endpoints:
+    """Endpoints of a cluster platform as its spec states them (stack outputs know more: the
+    per-team DVC buckets, the URLs the spec leaves empty)."""
+    s = spec.services
+    on = lambda svc, value: value if svc.enabled else None  # noqa: E731
+    prefix_root = s.dvc.bucket and s.dvc.layout == "prefix_per_team"
+    return Endpoints(
+        platform=spec.platform.environment.value,
+        mlflow=on(s.mlflow, s.mlflow.url),
+        dvc_remote_root=f"s3://{s.dvc.bucket}" if s.dvc.enabled and prefix_root else None,
+        dvc_endpoint_url=on(s.dvc, s.dvc.endpoint_url),
+        label_studio=on(s.label_studio, s.label_studio.url),
+        prometheus=on(s.prometheus, s.prometheus.url),
+        pushgateway=on(s.prometheus, s.prometheus.pushgateway_url),
+        grafana=on(s.grafana, s.grafana.url),
+        portal=on(s.portal, s.portal.url),
     )
 
 

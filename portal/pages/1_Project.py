@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard import tags
-from shipyard.catalog import ServiceUnavailable
+from shipyard.catalog.data_versions import data_versions
 from shipyard.catalog.drift import project_drift
 from shipyard.catalog.labeling import labeling_progress
+from shipyard.errors import ServiceUnavailable
 
 cfg, role, portfolio = ui.portfolio_page("Project")
 snap = portfolio.snapshot
@@ -46,7 +47,7 @@ if ci:
     ci_df = pd.DataFrame(
         [
             {
-                "started": r.started,
+                "started": r.started_at,
                 "status": r.status,
                 "commit": r.commit[:8],
                 "branch": r.branch,
@@ -99,7 +100,7 @@ if versions:
 train_df = pd.DataFrame(
     [
         {
-            "started": r.started,
+            "started": r.started_at,
             "run": r.run_id[:8],
             "gate": r.gate_result or "-",
             "data hash": r.data_hash[:10],
@@ -117,23 +118,20 @@ else:
 
 # --- data versions -------------------------------------------------------------------------------
 st.subheader("Data versions")
-by_hash: dict[str, dict] = {}
-for r in sorted(runs.values(), key=lambda r: r.started or pd.Timestamp.min.tz_localize("UTC")):
-    if r.data_hash:
-        entry = by_hash.setdefault(
-            r.data_hash,
-            {"data hash (DVC md5)": r.data_hash, "path": r.data_path, "first used": r.started, "runs": 0},
-        )
-        entry["runs"] += 1
-for v in versions:
-    if v.data_hash in by_hash:
-        by_hash[v.data_hash].setdefault("model versions", []).append(f"v{v.version}")
-if by_hash:
-    data_df = pd.DataFrame(by_hash.values())
-    if "model versions" in data_df:
-        data_df["model versions"] = data_df["model versions"].apply(
-            lambda x: ", ".join(x) if isinstance(x, list) else ""
-        )
+found = data_versions(list(runs.values()), versions)
+if found:
+    data_df = pd.DataFrame(
+        [
+            {
+                "data hash (DVC md5)": d.data_hash,
+                "path": d.path,
+                "first used": d.first_used,
+                "runs": d.runs,
+                "model versions": ", ".join(f"v{v}" for v in d.model_versions),
+            }
+            for d in found
+        ]
+    )
     st.dataframe(data_df, hide_index=True, width="stretch")
 else:
     st.info("No training run recorded a DVC data hash.")

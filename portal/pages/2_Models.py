@@ -6,14 +6,8 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.audit.view import load_audit
-from shipyard.catalog import (
-    ServiceUnavailable,
-    inventory,
-    inventory_csv,
-    inventory_json,
-    model_card_text,
-)
-from shipyard.errors import UserError
+from shipyard.catalog import inventory, inventory_csv, inventory_json, model_card_text
+from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.people import person
 from shipyard.registry.client import version_action

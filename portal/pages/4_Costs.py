@@ -7,20 +7,17 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 import ui
+from shipyard.costs import api as costs
 from shipyard.costs.money import money
+from shipyard.costs.months import recent_months
+from shipyard.costs.scope import scope
+from shipyard.errors import UserError
 
 ui.page("Costs")
 cfg = ui.config()
 role = ui.role()
 
-try:
-    from shipyard.costs import api as costs
-except ImportError:
-    st.warning("**cost service unavailable**: `shipyard.costs.api` is not installed on this platform.")
-    st.stop()
-
-today = dt.date.today()
-months = [(today.replace(day=1) - dt.timedelta(days=31 * i)).strftime("%Y-%m") for i in range(6)]
+months = recent_months(dt.date.today())
 c1, c2 = st.columns(2)
 month = c1.selectbox("Month", months)
 by = c2.radio("By", ("team", "project", "model"), horizontal=True, index=1 if role == "project owner" else 0)
@@ -29,22 +26,19 @@ try:
     report = costs.cost_report(cfg.spec, cfg.endpoints, by=by, month=month)
     budgets = costs.budget_status(cfg.spec, cfg.endpoints, month=month)
     series = costs.daily_series(cfg.spec, cfg.endpoints, month, by)
-except Exception as exc:  # the cost service reads MLflow and the cloud: say which failed, never a traceback
-    st.warning(f"**cost service unavailable**: {getattr(exc, 'message', None) or exc}")
+except UserError as exc:  # the cost service reads MLflow and the cloud: say which failed, never a traceback
+    st.warning(f"**cost service unavailable**: {exc.message}")
     st.stop()
 
 cur = report.currency
-shown = report.lines
-if cfg.prefix:  # a portal scoped to some projects shows only the spec's teams and those projects
-    teams = {t.name for t in cfg.spec.teams}
-    shown = [
-        ln for ln in shown if ln.team in teams and (by == "team" or (ln.project or "").startswith(cfg.prefix))
-    ]
+scoped = scope(report, cfg.spec, cfg.prefix, series)
+shown, series = scoped.lines, scoped.series
+if scoped.scoped:
     st.caption(f"Scoped to the spec's teams and projects named `{cfg.prefix}*`.")
 m = st.columns(4)
-m[0].metric(f"Total {month} ({cur})", money(sum(ln.cost for ln in shown)))
-m[1].metric("GPU hours", f"{sum(ln.gpu_hours for ln in shown):,.1f}")
-m[2].metric("Unpriced runs", sum(ln.unpriced_runs for ln in shown) if cfg.prefix else report.unpriced_runs)
+m[0].metric(f"Total {month} ({cur})", money(scoped.total))
+m[1].metric("GPU hours", f"{scoped.gpu_hours:,.1f}")
+m[2].metric("Unpriced runs", scoped.unpriced_runs)
 m[3].metric("Prices as of", report.price_date.isoformat())
 if report.any_estimated:
     st.caption("Figures marked estimated come from MLflow run usage × the spec's price table.")
@@ -95,8 +89,6 @@ else:
     st.download_button("Costs (CSV)", lines.to_csv(index=False), f"costs-{by}-{month}.csv", "text/csv")
 
 st.subheader("Month trend")
-if isinstance(series, pd.DataFrame) and not series.empty and cfg.prefix:
-    series = series[series["key"].isin({ln.key for ln in shown})]
 if isinstance(series, pd.DataFrame) and not series.empty:
     trend = series.pivot_table(index="date", columns="key", values="cost", aggfunc="sum").fillna(0).cumsum()
     st.line_chart(trend)

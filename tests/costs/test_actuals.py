@@ -23,7 +23,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from shipyard.costs import actuals
-from shipyard.costs.records import IDLE, SHARED
+from shipyard.costs.results import IDLE, SHARED
 from shipyard.errors import UserError
 
 from .conftest import ce_day, queue_ce

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 from shipyard.costs import storage
-from shipyard.costs.usage import Project
 from shipyard.endpoints import Endpoints
+from shipyard.records import Project
 from shipyard.spec.model import Pricing
 
-from .seed import sparse_file
+from tests.fixtures.mlflow_seed import sparse_file
 
 GIB = 1024**3
+
+
+def project(experiment_id: str, name: str, team: str, artifact_location: str) -> Project:
+    return Project(name, experiment_id, team, "low", "o@example.com", artifact_location=artifact_location)
 
 
 def test_project_dvc_remote_and_artifacts(tmp_path):
@@ -20,9 +24,9 @@ def test_project_dvc_remote_and_artifacts(tmp_path):
     sparse_file(tmp_path / "exp9" / "run" / "model.pkl", 1000)  # a plain local artifact location
     endpoints = Endpoints(platform="local", dvc_remote_root=str(tmp_path / "dvc-remote"))
     projects = [
-        Project("7", "churn", "fraud", "mlflow-artifacts:/7"),
-        Project("9", "other", "fraud", str(tmp_path / "exp9")),
-        Project("11", "remote", "fraud", "gs://bucket/x"),  # cannot be listed from here
+        project("7", "churn", "fraud", "mlflow-artifacts:/7"),
+        project("9", "other", "fraud", str(tmp_path / "exp9")),
+        project("11", "remote", "fraud", "gs://bucket/x"),  # cannot be listed from here
     ]
     found = storage.measure(endpoints, projects, artifacts_root=tmp_path / "artifacts")
     got = {(u.project, u.store): u.bytes for u in found}

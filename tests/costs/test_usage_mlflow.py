@@ -10,13 +10,14 @@ import json
 import pytest
 from shipyard.costs import api
 from shipyard.costs.actuals import ActualsConfig
-from shipyard.costs.records import NO_MODEL, SHARED, STORAGE
+from shipyard.costs.results import NO_MODEL, SHARED, STORAGE
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.spec import load_spec
 
+from tests.fixtures.mlflow_seed import seed_costs, sparse_file, write_costs_spec
+
 from .conftest import ce_day, queue_ce
-from .seed import seed, sparse_file, write_spec
 
 pytestmark = pytest.mark.services
 GIB = 1024**3
@@ -27,15 +28,18 @@ OFF = ActualsConfig()
 @pytest.fixture(scope="module")
 def world(mlflow_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("costs")
-    seeded = seed(mlflow_server.url)
-    spec = load_spec(write_spec(root / "platform.yaml", seeded))
+    seeded = seed_costs(mlflow_server.url)
+    spec = load_spec(write_costs_spec(root / "platform.yaml", seeded))
     (a, b), (pa, pb) = seeded.teams, seeded.projects
     sparse_file(
         root / "dvc-remote" / a / pa / "files" / "md5" / "ab" / "cdef", 2 * GIB
     )  # 2 GiB x 0.02 = 0.04
     sparse_file(root / "dvc-remote" / b / pb / "files" / "md5" / "12" / "3456", GIB // 2)  # 0.5 GiB = 0.01
     endpoints = Endpoints(
-        platform="local", mlflow=mlflow_server.url, dvc_remote_root=str(root / "dvc-remote")
+        platform="local",
+        mlflow=mlflow_server.url,
+        mlflow_artifacts=str(root / "mlflow" / "artifacts"),
+        dvc_remote_root=str(root / "dvc-remote"),
     )
     return spec, endpoints, seeded, root
 

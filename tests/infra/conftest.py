@@ -54,6 +54,7 @@ class Graph:
         ]
         self.exports: dict[str, Any] = {k: v["value"] for k, v in data["exports"].items()}
         self.secret_exports = {k for k, v in data["exports"].items() if v["secret"]}
+        self.edges: dict[str, dict[str, Any]] = {e["key"]: e for e in data.get("edges", [])}
 
     def counts(self) -> Counter[str]:
         return Counter(r.type for r in self.resources)
@@ -65,6 +66,37 @@ class Graph:
         matches = [r for r in self.of(typ) if r.name == name]
         assert len(matches) == 1, f"expected one {typ} named {name}, found {[r.name for r in self.of(typ)]}"
         return matches[0]
+
+    def waits_for(self, resource: str, target: str) -> bool:
+        """Whether the engine creates ``target`` before ``resource`` (keys "type::name"): through
+        depends_on, transitively; depending on a component waits for all its descendants."""
+        children: dict[str, list[str]] = {}
+        for e in self.edges.values():
+            children.setdefault(e["parent"], []).append(e["key"])
+
+        def descendants(key: str) -> set[str]:
+            found, todo = set(), [key]
+            while todo:
+                for c in children.get(todo.pop(), []):
+                    if c not in found:
+                        found.add(c)
+                        todo.append(c)
+            return found
+
+        seen, todo = set(), [resource]
+        while todo:
+            key = todo.pop()
+            for dep in self.edges.get(key, {}).get("depends", []):
+                for k in (dep, *descendants(dep)):
+                    if k == target:
+                        return True
+                    if k not in seen:
+                        seen.add(k)
+                        todo.append(k)
+        return False
+
+    def key(self, r: Resource) -> str:
+        return f"{r.type}::{r.name}"
 
     def k8s_objects(self) -> list[Resource]:
         return [r for r in self.resources if r.type.startswith("kubernetes:") and "helm.sh" not in r.type]
@@ -99,6 +131,25 @@ def _variant_spec(tmp: Path) -> Path:
     return path
 
 
+def _aws_dev_spec(tmp: Path) -> Path:
+    """The AWS example on a dev stack whose GPU nodes are run by the NVIDIA GPU Operator."""
+    data = yaml.safe_load((REPO / "examples/platform.aws.yaml").read_text())
+    data["platform"]["cluster"]["gpu_operator"] = True
+    path = tmp / "platform.aws-dev.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _onprem_bare_spec(tmp: Path) -> Path:
+    """The on-prem example without Prometheus and without DVC."""
+    data = yaml.safe_load((REPO / "examples/platform.kubernetes.yaml").read_text())
+    data["services"] |= {"prometheus": {"enabled": False}, "grafana": {"enabled": False}}
+    data["services"]["dvc"]["enabled"] = False
+    path = tmp / "platform.onprem-bare.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
 @pytest.fixture(scope="session")
 def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("infra")
@@ -113,6 +164,16 @@ def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
         ],
         "variant": ["program", "--spec", str(_variant_spec(tmp)), "--stack", "aws-example"],
         "components": ["components"],
+        "aws_preview": [
+            "program",
+            "--spec",
+            str(REPO / "examples/platform.aws.yaml"),
+            "--stack",
+            "aws-example",
+            "--preview",
+        ],
+        "aws_dev": ["program", "--spec", str(_aws_dev_spec(tmp)), "--stack", "acme-dev"],
+        "onprem_bare": ["program", "--spec", str(_onprem_bare_spec(tmp)), "--stack", "kubernetes-example"],
     }
     procs = {
         key: subprocess.Popen(
@@ -145,6 +206,21 @@ def k8s_graph(infra_runs) -> Graph:
 @pytest.fixture(scope="session")
 def variant_graph(infra_runs) -> Graph:
     return Graph(infra_runs["variant"], "aws-example")
+
+
+@pytest.fixture(scope="session")
+def aws_preview_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["aws_preview"], "aws-example")
+
+
+@pytest.fixture(scope="session")
+def aws_dev_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["aws_dev"], "acme-dev")
+
+
+@pytest.fixture(scope="session")
+def onprem_bare_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["onprem_bare"], "kubernetes-example")
 
 
 @pytest.fixture(scope="session")

@@ -66,8 +66,9 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """The outputs a real provider computes that the program reads back."""
     arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:us-east-1:123456789012:{name}"
     out: dict[str, Any] = {"arn": arn}
-    if typ == "aws:s3/bucket:Bucket":
+    if typ == "aws:s3/bucket:Bucket":  # real ARN shapes: policies match on them
         out["bucket"] = inputs.get("bucket", name)
+        out["arn"] = f"arn:aws:s3:::{out['bucket']}"
     elif typ == "aws:eks/cluster:Cluster":
         out |= {
             "endpoint": "https://ABC123.gr7.us-east-1.eks.amazonaws.com",
@@ -82,10 +83,13 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     elif typ == "aws:eks/nodeGroup:NodeGroup":
         out["nodeGroupName"] = inputs.get("nodeGroupName", name)
         out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-0ac8e7d2"}]}]
+    elif typ == "random:index/randomId:RandomId":
+        out["hex"] = "5eed1d00"
     elif typ == "random:index/randomPassword:RandomPassword":
         out["result"] = f"generated-secret-{name}"
     elif typ == "aws:iam/role:Role":
         out["name"] = name
+        out["arn"] = f"arn:aws:iam::123456789012:role/{name}"
     elif typ == "aws:rds/subnetGroup:SubnetGroup":
         out["name"] = name
     return out

@@ -99,7 +99,8 @@ def test_dvc_layouts(components):
     assert len(per_team.of("aws:s3/bucket:Bucket")) == 2 and len(shared.of("aws:s3/bucket:Bucket")) == 1
     assert per_team.exports["sharedRoot"] is None and shared.exports["sharedRoot"] == "s3://acme-ml-dvc"
     policies = {r.name: r.plain["policy"] for r in shared.of("aws:iam/rolePolicy:RolePolicy")}
-    assert "dvc-shared/fraud/*" in policies["dvc-fraud"] and "search" not in policies["dvc-fraud"]
+    assert "arn:aws:s3:::acme-ml-dvc/fraud/*" in policies["dvc-fraud"]
+    assert "search" not in policies["dvc-fraud"]
 
 
 def test_team_tenancy_alone(components):

@@ -111,7 +111,11 @@ def test_aws_databases_are_private_encrypted_backed_up_and_protected(aws_graph):
         assert p["storageEncrypted"] is True and p["publiclyAccessible"] is False
         assert p["backupRetentionPeriod"] >= 7
         assert p["deletionProtection"] is True and p.get("skipFinalSnapshot") is False  # not a dev stack
-        assert p["finalSnapshotIdentifier"].endswith("-final")
+        # unique per database lifetime: a fixed name fails the next destroy (the snapshot exists)
+        assert re.fullmatch(rf"{p['identifier']}-final-5eed1d00", p["finalSnapshotIdentifier"])
+        assert len(aws_graph.of("random:index/randomId:RandomId")) == len(
+            aws_graph.of("aws:rds/instance:Instance")
+        )
         assert p["instanceClass"] == AWS_SPEC.services.mlflow.database_instance
         assert "password" in db.inputs and not isinstance(db.inputs["password"], str)  # a secret
 

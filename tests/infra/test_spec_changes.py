@@ -27,6 +27,7 @@ def test_second_gpu_pool_and_new_team(aws_graph, variant_graph):
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+        "aws:s3/bucketPolicy:BucketPolicy": 1,
         "aws:iam/role:Role": 1,
         "aws:iam/rolePolicy:RolePolicy": 1,
     }

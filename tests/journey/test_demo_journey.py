@@ -16,7 +16,7 @@ import pytest
 import requests
 from mlflow import MlflowClient
 from shipyard import tags
-from shipyard.catalog.config import portal_env
+from shipyard.resolver import Platform, portal_env
 from streamlit.testing.v1 import AppTest
 
 from tests.portal.conftest import PORTAL, PORTAL_ENV_VARS, clear_caches
@@ -160,7 +160,8 @@ def portal_on_platform(demo, monkeypatch):
     platform, _, _ = demo
     for key in PORTAL_ENV_VARS:
         monkeypatch.delenv(key, raising=False)
-    for key, value in portal_env(platform.spec_path, platform.endpoints, platform.data_dir).items():
+    configured = Platform(platform.spec, platform.spec_path, platform.endpoints, platform.data_dir)
+    for key, value in portal_env(configured).items():
         monkeypatch.setenv(key, value)
     monkeypatch.syspath_prepend(str(PORTAL))
     clear_caches()

@@ -25,6 +25,7 @@ from shipyard.ci import list_ci_runs, wait_for_ci_run
 from shipyard.ci.queue import CiQueue
 from shipyard.clients.label_studio import client as label_client
 from shipyard.local import process
+from shipyard.records import MlflowApi
 
 from .ci_project import commit_and_push, makefile, new_project
 
@@ -164,10 +165,10 @@ def test_push_runs_ci_and_records_it_in_mlflow(embedded_platform, seen, tmp_path
     repo = new_project(tmp_path / "proj", PROJECT, seen["project"]["repo_url"])
     sha, out = commit_and_push(repo, makefile(PROJECT), "first")
     assert "queued" in out
-    run = wait_for_ci_run(uri, PROJECT, commit=sha, timeout=300)
+    run = wait_for_ci_run(MlflowApi(uri), PROJECT, commit=sha, timeout=300)
     log = embedded_platform.cli("ci", "logs", run.run_id[:10]).stdout
     assert run.status == "passed", log
-    assert run.steps == ["lint", "test", "train"] and run.failed_step is None
+    assert run.steps == ("lint", "test", "train") and run.failed_step == ""
     assert run.provider == "shipyard" and run.branch == "main"
     assert f"tracking={uri} run={run.run_id} provider=shipyard" in log
     assert f"instance={embedded_platform.spec.local.instance_type}" in log
@@ -185,7 +186,7 @@ def test_push_runs_ci_and_records_it_in_mlflow(embedded_platform, seen, tmp_path
     assert run.run_id[:12] in table and "passed" in table
 
     sha2, _ = commit_and_push(repo, makefile(PROJECT, fail_in="test"), "break a test")
-    failed = wait_for_ci_run(uri, PROJECT, commit=sha2, timeout=300)
+    failed = wait_for_ci_run(MlflowApi(uri), PROJECT, commit=sha2, timeout=300)
     assert failed.status == "failed" and failed.failed_step == "test"
     assert failed.steps == ["lint", "test"]
     assert client.get_run(failed.run_id).info.status == "FAILED"
@@ -212,9 +213,9 @@ def test_runner_crash_mid_run_marks_the_run_interrupted(embedded_platform, seen)
     time.sleep(1)
     assert process.is_alive(job.pid, job.pid_start), "make ci should outlive the runner (own session)"
     assert embedded_platform.status()["running"] is False
-    assert list_ci_runs(uri, PROJECT)[0].status == "running"  # stuck, until the runner comes back
+    assert list_ci_runs(MlflowApi(uri), PROJECT)[0].status == "running"  # stuck, until the runner comes back
     embedded_platform.up()
-    run = wait_for_ci_run(uri, PROJECT, run_id=job.run_id, timeout=120)
+    run = wait_for_ci_run(MlflowApi(uri), PROJECT, run_id=job.run_id, timeout=120)
     assert run.status == "interrupted" and run.failed_step == "lint"
     assert not process.is_alive(job.pid, job.pid_start), "the orphaned make ci was left running"
     assert "interrupted" in embedded_platform.cli("ci", "logs", job.run_id).stdout
@@ -235,9 +236,9 @@ def test_down_then_up_keeps_everything(embedded_platform, seen, tmp_path):
     client = MlflowClient(embedded_platform.endpoints.mlflow)
     assert client.get_run(seen["run_id"]).data.metrics["accuracy"] == 0.93
     assert client.get_registered_model(PROJECT).aliases[tags.CHAMPION] == seen["version"]
-    assert {r.run_id: r.status for r in list_ci_runs(embedded_platform.endpoints.mlflow, PROJECT)} == seen[
-        "ci_runs"
-    ]
+    assert {
+        r.run_id: r.status for r in list_ci_runs(MlflowApi(embedded_platform.endpoints.mlflow), PROJECT)
+    } == seen["ci_runs"]
     ls = label_client(
         embedded_platform.endpoints.label_studio, embedded_platform.endpoints.label_studio_token
     )
@@ -252,4 +253,7 @@ def test_down_then_up_keeps_everything(embedded_platform, seen, tmp_path):
     assert f'{tags.METRIC_DRIFT_SHARE}{{instance="",job="shipyard_drift",model="{PROJECT}"' in metrics
     heads = subprocess.run(["git", "ls-remote", seen["project"]["repo_path"], "main"], capture_output=True,
                            text=True).stdout  # fmt: skip
-    assert heads.split()[0] != "" and len(list_ci_runs(embedded_platform.endpoints.mlflow, PROJECT)) == 3
+    assert (
+        heads.split()[0] != ""
+        and len(list_ci_runs(MlflowApi(embedded_platform.endpoints.mlflow), PROJECT)) == 3
+    )

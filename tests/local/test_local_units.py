@@ -10,9 +10,9 @@ import subprocess
 
 import yaml
 from shipyard.ci.queue import CiQueue
-from shipyard.ci.runner import parse_step
+from shipyard.datadir.layout import DataLayout
 from shipyard.local import process, status
-from shipyard.local.layout import DataLayout
+from shipyard.local.runner import parse_step
 from shipyard.local.service import Context
 from shipyard.local.services.prometheus import prometheus_config
 from shipyard.projects import ensure_repo

@@ -16,9 +16,8 @@ import requests
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 from shipyard import tags
 
+from tests.fixtures.mlflow_seed import PortfolioSeed, seed_portfolio, write_portfolio_spec
 from tests.fixtures.mlflow_server import free_port
-
-from .seed import Seeded, seed, write_spec
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 FRAUD_DRIFT = 0.12
@@ -29,21 +28,19 @@ FRAUD_FEATURES = {"amount": 0.31, "country": 0.04}
 class PortalData:
     mlflow: str
     spec: Path
-    seeded: Seeded
+    seeded: PortfolioSeed
 
 
 @pytest.fixture(scope="session")
-def portal_mlflow(request) -> str:
-    """The shared session MLflow server; ``SHIPYARD_TEST_MLFLOW_URL`` reuses a running one instead (handy
-    while iterating on a loaded machine, where each server start costs 15-90 s)."""
-    return os.environ.get("SHIPYARD_TEST_MLFLOW_URL") or request.getfixturevalue("mlflow_server").url
+def portal_mlflow(mlflow_url) -> str:
+    return mlflow_url
 
 
 @pytest.fixture(scope="session")
 def portal_data(portal_mlflow, tmp_path_factory) -> PortalData:
     tmp = tmp_path_factory.mktemp("portal-seed")
-    seeded = seed(portal_mlflow, f"pt{uuid.uuid4().hex[:6]}-", tmp)
-    return PortalData(portal_mlflow, write_spec(tmp / "platform.yaml", seeded), seeded)
+    seeded = seed_portfolio(portal_mlflow, f"pt{uuid.uuid4().hex[:6]}-", tmp)
+    return PortalData(portal_mlflow, write_portfolio_spec(tmp / "platform.yaml", seeded), seeded)
 
 
 @dataclass

@@ -161,9 +161,10 @@ def test_models_inventory_lineage_card_and_exports(portal_env, portal_data):
 
 def _download_text(at: AppTest, kind: str) -> str:
     """The exported text, from the same catalog functions the download buttons call."""
-    from shipyard.catalog import PortalConfig, inventory, inventory_json, load_snapshot
+    from shipyard.catalog import inventory, inventory_json, load_snapshot
+    from shipyard.resolver import portal_settings
 
-    cfg = PortalConfig.from_env()
+    cfg = portal_settings()
     rows = inventory(cfg.spec, load_snapshot(cfg.endpoints, cfg.prefix))
     return inventory_json(rows)
 
@@ -204,11 +205,11 @@ def test_platform_page_lists_services(portal_env, portal_data):
 
 
 def test_costs_page_and_overview_cost_column_present_the_cost_service(portal_env, portal_data):
-    from shipyard.catalog import PortalConfig
     from shipyard.costs import api as costs
+    from shipyard.resolver import portal_settings
 
     s = portal_data.seeded
-    cfg = PortalConfig.from_env()
+    cfg = portal_settings()
     report = costs.cost_report(cfg.spec, cfg.endpoints, by="team")
     mtd = costs.project_costs_mtd(cfg.spec, cfg.endpoints)
     at = run("pages/4_Costs.py")

@@ -14,10 +14,11 @@ import mlflow
 import numpy as np
 import pytest
 from shipyard import tags
-from shipyard.ci.records import start_ci_run
+from shipyard.ci.runs import start_ci_run
 from shipyard.identity import RUNNER, ci_account
 from shipyard.identity.session import acting_as
 from shipyard.projects import provision_project
+from shipyard.records import MlflowApi
 from shipyard.registry import client as registry
 from shipyard.registry.names import EVAL_ARTIFACT, EVAL_HASH
 from sklearn.datasets import load_breast_cancer
@@ -73,7 +74,7 @@ class Project:
         uri = self.platform.endpoints.mlflow
         commit = uuid.uuid4().hex + "0" * 8
         with acting_as(self.platform.credentials(RUNNER)):
-            ci_run_id = start_ci_run(uri, self.name, commit, branch, "shipyard", "running")
+            ci_run_id = start_ci_run(MlflowApi(uri), self.name, commit, branch, "shipyard", status="running")
         x_train, x_test, y_train, y_test = _data()
         if noise:
             rng = np.random.default_rng(0)

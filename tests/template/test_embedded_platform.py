@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import requests
 from shipyard import tags
-from shipyard.ci.records import wait_for_ci_run
+from shipyard.ci.runs import wait_for_ci_run
+from shipyard.records import MlflowApi
 
 from .conftest import make, project_env
 from .test_project_ci import STEPS, commit_all
@@ -38,7 +39,7 @@ def test_new_push_ci_and_label_sync_on_the_embedded_platform(embedded_platform, 
         ["git", "push", "-q", "origin", "main"], cwd=project, capture_output=True, text=True
     )
     assert push.returncode == 0, push.stderr
-    ci = wait_for_ci_run(platform.endpoints.mlflow, slug, commit=head, timeout=900)
+    ci = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), slug, commit=head, timeout=900)
     log = platform.cli("ci", "logs", ci.run_id).stdout
     assert ci.status == "passed", log[-5000:]
     assert ci.steps == STEPS

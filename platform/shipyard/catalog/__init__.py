@@ -1,7 +1,7 @@
-"""The catalog: read services behind the portal (projects, CI history, runs, models with lineage,
-drift, labeling progress, service health). Reads MLflow with its paged searches, cached briefly."""
+"""The catalog: read services behind the portal and ``shipyard model list`` (the portfolio with
+health, CI, champions, drift and costs; the model inventory with lineage; labeling progress; service
+health). Records come from :mod:`shipyard.records`, cached briefly."""
 
-from shipyard.catalog.config import PortalConfig, platform_endpoints, portal_env
 from shipyard.catalog.inventory import (
     InventoryRow,
     health_csv,
@@ -11,29 +11,17 @@ from shipyard.catalog.inventory import (
     inventory_json,
     model_card_text,
 )
-from shipyard.catalog.mlflow_rest import MlflowRest, ServiceUnavailable
-from shipyard.catalog.model import CiRun, ModelVersion, Project, RegisteredModel, Snapshot, TrainRun
 from shipyard.catalog.portfolio import Portfolio, ProjectRow, build_portfolio, clear_cache, load_portfolio
-from shipyard.catalog.reader import fetch_snapshot, load_snapshot
 from shipyard.catalog.services import ServiceHealth, service_health
+from shipyard.catalog.snapshot_cache import load_snapshot
 
 __all__ = [
-    "CiRun",
     "InventoryRow",
-    "MlflowRest",
-    "ModelVersion",
     "Portfolio",
-    "PortalConfig",
-    "Project",
     "ProjectRow",
-    "RegisteredModel",
     "ServiceHealth",
-    "ServiceUnavailable",
-    "Snapshot",
-    "TrainRun",
     "build_portfolio",
     "clear_cache",
-    "fetch_snapshot",
     "health_csv",
     "health_json",
     "inventory",
@@ -42,7 +30,5 @@ __all__ = [
     "load_portfolio",
     "load_snapshot",
     "model_card_text",
-    "platform_endpoints",
-    "portal_env",
     "service_health",
 ]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import requests
 
 from shipyard import tags
-from shipyard.catalog.mlflow_rest import ServiceUnavailable
 from shipyard.endpoints import Endpoints
+from shipyard.errors import ServiceUnavailable
 
 
 @dataclass(frozen=True)

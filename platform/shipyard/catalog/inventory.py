@@ -10,10 +10,9 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shipyard.catalog.mlflow_rest import ServiceUnavailable
-from shipyard.catalog.model import ModelVersion, Snapshot
 from shipyard.endpoints import Endpoints
 from shipyard.health import Scorecard
+from shipyard.records import MlflowApi, ModelVersion, Snapshot
 from shipyard.spec.model import PlatformSpec
 
 
@@ -144,16 +143,6 @@ def model_card_text(endpoints: Endpoints, version: ModelVersion, max_bytes: int 
     """The model card artifact of ``version`` (None when the version names no card)."""
     if not version.model_card or not version.run_id:
         return None
-    import mlflow.artifacts
-
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            path = mlflow.artifacts.download_artifacts(
-                run_id=version.run_id,
-                artifact_path=version.model_card,
-                dst_path=tmp,
-                tracking_uri=endpoints.mlflow,
-            )
-        except Exception as exc:  # MLflow raises MlflowException / requests errors / OSError
-            raise ServiceUnavailable("MLflow artifacts", endpoints.mlflow, f"model card: {exc}") from None
+        path = MlflowApi.of(endpoints).download_artifact(version.run_id, version.model_card, tmp)
         return Path(path).read_text(errors="replace")[:max_bytes]

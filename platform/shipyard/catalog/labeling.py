@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shipyard.catalog.mlflow_rest import ServiceUnavailable
 from shipyard.endpoints import Endpoints
+from shipyard.errors import ServiceUnavailable
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 
 from shipyard import tags
 from shipyard.catalog import drift as drift_mod
-from shipyard.catalog.mlflow_rest import ServiceUnavailable
-from shipyard.catalog.model import Snapshot
-from shipyard.catalog.reader import DEFAULT_TTL_S, load_snapshot
+from shipyard.catalog import snapshot_cache
+from shipyard.catalog.snapshot_cache import DEFAULT_TTL_S, load_snapshot
+from shipyard.costs import api as costs_api
 from shipyard.endpoints import Endpoints
+from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.health import Scorecard, gather, score
+from shipyard.records import Snapshot
 from shipyard.spec.model import PlatformSpec, RiskTier
 
 GREEN, AMBER, RED = "green", "amber", "red"
@@ -65,16 +67,11 @@ def age(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
 
 def _costs(spec: PlatformSpec, endpoints: Endpoints, errors: dict[str, str]):
     try:
-        from shipyard.costs import api as costs_api
-    except ImportError:
-        errors["Costs"] = "cost service unavailable (shipyard.costs.api is not installed)"
-        return {}, {}
-    try:
         mtd = costs_api.project_costs_mtd(spec, endpoints)
         budgets = {b.team: b for b in costs_api.budget_status(spec, endpoints)}
         return mtd, budgets
-    except Exception as exc:  # the cost service reads other systems; any failure degrades one column
-        errors["Costs"] = f"cost service unavailable: {exc}"
+    except UserError as exc:  # a source the cost service reads failed: it degrades one column
+        errors["Costs"] = f"cost service unavailable: {exc.message}"
         return {}, {}
 
 
@@ -120,7 +117,7 @@ def build_portfolio(
                 risk_tier=p.risk_tier,
                 health=card.score,
                 last_ci=ci.status if ci else "never",
-                last_ci_at=(ci.ended or ci.started) if ci else None,
+                last_ci_at=(ci.ended_at or ci.started_at) if ci else None,
                 champion=f"{champ.model} v{champ.version}" if champ else "",
                 champion_version=champ.version if champ else None,
                 drift_share=d.share if d else None,
@@ -156,7 +153,7 @@ def _rag(health, ci, now, has_champion, drift_state, budget) -> tuple[str, str]:
         amber.append("no CI run yet")
     elif ci.status == "failed":
         red.append(f"last CI failed{' at ' + ci.failed_step if ci.failed_step else ''}")
-    elif (ci.ended or ci.started) and now - (ci.ended or ci.started) > CI_STALE:
+    elif (ci.ended_at or ci.started_at) and now - (ci.ended_at or ci.started_at) > CI_STALE:
         amber.append("no CI in 14 days")
     if drift_state == "drifting":
         red.append("drifting")
@@ -202,8 +199,6 @@ def load_portfolio(
 
 
 def clear_cache() -> None:
-    from shipyard.catalog import reader
-
-    reader.clear_cache()
+    snapshot_cache.clear_cache()
     with _lock:
         _cache.clear()

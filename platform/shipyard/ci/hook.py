@@ -2,15 +2,15 @@
 
 Git runs ``python -m shipyard.ci.hook --data-dir D --project P`` with ``old new ref`` lines on stdin.
 The MLflow run is created here (status ``queued``) when MLflow answers; else the runner creates it.
+Importing MLflow would make every push wait seconds: the record layer talks REST.
 A push never fails because of the platform: the commit is in the repo and the run is queued.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
-import time
 from pathlib import Path
 
 from shipyard.ci.queue import CiQueue
@@ -43,54 +43,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str | None:
-    """Create the MLflow CI run (status queued) over MLflow's REST API: importing MLflow would make
-    every push wait seconds. The tags are the ones ``records.start_ci_run`` sets."""
+    """Create the MLflow CI run (status queued), with a short timeout: a push must not wait."""
+    from shipyard.ci.runs import start_ci_run
+    from shipyard.errors import UserError
+    from shipyard.resolver import platform_from_data_dir
+
     try:
-        import requests
-
-        from shipyard import tags
-
-        state = json.loads((data_dir / "state.json").read_text())
-        api = f"{state['endpoints']['mlflow']}/api/2.0/mlflow"
-        auth = _runner_auth(data_dir)
-        exp = requests.get(
-            f"{api}/experiments/get-by-name", params={"experiment_name": project}, timeout=5, auth=auth
-        )
-        exp.raise_for_status()
-        experiment = exp.json()["experiment"]
-        exp_tags = {t["key"]: t["value"] for t in experiment.get("tags", [])}
-        run_tags = {
-            tags.RUN_KIND: tags.RUN_KIND_CI,
-            tags.PROJECT: project,
-            tags.TEAM: exp_tags.get(tags.TEAM, ""),
-            tags.CI_COMMIT: commit,
-            tags.CI_BRANCH: branch,
-            tags.CI_PROVIDER: "shipyard",
-            tags.CI_STATUS: "queued",
-            tags.CI_STEPS: "",
-            tags.GIT_COMMIT: commit,
-        }
-        body = {
-            "experiment_id": experiment["experiment_id"],
-            "run_name": f"ci-{commit[:8]}",
-            "start_time": int(time.time() * 1000),
-            "tags": [{"key": k, "value": v} for k, v in run_tags.items()],
-        }
-        run = requests.post(f"{api}/runs/create", json=body, timeout=5, auth=auth)
-        run.raise_for_status()
-        return run.json()["run"]["info"]["run_id"]
-    except Exception as exc:  # the push must succeed even when the platform is down
+        os.environ.update(_runner_auth(data_dir))  # the runner's account records CI runs
+        api = platform_from_data_dir(data_dir).mlflow(timeout=5)
+        return start_ci_run(api, project, commit, branch, "shipyard", status="queued")
+    except UserError as exc:  # the push must succeed even when the platform is down
         print(f"shipyard: MLflow not reachable ({type(exc).__name__}); the runner records the run later")
         return None
 
 
-def _runner_auth(data_dir: Path) -> tuple[str, str] | None:
+def _runner_auth(data_dir: Path) -> dict[str, str]:
     """The CI runner's account (its password file in the data dir): it records CI runs."""
     from shipyard.identity import RUNNER
-    from shipyard.identity.secrets import password
+    from shipyard.identity.mlflow_users import credentials
 
-    pw = password(data_dir, RUNNER)
-    return (RUNNER, pw) if pw else None
+    creds = credentials(data_dir, RUNNER)
+    return creds.env() if creds else {}
 
 
 if __name__ == "__main__":

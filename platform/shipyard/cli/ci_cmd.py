@@ -8,7 +8,6 @@ The embedded runner records its runs itself.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -17,9 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from shipyard.ci.queue import CiQueue
+from shipyard.ci.runs import finish_ci_run, list_ci_runs, start_ci_run
 from shipyard.cli.options import DataDirOpt
-from shipyard.endpoints import ENV_MLFLOW, default_data_dir
 from shipyard.errors import UserError
+from shipyard.resolver import Platform, resolve_platform
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -40,17 +40,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ci_app, name="ci")
 
 
-def _tracking_uri(explicit: str | None, data_dir: Path | None) -> str:
-    if explicit:
-        return explicit
-    if os.environ.get(ENV_MLFLOW) and data_dir is None:
-        return os.environ[ENV_MLFLOW]
-    from shipyard.local import load_endpoints
-
-    uri = load_endpoints(data_dir).mlflow
-    if not uri:
-        raise UserError("the embedded platform runs no MLflow", "set services.mlflow.enabled: true")
-    return uri
+def _platform(tracking_uri: str | None, data_dir: Path | None) -> Platform:
+    """No spec needed: a GitHub/GitLab job has only ``MLFLOW_TRACKING_URI``."""
+    return resolve_platform(None, data_dir, overrides={"mlflow": tracking_uri}, require_spec=False)
 
 
 def list_cmd(
@@ -60,9 +52,7 @@ def list_cmd(
     tracking_uri: str | None = TrackingOpt,
 ) -> None:
     """CI runs, newest first."""
-    from shipyard.ci import records  # imports MLflow: only when a command needs it
-
-    runs = records.list_ci_runs(_tracking_uri(tracking_uri, data_dir), project)
+    runs = list_ci_runs(_platform(tracking_uri, data_dir).mlflow(), project)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in runs], indent=2))
         return
@@ -94,7 +84,7 @@ def logs(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Print the log of an embedded CI run."""
-    queue = CiQueue(default_data_dir(data_dir) / "ci")
+    queue = CiQueue(_platform(None, data_dir).layout.ci)
     matches = sorted(queue.logs.glob(f"{run}*.log"))
     if not matches:
         raise UserError(
@@ -115,9 +105,7 @@ def start(
     tracking_uri: str | None = TrackingOpt,
 ) -> None:
     """Record the start of a CI run in MLflow; prints the run id (pass it to `ci finish`)."""
-    from shipyard.ci import records  # imports MLflow: only when a command needs it
-
-    run_id = records.start_ci_run(_tracking_uri(tracking_uri, None), project, commit, branch, provider)
+    run_id = start_ci_run(_platform(tracking_uri, None).mlflow(), project, commit, branch, provider)
     typer.echo(run_id)
 
 
@@ -130,7 +118,5 @@ def finish(
 ) -> None:
     """Record the end of a CI run (always call it, also when the pipeline failed)."""
     step_list = [s for s in steps.split(",") if s] if steps else None
-    from shipyard.ci import records  # imports MLflow: only when a command needs it
-
-    run = records.finish_ci_run(_tracking_uri(tracking_uri, None), run_id, status, failed_step, step_list)
+    run = finish_ci_run(_platform(tracking_uri, None).mlflow(), run_id, status, failed_step, step_list)
     typer.echo(f"CI run {run.run_id}: {run.status}")

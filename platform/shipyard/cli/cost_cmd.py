@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import sys
@@ -15,9 +14,9 @@ from rich.table import Table
 
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.costs.money import money
-from shipyard.endpoints import Endpoints, default_data_dir, local_endpoints
-from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
-from shipyard.spec.model import Environment
+from shipyard.errors import BadInput
+from shipyard.resolver import resolve_platform
+from shipyard.spec import load_spec, resolve_spec_path
 
 console = Console() if sys.stdout.isatty() else Console(width=160)  # piped: don't wrap names
 err = Console(stderr=True)
@@ -58,13 +57,11 @@ def estimate_cmd(
     ):
         table.add_column(column, justify=justify)
     for line in est.lines:
-        table.add_row(
-            line.category, line.name, line.detail, _money(line.min_monthly), _money(line.max_monthly)
-        )
+        table.add_row(line.category, line.name, line.detail, money(line.min_monthly), money(line.max_monthly))
     table.add_section()
-    table.add_row("", "GPU pools", "", _money(est.gpu_min), _money(est.gpu_max))
+    table.add_row("", "GPU pools", "", money(est.gpu_min), money(est.gpu_max))
     table.add_row(
-        "", "[bold]total[/]", "", f"[bold]{_money(est.min_total)}[/]", f"[bold]{_money(est.max_total)}[/]"
+        "", "[bold]total[/]", "", f"[bold]{money(est.min_total)}[/]", f"[bold]{money(est.max_total)}[/]"
     )
     console.print(table)
     console.print(f"prices: {est.price_source} (as of {est.price_date}); " + "; ".join(est.assumptions))
@@ -80,12 +77,11 @@ def report_cmd(
 ) -> None:
     """Costs per team, project or model for a month: runs x prices, storage, cloud actuals."""
     from shipyard.costs.api import cost_report
-    from shipyard.errors import UserError
 
     if as_json and as_csv:
-        raise UserError("--json and --csv both given", "choose one output format")
-    spec = load_spec(resolve_spec_path(spec_path))
-    report = cost_report(spec, resolve_endpoints(spec, data_dir), by=by, month=month)
+        raise BadInput("--json and --csv both given", "choose one output format")
+    platform = resolve_platform(spec_path, data_dir)
+    report = cost_report(platform.spec, platform.endpoints, by=by, month=month)
     cur = report.currency
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
@@ -147,8 +143,8 @@ def report_cmd(
         table.add_row(
             line.key,
             *([] if by == "team" else [line.team]),
-            _money(line.cost),
-            _money(line.storage_cost),
+            money(line.cost),
+            money(line.storage_cost),
             f"{line.gpu_hours:.1f}",
             str(line.runs),
             str(line.unpriced_runs) if line.unpriced_runs else "",
@@ -158,7 +154,7 @@ def report_cmd(
     table.add_row(
         "[bold]total[/]",
         *([] if by == "team" else [""]),
-        f"[bold]{_money(report.total)}[/]",
+        f"[bold]{money(report.total)}[/]",
         "",
         f"{report.gpu_hours:.1f}",
         "",
@@ -192,9 +188,9 @@ def budgets_cmd(
     from shipyard.costs import budgets
     from shipyard.costs.api import budget_status
 
-    spec = load_spec(resolve_spec_path(spec_path))
-    endpoints = resolve_endpoints(spec, data_dir)
-    statuses = budget_status(spec, endpoints, month=month)
+    platform = resolve_platform(spec_path, data_dir)
+    endpoints = platform.endpoints
+    statuses = budget_status(platform.spec, endpoints, month=month)
     pushed = ""
     if push and endpoints.pushgateway:
         try:
@@ -226,10 +222,10 @@ def budgets_cmd(
     for s in statuses:
         table.add_row(
             s.team,
-            _money(s.budget),
-            _money(s.spent),
+            money(s.budget),
+            money(s.spent),
             f"{s.percent:.1f}%",
-            _money(s.forecast),
+            money(s.forecast),
             f"{s.forecast_percent:.1f}%",
             f"[{colors[s.alert]}]{s.alert}[/]",
         )
@@ -237,25 +233,3 @@ def budgets_cmd(
     console.print(f"forecast: {budgets.FORECAST_METHOD}; alerts at 80% (warning) and 100% (over) of budget")
     if pushed:
         console.print(pushed, highlight=False)
-
-
-def resolve_endpoints(spec: PlatformSpec, data_dir: Path | None = None) -> Endpoints:
-    """The spec's endpoints (derived for the embedded platform), overridden by the job variables set."""
-    if spec.platform.environment == Environment.local:
-        base = local_endpoints(spec, default_data_dir(data_dir, spec))
-    else:
-        s = spec.services
-        base = Endpoints(
-            platform=str(spec.platform.environment),
-            mlflow=s.mlflow.url,
-            dvc_remote_root=f"s3://{s.dvc.bucket}"
-            if s.dvc.bucket and s.dvc.layout == "prefix_per_team"
-            else None,
-            dvc_endpoint_url=s.dvc.endpoint_url,
-            pushgateway=s.prometheus.pushgateway_url,
-        )
-    overrides = {k: v for k, v in dataclasses.asdict(Endpoints.from_env()).items() if v and k != "platform"}
-    return base.replace(**overrides)
-
-
-_money = money

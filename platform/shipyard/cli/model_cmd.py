@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from shipyard.catalog import inventory, load_snapshot
-from shipyard.catalog.config import resolve_platform
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.registry import client
+from shipyard.resolver import resolve_platform
 
 console = Console()
 
@@ -43,8 +43,8 @@ def list_versions(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Every model version with aliases, gate, approvals and lineage."""
-    platform, _, endpoints, _ = resolve_platform(spec, data_dir, mlflow)
-    rows = inventory(platform, load_snapshot(endpoints, prefix, refresh=True))
+    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    rows = inventory(platform.spec, load_snapshot(platform.endpoints, prefix, refresh=True))
     if project:
         rows = [r for r in rows if r.project == project]
     if as_json:
@@ -63,12 +63,12 @@ def list_versions(
 
 def _registry(spec: Path | None, data_dir: Path | None, mlflow: str | None):
     """The platform, the registry service's URL and the signed-in identity the call acts as."""
-    from shipyard.endpoints import default_data_dir
     from shipyard.identity.session import require_current
     from shipyard.registry.client import registry_url
 
-    platform, _, endpoints, _ = resolve_platform(spec, data_dir, mlflow)
-    return platform, registry_url(endpoints.registry), require_current(default_data_dir(data_dir, platform))
+    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
+    creds = require_current(platform.data_dir)
+    return platform, registry_url(platform.endpoints.registry), creds
 
 
 def approve(

@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from shipyard.endpoints import Endpoints, default_data_dir, local_endpoints
+from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
-from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
+from shipyard.resolver import Platform, resolve_platform
+from shipyard.spec import PlatformSpec
 from shipyard.template import Baked, bake, template_dir, write_cruft_file
 
 console = Console()
@@ -51,8 +52,8 @@ def new(
     template: Path | None = typer.Option(None, "--template", help="template (default: project-template/)"),
 ) -> None:
     """Generate a project from the template with this platform's endpoints, checked against the spec."""
-    platform_spec = load_spec(resolve_spec_path(spec))
-    root = default_data_dir(data_dir, platform_spec)
+    platform = resolve_platform(spec, data_dir)
+    platform_spec = platform.spec
     answers = {
         "project_name": name,
         "project_slug": slug,
@@ -77,12 +78,12 @@ def new(
         answers,
         no_input,
         spec=platform_spec,
-        endpoints_for=lambda t: _endpoints(platform_spec, root, t, stack_outputs),
+        endpoints_for=lambda t: _endpoints(platform, t, stack_outputs),
     )
     write_cruft_file(baked, source)
     ctx = baked.context
     console.print(f"[green]generated[/] {baked.path} (team {ctx['team']}, risk tier {ctx['risk_tier']})")
-    _provision(platform_spec, root, baked, provision, stack_outputs)
+    _provision(platform, baked, provision, stack_outputs)
 
 
 def _first_owner(spec: PlatformSpec, team: str) -> str | None:
@@ -92,45 +93,29 @@ def _first_owner(spec: PlatformSpec, team: str) -> str | None:
         return None  # the spec check names the unknown team after prompting
 
 
-def _endpoints(spec: PlatformSpec, root: Path, team: str, stack_outputs: Path | None) -> Endpoints:
-    if stack_outputs is not None:
-        from shipyard.stack_outputs import endpoints_from_outputs, parse_outputs
-
-        return endpoints_from_outputs(parse_outputs(stack_outputs.read_text(), str(stack_outputs)), team)
-    if spec.platform.environment == "local":
-        from shipyard.local import load_endpoints
-
-        try:
-            return load_endpoints(root, require_running=False)  # the started platform's real ports
-        except UserError:
-            return local_endpoints(spec, root)
-    s = spec.services
-    return Endpoints(
-        platform=str(spec.platform.environment),
-        mlflow=s.mlflow.url,
-        dvc_endpoint_url=s.dvc.endpoint_url,
-        label_studio=s.label_studio.url,
-        prometheus=s.prometheus.url,
-        pushgateway=s.prometheus.pushgateway_url,
-        grafana=s.grafana.url,
-        portal=s.portal.url,
-    )
+def _endpoints(platform: Platform, team: str, stack_outputs: Path | None) -> Endpoints:
+    """The endpoints a project of ``team`` is generated with (stack outputs know each team's remote)."""
+    if stack_outputs is None:
+        return platform.endpoints
+    return resolve_platform(
+        platform.spec_path, platform.data_dir, stack_outputs=stack_outputs, team=team
+    ).endpoints
 
 
-def _provision(
-    spec: PlatformSpec, root: Path, baked: Baked, wanted: bool | None, stack_outputs: Path | None
-) -> None:
+def _provision(platform: Platform, baked: Baked, wanted: bool | None, stack_outputs: Path | None) -> None:
     """Create the project on the platform and make its git remote the project's `origin`."""
     if wanted is False:
         return
     from shipyard.projects import provision_project
 
     ctx = baked.context
+    spec, root = platform.spec, platform.data_dir
     if spec.platform.environment == "local" and stack_outputs is None:
-        from shipyard.local import load_endpoints
+        from shipyard.local import require_running
 
         try:
-            endpoints = load_endpoints(root)
+            require_running(platform)
+            endpoints = platform.endpoints
         except UserError as exc:
             if wanted:
                 raise
@@ -141,7 +126,7 @@ def _provision(
             )
             return
     elif wanted:
-        endpoints = _endpoints(spec, root, ctx["team"], stack_outputs)
+        endpoints = _endpoints(platform, ctx["team"], stack_outputs)
     else:
         return
     info = provision_project(

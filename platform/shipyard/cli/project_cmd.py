@@ -12,10 +12,9 @@ from rich.table import Table
 
 from shipyard import tags
 from shipyard.cli.options import DataDirOpt, SpecOpt
-from shipyard.endpoints import default_data_dir
-from shipyard.local import load_endpoints
+from shipyard.local import require_running
 from shipyard.projects import list_projects, provision_project, validate
-from shipyard.spec import load_spec, resolve_spec_path
+from shipyard.resolver import resolve_platform
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -39,13 +38,13 @@ def create(
     as_json: bool = typer.Option(False, "--json", help="print the project as JSON"),
 ) -> None:
     """Provision a project: MLflow experiment, DVC remote prefix, git remote with CI, Label Studio project."""
-    platform_spec = load_spec(resolve_spec_path(spec))
-    root = default_data_dir(data_dir, platform_spec)
-    validate(platform_spec, name, team, risk_tier, owner)  # bad input first, before needing the platform
+    platform = resolve_platform(spec, data_dir)
+    validate(platform.spec, name, team, risk_tier, owner)  # bad input first, before needing the platform
+    require_running(platform)
     info = provision_project(
-        platform_spec,
-        load_endpoints(root),
-        root,
+        platform.spec,
+        platform.endpoints,
+        platform.data_dir,
         name,
         team,
         risk_tier=risk_tier,
@@ -74,9 +73,13 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List the platform's projects (MLflow experiments tagged shipyard.project)."""
-    file = resolve_spec_path(spec)
-    root = default_data_dir(data_dir, load_spec(file) if file.exists() else None)
-    rows = list_projects(load_endpoints(root))
+    platform = resolve_platform(spec, data_dir, require_spec=False)
+    require_running(platform)
+    projects = list_projects(platform.endpoints)
+    rows = [
+        {"experiment_id": p.experiment_id, **{k: v for k, v in p.tags.items() if k.startswith("shipyard.")}}
+        for p in projects
+    ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import requests
 
-from shipyard.costs.records import IDLE as IDLE_TEAM
-from shipyard.costs.records import SHARED
+from shipyard.costs.results import IDLE as IDLE_TEAM
+from shipyard.costs.results import SHARED
 from shipyard.errors import UserError
 from shipyard.spec.labels import TAG_COMPONENT, TAG_TEAM
 

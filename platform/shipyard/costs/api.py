@@ -19,7 +19,7 @@ import pandas as pd
 from shipyard.costs import actuals as actuals_mod
 from shipyard.costs import budgets, storage, usage
 from shipyard.costs.actuals import ActualsConfig
-from shipyard.costs.records import (
+from shipyard.costs.results import (
     BY_CHOICES,
     NO_MODEL,
     SHARED,
@@ -31,8 +31,8 @@ from shipyard.costs.records import (
 )
 from shipyard.costs.rollup import price_runs, rollup
 from shipyard.endpoints import Endpoints
-from shipyard.errors import UserError
-from shipyard.local.layout import DataLayout
+from shipyard.errors import BadInput
+from shipyard.records import MlflowApi
 from shipyard.spec.model import PlatformSpec
 
 ITEM_COLUMNS = ["date", "team", "project", "model", "cost", "gpu_hours", "runs", "unpriced_runs", "estimated"]
@@ -228,15 +228,9 @@ def _read(
         g.notes.append(f"{month} has not started yet")
         return g
 
-    client = usage.client_for(endpoints.mlflow)
-    try:
-        project_list = usage.projects(client)
-    except Exception as exc:  # an unreachable server is the user's to fix, not a traceback
-        raise UserError(
-            f"MLflow at {endpoints.mlflow} could not be read ({type(exc).__name__})",
-            "check that the MLflow server is up (shipyard up) and MLFLOW_TRACKING_URI is right",
-        ) from None
-    runs = usage.read_runs(endpoints.mlflow, start, min(end, now), now=now, project_list=project_list)
+    api = MlflowApi.of(endpoints)  # an unreachable server raises ServiceUnavailable: the user's to fix
+    project_list = usage.projects(api)
+    runs = usage.read_runs(api, start, min(end, now), now=now, project_list=project_list)
     priced = price_runs(runs, spec.pricing, spec.local.instance_type)
     g.sources.append(f"MLflow runs at {endpoints.mlflow} ({len(priced)} runs)")
     if not priced.empty:
@@ -289,7 +283,8 @@ def _read(
 
 def _storage_items(spec, endpoints, project_list, month, start, end, now, g: _Gathered) -> pd.DataFrame:
     """Storage measured now, spread over the days of the month so far (a month's price per GB)."""
-    measured = storage.measure(endpoints, project_list, artifacts_root=_local_artifacts_root(endpoints))
+    artifacts_root = Path(endpoints.mlflow_artifacts) if endpoints.mlflow_artifacts else None
+    measured = storage.measure(endpoints, project_list, artifacts_root=artifacts_root)
     if not measured:
         return pd.DataFrame(columns=ITEM_COLUMNS)
     days = _days_so_far(month, now)
@@ -310,14 +305,6 @@ def _storage_items(spec, endpoints, project_list, month, start, end, now, g: _Ga
     if not frame.empty:
         frame["gpu_hours"], frame["runs"], frame["unpriced_runs"], frame["estimated"] = 0.0, 0, 0, True
     return frame
-
-
-def _local_artifacts_root(endpoints: Endpoints) -> Path | None:
-    """The embedded platform's MLflow artifacts directory (next to its DVC remote in the data dir)."""
-    root = endpoints.dvc_remote_root
-    if endpoints.platform != "local" or not root or "://" in root:
-        return None
-    return DataLayout(Path(root).parent).mlflow / "artifacts"
 
 
 def _view(g: _Gathered, by: str) -> pd.DataFrame:
@@ -358,7 +345,7 @@ def _end_of(day: dt.date) -> dt.datetime:
 
 def _check_by(by: str) -> None:
     if by not in BY_CHOICES:
-        raise UserError(f"cannot break costs down by {by!r}", f"use one of: {', '.join(BY_CHOICES)}")
+        raise BadInput(f"cannot break costs down by {by!r}", f"use one of: {', '.join(BY_CHOICES)}")
 
 
 __all__ = ["cost_report", "budget_status", "daily_series", "project_costs_mtd", "SHARED"]

@@ -15,7 +15,7 @@ import datetime as dt
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
 from shipyard import tags
-from shipyard.costs.records import Alert, BudgetStatus
+from shipyard.costs.results import Alert, BudgetStatus
 
 WARNING_PERCENT = 80.0
 OVER_PERCENT = 100.0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from shipyard.costs.usage import team_of
 from shipyard.endpoints import Endpoints
 from shipyard.spec.model import Pricing
 
@@ -39,21 +40,22 @@ def storage_cost(nbytes: int, pricing: Pricing) -> float:
 def measure(
     endpoints: Endpoints, projects, s3_client=None, artifacts_root: Path | None = None
 ) -> list[StorageUsage]:
-    """Bytes of every project's DVC remote and artifact store (``projects``: usage.Project items).
+    """Bytes of every project's DVC remote and artifact store (``projects``: records.Project items).
 
     ``artifacts_root``: the directory behind MLflow's proxied ``mlflow-artifacts:`` locations (the
     server's ``--artifacts-destination``), when it is on this machine.
     """
     found = []
     for p in projects:
-        remote = endpoints.dvc_remote(p.team, p.project)
+        team = team_of(p)
+        remote = endpoints.dvc_remote(team, p.name)
         if remote:
             found.append(
-                StorageUsage(p.team, p.project, "dvc", remote, location_bytes(remote, endpoints, s3_client))
+                StorageUsage(team, p.name, "dvc", remote, location_bytes(remote, endpoints, s3_client))
             )
         if p.artifact_location:
             size = location_bytes(p.artifact_location, None, s3_client, artifacts_root)
-            found.append(StorageUsage(p.team, p.project, "artifacts", p.artifact_location, size))
+            found.append(StorageUsage(team, p.name, "artifacts", p.artifact_location, size))
     return found
 
 

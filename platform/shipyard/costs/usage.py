@@ -10,31 +10,18 @@ belongs to the model of the training run that points at it (``shipyard.ci.run_id
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pandas as pd
-import requests
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from shipyard import tags
-from shipyard.costs.records import NO_MODEL
+from shipyard.costs.results import NO_MODEL
 from shipyard.costs.rollup import RUN_COLUMNS
-from shipyard.errors import UserError
+from shipyard.errors import BadInput
+from shipyard.records import MlflowApi, Project
+from shipyard.records.parse import kv, version_run_id
+from shipyard.records.read import list_projects
 
-PAGE = 1000
-HEALTH_TIMEOUT = 10
-EXPERIMENTS_PER_SEARCH = 100
 UNKNOWN_TEAM = "(no team)"
-
-
-@dataclass(frozen=True)
-class Project:
-    experiment_id: str
-    project: str
-    team: str
-    artifact_location: str
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
@@ -42,49 +29,21 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     try:
         start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
     except ValueError:
-        raise UserError(f"month {month!r} is not in the form YYYY-MM", "pass e.g. --month 2026-11") from None
+        raise BadInput(f"month {month!r} is not in the form YYYY-MM", "pass e.g. --month 2026-11") from None
     nxt = (start + dt.timedelta(days=32)).replace(day=1)
     return start, nxt
 
 
-def client_for(tracking_uri: str | None) -> MlflowClient:
-    if not tracking_uri:
-        raise UserError(
-            "no MLflow tracking URI: usage costs are read from MLflow",
-            "start the platform (shipyard up) or set MLFLOW_TRACKING_URI",
-        )
-    if tracking_uri.startswith(("http://", "https://")):
-        # MLflow's client retries a dead server for minutes: ask once, briefly, first
-        try:
-            requests.get(f"{tracking_uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT)
-        except requests.RequestException as exc:
-            raise UserError(
-                f"MLflow at {tracking_uri} is not reachable ({type(exc).__name__})",
-                "start the platform (shipyard up) or set MLFLOW_TRACKING_URI to the MLflow server",
-            ) from None
-    return MlflowClient(tracking_uri=tracking_uri)
+def team_of(project: Project) -> str:
+    return project.team or UNKNOWN_TEAM
 
 
-def projects(client: MlflowClient) -> list[Project]:
-    found = []
-    for exp in _pages(
-        lambda token: client.search_experiments(
-            filter_string=f"tags.`{tags.PROJECT}` LIKE '%'", max_results=PAGE, page_token=token
-        )
-    ):
-        found.append(
-            Project(
-                experiment_id=exp.experiment_id,
-                project=exp.tags.get(tags.PROJECT) or exp.name,
-                team=exp.tags.get(tags.TEAM) or UNKNOWN_TEAM,
-                artifact_location=exp.artifact_location,
-            )
-        )
-    return found
+def projects(api: MlflowApi) -> list[Project]:
+    return list_projects(api)
 
 
 def read_runs(
-    tracking_uri: str | None,
+    api: MlflowApi,
     start: dt.datetime,
     end: dt.datetime,
     now: dt.datetime | None = None,
@@ -94,28 +53,15 @@ def read_runs(
 
     A run still going is counted up to ``now``.
     """
-    client = client_for(tracking_uri)
     now = now or dt.datetime.now(dt.UTC)
-    try:
-        project_list = projects(client) if project_list is None else project_list
-        by_experiment = {p.experiment_id: p for p in project_list}
-        ids = list(by_experiment)
-        time_filter = f"attributes.start_time >= {_ms(start)} AND attributes.start_time < {_ms(end)}"
-        rows = []
-        for i in range(0, len(ids), EXPERIMENTS_PER_SEARCH):
-            chunk = ids[i : i + EXPERIMENTS_PER_SEARCH]
-            for run in _pages(
-                lambda token, chunk=chunk: client.search_runs(
-                    chunk, filter_string=time_filter, max_results=PAGE, page_token=token
-                )
-            ):
-                rows.append(_row(run, by_experiment[run.info.experiment_id], now))
-        models = _run_models(client) if rows else {}
-    except MlflowException as exc:
-        raise UserError(
-            f"MLflow at {tracking_uri} could not be read: {exc.message}",
-            "check that the MLflow server is up (shipyard up) and MLFLOW_TRACKING_URI is right",
-        ) from None
+    project_list = projects(api) if project_list is None else project_list
+    by_experiment = {p.experiment_id: p for p in project_list}
+    time_filter = f"attributes.start_time >= {_ms(start)} AND attributes.start_time < {_ms(end)}"
+    rows = [
+        _row(run, by_experiment[run["info"]["experiment_id"]], now)
+        for run in api.search_runs(list(by_experiment), time_filter)
+    ]
+    models = _run_models(api) if rows else {}
     frame = pd.DataFrame(rows, columns=[*RUN_COLUMNS, "status", "ci_run_id"])
     if not frame.empty:
         frame["model"] = _attribute_models(frame, models)
@@ -125,15 +71,15 @@ def read_runs(
     return frame.drop(columns=["ci_run_id"])
 
 
-def _row(run, project: Project, now: dt.datetime) -> list:
-    info, run_tags = run.info, run.data.tags
-    start_ms = info.start_time or 0
-    end_ms = info.end_time or _ms(now)
+def _row(run: dict, project: Project, now: dt.datetime) -> list:
+    info, run_tags = run["info"], kv(run.get("data", {}).get("tags"))
+    start_ms = int(info.get("start_time") or 0)
+    end_ms = int(info.get("end_time") or 0) or _ms(now)
     started = dt.datetime.fromtimestamp(start_ms / 1000, dt.UTC)
     return [
-        info.run_id,
-        project.team,
-        project.project,
+        info["run_id"],
+        team_of(project),
+        project.name,
         None,
         run_tags.get(tags.RUN_KIND, ""),
         started,
@@ -142,19 +88,19 @@ def _row(run, project: Project, now: dt.datetime) -> list:
         run_tags.get(tags.INSTANCE_TYPE) or None,
         run_tags.get(tags.GPU_TYPE) or None,
         _number(run_tags.get(tags.GPU_COUNT)),
-        info.status,
+        info.get("status", ""),
         run_tags.get(tags.CI_RUN_ID),
     ]
 
 
-def _run_models(client: MlflowClient) -> dict[str, str]:
+def _run_models(api: MlflowApi) -> dict[str, str]:
     """run id -> registered model name (the lowest version wins when a run has several)."""
     found: dict[str, tuple[int, str]] = {}
-    for mv in _pages(lambda token: client.search_model_versions(max_results=PAGE, page_token=token)):
-        for run_id in {mv.run_id, (mv.tags or {}).get(tags.MODEL_RUN_ID)} - {None, ""}:
-            version = int(mv.version)
+    for mv in api.search_model_versions():
+        for run_id in {mv.get("run_id"), version_run_id(mv)} - {None, ""}:
+            version = int(mv["version"])
             if run_id not in found or version < found[run_id][0]:
-                found[run_id] = (version, mv.name)
+                found[run_id] = (version, mv["name"])
     return {run_id: name for run_id, (_, name) in found.items()}
 
 
@@ -181,16 +127,6 @@ def _not_twice(frame: pd.DataFrame) -> None:
         host = machine.get(row["ci_run_id"])
         if host and host[0] == row["instance_type"] and host[1] <= row["start"] < host[2]:
             frame.at[i, "hours"] = 0.0
-
-
-def _pages(fetch) -> Iterator:
-    token = None
-    while True:
-        page = fetch(token)
-        yield from page
-        token = page.token
-        if not token:
-            return
 
 
 def _ms(when: dt.datetime) -> int:

@@ -6,14 +6,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from shipyard import tags
-from shipyard.catalog.model import CiRun, ModelVersion, Project, RegisteredModel, Snapshot, TrainRun
+from shipyard.records import CiRun, ModelVersion, Project, RegisteredModel, Snapshot, TrainingRun
 
 
 @dataclass(frozen=True)
 class Evidence:
     project: Project
     ci_runs: list[CiRun]  # newest first
-    train_runs: list[TrainRun]  # newest first
+    train_runs: list[TrainingRun]  # newest first
     versions: list[ModelVersion]
     models: list[RegisteredModel]
     drift_share: float | None = None  # None: nothing pushed (or Prometheus unknown)

@@ -47,11 +47,8 @@ def server_env(data_dir: Path, mlflow_dir: Path) -> dict[str, str]:
     }
 
 
-def provision(spec: PlatformSpec, data_dir: Path, url: str, report: Callable[[str], None]) -> None:
+def provision(spec: PlatformSpec, data_dir: Path, url: str, report: Callable[[str], None]) -> list[str]:
     created = mlflow_users.provision_people(spec, data_dir, url)
     if created:
-        from shipyard.audit.names import IDENTITIES_APPLIED
-        from shipyard.audit.store import AuditStore
-
-        AuditStore.of(data_dir).append(ADMIN, IDENTITIES_APPLIED, details={"created_users": created})
         report(f"created {len(created)} users: {', '.join(created)}")
+    return created

@@ -19,14 +19,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from shipyard.datadir.layout import DataLayout
+from shipyard.datadir.state import ServiceRecord, State, load_state, save_state
 from shipyard.endpoints import Endpoints, default_data_dir
 from shipyard.errors import UserError
 from shipyard.identity.mlflow_users import ensure_secrets
 from shipyard.local import process
-from shipyard.local.layout import DataLayout
 from shipyard.local.service import Context, Service
 from shipyard.local.services import collect
-from shipyard.local.state import ServiceRecord, State, load_state, save_state
+from shipyard.resolver import Platform, endpoints_from_state
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
 
 Echo = Callable[[str], None]
@@ -417,10 +418,29 @@ def load_endpoints(data_dir: str | os.PathLike | None = None, require_running: b
             f"start it: shipyard up --data-dir {layout.root}",
         )
     if require_running:
-        rec = state.services.get("mlflow")
-        if rec is None or not process.is_alive(rec.pid, rec.proc_start):
-            raise UserError(
-                f"the embedded platform in {layout.root} is not running (MLflow is stopped)",
-                f"start it: shipyard up --data-dir {layout.root}",
-            )
-    return Endpoints(**state.endpoints)
+        _check_running(layout, state)
+    return endpoints_from_state(state.endpoints)
+
+
+def require_running(platform: Platform) -> None:
+    """On one machine: that ``shipyard up`` started this platform and its MLflow runs (a cluster's
+    services are not ours to check here)."""
+    if not platform.is_local:
+        return
+    layout = platform.layout
+    state = load_state(layout.state_file, layout.root)
+    if not state.endpoints:
+        raise UserError(
+            f"no embedded platform has been started in {layout.root}",
+            f"start it: shipyard up --data-dir {layout.root}",
+        )
+    _check_running(layout, state)
+
+
+def _check_running(layout: DataLayout, state: State) -> None:
+    rec = state.services.get("mlflow")
+    if rec is None or not process.is_alive(rec.pid, rec.proc_start):
+        raise UserError(
+            f"the embedded platform in {layout.root} is not running (MLflow is stopped)",
+            f"start it: shipyard up --data-dir {layout.root}",
+        )

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
+from shipyard.datadir.layout import DataLayout
 from shipyard.endpoints import Endpoints, local_endpoints
-from shipyard.errors import UserError
-from shipyard.local.layout import DataLayout
 from shipyard.spec.model import PlatformSpec
 
 Report = Callable[[str], None]  # prints one progress line for this service
@@ -46,16 +44,6 @@ class Context:
         """The platform's endpoints, with the Label Studio token when Label Studio runs (its
         credentials are made on first ``up``: only then ``create_credentials``; status creates nothing)."""
         endpoints = local_endpoints(self.spec, self.layout.root)
-        dvc = self.spec.services.dvc
-        if dvc.enabled and dvc.remote == "s3":  # an S3-compatible endpoint (e.g. MinIO), not a directory
-            if not dvc.bucket:
-                raise UserError(
-                    "services.dvc.remote is s3 but services.dvc.bucket is not set",
-                    "set services.dvc.bucket (and endpoint_url for an S3-compatible store), or remote: local",
-                )
-            endpoints = endpoints.replace(
-                dvc_remote_root=f"s3://{dvc.bucket}", dvc_endpoint_url=dvc.endpoint_url
-            )
         if endpoints.label_studio and (
             create_credentials or self.layout.label_studio.joinpath("credentials.json").exists()
         ):
@@ -108,15 +96,3 @@ class Service:
             return requests.get(self.health_url, timeout=2).ok
         except requests.RequestException:
             return False
-
-
-def wait_http(url: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).ok:
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    return False

@@ -1,4 +1,4 @@
-"""The CI runner: executes the runs that pushes to the embedded git remote queue (shipyard.ci.runner)."""
+"""The CI runner: executes the runs that pushes to the embedded git remote queue (shipyard.local.runner)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def services(ctx: Context) -> list[Service]:
 
     def command() -> list[str]:
         return [
-            ctx.python, "-m", "shipyard.ci.runner",
+            ctx.python, "-m", "shipyard.local.runner",
             "--data-dir", str(ctx.layout.root), "--instance-type", ctx.spec.local.instance_type,
         ]  # fmt: skip
 

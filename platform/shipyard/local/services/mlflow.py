@@ -41,6 +41,17 @@ def services(ctx: Context) -> list[Service]:
             env={**ctx.base_env(), **auth_server.server_env(ctx.layout.root, ctx.layout.mlflow)},
             cwd=root,
             prepare=lambda report: auth_server.write_config(ctx.layout.mlflow),
-            after_start=lambda report: auth_server.provision(ctx.spec, ctx.layout.root, url, report),
+            after_start=lambda report: _provision(ctx, url, report),
         )
     ]
+
+
+def _provision(ctx: Context, url: str, report) -> None:
+    """Users and grants from the spec; the users created now are an audit event."""
+    from shipyard.audit.names import IDENTITIES_APPLIED
+    from shipyard.audit.store import AuditStore
+    from shipyard.identity import ADMIN
+
+    created = auth_server.provision(ctx.spec, ctx.layout.root, url, report)
+    if created:
+        AuditStore.of(ctx.layout.root).append(ADMIN, IDENTITIES_APPLIED, details={"created_users": created})

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from shipyard.catalog.config import portal_env
-from shipyard.cli.portal_cmd import PORTAL_DIR, portal_command
+import sys
+from pathlib import Path
+
+from shipyard.errors import UserError
 from shipyard.local.service import Context, Service
+from shipyard.resolver import Platform, portal_env
+
+PORTAL_DIR = Path(__file__).resolve().parents[4] / "portal"
+
+
+def portal_command(port: int, host: str) -> list[str]:
+    """``streamlit run portal/Home.py`` on ``host:port``, headless."""
+    home = PORTAL_DIR / "Home.py"
+    if not home.is_file():
+        raise UserError(f"the portal is not at {home}", "run shipyard from its source checkout (./dev setup)")
+    return [
+        sys.executable, "-m", "streamlit", "run", str(home),
+        "--server.port", str(port), "--server.address", host, "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",  # no "Deploy" or developer menu for the portal's users
+    ]  # fmt: skip
 
 
 def services(ctx: Context) -> list[Service]:
@@ -14,8 +32,8 @@ def services(ctx: Context) -> list[Service]:
     url = f"http://{ctx.host}:{port}"
     env = {**ctx.base_env()}
     if ctx.spec_path:
-        env.update(portal_env(ctx.spec_path, ctx.endpoints(), ctx.layout.root))
-        env["SHIPYARD_GIT_ROOT"] = str(ctx.layout.git)
+        platform = Platform(ctx.spec, ctx.spec_path, ctx.endpoints(), ctx.layout.root)
+        env.update(portal_env(platform))
         env.update(_portal_credentials(ctx))
     return [
         Service(

@@ -1,10 +1,15 @@
-"""What the catalog holds: typed views of MLflow experiments, runs and model versions."""
+"""The typed records Shipyard keeps in MLflow: projects (experiments), CI runs, training runs,
+registered models and model versions. One type per record; :mod:`shipyard.records.parse` builds them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from shipyard import tags
+
+TERMINAL_CI_STATUSES = ("passed", "failed", "interrupted")
 
 
 def ms_to_datetime(ms: int | str | None) -> dt.datetime | None:
@@ -15,6 +20,8 @@ def ms_to_datetime(ms: int | str | None) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class Project:
+    """An MLflow experiment tagged ``shipyard.project``."""
+
     name: str
     experiment_id: str
     team: str
@@ -22,11 +29,19 @@ class Project:
     owner: str
     repo: str = ""
     labeling: bool = False
+    artifact_location: str = ""
+    lifecycle_stage: str = "active"
     tags: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def label_studio_project(self) -> str:
+        return self.tags.get(tags.LABEL_STUDIO_PROJECT, "")
 
 
 @dataclass(frozen=True)
 class CiRun:
+    """One CI pipeline execution: a run with ``run_kind=ci`` in its project's experiment."""
+
     run_id: str
     project: str
     status: str  # one of tags.CI_STATUSES, "unknown" when the tag is missing
@@ -34,19 +49,43 @@ class CiRun:
     branch: str
     provider: str
     steps: tuple[str, ...]
-    failed_step: str
-    started: dt.datetime | None
-    ended: dt.datetime | None
+    failed_step: str  # "" when no step failed
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    experiment_id: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_CI_STATUSES
 
     @property
     def duration_s(self) -> float | None:
-        if self.started and self.ended:
-            return (self.ended - self.started).total_seconds()
-        return None
+        """Start to end; for a run still going, start to now."""
+        if not self.started_at:
+            return None
+        end = self.ended_at or (None if self.finished else dt.datetime.now(dt.UTC))
+        return (end - self.started_at).total_seconds() if end else None
+
+    def as_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "project": self.project,
+            "commit": self.commit,
+            "branch": self.branch,
+            "status": self.status,
+            "provider": self.provider,
+            "steps": list(self.steps),
+            "failed_step": self.failed_step or None,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "duration_s": round(self.duration_s, 1) if self.duration_s is not None else None,
+        }
 
 
 @dataclass(frozen=True)
-class TrainRun:
+class TrainingRun:
+    """A run with ``run_kind=train``: lineage (data hash, commit, CI run), cost inputs, gate, metrics."""
+
     run_id: str
     project: str
     ci_run_id: str
@@ -58,9 +97,17 @@ class TrainRun:
     gpu_count: int
     gate_result: str
     gate_reason: str
-    started: dt.datetime | None
+    started_at: dt.datetime | None
     metrics: dict[str, float] = field(default_factory=dict, compare=False)
     params: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    project: str
+    aliases: dict[str, int]  # alias -> version
+    tags: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -80,30 +127,29 @@ class ModelVersion:
     created_at: dt.datetime | None
     status: str
     source: str
+    risk_tier: str = ""  # the project's risk tier, where the reader knows it
     tags: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_champion(self) -> bool:
-        from shipyard import tags
-
         return tags.CHAMPION in self.aliases
 
 
 @dataclass(frozen=True)
-class RegisteredModel:
-    name: str
-    project: str
-    aliases: dict[str, int]  # alias -> version
-    tags: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+class ProjectRecords:
+    ci_runs: list[CiRun]
+    train_runs: list[TrainingRun]
+    versions: list[ModelVersion]
+    models: list[RegisteredModel]
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the Overview needs, read with a handful of paged searches."""
+    """Every record of a set of projects, read with a handful of paged searches."""
 
     projects: list[Project]
     ci_runs: list[CiRun]  # newest first
-    train_runs: list[TrainRun]  # newest first
+    train_runs: list[TrainingRun]  # newest first
     models: list[RegisteredModel]
     versions: list[ModelVersion]
     loaded_at: dt.datetime
@@ -122,11 +168,3 @@ class Snapshot:
                 if item.project in groups:
                     getattr(groups[item.project], attr).append(item)
         return groups
-
-
-@dataclass(frozen=True)
-class ProjectRecords:
-    ci_runs: list[CiRun]
-    train_runs: list[TrainRun]
-    versions: list[ModelVersion]
-    models: list[RegisteredModel]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from shipyard import tags
-from shipyard.catalog.model import CiRun, ModelVersion, Project, RegisteredModel, TrainRun
 from shipyard.health import SECTIONS, TESTS, Evidence, score
+from shipyard.records import CiRun, ModelVersion, Project, RegisteredModel, TrainingRun
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
@@ -37,7 +37,7 @@ def test_documented_manual_tests_count_half_and_final_is_the_weakest_section():
 def test_automated_evidence_counts_one():
     ci = CiRun("ci1", "p", "passed", "abc", "main", "shipyard", ("lint", "test", "data-checks", "repro"), "",
                NOW, NOW)  # fmt: skip
-    run = TrainRun("r1", "p", "ci1", "abc", "md5", "data/x", "", "m6i.large", 0, "passed", "", NOW,
+    run = TrainingRun("r1", "p", "ci1", "abc", "md5", "data/x", "", "m6i.large", 0, "passed", "", NOW,
                    {"accuracy": 0.9}, {})  # fmt: skip
     v = ModelVersion("p", 1, "p", "r1", "md5", "abc", "passed", "", (), (), (tags.CHAMPION,), "", NOW, "", "")
     card = score(

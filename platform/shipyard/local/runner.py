@@ -10,7 +10,6 @@ A run left ``running`` by a crashed runner is marked ``interrupted`` when the ru
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -21,14 +20,15 @@ import time
 import traceback
 from pathlib import Path
 
-import requests
-
 from shipyard import endpoints as ep
 from shipyard import tags
 from shipyard.ci.queue import HEARTBEAT, CiQueue, Job
-from shipyard.ci.records import finish_ci_run, list_ci_runs, set_ci_status, start_ci_run
+from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs, project_of, start_ci_run
 from shipyard.endpoints import Endpoints
+from shipyard.errors import UserError
 from shipyard.local import process
+from shipyard.records import MlflowApi, write
+from shipyard.resolver import Platform, platform_from_data_dir
 
 STEP_PREFIX = "==> "
 TIMEOUT_ENV = "SHIPYARD_CI_TIMEOUT"  # seconds one run may take (default 3600)
@@ -51,24 +51,25 @@ class Runner:
         self.child: subprocess.Popen | None = None
 
     # --- platform ---------------------------------------------------------------------------
+    def platform(self) -> Platform:
+        return platform_from_data_dir(self.data_dir)
+
     def endpoints(self) -> Endpoints:
-        state = json.loads((self.data_dir / "state.json").read_text())
-        return Endpoints(**state["endpoints"])
+        return self.platform().endpoints
 
     def beat(self) -> None:
         (self.queue.root / HEARTBEAT).write_text(str(os.getpid()))
 
-    def wait_for_mlflow(self, timeout: float = 300) -> str:
+    def wait_for_mlflow(self, timeout: float = 300) -> MlflowApi:
         deadline = time.monotonic() + timeout
         while not self.stopping.is_set():
             self.beat()
             try:
-                uri = self.endpoints().mlflow
+                api = self.platform().mlflow()
                 # signed in, not only up: ``up`` creates the runner's MLflow user after MLflow answers
-                if uri and requests.get(f"{uri}/api/2.0/mlflow/experiments/search", params={"max_results": 1},
-                                        auth=_auth(), timeout=5).ok:  # fmt: skip
-                    return uri
-            except (OSError, ValueError, KeyError, requests.RequestException):
+                if api.healthy() and api.call("GET", "experiments/search", {"max_results": 1}) is not None:
+                    return api
+            except UserError:  # no state yet, or MLflow not in it yet: `up` is still starting
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("MLflow did not become healthy; the runner cannot record runs")
@@ -76,32 +77,29 @@ class Runner:
         raise SystemExit(0)
 
     # --- crash recovery ---------------------------------------------------------------------
-    def recover(self, tracking_uri: str) -> None:
+    def recover(self, api: MlflowApi) -> None:
         for job in self.queue.in_running():
             if job.pid and process.is_alive(job.pid, job.pid_start):
                 process.stop(job.pid, job.pid_start, timeout=10)  # the orphaned `make ci` of a killed runner
             if job.run_id:
-                self._interrupt(tracking_uri, job.run_id, "the runner stopped during this run")
+                self._interrupt(api, job.run_id, "the runner stopped during this run")
             self.queue.finish(job)
         queued_ids = {j.run_id for j in self.queue.pending()}
-        for run in list_ci_runs(tracking_uri):
+        for run in list_ci_runs(api):
             if run.provider == "shipyard" and run.status == "running" and run.run_id not in queued_ids:
-                self._interrupt(tracking_uri, run.run_id, "found running when the runner started")
+                self._interrupt(api, run.run_id, "found running when the runner started")
 
-    def _interrupt(self, tracking_uri: str, run_id: str, why: str) -> None:
-        from mlflow.tracking import MlflowClient
-
-        steps = MlflowClient(tracking_uri).get_run(run_id).data.tags.get(tags.CI_STEPS, "")
-        last = steps.split(",")[-1] if steps else None
-        finish_ci_run(tracking_uri, run_id, "interrupted", failed_step=last)
+    def _interrupt(self, api: MlflowApi, run_id: str, why: str) -> None:
+        steps = get_steps(api, run_id)
+        finish_ci_run(api, run_id, "interrupted", failed_step=steps[-1] if steps else None)
         with open(self.queue.log_path(run_id), "a") as log:
             log.write(f"\n==! shipyard ci: run interrupted ({why})\n")
         print(f"run {run_id} marked interrupted: {why}", flush=True)
 
     # --- the loop ---------------------------------------------------------------------------
     def serve(self) -> None:
-        tracking_uri = self.wait_for_mlflow()
-        self.recover(tracking_uri)
+        api = self.wait_for_mlflow()
+        self.recover(api)
         print("runner ready", flush=True)
         while not self.stopping.is_set():
             self.beat()
@@ -111,15 +109,15 @@ class Runner:
                 continue
             try:
                 self.execute(job)
-            except Exception:  # keep serving the queue; the run itself is ended below
+            except Exception:  # any fault, a bug too: keep serving the queue; the run is ended below
                 traceback.print_exc()
                 self._abandon(job)
 
     def _abandon(self, job: Job) -> None:
         try:
             if job.run_id:
-                finish_ci_run(self.endpoints().mlflow, job.run_id, "failed", failed_step="runner")
-        except Exception:
+                finish_ci_run(self.platform().mlflow(), job.run_id, "failed", failed_step="runner")
+        except UserError:
             traceback.print_exc()
         for folder in (self.queue.queued, self.queue.running):
             path = folder / f"{job.id}.json"
@@ -127,24 +125,22 @@ class Runner:
                 os.replace(path, self.queue.done / path.name)
 
     def execute(self, job: Job) -> str:
-        endpoints = self.endpoints()
-        uri = endpoints.mlflow
-        assert uri, "the embedded runner needs MLflow"
+        platform = self.platform()
+        endpoints = platform.endpoints
+        api = platform.mlflow()
         try:
             if not job.run_id:
-                job.run_id = start_ci_run(uri, job.project, job.commit, job.branch, "shipyard", "running")
-        except Exception as exc:  # the project was never provisioned: nothing to record into
+                job.run_id = start_ci_run(api, job.project, job.commit, job.branch, "shipyard", "running")
+        except UserError as exc:  # the project was never provisioned: nothing to record into
             print(f"job {job.id}: cannot record CI run: {exc}", flush=True)
             self.queue.start(job)
             self.queue.finish(job)
             return "failed"
         run_id = job.run_id
         self.queue.start(job)
-        set_ci_status(uri, run_id, "running", steps=[])
+        write.set_ci_progress(api, run_id, "running", steps=[])
         # the runner's machine time is what costs price; runs inside it (training) are not priced again
-        from mlflow.tracking import MlflowClient
-
-        MlflowClient(uri).set_tag(run_id, tags.INSTANCE_TYPE, self.instance_type)
+        api.set_tag(run_id, tags.INSTANCE_TYPE, self.instance_type)
         print(f"run {run_id}: {job.project} {job.branch}@{job.commit[:8]}", flush=True)
         work = self.queue.work / run_id
         log_path = self.queue.log_path(run_id)
@@ -157,12 +153,12 @@ class Runner:
         with open(log_path, "a", buffering=1) as log:
             log.write(f"==> shipyard ci: {job.project} {job.branch}@{job.commit} (run {run_id})\n")
             try:
-                team = self._team(uri, job.project)
+                team = project_of(api, job.project).team
                 if not self._checkout(job, work, log):
                     failed_step = "checkout"
                 else:
                     env = self._env(endpoints, team, job.project, run_id)
-                    rc, steps = self._make_ci(job, work, env, log, uri)
+                    rc, steps = self._make_ci(job, work, env, log, api)
                     if self.stopping.is_set():
                         status = "interrupted"
                         failed_step = steps[-1] if steps else "make ci"
@@ -172,14 +168,14 @@ class Runner:
                     else:
                         failed_step = steps[-1] if steps else "make ci"
                         log.write(f"\n==! shipyard ci: make ci failed (exit {rc}) in step {failed_step}\n")
-            except Exception as exc:  # a bug or a vanished repo must still end the run
+            except Exception as exc:  # any fault, a bug or a vanished repo too, must still end the run
                 log.write(f"\n==! shipyard ci: runner error: {type(exc).__name__}: {exc}\n")
                 failed_step = failed_step or (steps[-1] if steps else "runner")
             duration = time.monotonic() - started
             log.write(f"==> shipyard ci: {status} in {duration:.1f}s\n")
         self._running_done = True
-        finish_ci_run(uri, run_id, status, failed_step=failed_step, steps=steps)
-        self._attach_log(uri, run_id, log_path)
+        finish_ci_run(api, run_id, status, failed_step=failed_step, steps=steps)
+        self._attach_log(api, run_id, log_path)
         self._push_metrics(endpoints, job.project, status, duration)
         self.queue.finish(job)
         shutil.rmtree(work, ignore_errors=True)
@@ -190,13 +186,6 @@ class Runner:
         while not self._running_done:
             self.beat()
             time.sleep(2)
-
-    @staticmethod
-    def _team(uri: str, project: str) -> str:
-        from mlflow.tracking import MlflowClient
-
-        exp = MlflowClient(uri).get_experiment_by_name(project)
-        return (exp.tags.get(tags.TEAM) if exp else None) or ""
 
     def _checkout(self, job: Job, work: Path, log) -> bool:
         shutil.rmtree(work, ignore_errors=True)
@@ -246,7 +235,9 @@ class Runner:
         creds = credentials(self.data_dir, ci_account(project))
         return creds.env() if creds else {}
 
-    def _make_ci(self, job: Job, work: Path, env: dict[str, str], log, uri: str) -> tuple[int, list[str]]:
+    def _make_ci(
+        self, job: Job, work: Path, env: dict[str, str], log, api: MlflowApi
+    ) -> tuple[int, list[str]]:
         timeout = float(os.environ.get(TIMEOUT_ENV, "3600"))
         log.write("$ make ci\n")
         steps: list[str] = []
@@ -273,8 +264,8 @@ class Runner:
                 if step:
                     steps.append(step)
                     try:
-                        set_ci_status(uri, env[ep.ENV_CI_RUN_ID], "running", steps=steps)
-                    except Exception:  # a step update is informative only
+                        write.set_ci_progress(api, env[ep.ENV_CI_RUN_ID], "running", steps=steps)
+                    except UserError:  # a step update is informative only
                         pass
             rc = self.child.wait()
         finally:
@@ -291,12 +282,10 @@ class Runner:
                 pass
 
     @staticmethod
-    def _attach_log(uri: str, run_id: str, log_path: Path) -> None:
+    def _attach_log(api: MlflowApi, run_id: str, log_path: Path) -> None:
         try:
-            from mlflow.tracking import MlflowClient
-
-            MlflowClient(uri).log_artifact(run_id, str(log_path), "ci")
-        except Exception as exc:
+            api.log_artifact(run_id, str(log_path), "ci")
+        except Exception as exc:  # MLflow's artifact clients raise many kinds; the log stays on disk
             print(f"run {run_id}: could not attach the log: {exc}", flush=True)
 
     @staticmethod
@@ -316,7 +305,7 @@ class Runner:
             push_to_gateway(
                 endpoints.pushgateway, job="shipyard_ci", grouping_key={"project": project}, registry=registry
             )
-        except Exception as exc:
+        except OSError as exc:  # urllib's URLError/HTTPError are OSErrors
             print(f"could not push CI metrics: {exc}", flush=True)
 
     def stop(self, *_args) -> None:
@@ -324,9 +313,8 @@ class Runner:
         self._kill_child()
 
 
-def _auth() -> tuple[str, str] | None:
-    user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
-    return (user, password) if user and password else None
+def get_steps(api: MlflowApi, run_id: str) -> list[str]:
+    return list(get_ci_run(api, run_id).steps)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from shipyard.ci import list_ci_runs, wait_for_ci_run
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.projects import provision_project
+from shipyard.records import MlflowApi
 from shipyard.spec import load_spec
 
 from ..conftest import REPO, run_cli
@@ -48,18 +49,22 @@ def test_ci_start_and_finish_record_a_github_run(embedded_platform, project):
                     "--provider", "github", env=env)  # fmt: skip
     assert start.returncode == 0, start.stderr
     run_id = start.stdout.strip()
-    assert [r.status for r in list_ci_runs(embedded_platform.endpoints.mlflow, "fraud-gh")] == ["running"]
+    assert [r.status for r in list_ci_runs(MlflowApi(embedded_platform.endpoints.mlflow), "fraud-gh")] == [
+        "running"
+    ]
     finish = run_cli("ci", "finish", run_id, "--status", "failed", "--failed-step", "test",
                      "--steps", "lint,test", env=env)  # fmt: skip
     assert finish.returncode == 0, finish.stderr
-    run = wait_for_ci_run(embedded_platform.endpoints.mlflow, "fraud-gh", run_id=run_id, timeout=10)
+    run = wait_for_ci_run(
+        MlflowApi(embedded_platform.endpoints.mlflow), "fraud-gh", run_id=run_id, timeout=10
+    )
     assert (run.status, run.provider, run.branch, run.commit) == (
         "failed",
         "github",
         "feature/x",
         "a1b2c3d4e5",
     )
-    assert run.steps == ["lint", "test"] and run.failed_step == "test"
+    assert run.steps == ("lint", "test") and run.failed_step == "test"
     mlflow_run = MlflowClient(embedded_platform.endpoints.mlflow).get_run(run_id)
     assert mlflow_run.info.status == "FAILED" and mlflow_run.data.tags[tags.TEAM] == "risk"
     listed = json.loads(run_cli("ci", "list", "--project", "fraud-gh", "--json", env=env).stdout)

@@ -11,30 +11,35 @@ import pytest
 from mlflow import MlflowClient
 from shipyard import tags
 
-from .seed import _ci, _project, _train, _version, write_spec
+from tests.fixtures.mlflow_seed import (
+    PortfolioSeed,
+    ci_run,
+    model_version,
+    project,
+    training_run,
+    write_portfolio_spec,
+)
 
 pytestmark = pytest.mark.services
 
 
 @pytest.fixture(scope="module")
-def gov(portal_mlflow, tmp_path_factory):
+def gov(mlflow_url, tmp_path_factory):
     """A high-tier project with v1 (passed the gate, model card) and v2 (failed the gate)."""
-    from .seed import Seeded
-
     prefix = f"gv{uuid.uuid4().hex[:6]}-"
-    s = Seeded(prefix=prefix, team_risk=f"{prefix}risk", team_demo=f"{prefix}demo")
+    s = PortfolioSeed(prefix=prefix, team_risk=f"{prefix}risk", team_demo=f"{prefix}demo")
     name = s.name("credit")
-    client = MlflowClient(tracking_uri=portal_mlflow, registry_uri=portal_mlflow)
-    exp = _project(client, name, s.team_risk, "high", "dora@example.com")
+    client = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
+    exp = project(client, name, s.team_risk, "high", "dora@example.com")
     now = int(time.time() * 1000)
-    ci = _ci(client, exp, "passed", "lint,test", start_ms=now)
-    run1 = _train(client, exp, ci, "abc123", "md5-x", {"accuracy": 0.9}, {}, "passed", now)
-    run2 = _train(client, exp, ci, "abc124", "md5-x", {"accuracy": 0.5}, {}, "failed", now)
+    ci = ci_run(client, exp, "passed", "lint,test", start_ms=now)
+    run1 = training_run(client, exp, ci, "abc123", "md5-x", {"accuracy": 0.9}, {}, "passed", now)
+    run2 = training_run(client, exp, ci, "abc124", "md5-x", {"accuracy": 0.5}, {}, "failed", now)
     client.create_registered_model(name, tags={tags.PROJECT: name})
-    _version(client, name, run1, "abc123", "md5-x", "passed", {tags.MODEL_CARD: "card.md"})
-    _version(client, name, run2, "abc124", "md5-x", "failed")
-    spec = write_spec(tmp_path_factory.mktemp("gov") / "platform.yaml", s)
-    return {"name": name, "prefix": prefix, "client": client, "env": {"MLFLOW_TRACKING_URI": portal_mlflow},
+    model_version(client, name, run1, "abc123", "md5-x", "passed", {tags.MODEL_CARD: "card.md"})
+    model_version(client, name, run2, "abc124", "md5-x", "failed")
+    spec = write_portfolio_spec(tmp_path_factory.mktemp("gov") / "platform.yaml", s)
+    return {"name": name, "prefix": prefix, "client": client, "env": {"MLFLOW_TRACKING_URI": mlflow_url},
             "spec": str(spec)}  # fmt: skip
 
 

@@ -1,0 +1,25 @@
+"""Shipyard's records in MLflow, its system of record: one paged client (:class:`MlflowApi`), the typed
+records (Project, CiRun, TrainingRun, RegisteredModel, ModelVersion, Snapshot), their parsers, the
+readers and the tag writers. Every other package reads and writes MLflow only through here."""
+
+from shipyard.records.mlflow_api import MlflowApi
+from shipyard.records.model import (
+    CiRun,
+    ModelVersion,
+    Project,
+    ProjectRecords,
+    RegisteredModel,
+    Snapshot,
+    TrainingRun,
+)
+
+__all__ = [
+    "CiRun",
+    "MlflowApi",
+    "ModelVersion",
+    "Project",
+    "ProjectRecords",
+    "RegisteredModel",
+    "Snapshot",
+    "TrainingRun",
+]
