@@ -1,4 +1,4 @@
-"""What every portal page shares: configuration, the role switch, loading with friendly errors.
+"""What every portal page shares: configuration, sign-in, loading with friendly errors.
 
 The portal only presents: every figure comes from ``shipyard`` services (catalog, health, costs).
 """
@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from shipyard.catalog import Portfolio, load_portfolio
 from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.identity.portal import portal_sign_in, view_roles
 from shipyard.resolver import PortalSettings, portal_settings
 
 ROLES = ("manager", "auditor", "project owner")
@@ -44,10 +45,48 @@ def config() -> PortalSettings:
         raise  # unreachable: st.stop() ends the script run
 
 
-def role() -> str:
-    """The sidebar role switch; the choice lives in session state so every page sees it."""
-    current = st.session_state.get("role", ROLES[0])
-    chosen = st.sidebar.radio("I am a", ROLES, index=ROLES.index(current), key="_role_radio")
+def sign_in(cfg: PortalSettings) -> str:
+    """The signed-in person (a form against the platform's identities until there is one; stops)."""
+    user = st.session_state.get("user")
+    if user:
+        st.sidebar.caption(f"signed in as **{user}**")
+        if st.sidebar.button("Sign out"):
+            for key in ("user", "credentials", "role"):
+                st.session_state.pop(key, None)
+            st.rerun()
+        return user
+    st.subheader("Sign in")
+    with st.form("sign-in"):
+        email = st.text_input("Email")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in")
+    if submitted:
+        problem = portal_sign_in(cfg.spec, cfg.endpoints.mlflow, email, password)
+        if problem:
+            st.error(problem)
+        else:
+            st.session_state["user"] = email.strip().lower()
+            st.session_state["credentials"] = (email.strip().lower(), password)
+            st.rerun()
+    st.stop()
+    raise RuntimeError  # unreachable: st.stop() ends the script run
+
+
+def role(cfg: PortalSettings | None = None) -> str:
+    """The view the signed-in person's roles allow (a choice only among their own roles)."""
+    cfg = cfg or config()
+    user = sign_in(cfg)
+    allowed = view_roles(cfg.spec, user)
+    if not allowed:
+        st.error(f"{user} has no role on platform {cfg.spec.platform.name}: ask a platform admin")
+        st.stop()
+    current = st.session_state.get("role")
+    current = current if current in allowed else allowed[0]
+    chosen = (
+        st.sidebar.radio("View as", allowed, index=allowed.index(current), key="_role_radio")
+        if len(allowed) > 1
+        else allowed[0]
+    )
     st.session_state["role"] = chosen
     return chosen
 
@@ -97,7 +136,7 @@ def portfolio_page(title: str, with_costs: bool = False) -> tuple[PortalSettings
     """The start every portfolio page shares: title, config, role, data, service warnings, empty state."""
     page(title)
     cfg = config()
-    chosen = role()
+    chosen = role(cfg)
     portfolio = load(cfg, with_costs=with_costs)
     service_warnings(portfolio)
     empty_state(portfolio)

@@ -100,6 +100,7 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
             bad = [s.name for s in result.status.services if s.state == "running" and not s.healthy]
             raise UserError(f"platform services not healthy: {', '.join(bad)}", "see `shipyard status`")
         endpoints = runtime.load_endpoints(layout.root)
+        _read_as_portal(layout.root)
 
     project_dir = workspace / DEMO_SLUG
     with Step(2, "Create the demo project", logs, echo, seconds) as step:
@@ -121,7 +122,7 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         echo(f"      CI passed ({run.duration_s:.0f}s); version {version} registered, now '{alias}'")
 
     with Step(4, "Promote it to champion and score a sample with it", logs, echo, seconds) as step:
-        out.champion_version = _promote(spec, endpoints, version, echo)
+        out.champion_version = _promote(spec, layout.root, endpoints, version, echo)
         _score_sample(step, endpoints, project_dir, env, echo)
 
     with Step(
@@ -140,8 +141,36 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         if out.versions != before:
             raise UserError("a version was registered although the gate failed", "this is a bug: report it")
         out.worse_ci = run.as_dict()
-        echo(f"      CI failed at the gate as it should; the reason: {_gate_reason(endpoints, worse)}")
+        echo(f"      CI failed at the gate (a dry run on a branch): {_gate_reason(endpoints, worse)}")
+        verified = _audit_verified(layout.root)
+        echo(f"      audit log {verified.summary()} (check it yourself: shipyard audit verify)")
     return out
+
+
+def _read_as_portal(data_dir: Path) -> None:
+    """The demo's own reads of MLflow use the portal's read-only account; its changes go through
+    CI (the project's credential) and the registry service (a signed-in person)."""
+    from shipyard.identity import PORTAL
+    from shipyard.identity.mlflow_users import require
+
+    os.environ.update(require(data_dir, PORTAL).env())
+
+
+def _platform_reason(data_dir: Path) -> str:
+    from shipyard.audit import names as audit
+    from shipyard.audit.store import AuditStore
+
+    events = AuditStore.of(data_dir).events(model=DEMO_SLUG, action=audit.SUBMIT_DRY_RUN)
+    return "; ".join(events[-1].details.get("reasons", [])) if events else "(no dry-run recorded)"
+
+
+def _audit_verified(data_dir: Path):
+    from shipyard.audit.store import AuditStore
+
+    result = AuditStore.of(data_dir).verify()
+    if not result.ok:
+        raise UserError(f"the audit log does not verify: {result.summary()}", "shipyard audit verify")
+    return result
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -245,14 +274,18 @@ def _registered(endpoints: Endpoints) -> tuple[int, str]:
     raise UserError(f"CI passed but {DEMO_SLUG} has no '{tags.CHALLENGER}' version", "see `shipyard ci logs`")
 
 
-def _promote(spec, endpoints: Endpoints, version: int, echo: Echo) -> int:
-    from shipyard.governance import promote
+def _promote(spec, data_dir: Path, endpoints: Endpoints, version: int, echo: Echo) -> int:
+    """Through the registry service, signed in as the platform's manager (else the team's owner)."""
+    from shipyard.identity.mlflow_users import require
+    from shipyard.registry import client as registry
 
     if _aliases(endpoints).get(tags.CHAMPION) == version:
         echo(f"      version {version} is already champion")
         return version
-    promote(spec, endpoints, DEMO_SLUG, version)
-    echo(f"      version {version} is now 'champion' (risk tier low: no approval needed)")
+    who = (spec.governance.people.managers or spec.team(DEMO_TEAM).owners)[0].lower()
+    registry.version_action(endpoints.registry, require(data_dir, who), DEMO_SLUG, version, "promote",
+                            "the demo's first model")  # fmt: skip
+    echo(f"      version {version} is now 'champion', promoted by {who} (risk tier low: no approval needed)")
     return version
 
 

@@ -33,6 +33,7 @@ ENV_INSTANCE_TYPE = "SHIPYARD_INSTANCE_TYPE"  # what the job runs on, for costs 
 ENV_GPU_COUNT = "SHIPYARD_GPU_COUNT"
 ENV_CI_RUN_ID = "SHIPYARD_CI_RUN_ID"  # the MLflow run id of the CI run a job belongs to
 ENV_CI_PROVIDER = "SHIPYARD_CI_PROVIDER"  # shipyard | github | gitlab
+ENV_REGISTRY = "SHIPYARD_REGISTRY_URL"  # the registry service: the only path into the model registry
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Endpoints:
     grafana_token: str | None = None
     portal: str | None = None
     package_index: str | None = None  # a PEP 503 simple index URL, ending in /
+    registry: str | None = None
 
     def dvc_remote(self, team: str, project: str) -> str | None:
         """The DVC remote of one project: one prefix per team and project under the root."""
@@ -77,6 +79,7 @@ class Endpoints:
             ENV_GRAFANA_TOKEN: self.grafana_token,
             ENV_PORTAL: self.portal,
             ENV_PACKAGE_INDEX: self.package_index,
+            ENV_REGISTRY: self.registry,
         }
         if team and project:
             env[ENV_DVC_REMOTE] = self.dvc_remote(team, project)
@@ -99,6 +102,7 @@ class Endpoints:
             grafana_token=e.get(ENV_GRAFANA_TOKEN),
             portal=e.get(ENV_PORTAL),
             package_index=e.get(ENV_PACKAGE_INDEX),
+            registry=e.get(ENV_REGISTRY),
         )
 
     def as_dict(self) -> dict[str, str | None]:
@@ -141,6 +145,7 @@ def local_endpoints(spec: PlatformSpec, data_dir: Path) -> Endpoints:
         grafana=spec.services.grafana.url,  # no Grafana server runs on one machine
         portal=url(ports.portal) if local.portal and spec.services.portal.enabled else None,
         package_index=f"{url(ports.package_index)}/simple/" if spec.services.package_index.enabled else None,
+        registry=url(ports.registry) if spec.services.mlflow.enabled else None,
     )
 
 

@@ -94,6 +94,25 @@ def provision_project(
     owner = validate(spec, name, team, risk_tier or "low", owner)
     if not endpoints.mlflow:
         raise UserError("this platform has no MLflow endpoint to record the project in", "run `shipyard up`")
+    admin = _platform_admin(endpoints, data_dir)
+    if admin is not None:  # the embedded platform provisions as its own admin account
+        from shipyard.identity.session import acting_as
+
+        with acting_as(admin):
+            return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+    return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+
+
+def _platform_admin(endpoints: Endpoints, data_dir):
+    if data_dir is None or endpoints.platform != "local":
+        return None
+    from shipyard.identity import ADMIN
+    from shipyard.identity.mlflow_users import credentials
+
+    return credentials(Path(data_dir), ADMIN)
+
+
+def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template) -> ProjectInfo:
     api = MlflowApi.of(endpoints)
     raw = api.experiment_by_name(name)
     exp = parse_project(raw) if raw is not None else None
@@ -148,6 +167,10 @@ def provision_project(
             if exp.tags.get(key) != value:
                 api.set_experiment_tag(experiment_id, key, value)
     final = kv(api.experiment(experiment_id).get("tags"))
+    if _platform_admin(endpoints, data_dir) is not None:
+        from shipyard.identity.mlflow_users import provision_project as provision_identities
+
+        provision_identities(spec, Path(data_dir), endpoints.mlflow, name, experiment_id, team)
     return ProjectInfo(
         name=name,
         team=team,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 import ui
+from shipyard.audit.view import load_audit
 from shipyard.catalog import inventory, inventory_csv, inventory_json, model_card_text
-from shipyard.errors import ServiceUnavailable
+from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.people import person
+from shipyard.registry.client import version_action
 
 JSON = "application/json"
 
@@ -14,6 +18,10 @@ cfg, role, portfolio = ui.portfolio_page("Models")
 snap = portfolio.snapshot
 
 rows = inventory(cfg.spec, snap)
+audit_view = load_audit(None, cfg.endpoints.mlflow)
+if audit_view is not None:
+    for model, what in audit_view.ungoverned_champions.items():
+        st.error(f"**{model}**: the champion did not arrive through the platform. {what}")
 if role == "project owner":
     owner = ui.owner_choice(sorted({r.owner for r in rows if r.owner}))
     rows = [r for r in rows if r.owner == owner]
@@ -78,6 +86,40 @@ st.caption(
     f"gate: {picked.gate or '-'} {('(' + picked.gate_reason + ')') if picked.gate_reason else ''} · "
     f"CI run {picked.ci_run_id[:12] or '-'} · approvals: {picked.approvals or 'none'}"
 )
+if audit_view is not None:
+    history = audit_view.history(picked.model)
+    if history:
+        st.markdown("**Promotion history** (from the audit log)")
+        st.dataframe(
+            pd.DataFrame(
+                [{"at (UTC)": e.at[:19], "who": e.actor, "action": e.action, "version": e.version,
+                  "from": e.details.get("previous") or "-", "note": e.details.get("note", "")}
+                 for e in history]
+            ),
+            hide_index=True,
+            width="stretch",
+        )  # fmt: skip
+    registered = [e for e in history if e.action == "submit.registered" and e.version == str(picked.version)]
+    if registered:
+        ev = registered[-1].details
+        st.markdown(f"**Platform gate evidence** (same data: {ev.get('eval_rows')} rows, sha256 "
+                    f"`{str(ev.get('eval_hash', ''))[:16]}`)")  # fmt: skip
+        side = pd.DataFrame({"candidate": ev.get("candidate", {}), "champion then": ev.get("champion") or {}})
+        st.dataframe(side, width="stretch")
+        st.caption("; ".join(ev.get("reasons", [])))
+approver = "approver" in (getattr(person(cfg.spec, st.session_state.get("user", "")), "roles", None) or ())
+if approver and cfg.endpoints.registry:
+    st.markdown(f"**Your decision on {picked.model} v{picked.version}** (recorded in the audit log)")
+    note = st.text_input("Note", key="decision_note")
+    b1, b2 = st.columns(2)
+    decision = "approve" if b1.button("Approve") else ("reject" if b2.button("Reject") else None)
+    if decision:
+        try:
+            version_action(cfg.endpoints.registry, Credentials(*st.session_state["credentials"]),
+                           picked.model, picked.version, decision, note)  # fmt: skip
+            st.success(f"{decision} of {picked.model} v{picked.version} recorded")
+        except UserError as exc:
+            st.error(exc.message)
 version = next(v for v in snap.versions if v.model == picked.model and v.version == picked.version)
 if not version.model_card:
     st.info("This version has no model card (tag shipyard.model_card).")

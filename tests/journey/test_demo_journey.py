@@ -107,7 +107,7 @@ def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
     worse = outcome["worse_ci"]
     assert worse["status"] == "failed" and worse["failed_step"] == "gate-dry-run"  # a branch: dry run
     assert worse["branch"] == "try-smaller-model"
-    assert "register" not in worse["steps"]
+    assert "monitor" not in worse["steps"]
     exp = client.get_experiment_by_name(SLUG)
     runs = client.search_runs(
         [exp.experiment_id],
@@ -116,6 +116,11 @@ def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
     assert runs and runs[0].data.tags[tags.GATE_DRY_RUN] == "failed"
     assert tags.GATE_RESULT not in runs[0].data.tags  # a branch never gets a registrable gate result
     assert "champion" in runs[0].data.tags[tags.GATE_REASON]
+    from shipyard.audit.store import AuditStore
+
+    platform = demo[0]
+    assert AuditStore.of(platform.data_dir).events(model=SLUG)  # the promotion went through the platform
+    assert platform.cli("audit", "verify").returncode == 0
 
 
 def test_ci_list_json_shows_both_runs(demo):

@@ -33,7 +33,16 @@ pytestmark = pytest.mark.services
 
 PROJECT = "churn-e2e"
 TEAM = "demo"
-SERVICES = {"mlflow", "prometheus", "pushgateway", "label-studio", "ci-runner", "portal", "package-index"}
+SERVICES = {
+    "mlflow",
+    "prometheus",
+    "pushgateway",
+    "label-studio",
+    "ci-runner",
+    "portal",
+    "package-index",
+    "registry",
+}
 DVC = str(Path(sys.executable).parent / "dvc")
 
 

@@ -1,6 +1,8 @@
 """The portal in real headless Chromium (Debian chromium driven by Playwright): started with the real
-`shipyard portal` command against the seeded MLflow and real Prometheus; every page opened, the role
-switched, an export downloaded, screenshots saved ($SHIPYARD_SCREENSHOTS, else a temp dir)."""
+`shipyard portal` command against the seeded MLflow and real Prometheus; an anonymous visitor sees only
+the sign-in form; a manager, then an auditor sign in; every page opened, an export downloaded,
+screenshots saved ($SHIPYARD_SCREENSHOTS, else a temp dir). This MLflow has no auth, so any password
+passes here: wrong passwords are refused in tests/registry/test_portal_sign_in.py (MLflow with auth)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.services]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-dev-shm-usage", "--no-first-run"]  # fmt: skip
-PAGES = ["Project", "Models", "Health", "Costs", "Platform"]
+PAGES = ["Project", "Models", "Health", "Costs", "Platform", "Audit"]
 BAD_TEXT = ("Traceback", "Exception:", "Error:", "KeyError", "AttributeError")
 
 
@@ -77,6 +79,13 @@ def check_clean(page, where: str) -> str:
     return text
 
 
+def sign_in(page, email: str) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("any")
+    page.get_by_role("button", name="Sign in").click()
+    settle(page)
+
+
 def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -88,6 +97,10 @@ def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
         page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
         page.goto(portal_url)
         settle(page)
+        anonymous = check_clean(page, "sign-in")
+        assert "Sign in" in anonymous and "Projects" not in anonymous and "Deploy" not in anonymous
+        page.screenshot(path=str(shots / "0-sign-in.png"), full_page=True)
+        sign_in(page, "manager@example.com")
         text = check_clean(page, "Overview")
         page.screenshot(path=str(shots / "0-overview-manager.png"), full_page=True)
         assert "Projects\n\n3" in text and "In production\n\n1" in text  # tables are canvases
@@ -98,9 +111,10 @@ def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
             check_clean(page, name)
             page.screenshot(path=str(shots / f"{n}-{name.lower()}-manager.png"), full_page=True)
 
-        # the role switch keeps its value across pages (session state)
-        page.locator('[data-testid="stSidebar"]').get_by_text("auditor", exact=True).click()
+        # the view comes from who signs in: sign out, sign in as the auditor
+        page.get_by_role("button", name="Sign out").click()
         settle(page)
+        sign_in(page, "auditor@example.com")
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Models", exact=True).click()
         settle(page)
         check_clean(page, "Models (auditor)")
@@ -126,4 +140,4 @@ def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
         check_clean(page, "Overview (auditor)")
         page.screenshot(path=str(shots / "8-overview-auditor.png"), full_page=True)
         browser.close()
-    assert len(list(shots.glob("*.png"))) == 9
+    assert len(list(shots.glob("*.png"))) == 11

@@ -15,8 +15,18 @@ pytestmark = pytest.mark.services
 PAGES = [f"pages/{n}.py" for n in ("1_Project", "2_Models", "3_Health", "4_Costs", "5_Platform")]
 
 
-def run(page: str | None = None, role: str | None = None) -> AppTest:
+# a signed-in person per portal view (the sign-in form itself: tests/portal/test_sign_in.py)
+PEOPLE = {
+    "manager": "manager@example.com",
+    "auditor": "auditor@example.com",
+    "project owner": "lead@example.com",
+}
+
+
+def run(page: str | None = None, role: str | None = None, signed_in: bool = True) -> AppTest:
     at = AppTest.from_file(str(PORTAL / "Home.py"), default_timeout=90)
+    if signed_in:
+        at.session_state["user"] = PEOPLE[role or "manager"]
     if role:
         at.session_state["role"] = role
     if page:
@@ -80,7 +90,8 @@ def test_overview_filters_and_roles(portal_env, portal_data):
     at = run(role="project owner")
     at.sidebar.selectbox[0].set_value("alice@example.com").run()
     assert list(frame(at, "project")["project"]) == [s.name("fraud")]
-    at.sidebar.radio[0].set_value("manager").run()
+    assert not at.sidebar.radio  # no role switch: the view comes from who signed in
+    at = run(role="manager")
     assert len(frame(at, "project")) == 3
 
 

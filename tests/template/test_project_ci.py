@@ -3,9 +3,10 @@ shared fixture), a real DVC remote directory, a real Prometheus Pushgateway. Gra
 `make monitor` provisions its dashboard into a local server speaking Grafana's documented
 /api/dashboards/db contract (tests/template/grafana_api.py).
 
-First push: data pushed, a training run with lineage tags, a passed gate, version 1 with `challenger`.
-Then v1 is promoted to `champion` and a deliberately worse model is pushed: the gate stops CI and
-nothing is registered.
+First push: data pushed, a training run with lineage tags, a passed gate, version 1 with `challenger`
+registered by the real registry service (this MLflow has no auth: its MLflow-side permissions are
+tested in tests/registry). Then v1 is promoted to `champion` and a deliberately worse model is pushed:
+the local gate preview stops CI, and `make register` forced anyway is refused by the platform gate.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from shipyard import tags
 from shipyard.endpoints import Endpoints
 from shipyard.projects import provision_project
 from shipyard.spec import load_spec
+
+from tests.fixtures.registry_service import start_registry
 
 from .conftest import REPO, bake, git_init, make, project_env
 from .grafana_api import GrafanaApi
@@ -43,7 +46,7 @@ def commit_all(path, message: str) -> str:
 
 
 def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
-    tmp_path, mlflow_server, pushgateway, cli
+    tmp_path, mlflow_server, pushgateway, cli, request
 ):
     from mlflow import MlflowClient
 
@@ -63,8 +66,13 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     assert started.returncode == 0, started.stderr
     ci_run_id = started.stdout.strip().splitlines()[-1]
 
+    registry = start_registry(mlflow_server.url, tmp_path / "platform-data")
+    request.addfinalizer(registry.stop)
     with GrafanaApi(token="glsa_test") as grafana:
         env = project_env(
+            SHIPYARD_REGISTRY_URL=registry.url,
+            MLFLOW_TRACKING_USERNAME=f"ci-{slug}",  # the project's CI credential (MLflow here has no auth)
+            MLFLOW_TRACKING_PASSWORD="unused",
             MLFLOW_TRACKING_URI=mlflow_server.url,
             SHIPYARD_DVC_REMOTE=str(remote),
             SHIPYARD_CI_RUN_ID=ci_run_id,
@@ -163,7 +171,10 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]
     assert client.get_registered_model(slug).aliases == {tags.CHAMPION: "1", tags.CHALLENGER: "1"}
 
-    # and `make register` on its own refuses the failed run: the gate cannot be skipped
+    # and `make register` on its own: the platform gate scores both models and refuses
     forced = make(project, "register", env=env)
-    assert forced.returncode != 0 and "refusing to register" in forced.stderr
+    assert forced.returncode != 0 and "platform gate: FAILED (refused" in forced.stdout, (
+        forced.stdout + forced.stderr
+    )
+    assert "worse than champion v1" in forced.stdout and "on the same data" in forced.stdout
     assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]

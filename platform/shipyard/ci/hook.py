@@ -11,6 +11,7 @@ The record layer talks REST: importing MLflow would make every push wait seconds
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -73,11 +74,21 @@ def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str |
     from shipyard.resolver import platform_from_data_dir
 
     try:
+        os.environ.update(_runner_auth(data_dir))  # the runner's account records CI runs
         api = platform_from_data_dir(data_dir).mlflow(timeout=5)
         return start_ci_run(api, project, commit, branch, "shipyard", status="queued")
     except Exception as exc:  # the push must succeed even when the platform is down (job is staged)
         print(f"shipyard: MLflow not reachable ({type(exc).__name__}); the runner records the run later")
         return None
+
+
+def _runner_auth(data_dir: Path) -> dict[str, str]:
+    """The CI runner's account (its password file in the data dir): it records CI runs."""
+    from shipyard.identity import RUNNER
+    from shipyard.identity.mlflow_users import credentials
+
+    creds = credentials(data_dir, RUNNER)
+    return creds.env() if creds else {}
 
 
 if __name__ == "__main__":

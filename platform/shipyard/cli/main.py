@@ -31,6 +31,8 @@ COMMAND_MODULES = [
     "shipyard.cli.new_cmd",
     "shipyard.cli.template_cmd",
     "shipyard.cli.demo_cmd",
+    "shipyard.cli.login_cmd",
+    "shipyard.cli.audit_cmd",
 ]
 
 err_console = Console(stderr=True)
@@ -62,6 +64,17 @@ def build_app() -> typer.Typer:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
     return app
+
+
+def _sign_in() -> None:
+    """MLflow calls of this process act as the signed-in person (``shipyard login``), if any."""
+    from shipyard.endpoints import default_data_dir
+    from shipyard.identity.session import activate
+
+    try:
+        activate(default_data_dir())
+    except OSError:
+        pass
 
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in Shipyard, never the user's input
@@ -109,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bound_mlflow_calls()  # MLflow's client would retry a stopped server for minutes
         app = build_app()
+        _sign_in()
         app(args=argv, prog_name="shipyard")  # standalone: typer prints usage errors and exits 2
     except UserError as exc:
         print_user_error(exc)
@@ -123,6 +137,14 @@ def main(argv: list[str] | None = None) -> int:
         if unreachable is not None:
             print_user_error(unreachable)
             return unreachable.exit_code
+        if "401" in str(exc) or "Unauthorized" in str(exc):
+            print_user_error(
+                UserError(
+                    "MLflow refused the request: nobody is signed in",
+                    fix="shipyard login --user YOU@example.com",
+                )
+            )
+            return 2
         return report_bug(exc, argv)
     return 0
 

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shipyard import governance
 from shipyard.catalog import inventory, load_snapshot
 from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.registry import client
 from shipyard.resolver import Platform, resolve_platform
 from shipyard.service_calls import check_url, require_reachable
 
@@ -40,6 +40,12 @@ def register(app: typer.Typer) -> None:
     model_app.command("list")(list_versions)
     model_app.command("approve")(approve)
     model_app.command("promote")(promote)
+    model_app.command("submit")(submit)
+    model_app.command("reject")(
+        _recorder("reject", "Reject a version (approvers); takes `challenger` off it.")
+    )
+    model_app.command("retire")(_recorder("retire", "Retire a version that is not champion."))
+    model_app.command("comment")(_recorder("comment", "Add a comment to a version's record."))
     app.add_typer(model_app, name="model")
 
 
@@ -70,34 +76,79 @@ def list_versions(
     console.print(table)
 
 
+def _registry(spec: Path | None, data_dir: Path | None, mlflow: str | None):
+    """The platform, the registry service's URL and the signed-in identity the call acts as."""
+    from shipyard.identity.session import require_current
+    from shipyard.registry.client import registry_url
+
+    platform = _platform(spec, data_dir, mlflow)
+    creds = require_current(platform.data_dir)
+    return platform, registry_url(platform.endpoints.registry), creds
+
+
 def approve(
     model: str = typer.Argument(..., help="registered model name"),
     version: int = typer.Argument(..., help="version number"),
-    by: str = typer.Option(..., "--by", help="approver's email"),
+    note: str = typer.Option("", "--note", help="why (recorded in the audit log)"),
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
-    """Record an approval (tags shipyard.approval.by/at) on a version that passed the gate."""
-    platform = _platform(spec, data_dir, mlflow)
-    state = governance.approve(platform.spec, platform.endpoints, model, version, by)
-    tier = platform.spec.governance.risk_tiers.get(state.risk_tier)  # type: ignore[call-overload]
-    needed = tier.min_approvers if tier and tier.approval_required else 0
+    """Approve a version that passed the platform gate, as the signed-in approver (`shipyard login`)."""
+    _, url, creds = _registry(spec, data_dir, mlflow)
+    result = client.version_action(url, creds, model, version, "approve", note)
+    have = result["approved_by"]
     console.print(
-        f"[green]approved[/] {model} v{version} by {by} "
-        f"({len(state.approved_by)} of {needed} required: {', '.join(state.approved_by)})"
+        f"[green]approved[/] {model} v{version} by {creds.username} "
+        f"({len(have)} of {result['needed']} required: {', '.join(have)})"
     )
 
 
 def promote(
     model: str = typer.Argument(..., help="registered model name"),
     version: int = typer.Argument(..., help="version number"),
+    note: str = typer.Option("", "--note", help="why (recorded in the audit log)"),
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
-    """Make a version champion: only past the gate and with the approvals its risk tier needs."""
-    platform = _platform(spec, data_dir, mlflow)
-    previous = governance.promote(platform.spec, platform.endpoints, model, version)
-    was = f" (was v{previous})" if previous is not None else ""
-    console.print(f"[green]promoted[/] {model} v{version} to champion{was}")
+    """Make a version champion (an earlier one: a rollback), as the signed-in person; past the platform
+    gate and with the approvals its risk tier needs."""
+    _, url, creds = _registry(spec, data_dir, mlflow)
+    result = client.version_action(url, creds, model, version, "promote", note)
+    was = f" (was v{result['previous']})" if result.get("previous") else ""
+    console.print(f"[green]{result['action']}[/] {model} v{version} to champion{was}")
+
+
+def _recorder(action: str, doc: str):
+    def command(
+        model: str = typer.Argument(..., help="registered model name"),
+        version: int = typer.Argument(..., help="version number"),
+        note: str = typer.Option(..., "--note", help="why (recorded in the audit log)"),
+        spec: Path | None = SpecOpt,
+        data_dir: Path | None = DataDirOpt,
+        mlflow: str | None = MlflowOpt,
+    ) -> None:
+        _, url, creds = _registry(spec, data_dir, mlflow)
+        client.version_action(url, creds, model, version, action, note)
+        console.print(f"[green]{action}[/] {model} v{version} recorded (by {creds.username})")
+
+    command.__doc__ = doc
+    return command
+
+
+def submit(
+    run_id: str = typer.Argument(..., help="the training run to submit"),
+    registry: str | None = typer.Option(
+        None, "--registry", help="registry URL (default: $SHIPYARD_REGISTRY_URL)"
+    ),
+) -> None:
+    """Submit a CI training run to the platform gate (what `make register` runs in CI)."""
+    from shipyard.identity.session import require_current
+    from shipyard.registry.client import registry_url
+
+    result = client.submit(registry_url(registry), require_current(None), run_id)
+    for line in client.format_verdict(result):
+        typer.echo(line)
+    if not result["passed"]:
+        raise typer.Exit(1)

@@ -53,6 +53,14 @@ def up(
     elif creds:
         path = Path(st.data_dir) / "label-studio" / "credentials.json"
         console.print(f"Label Studio login: in {path} (or `shipyard up --show-credentials`)", highlight=False)
+    if (Path(st.data_dir) / "identity" / "passwords").is_dir():
+        console.print(
+            "sign in: shipyard login --user YOU@example.com   (MLflow needs a login; each person's password "
+            f"is in {Path(st.data_dir) / 'identity' / 'passwords'}, 0600; "
+            "`shipyard login --user EMAIL --show-password` prints one to hand on)",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"data dir: {st.data_dir}   (shipyard down stops it; data stays)", highlight=False)
 
 

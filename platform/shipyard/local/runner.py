@@ -123,8 +123,13 @@ class Runner:
     def mlflow_up(self) -> MlflowApi | None:
         try:
             api = self.api()
-            return api if api.healthy(timeout=service_calls.timeout()) else None
-        except UserError:  # no state yet, or MLflow not in it yet: `up` is still starting
+            # signed in, not only up: ``up`` creates the runner's MLflow user after MLflow answers
+            if api.healthy(timeout=service_calls.timeout()) and (
+                api.call("GET", "experiments/search", {"max_results": 1}) is not None
+            ):
+                return api
+            return None
+        except UserError:  # no state yet, MLflow not in it yet, or no runner user yet: `up` is starting
             return None
 
     def wait_for_mlflow(self) -> MlflowApi:
@@ -356,6 +361,7 @@ class Runner:
         env.update(endpoints.to_env(team or None, project))
         env.update(
             {
+                **self._ci_credentials(project),
                 ep.ENV_CI_RUN_ID: run_id,
                 ep.ENV_CI_PROVIDER: "shipyard",
                 ep.ENV_INSTANCE_TYPE: self.instance_type,
@@ -370,6 +376,14 @@ class Runner:
             }
         )
         return env
+
+    def _ci_credentials(self, project: str) -> dict[str, str]:
+        """The project's own CI credential (EDIT on its experiment only), never the runner's."""
+        from shipyard.identity import ci_account
+        from shipyard.identity.mlflow_users import credentials
+
+        creds = credentials(self.data_dir, ci_account(project))
+        return creds.env() if creds else {}
 
     def _make_ci(
         self, job: Job, work: Path, env: dict[str, str], log, api: MlflowApi

@@ -23,6 +23,7 @@ from shipyard.datadir.layout import DataLayout
 from shipyard.datadir.state import ServiceRecord, State, load_state, save_state
 from shipyard.endpoints import Endpoints, default_data_dir
 from shipyard.errors import UserError
+from shipyard.identity.mlflow_users import ensure_secrets
 from shipyard.local import process
 from shipyard.local.service import Context, Service
 from shipyard.local.services import collect
@@ -144,6 +145,7 @@ def up(
 
     with _locked(layout):
         endpoints = ctx.endpoints(create_credentials=True)  # first: services read the Label Studio token
+        ensure_secrets(spec, layout.root)  # and MLflow's users' passwords
         services = collect(ctx)
         state = load_state(layout.state_file, layout.root)
         state.spec_path = str(spec_file)

@@ -200,6 +200,7 @@ class Quota(Strict):
 class Team(Strict):
     name: Name
     owners: list[str] = Field(min_length=1)
+    members: list[str] = Field([], description="data scientists of the team (emails); owners are members too")
     group: str | None = Field(None, description="identity-provider group bound to the namespace")
     monthly_budget: PositiveMoney
     quota: Quota = Quota()
@@ -207,12 +208,12 @@ class Team(Strict):
         [], description="aws: IAM roles of the team's people, let into the cluster as its group"
     )
 
-    @field_validator("owners")
+    @field_validator("owners", "members")
     @classmethod
     def _emails(cls, owners: list[str]) -> list[str]:
         for owner in owners:
             if not EMAIL.match(owner):
-                raise ValueError(f"owner {owner!r} is not an email address")
+                raise ValueError(f"{owner!r} is not an email address")
         return owners
 
 
@@ -370,7 +371,29 @@ class MetricGate(Strict):
         return self
 
 
+class GovernancePeople(Strict):
+    """Who governs models: signed-in identities, never free text (see docs/manager-auditor.md)."""
+
+    approvers: list[str] = Field([], description="validators: approve model versions of other teams")
+    auditors: list[str] = Field([], description="read everything, export the audit log")
+    managers: list[str] = Field([], description="see costs and status, promote approved versions")
+    platform_admins: list[str] = Field([], description="run the platform; MLflow admins")
+
+    @field_validator("approvers", "auditors", "managers", "platform_admins")
+    @classmethod
+    def _emails(cls, emails: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for email in emails:
+            if not EMAIL.match(email):
+                raise ValueError(f"{email!r} is not an email address")
+            if email.lower() in seen:
+                raise ValueError(f"{email!r} appears twice")
+            seen.add(email.lower())
+        return emails
+
+
 class Governance(Strict):
+    people: GovernancePeople = GovernancePeople()
     risk_tiers: dict[Literal["low", "medium", "high"], RiskTier] = {
         "low": RiskTier(),
         "medium": RiskTier(drift_monitoring_required=True),
@@ -390,6 +413,7 @@ class LocalPorts(Strict):
     pushgateway: Port = 9091
     portal: Port = 8501
     package_index: Port = 3141
+    registry: Port = 5100
 
 
 class LocalSpec(Strict):
@@ -503,7 +527,25 @@ class PlatformSpec(Strict):
             )
         if self.platform.environment != Environment.local and not self.node_pools:
             raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
+        if "people" in self.governance.model_fields_set:
+            self._enough_approvers()
         return self
+
+    def _enough_approvers(self) -> None:
+        """Each team needs as many approvers outside it as the strictest tier asks (four eyes)."""
+        needed = max(
+            (t.min_approvers for t in self.governance.risk_tiers.values() if t.approval_required), default=0
+        )
+        approvers = {e.lower() for e in self.governance.people.approvers}
+        for team in self.teams:
+            inside = {e.lower() for e in (*team.owners, *team.members)}
+            independent = approvers - inside
+            if len(independent) < needed:
+                raise SpecReferenceError(
+                    ("governance", "people", "approvers"),
+                    f"team {team.name!r} has {len(independent)} approver(s) outside it, but the strictest "
+                    f"risk tier needs {needed} distinct approvers who are not in the project's team",
+                )
 
     def team(self, name: str) -> Team:
         for team in self.teams:

@@ -16,6 +16,7 @@ SERVICE_MODULES = [
     "shipyard.local.services.ci_runner",
     "shipyard.local.services.portal",
     "shipyard.local.services.package_index",
+    "shipyard.local.services.registry",
 ]
 
 

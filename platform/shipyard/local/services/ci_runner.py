@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from shipyard.ci.queue import HEARTBEAT, heartbeat_fresh
+from shipyard.identity import RUNNER
+from shipyard.identity.mlflow_users import credentials
 from shipyard.local.service import Context, Service
 
 
@@ -23,8 +25,13 @@ def services(ctx: Context) -> list[Service]:
             command=command,
             health=lambda: heartbeat_fresh(ci_dir),
             prepare=lambda report: (ci_dir / HEARTBEAT).unlink(missing_ok=True),  # a stale beat is no start
-            env={**ctx.base_env(), "PYTHONUNBUFFERED": "1"},
+            env={**ctx.base_env(), "PYTHONUNBUFFERED": "1", **_env(ctx)},
             cwd=ctx.layout.root,
             start_timeout=300,
         )
     ]
+
+
+def _env(ctx: Context) -> dict[str, str]:
+    creds = credentials(ctx.layout.root, RUNNER)
+    return creds.env() if creds else {}

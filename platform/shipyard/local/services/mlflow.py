@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shipyard.errors import UserError
+from shipyard.identity import auth_server
 from shipyard.local.service import Context, Service
 
 
@@ -27,6 +28,7 @@ def services(ctx: Context) -> list[Service]:
             "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
             "--artifacts-destination", str(root / "artifacts"),
             "--host", ctx.host, "--port", str(port), "--workers", "1",
+            "--app-name", "basic-auth",
         ]  # fmt: skip
 
     return [
@@ -36,7 +38,20 @@ def services(ctx: Context) -> list[Service]:
             port=port,
             url=url,
             health_url=f"{url}/health",
-            env=ctx.base_env(),
+            env={**ctx.base_env(), **auth_server.server_env(ctx.layout.root, ctx.layout.mlflow)},
             cwd=root,
+            prepare=lambda report: auth_server.write_config(ctx.layout.mlflow),
+            after_start=lambda report: _provision(ctx, url, report),
         )
     ]
+
+
+def _provision(ctx: Context, url: str, report) -> None:
+    """Users and grants from the spec; the users created now are an audit event."""
+    from shipyard.audit.names import IDENTITIES_APPLIED
+    from shipyard.audit.store import AuditStore
+    from shipyard.identity import ADMIN
+
+    created = auth_server.provision(ctx.spec, ctx.layout.root, url, report)
+    if created:
+        AuditStore.of(ctx.layout.root).append(ADMIN, IDENTITIES_APPLIED, details={"created_users": created})

@@ -21,6 +21,7 @@ def portal_command(port: int, host: str) -> list[str]:
         sys.executable, "-m", "streamlit", "run", str(home),
         "--server.port", str(port), "--server.address", host, "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",  # no "Deploy" or developer menu for the portal's users
     ]  # fmt: skip
 
 
@@ -33,6 +34,7 @@ def services(ctx: Context) -> list[Service]:
     if ctx.spec_path:
         platform = Platform(ctx.spec, ctx.spec_path, ctx.endpoints(), ctx.layout.root)
         env.update(portal_env(platform))
+        env.update(_portal_credentials(ctx))
     return [
         Service(
             name="portal",
@@ -45,3 +47,12 @@ def services(ctx: Context) -> list[Service]:
             start_timeout=120,
         )
     ]
+
+
+def _portal_credentials(ctx: Context) -> dict[str, str]:
+    """The portal reads MLflow as its own account (READ); people sign in to the portal itself."""
+    from shipyard.identity import PORTAL
+    from shipyard.identity.mlflow_users import credentials
+
+    creds = credentials(ctx.layout.root, PORTAL)
+    return creds.env() if creds else {}

@@ -1,58 +1,48 @@
-"""`make register`: register the gated run's model and set the `challenger` alias.
+"""`make register`: submit the trained run to the platform's registry service.
 
-Refuses unless MLflow itself records a passed gate for the run (a local file is not enough), so no
-step of this project can register a model that did not pass the gate.
+The platform, not this project, decides: it checks the run's lineage, scores this model and the
+current champion on the same held-out data (logged here, with its hash), applies the platform
+spec's gate (params.yaml's gate is only the local preview of `make gate`), and only then registers
+a version with alias `challenger`. Another branch than the default gets a recorded dry-run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sys
 
+from shipyard.registry import client as registry
 from shipyard import tags
+from shipyard.registry.names import ENV_REGISTRY, EVAL_ARTIFACT, EVAL_HASH
 
-from . import config, model_card, tracking
-
-
-def version_tags(run, record: dict) -> dict[str, str]:
-    t = run.data.tags
-    found = {
-        tags.MODEL_RUN_ID: run.info.run_id,
-        tags.DATA_HASH: t.get(tags.DATA_HASH, ""),
-        tags.GIT_COMMIT: t.get(tags.GIT_COMMIT, ""),
-        tags.GATE_RESULT: t.get(tags.GATE_RESULT, ""),
-        tags.MODEL_CARD: model_card.ARTIFACT_PATH,
-        tags.PROJECT: config.project()["project"],
-        tags.TEAM: config.project()["team"],
-    }
-    if t.get(tags.LABEL_EXPORT):
-        found[tags.LABEL_EXPORT] = t[tags.LABEL_EXPORT]
-    return found
+from . import config, tracking
 
 
-def existing_version(client, name: str, run_id: str):
-    for version in client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'"):
-        return version
-    return None
+def log_eval_data(client, run_id: str) -> str:
+    """The held-out split the platform scores both models on, and its sha256 on the run."""
+    path = config.FEATURES / "test.csv"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    client.log_artifact(run_id, str(path), os.path.dirname(EVAL_ARTIFACT))
+    client.set_tag(run_id, EVAL_HASH, digest)
+    return digest
 
 
 def main() -> int:
-    from mlflow.exceptions import MlflowException
+    from shipyard.identity.session import require_current
 
     record = json.loads(config.RUN_FILE.read_text())
-    run_id, name = record["run_id"], config.model_name()
-    client = tracking.client()
-    run = client.get_run(run_id)
-    gate = run.data.tags.get(tags.GATE_RESULT)
-    if gate != "passed":
+    if not os.environ.get(ENV_REGISTRY):
         print(
-            f"refusing to register run {run_id}: its gate result is {gate or 'missing'}"
-            f" ({run.data.tags.get(tags.GATE_REASON, 'make gate has not run')})\n  fix: run `make gate` and"
-            " improve the model until it passes",
+            "the platform's registry service is not known ($SHIPYARD_REGISTRY_URL): models are registered"
+            " only by the platform, from CI\n  fix: push to the platform; `make gate` previews locally",
             file=sys.stderr,
         )
         return 1
-    if run.data.tags.get(tags.GIT_DIRTY) == "true":
+    run_id = record["run_id"]
+    client = tracking.client()
+    if client.get_run(run_id).data.tags.get(tags.GIT_DIRTY) == "true":
         print(
             f"refusing to register run {run_id}: it was trained from a working tree with uncommitted"
             " changes, so its commit does not say what code it ran\n  fix: commit, then `make repro`"
@@ -60,23 +50,15 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
+    log_eval_data(client, run_id)
     try:
-        client.get_registered_model(name)
-    except MlflowException:
-        client.create_registered_model(name, tags={tags.PROJECT: name, tags.TEAM: config.project()["team"]})
-    version = existing_version(client, name, run_id)
-    if version is None:
-        version = client.create_model_version(
-            name,
-            source=record["model_uri"],
-            run_id=run_id,
-            tags=version_tags(run, record),
-            model_id=record.get("model_id"),
-            description=f"gate passed: {run.data.tags.get(tags.GATE_REASON, '')}",
-        )
-    client.set_registered_model_alias(name, tags.CHALLENGER, version.version)
-    print(f"registered {name} version {version.version} from run {run_id}; alias '{tags.CHALLENGER}' set")
-    return 0
+        result = registry.submit(registry.registry_url(), require_current(None), run_id)
+    except registry.RegistryRefused as exc:
+        print(f"{exc.message}\n  fix: {exc.fix}", file=sys.stderr)
+        return 1
+    for line in registry.format_verdict(result):
+        print(line)
+    return 0 if result["passed"] else 1  # a dry-run that fails the gate fails the branch's CI too
 
 
 if __name__ == "__main__":

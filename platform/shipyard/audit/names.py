@@ -1,0 +1,17 @@
+"""Audit event actions: the shared names of the audit package."""
+
+from __future__ import annotations
+
+SUBMIT_REGISTERED = "submit.registered"  # gate passed on the default branch: version + challenger
+SUBMIT_REFUSED = "submit.refused"  # the platform gate said no
+SUBMIT_DRY_RUN = "submit.dry_run"  # another branch: verdict and diff only
+APPROVE = "approve"
+REJECT = "reject"
+PROMOTE = "promote"
+ROLLBACK = "rollback"
+RETIRE = "retire"
+COMMENT = "comment"
+FINDING = "finding.out_of_band"  # MLflow changed without a matching event
+IDENTITIES_APPLIED = "identities.applied"  # `up` created users from the spec
+
+GENESIS = "0" * 64

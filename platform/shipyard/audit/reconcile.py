@@ -1,0 +1,110 @@
+"""Out-of-band detection, on each read: registry state in MLflow that no audit event explains.
+
+- ``champion`` points at a version no promote/rollback event put there last;
+- ``challenger`` points at a version no registration event made;
+- a version of a governed model that no registration event made;
+- the approvals tag of a version differs from the approvals in the log.
+Each finding is appended once (a finding with the same key is not repeated)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard import tags
+from shipyard.audit import names as audit
+from shipyard.audit.store import AuditStore, Event
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    model: str
+    version: str
+    what: str
+
+
+def expected_state(events: list[Event]) -> dict[str, dict]:
+    """Per model: champion, challenger, registered versions, approvals, as the log says."""
+    models: dict[str, dict] = {}
+    for e in events:
+        if not e.model:
+            continue
+        m = models.setdefault(
+            e.model, {"champion": None, "challenger": None, "versions": set(), "approvals": {}}
+        )
+        if e.action == audit.SUBMIT_REGISTERED:
+            m["versions"].add(e.version)
+            m["challenger"] = e.version
+        elif e.action in (audit.PROMOTE, audit.ROLLBACK):
+            m["champion"] = e.version
+            if m["challenger"] == e.version:
+                m["challenger"] = None
+        elif e.action in (audit.REJECT, audit.RETIRE) and m["challenger"] == e.version:
+            m["challenger"] = None
+        elif e.action == audit.APPROVE:
+            m["approvals"].setdefault(e.version, []).append(e.actor)
+    return models
+
+
+def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    events = store.events()
+    expected = expected_state(events)
+    found: list[Finding] = []
+    for rm in client.search_registered_models(max_results=1000):
+        if not rm.tags.get(tags.PROJECT):
+            continue  # not a model the platform governs
+        want = expected.get(
+            rm.name, {"champion": None, "challenger": None, "versions": set(), "approvals": {}}
+        )
+        aliases = {a: str(v) for a, v in rm.aliases.items()}
+        for alias in (tags.CHAMPION, tags.CHALLENGER):
+            have, should = aliases.get(alias), want[alias]
+            if have != should:
+                found.append(Finding(
+                    f"alias:{rm.name}:{alias}:{have}", rm.name, have or "",
+                    f"alias {alias!r} points at {_v(have)} in MLflow, but the audit log says {_v(should)}: "
+                    "moved outside the platform",
+                ))  # fmt: skip
+        for mv in client.search_model_versions(f"name = '{rm.name}'", max_results=10000):
+            version = str(mv.version)
+            if version not in want["versions"]:
+                found.append(Finding(
+                    f"version:{rm.name}:{version}", rm.name, version,
+                    f"version {version} was created outside the platform (no registration event)",
+                ))  # fmt: skip
+                continue
+            tagged = [a for a in mv.tags.get(tags.APPROVED_BY, "").split(",") if a]
+            logged = want["approvals"].get(version, [])
+            if tagged != logged:
+                found.append(Finding(
+                    f"approvals:{rm.name}:{version}:{','.join(tagged)}", rm.name, version,
+                    f"the approvals tag of v{version} reads {tagged or 'nothing'}, "
+                    f"the audit log {logged or 'nothing'}",
+                ))  # fmt: skip
+    return found
+
+
+def _v(version: str | None) -> str:
+    return f"v{version}" if version else "nothing"
+
+
+def reconcile(store: AuditStore, tracking_uri: str, actor: str = "shipyard-reconcile") -> list[Event]:
+    """Append each new finding as an event; returns the events appended now."""
+    known = {e.details.get("key") for e in store.events(action=audit.FINDING)}
+    appended = []
+    for f in findings(store, tracking_uri):
+        if f.key in known:
+            continue
+        project = f.model
+        appended.append(
+            store.append(actor, audit.FINDING, project, f.model, f.version, {"key": f.key, "what": f.what})
+        )
+    return appended
+
+
+def open_findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
+    """Findings that hold now (a champion moved back through the platform is no longer one)."""
+    return findings(store, tracking_uri)

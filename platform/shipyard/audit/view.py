@@ -1,0 +1,57 @@
+"""What the portal shows of the audit log: chain status, events (after a reconcile with MLflow), the
+champions that did not arrive through the platform, and per-model promotion history."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipyard import tags
+from shipyard.audit import names as audit
+from shipyard.audit.store import AuditStore, Event, Verification, audit_db
+
+
+@dataclass
+class AuditView:
+    verification: Verification
+    events: list[Event]
+    ungoverned_champions: dict[str, str] = field(default_factory=dict)  # model -> what the finding says
+    error: str | None = None
+
+    def history(self, model: str) -> list[Event]:
+        """Registrations, approvals, promotions and rollbacks of one model, oldest first."""
+        kinds = {
+            audit.SUBMIT_REGISTERED,
+            audit.APPROVE,
+            audit.PROMOTE,
+            audit.ROLLBACK,
+            audit.REJECT,
+            audit.RETIRE,
+        }
+        return [e for e in self.events if e.model == model and e.action in kinds]
+
+
+def home() -> Path:
+    return Path(os.environ.get("SHIPYARD_HOME") or Path.home() / ".shipyard")
+
+
+def load_audit(data_dir: Path | None, tracking_uri: str | None) -> AuditView | None:
+    """None when this platform keeps no audit log here (a cluster's lives in its database)."""
+    root = data_dir or home()
+    if not audit_db(root).exists():
+        return None
+    store = AuditStore.of(root)
+    error = None
+    ungoverned: dict[str, str] = {}
+    if tracking_uri:
+        from shipyard.audit.reconcile import findings, reconcile
+
+        try:
+            reconcile(store, tracking_uri)
+            for f in findings(store, tracking_uri):
+                if f.key.startswith(f"alias:{f.model}:{tags.CHAMPION}:"):
+                    ungoverned[f.model] = f.what
+        except Exception as exc:  # MLflow down: the log itself still shows
+            error = f"could not compare with MLflow: {type(exc).__name__}"
+    return AuditView(store.verify(), store.events(), ungoverned, error)

@@ -1,0 +1,135 @@
+"""``shipyard audit log | verify | export``: the platform's append-only, hash-chained event log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.errors import UserError
+
+console = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def register(app: typer.Typer) -> None:
+    audit_app = typer.Typer(help="The audit log: who changed what in the registry, and proof of it.",
+                            no_args_is_help=True)  # fmt: skip
+    audit_app.command("log")(log)
+    audit_app.command("verify")(verify)
+    audit_app.command("export")(export)
+    app.add_typer(audit_app, name="audit")
+
+
+def _store(spec: Path | None, data_dir: Path | None):
+    from shipyard.audit.store import AuditStore, audit_db
+    from shipyard.local.runtime import resolve
+
+    _, _, layout = resolve(spec, data_dir)
+    if not audit_db(layout.root).exists():
+        raise UserError(
+            f"no audit log in {layout.root}", f"start the platform: shipyard up --data-dir {layout.root}"
+        )
+    return AuditStore.of(layout.root), layout.root
+
+
+def _reconcile(store, root: Path) -> int:
+    """Look for out-of-band changes in MLflow first (when it runs): each becomes a finding event."""
+    from shipyard.audit.reconcile import reconcile
+    from shipyard.local.runtime import load_endpoints
+
+    try:
+        endpoints = load_endpoints(root)
+    except UserError:
+        return 0
+    return len(reconcile(store, endpoints.mlflow))
+
+
+def log(
+    project: str | None = typer.Option(None, "--project"),
+    model: str | None = typer.Option(None, "--model"),
+    since: str | None = typer.Option(None, "--since", help="UTC date or time, e.g. 2026-12-01"),
+    as_json: bool = typer.Option(False, "--json"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """The events, oldest first (out-of-band changes in MLflow are recorded as findings first)."""
+    import datetime as dt
+
+    if since:
+        try:
+            dt.datetime.fromisoformat(since)
+        except ValueError:
+            raise UserError(
+                f"--since {since!r} is not a date", "use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+            ) from None
+    store, root = _store(spec, data_dir)
+    _reconcile(store, root)
+    events = store.events(project=project, model=model, since=since)
+    if as_json:
+        typer.echo(json.dumps([e.as_dict() for e in events], indent=2))
+        return
+    table = Table(header_style="bold")
+    for col in ("#", "at (UTC)", "actor", "action", "model", "version", "what"):
+        table.add_column(col)
+    for e in events:
+        colour = "red" if e.action.startswith("finding") else ""
+        what = e.details.get("what") or e.details.get("note") or "; ".join(e.details.get("reasons", []))
+        table.add_row(str(e.seq), e.at[:19], e.actor, f"[{colour}]{e.action}[/]" if colour else e.action,
+                      e.model, e.version, str(what)[:80])  # fmt: skip
+    console.print(table)
+
+
+def verify(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+    """Recompute the hash chain; exit 1 naming the first bad event."""
+    store, _ = _store(spec, data_dir)
+    result = store.verify()
+    if not result.ok:
+        typer.echo(f"audit log {result.summary()}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit log {result.summary()}")
+
+
+def export(
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl | csv"),
+    out: Path | None = typer.Option(None, "--out", help="file to write (default: stdout)"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Every event with its hashes, and the chain head, so a copy can be checked later."""
+    if fmt not in ("jsonl", "csv"):
+        raise UserError(f"--format {fmt!r} is not known", "use --format jsonl or --format csv")
+    store, root = _store(spec, data_dir)
+    _reconcile(store, root)
+    text = render_export(store, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text)
+    console.print(f"wrote {out}", highlight=False)
+
+
+def render_export(store, fmt: str) -> str:
+    events = store.events()
+    check = store.verify()
+    head = {"chain_head": check.head, "events": check.count, "verified": check.ok}
+    if fmt == "jsonl":
+        lines = [json.dumps(e.as_dict(), sort_keys=True) for e in events]
+        lines.append(json.dumps(head))
+        return "\n".join(lines) + "\n"
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(
+        ["seq", "at", "actor", "action", "project", "model", "version", "details", "prev_hash", "hash"]
+    )
+    for e in events:
+        writer.writerow([e.seq, e.at, e.actor, e.action, e.project, e.model, e.version,
+                         json.dumps(e.details, sort_keys=True), e.prev_hash, e.hash])  # fmt: skip
+    writer.writerow(["chain_head", "", "", "", "", "", "", json.dumps(head), "", check.head])
+    return buf.getvalue()

@@ -1,0 +1,88 @@
+"""``shipyard login | logout | whoami``: the CLI acts as a signed-in person, never as a typed name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.errors import UserError
+from shipyard.identity import secrets
+from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.people import person
+from shipyard.identity.session import check, current, logout, save_login
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("login")(login)
+    app.command("logout")(logout_cmd)
+    app.command("whoami")(whoami)
+
+
+def _platform(spec: Path | None, data_dir: Path | None):
+    from shipyard.local.runtime import load_endpoints, resolve
+
+    platform, _, layout = resolve(spec, data_dir)
+    return platform, layout.root, load_endpoints(layout.root)
+
+
+def login(
+    user: str = typer.Option(..., "--user", help="your email (or a service account name)"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+    show_password: bool = typer.Option(
+        False, "--show-password", help="print the password the platform made for USER (needs the data dir)"
+    ),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Sign in to the platform; later commands act as you (the login is a 0600 file in the data dir)."""
+    platform, root, endpoints = _platform(spec, data_dir)
+    if show_password:
+        value = secrets.password(root, user.lower()) or secrets.password(root, user)
+        if not value:
+            raise UserError(f"the platform made no password for {user!r}", "check the spelling of the email")
+        typer.echo(value)
+        return
+    if password_stdin:
+        pw = sys.stdin.readline().strip()
+    else:
+        pw = typer.prompt(f"password for {user}", hide_input=True)
+    creds = Credentials(user.lower() if "@" in user else user, pw)
+    if not check(endpoints.mlflow, creds):
+        raise UserError(f"MLflow refused the sign-in of {user!r} (wrong user or password)", "try again")
+    path = save_login(root, creds)
+    console.print(
+        f"[green]signed in[/] as {creds.username} ({_roles(platform, creds.username)}); login in {path}"
+    )
+
+
+def logout_cmd(data_dir: Path | None = DataDirOpt, spec: Path | None = SpecOpt) -> None:
+    """Forget the saved login."""
+    from shipyard.local.runtime import resolve
+
+    _, _, layout = resolve(spec, data_dir)
+    console.print("signed out" if logout(layout.root) else "nobody was signed in")
+
+
+def whoami(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+    """Who the CLI acts as, and the roles the spec gives them."""
+    platform, root, endpoints = _platform(spec, data_dir)
+    creds = current(root)
+    if creds is None:
+        raise UserError("nobody is signed in", "shipyard login --user YOU@example.com")
+    if not check(endpoints.mlflow, creds):
+        raise UserError(f"the saved login of {creds.username!r} is no longer valid", "shipyard login again")
+    typer.echo(f"{creds.username} ({_roles(platform, creds.username)})")
+
+
+def _roles(platform, username: str) -> str:
+    p = person(platform, username)
+    if p is None:
+        return "service account" if "@" not in username else "not in the platform spec"
+    teams = f"; teams: {', '.join(sorted(p.teams))}" if p.teams else ""
+    return ", ".join(sorted(p.roles)) + teams

@@ -1,0 +1,193 @@
+"""Users and grants in MLflow's own basic-auth store, made from the spec by ``shipyard up``.
+
+``default_permission = READ``: every signed-in user reads everything; writes need a grant.
+- people: a user each; platform admins are MLflow admins; team owners and members get EDIT on
+  their team's project experiments (runs, artifacts, logged models; no model versions or aliases).
+- ``ci-<project>``: EDIT on its own project's experiment only (the CI runner injects it).
+- ``shipyard-runner``: EDIT on every project experiment (records CI runs).
+- ``shipyard-registry``: creates each project's registered model, so it alone has MANAGE on it.
+MLflow lets any signed-in user create a *new* experiment or registered model (and own it): the
+registry only governs models it created, and the audit log flags versions no event explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from shipyard import tags
+from shipyard.errors import UserError
+from shipyard.identity import secrets
+from shipyard.identity.names import ADMIN, PORTAL, REGISTRY, RUNNER, ci_account
+from shipyard.identity.people import people
+from shipyard.spec.model import PlatformSpec
+
+TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return (self.username, self.password)
+
+    def env(self) -> dict[str, str]:
+        return {"MLFLOW_TRACKING_USERNAME": self.username, "MLFLOW_TRACKING_PASSWORD": self.password}
+
+
+def credentials(data_dir: Path, username: str) -> Credentials | None:
+    pw = secrets.password(data_dir, username)
+    return Credentials(username, pw) if pw else None
+
+
+def require(data_dir: Path, username: str) -> Credentials:
+    creds = credentials(data_dir, username)
+    if creds is None:
+        raise UserError(
+            f"no credentials for {username!r} in {secrets.identity_dir(data_dir)}",
+            f"start the platform once (`shipyard up --data-dir {data_dir}`): it creates them",
+        )
+    return creds
+
+
+def ensure_secrets(spec: PlatformSpec, data_dir: Path) -> None:
+    """Passwords for every service account and person (kept if they exist)."""
+    for name in (ADMIN, REGISTRY, RUNNER, PORTAL, *people(spec)):
+        secrets.ensure_password(data_dir, name)
+    secrets.ensure_flask_secret(data_dir)
+
+
+class AuthAdmin:
+    """MLflow's user-management REST API, called as the platform's admin account."""
+
+    def __init__(self, url: str, admin: Credentials) -> None:
+        self.url = url.rstrip("/")
+        self.session = requests.Session()
+        self.session.auth = admin.auth
+
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
+        resp = self.session.request(method, f"{self.url}{path}", timeout=TIMEOUT, **kwargs)
+        if resp.status_code == 401:
+            raise UserError(
+                f"MLflow at {self.url} refused the platform admin credentials",
+                "the identity files in the data dir do not match MLflow's user store: restore them",
+            )
+        return resp
+
+    def has_user(self, username: str) -> bool:
+        resp = self._call("GET", "/api/2.0/mlflow/users/get", params={"username": username})
+        return resp.ok
+
+    def ensure_user(self, username: str, password: str, admin: bool = False) -> bool:
+        """Create the user (True), or leave an existing one alone (False): checking a password costs
+        a slow hash on the server, and every `up` would pay it per user."""
+        if not self.has_user(username):
+            body = {"username": username, "password": password}
+            _ok(self._call("POST", "/api/2.0/mlflow/users/create", json=body), f"create user {username}")
+            if admin:
+                body = {"username": username, "is_admin": True}
+                _ok(self._call("PATCH", "/api/2.0/mlflow/users/update-admin", json=body), f"admin {username}")
+            return True
+        return False  # its password file was written when it was created (0600, kept across `up`s)
+
+    def grant(self, username: str, resource_type: str, resource_id: str, permission: str) -> None:
+        body = {
+            "username": username,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "permission": permission,
+        }
+        resp = self._call("POST", "/api/3.0/mlflow/users/permissions/grant", json=body)
+        if resp.status_code == 400 and "RESOURCE_ALREADY_EXISTS" in resp.text:
+            return  # granted by an earlier `up` or project create
+        _ok(resp, f"grant {username}")
+
+    def permission(self, username: str, resource_type: str, resource_id: str) -> str:
+        resp = self._call(
+            "GET",
+            "/api/3.0/mlflow/users/permissions/get",
+            params={"username": username, "resource_type": resource_type, "resource_id": resource_id},
+        )
+        _ok(resp, f"read the permission of {username}")
+        return resp.json().get("permission", "")
+
+
+def _ok(resp: requests.Response, what: str) -> None:
+    if not resp.ok:
+        raise UserError(
+            f"MLflow refused to {what}: HTTP {resp.status_code} {resp.text[:200]}", "see the MLflow log"
+        )
+
+
+def provision_people(spec: PlatformSpec, data_dir: Path, url: str) -> list[str]:
+    """Create or update every user; returns the usernames created now."""
+    admin = AuthAdmin(url, require(data_dir, ADMIN))
+    created = []
+    everyone = people(spec)
+    for name in (REGISTRY, RUNNER, PORTAL):
+        if admin.ensure_user(name, require(data_dir, name).password):
+            created.append(name)
+    for email, person in everyone.items():
+        pw = secrets.ensure_password(data_dir, email)
+        if admin.ensure_user(email, pw, admin=person.has("platform_admin")):
+            created.append(email)
+    for project in project_experiments(url, admin.session):
+        provision_project(spec, data_dir, url, project["name"], project["experiment_id"], project["team"])
+    return created
+
+
+def project_experiments(url: str, session: requests.Session) -> list[dict]:
+    resp = session.post(
+        f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search",
+        json={"max_results": 50000, "filter": f"tags.`{tags.PROJECT}` != ''"},
+        timeout=TIMEOUT,
+    )
+    _ok(resp, "list projects")
+    found = []
+    for exp in resp.json().get("experiments", []):
+        t = {x["key"]: x["value"] for x in exp.get("tags", [])}
+        if t.get(tags.PROJECT):
+            found.append(
+                {"name": t[tags.PROJECT], "experiment_id": exp["experiment_id"], "team": t.get(tags.TEAM, "")}
+            )
+    return found
+
+
+def provision_project(
+    spec: PlatformSpec, data_dir: Path, url: str, project: str, experiment_id: str, team: str
+) -> Credentials:
+    """The project's CI user and grants, and its registered model owned by the registry account."""
+    admin = AuthAdmin(url, require(data_dir, ADMIN))
+    ci = Credentials(ci_account(project), secrets.ensure_password(data_dir, ci_account(project)))
+    admin.ensure_user(ci.username, ci.password)
+    admin.grant(ci.username, "experiment", experiment_id, "EDIT")
+    admin.grant(RUNNER, "experiment", experiment_id, "EDIT")
+    writers: Iterable[str] = ()
+    try:
+        t = spec.team(team)
+        writers = {e.lower() for e in (*t.owners, *t.members)}
+    except KeyError:
+        pass
+    for email in writers:
+        admin.ensure_user(email, secrets.ensure_password(data_dir, email))
+        admin.grant(email, "experiment", experiment_id, "EDIT")
+    ensure_registered_model(url, require(data_dir, REGISTRY), project)
+    return ci
+
+
+def ensure_registered_model(url: str, registry: Credentials, project: str) -> None:
+    """Create ``<project>`` in the model registry as the registry account (its owner: MANAGE)."""
+    api = f"{url.rstrip('/')}/api/2.0/mlflow/registered-models"
+    resp = requests.get(f"{api}/get", params={"name": project}, auth=registry.auth, timeout=TIMEOUT)
+    if resp.ok:
+        return
+    body = {"name": project, "tags": [{"key": tags.PROJECT, "value": project}]}
+    resp = requests.post(f"{api}/create", json=body, auth=registry.auth, timeout=TIMEOUT)
+    if not resp.ok and "RESOURCE_ALREADY_EXISTS" not in resp.text:
+        _ok(resp, f"create registered model {project}")

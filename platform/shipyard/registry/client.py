@@ -1,0 +1,90 @@
+"""Calling the registry service as the signed-in identity (CLI, the template's `make register`, portal)."""
+
+from __future__ import annotations
+
+import os
+
+import requests
+
+from shipyard.errors import UserError
+from shipyard.identity.mlflow_users import Credentials
+from shipyard.registry.names import ENV_REGISTRY
+
+TIMEOUT = 600  # a submit loads and scores two models
+
+
+class RegistryRefused(UserError):
+    def __init__(self, reason: str, status: int, body: dict) -> None:
+        super().__init__(f"the registry refused: {reason}", _fix(status))
+        self.reason, self.status, self.body = reason, status, body
+
+
+def _fix(status: int) -> str:
+    return {
+        401: "sign in: shipyard login --user YOU@example.com",
+        403: "ask someone with the role this needs",
+        404: "check the model name and version (shipyard model list)",
+        409: "see the reason; the audit log has the history (shipyard audit log --model MODEL)",
+        422: "see the reason; fix the run's lineage or evaluation data and push again",
+    }.get(status, "see the registry service's log (data dir logs/registry.log)")
+
+
+def registry_url(url: str | None = None) -> str:
+    found = url or os.environ.get(ENV_REGISTRY)
+    if not found:
+        raise UserError("no registry service URL is known", f"run `shipyard up`, or set ${ENV_REGISTRY}")
+    return found.rstrip("/")
+
+
+def call(url: str, creds: Credentials, path: str, body: dict | None = None) -> dict:
+    try:
+        resp = requests.post(f"{url}{path}", json=body or {}, auth=creds.auth, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise UserError(
+            f"the registry service at {url} is not reachable ({type(exc).__name__})", "start it: shipyard up"
+        ) from None
+    try:
+        data = resp.json()
+    except ValueError:
+        data = {"error": resp.text[:300]}
+    if not resp.ok:
+        raise RegistryRefused(data.get("error", f"HTTP {resp.status_code}"), resp.status_code, data)
+    return data
+
+
+def submit(url: str, creds: Credentials, run_id: str) -> dict:
+    return call(url, creds, "/submit", {"run_id": run_id})
+
+
+def version_action(
+    url: str, creds: Credentials, model: str, version: int, action: str, note: str = ""
+) -> dict:
+    return call(url, creds, f"/models/{model}/versions/{int(version)}/{action}", {"note": note})
+
+
+def format_verdict(result: dict) -> list[str]:
+    """The lines a CI log shows: outcome, both models' metrics on one dataset, the reasons."""
+    v = result["verdict"]
+    lines = [
+        f"platform gate: {'PASSED' if v['passed'] else 'FAILED'} ({result['outcome']}"
+        + (f", version {result['version']}" if result.get("version") else "")
+        + f"; branch {result['branch']}, default {result['default_branch']})",
+        f"  evaluation data: {v['eval_rows']} rows, sha256 {v['eval_hash'][:16]}",
+    ]
+    champion = v.get("champion") or {}
+    for metric, value in v["candidate"].items():
+        other = champion.get(metric)
+        vs = (
+            f"   champion v{v['champion_version']}: {other:.4f}   diff {value - other:+.4f}"
+            if other is not None
+            else ""
+        )
+        lines.append(f"  {metric:<10} candidate: {value:.4f}{vs}")
+    lines += [f"  {reason}" for reason in v["reasons"]]
+    t = result.get("timings") or {}
+    if t:
+        lines.append(
+            "  platform gate time: "
+            + ", ".join(f"{k} {t[k]:.2f}s" for k in ("lineage", "load", "scoring", "registry") if k in t)
+        )
+    return lines

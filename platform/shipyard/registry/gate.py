@@ -1,0 +1,83 @@
+"""The platform gate: the spec's thresholds and champion tolerance, never the project's params.yaml.
+
+Pure: given both models' metrics from one evaluation over one dataset, decide and explain."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from shipyard.registry.scoring import LOWER_IS_BETTER
+from shipyard.spec.model import PlatformSpec
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    reasons: list[str]
+    thresholds: list[dict]
+    tolerance: float
+    primary_metric: str | None
+    candidate: dict[str, float]
+    champion: dict[str, float] | None
+    champion_version: str | None
+    eval_hash: str
+    eval_rows: int
+    diff: dict[str, float] = field(default_factory=dict)  # candidate - champion, per metric
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def decide(spec: PlatformSpec, candidate: dict[str, float], champion: dict[str, float] | None,
+           champion_version: str | None, eval_hash: str, eval_rows: int) -> Verdict:  # fmt: skip
+    gov = spec.governance
+    applicable = [g for g in gov.gates if g.metric in candidate]
+    failures: list[str] = []
+    notes: list[str] = []
+    if not applicable:
+        failures.append(
+            f"none of the platform's gate metrics ({', '.join(g.metric for g in gov.gates)}) applies to "
+            f"this model (measured: {', '.join(candidate)})"
+        )
+    for g in applicable:
+        value = candidate[g.metric]
+        if g.min is not None and value < g.min:
+            failures.append(f"{g.metric} {value:.4f} is below the platform minimum {g.min}")
+        if g.max is not None and value > g.max:
+            failures.append(f"{g.metric} {value:.4f} is above the platform maximum {g.max}")
+    primary = applicable[0].metric if applicable else None
+    diff: dict[str, float] = {}
+    if champion is None:
+        notes.append("no champion yet: platform thresholds only")
+    else:
+        diff = {k: round(candidate[k] - champion[k], 6) for k in candidate if k in champion}
+        if primary:
+            new, old = candidate[primary], champion[primary]
+            worse_by = (new - old) if primary in LOWER_IS_BETTER else (old - new)
+            if worse_by > gov.champion_tolerance:
+                failures.append(
+                    f"{primary} {new:.4f} is worse than champion v{champion_version} ({old:.4f}) on the same "
+                    f"data by {worse_by:.4f}, more than the platform tolerance {gov.champion_tolerance}"
+                )
+            else:
+                notes.append(
+                    f"{primary} {new:.4f} vs champion v{champion_version} {old:.4f} on the same data "
+                    f"(tolerance {gov.champion_tolerance})"
+                )
+    return Verdict(
+        passed=not failures,
+        reasons=failures or ["all platform thresholds met", *notes],
+        thresholds=[g.model_dump() for g in gov.gates],
+        tolerance=gov.champion_tolerance,
+        primary_metric=primary,
+        candidate=candidate,
+        champion=champion,
+        champion_version=champion_version,
+        eval_hash=eval_hash,
+        eval_rows=eval_rows,
+        diff=diff,
+    )

@@ -1,0 +1,169 @@
+"""The registry service's HTTP API (Starlette + uvicorn), started by ``shipyard up``.
+
+Every request signs in with HTTP basic auth: the same user and password as MLflow, checked against
+MLflow (cached for a few minutes, as MLflow's own check is a slow hash). Endpoints:
+``POST /submit`` {run_id}; ``POST /models/{model}/versions/{version}/{approve|promote|reject|retire|comment}``
+{note}; ``GET /whoami``; ``GET /health``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shipyard.audit import names as audit
+from shipyard.audit.store import AuditStore
+from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.session import check
+from shipyard.registry.service import Refused, Registry
+
+AUTH_CACHE_S = 600
+ACTIONS = {
+    "approve": None,
+    "promote": None,
+    "reject": audit.REJECT,
+    "retire": audit.RETIRE,
+    "comment": audit.COMMENT,
+}
+
+
+class Authenticator:
+    def __init__(self, mlflow_url: str) -> None:
+        self.url = mlflow_url
+        self.cache: dict[tuple[str, str], float] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("basic "):
+            return None
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        key = (user, hashlib.sha256(password.encode()).hexdigest())
+        with self.lock:
+            if self.cache.get(key, 0) > time.monotonic():
+                return user
+        if not user or not check(self.url, Credentials(user, password)):
+            return None
+        with self.lock:
+            self.cache[key] = time.monotonic() + AUTH_CACHE_S
+        return user
+
+
+def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
+    lock = threading.Lock()  # one registry change at a time: aliases and the chain stay consistent
+
+    async def signed_in(request: Request) -> str:
+        user = await run_in_threadpool(authenticate, request)
+        if user is None:
+            raise Refused("sign in: HTTP basic auth with your platform user and password", 401)
+        return user
+
+    def answer(fn):
+        async def endpoint(request: Request) -> JSONResponse:
+            try:
+                caller = await signed_in(request)
+                body = await request.json() if request.method == "POST" else {}
+                if not isinstance(body, dict):
+                    raise Refused("the request body must be a JSON object", 400)
+
+                def locked():
+                    with lock:
+                        return fn(caller, request, body)
+
+                return JSONResponse(await run_in_threadpool(locked))
+            except Refused as exc:
+                headers = {"WWW-Authenticate": 'Basic realm="shipyard"'} if exc.status == 401 else None
+                return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=headers)
+            except ValueError:
+                return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
+            except Exception as exc:  # a bug: say so in one line, keep the traceback in the log
+                traceback.print_exc()
+                return JSONResponse(
+                    {"error": f"registry error: {type(exc).__name__}: {exc}"}, status_code=500
+                )
+
+        return endpoint
+
+    def submit(caller, request, body):
+        run_id = body.get("run_id")
+        if not isinstance(run_id, str) or not run_id:
+            raise Refused("submit needs {'run_id': ...}", 400)
+        return registry.submit(caller, run_id)
+
+    def version_action(caller, request, body):
+        model, version = request.path_params["model"], request.path_params["version"]
+        action = request.path_params["action"]
+        note = str(body.get("note", ""))[:2000]
+        if action not in ACTIONS:
+            raise Refused(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 404)
+        if not version.isdigit():
+            raise Refused(f"version {version!r} is not a number", 400)
+        if action == "approve":
+            return registry.approve(caller, model, version, note)
+        if action == "promote":
+            return registry.promote(caller, model, version, note)
+        return registry.record(caller, ACTIONS[action], model, version, note)
+
+    def whoami(caller, request, body):
+        return {"user": caller}
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/whoami", answer(whoami)),
+            Route("/submit", answer(submit), methods=["POST"]),
+            Route("/models/{model}/versions/{version}/{action}", answer(version_action), methods=["POST"]),
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    import json
+
+    import uvicorn
+
+    from shipyard.spec import load_spec
+
+    parser = argparse.ArgumentParser(prog="shipyard-registry")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--spec", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mlflow", help="MLflow URL (default: the embedded platform's, from state.json)")
+    args = parser.parse_args(argv)
+    data_dir = Path(args.data_dir)
+    mlflow_url = args.mlflow or json.loads((data_dir / "state.json").read_text())["endpoints"]["mlflow"]
+    if not os.environ.get("MLFLOW_TRACKING_USERNAME"):
+        print("the registry service needs its MLflow credentials in the environment", file=sys.stderr)
+        return 2
+    import mlflow.pyfunc  # noqa: F401  (imported now, not in the first submit: seconds on a busy machine)
+    import sklearn.metrics  # noqa: F401
+
+    registry = Registry(load_spec(Path(args.spec)), mlflow_url, AuditStore.of(data_dir))
+    app = build_app(registry, Authenticator(mlflow_url))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

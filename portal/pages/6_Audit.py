@@ -1,0 +1,72 @@
+"""Audit: the platform's append-only, hash-chained event log, its chain status and exports."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import ui
+from shipyard.audit.store import AuditStore
+from shipyard.audit.view import home, load_audit
+from shipyard.cli.audit_cmd import render_export
+
+ui.page("Audit")
+cfg = ui.config()
+view_as = ui.role(cfg)
+if view_as not in ("auditor", "manager"):
+    st.warning("The audit log is for auditors, approvers and managers.")
+    st.stop()
+view = load_audit(None, cfg.endpoints.mlflow)
+if view is None:
+    st.info("No audit log on this platform yet: `shipyard up` creates it.")
+    st.stop()
+check = view.verification
+if check.ok:
+    st.success(f"Chain verified: {check.count} events, head `{check.head[:16]}`")
+else:
+    st.error(f"Chain BROKEN at event {check.bad_seq}: {check.reason}")
+if view.error:
+    st.warning(view.error)
+for model, what in view.ungoverned_champions.items():
+    st.error(f"**{model}**: the champion did not arrive through the platform. {what}")
+
+events = view.events
+f1, f2, f3 = st.columns(3)
+projects = f1.multiselect("Project", sorted({e.project for e in events if e.project}), placeholder="all")
+actions = f2.multiselect("Action", sorted({e.action for e in events}), placeholder="all")
+since = f3.date_input("Since", value=None)
+shown = [
+    e
+    for e in events
+    if (not projects or e.project in projects)
+    and (not actions or e.action in actions)
+    and (since is None or e.at[:10] >= since.isoformat())
+]
+df = pd.DataFrame(
+    [
+        {
+            "#": e.seq,
+            "mark": "red" if e.action.startswith("finding") else "ok",
+            "at (UTC)": e.at[:19],
+            "actor": e.actor,
+            "action": e.action,
+            "model": e.model,
+            "version": e.version,
+            "what": e.details.get("what") or e.details.get("note") or "; ".join(e.details.get("reasons", [])),
+            "hash": e.hash[:16],
+        }
+        for e in shown
+    ]
+)
+if df.empty:
+    st.info("No events match.")
+else:
+    st.dataframe(ui.colored(df, "mark"), hide_index=True, width="stretch")
+
+st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
+store = AuditStore.of(home())
+if view_as != "auditor":
+    st.caption("Exports are for auditors.")
+    st.stop()
+e1, e2 = st.columns(2)
+e1.download_button("Audit log (JSONL)", render_export(store, "jsonl"), "audit-log.jsonl", "application/json")
+e2.download_button("Audit log (CSV)", render_export(store, "csv"), "audit-log.csv", "text/csv")

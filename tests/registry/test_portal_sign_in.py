@@ -1,0 +1,75 @@
+"""The portal signs people in against the platform's identities (real MLflow with basic-auth), shows
+the Audit page and exports to an auditor, no approve button to a team member, and marks red a
+champion moved outside the platform (issue #12, tests 8 and 9 in AppTest; the browser run is not
+automated yet)."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow import MlflowClient
+from shipyard import tags
+from shipyard.identity import ADMIN
+from shipyard.identity.session import acting_as
+from streamlit.testing.v1 import AppTest
+
+from tests.fixtures.embedded_platform import REPO
+
+from .conftest import new_project
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+HOME = str(REPO / "portal" / "Home.py")
+
+
+@pytest.fixture
+def portal_env(light_platform, monkeypatch):
+    for key, value in {
+        "SHIPYARD_SPEC": str(light_platform.spec_path),
+        "SHIPYARD_HOME": str(light_platform.data_dir),
+        **light_platform.endpoints.to_env(),
+        **light_platform.credentials("shipyard-portal").env(),
+    }.items():
+        monkeypatch.setenv(key, value)
+    return light_platform
+
+
+def sign_in(at: AppTest, email: str, password: str) -> AppTest:
+    at.text_input[0].input(email)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    return at
+
+
+def test_anonymous_visitor_sees_only_the_sign_in_form(portal_env):
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Email", "Password"]
+    assert not at.dataframe and not at.metric
+    sign_in(at, "auditor@example.com", "wrong-password")
+    assert any("wrong email or password" in e.value for e in at.error)
+    assert "user" not in at.session_state
+    sign_in(at, "nobody@example.com", "x")
+    assert any("is not a person" in e.value for e in at.error)
+
+
+def test_auditor_sees_the_audit_page_and_exports(portal_env):
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    sign_in(at, "auditor@example.com", portal_env.credentials("auditor@example.com").password)
+    assert at.session_state["user"] == "auditor@example.com"
+    at.switch_page("pages/6_Audit.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value.startswith("Chain verified") for s in at.success)
+    labels = {d.proto.label for d in at.get("download_button")}
+    assert labels == {"Audit log (JSONL)", "Audit log (CSV)"}
+
+
+def test_team_member_gets_no_approve_button_and_a_moved_champion_is_red(portal_env, tmp_path):
+    p = new_project(portal_env)
+    assert p.submit(p.job(tmp_path))["version"] == "1"
+    with acting_as(portal_env.credentials(ADMIN)):  # straight in MLflow, no platform event
+        MlflowClient(portal_env.endpoints.mlflow).set_registered_model_alias(p.name, tags.CHAMPION, "1")
+    at = AppTest.from_file(HOME, default_timeout=180)
+    at.session_state["user"] = "analyst@example.com"
+    at.switch_page("pages/2_Models.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(p.name in e.value and "did not arrive through the platform" in e.value for e in at.error)
+    assert "Approve" not in [b.label for b in at.button]
