@@ -13,8 +13,8 @@ import json
 import os
 import sys
 
-from shipyard.registry import client as registry
 from shipyard import tags
+from shipyard.registry import client as registry
 from shipyard.registry.names import ENV_REGISTRY, EVAL_ARTIFACT, EVAL_HASH
 
 from . import config, tracking
