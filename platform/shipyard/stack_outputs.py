@@ -106,4 +106,8 @@ def spec_with_outputs(spec: PlatformSpec, outputs: dict[str, Any]) -> PlatformSp
             "dvc": s.dvc.model_copy(update={"endpoint_url": s.dvc.endpoint_url or e.dvc_endpoint_url}),
         }
     )
-    return PlatformSpec.model_validate(spec.model_copy(update={"services": services}).model_dump())
+    # unset fields stay unset: cross-field rules that apply only to what a spec says (governance.people) keep
+    # applying only then
+    return PlatformSpec.model_validate(
+        spec.model_copy(update={"services": services}).model_dump(exclude_unset=True)
+    )
