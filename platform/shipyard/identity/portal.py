@@ -39,7 +39,7 @@ def portal_sign_in(spec: PlatformSpec, mlflow_url: str | None, email: str, passw
     try:
         if not check(mlflow_url, Credentials(email, password or "")):
             return "wrong email or password"
-    except Exception as exc:
+    except Exception as exc:  # any failure of the check is a refused sign-in, never a page crash
         return f"cannot check the password now: {exc}"
     return None
 

@@ -182,7 +182,7 @@ class Registry:
         folder = Path(tempfile.mkdtemp(prefix="shipyard-eval-"))
         try:
             path = Path(self.client.download_artifacts(run.info.run_id, names.EVAL_ARTIFACT, str(folder)))
-        except Exception:
+        except Exception:  # MLflow raises several kinds for a missing artifact: all mean "not there"
             raise Refused(
                 f"run {run.info.run_id} has no evaluation data artifact {names.EVAL_ARTIFACT}", 422
             ) from None
