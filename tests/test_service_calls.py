@@ -59,3 +59,26 @@ def test_an_unreachable_service_is_found_in_an_exception_chain():
             found = service_calls.unreachable_from(wrapped)
     assert found is not None and found.url == "http://127.0.0.1:9"
     assert service_calls.unreachable_from(ValueError("a bug")) is None
+
+
+def test_the_record_layer_follows_the_service_timeout_against_a_server_that_never_answers(monkeypatch):
+    import socket
+
+    from shipyard.errors import ServiceUnavailable
+    from shipyard.records import MlflowApi
+    from shipyard.records.mlflow_api import DEFAULT_TIMEOUT
+
+    monkeypatch.delenv(service_calls.TIMEOUT_ENV, raising=False)
+    assert MlflowApi("http://127.0.0.1:9").timeout == DEFAULT_TIMEOUT  # whole-platform reads: long
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv(service_calls.TIMEOUT_ENV, "0.5")
+        api = MlflowApi(url)
+        assert api.timeout == 0.5
+        start = time.monotonic()
+        with pytest.raises(ServiceUnavailable) as caught:
+            api.call("GET", "experiments/search", {"max_results": 1})
+        assert time.monotonic() - start < 30  # 0.5 s, not the 60 s default (a hang guard, not a timing)
+        assert caught.value.url == url

@@ -22,7 +22,6 @@ from shipyard.datadir import DataLayout, load_state
 from shipyard.endpoints import ENV_MLFLOW, Endpoints, cluster_endpoints, default_data_dir, local_endpoints
 from shipyard.errors import UserError
 from shipyard.records import MlflowApi
-from shipyard.records.mlflow_api import DEFAULT_TIMEOUT
 from shipyard.spec import PlatformSpec, load_spec
 from shipyard.spec.loader import DEFAULT_SPEC, SPEC_ENV
 from shipyard.spec.model import Environment
@@ -59,7 +58,7 @@ class Platform:
         """The embedded platform's bare repositories (None on a cluster)."""
         return self.layout.git if self.is_local else None
 
-    def mlflow(self, timeout: float = DEFAULT_TIMEOUT) -> MlflowApi:
+    def mlflow(self, timeout: float | None = None) -> MlflowApi:
         """The paged MLflow client for this platform (raises ServiceUnavailable when there is none)."""
         return MlflowApi.of(self.endpoints, timeout)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import requests
 
+from shipyard import service_calls
 from shipyard.endpoints import Endpoints
 from shipyard.errors import BadInput, NotFound, Refused, ServiceUnavailable
 
@@ -38,11 +39,18 @@ REGISTERED_MODELS_PAGE = 1_000
 MODEL_VERSIONS_PAGE = 10_000
 # MLflow's search_runs takes at most 100 experiment ids per request
 EXPERIMENTS_PER_RUN_SEARCH = 100
+# a whole-platform read serialises thousands of runs: longer than one plain call's 10 s, unless the user
+# bounds every call with $SHIPYARD_SERVICE_TIMEOUT
 DEFAULT_TIMEOUT = 60.0
 READ_RETRY_DELAYS = (0.5, 2.0)  # seconds before the 2nd and 3rd try of a read whose connection broke
 
 ENV_USERNAME = "MLFLOW_TRACKING_USERNAME"
 ENV_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
+
+
+def request_timeout() -> float:
+    """$SHIPYARD_SERVICE_TIMEOUT when the user set it, else :data:`DEFAULT_TIMEOUT`."""
+    return service_calls.timeout() if os.environ.get(service_calls.TIMEOUT_ENV) else DEFAULT_TIMEOUT
 
 
 def kv_list(values: dict[str, Any]) -> list[dict[str, str]]:
@@ -56,21 +64,21 @@ class MlflowApi:
     def __init__(
         self,
         base_url: str | None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         username: str | None = None,
         password: str | None = None,
     ) -> None:
         if not base_url:
             raise ServiceUnavailable("MLflow", None, "no tracking URL in the platform's endpoints")
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else request_timeout()
         username = username or os.environ.get(ENV_USERNAME)
         password = password or os.environ.get(ENV_PASSWORD)
         self.auth = (username, password or "") if username else None
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
 
     @classmethod
-    def of(cls, endpoints: Endpoints, timeout: float = DEFAULT_TIMEOUT) -> MlflowApi:
+    def of(cls, endpoints: Endpoints, timeout: float | None = None) -> MlflowApi:
         """The client for a platform's MLflow, with its credentials."""
         return cls(
             endpoints.mlflow, timeout, username=endpoints.mlflow_username, password=endpoints.mlflow_password
