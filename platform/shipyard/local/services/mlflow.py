@@ -6,6 +6,10 @@ from shipyard.errors import UserError
 from shipyard.identity import auth_server
 from shipyard.local.service import Context, Service
 
+# MLflow 3's job runner (GenAI evaluation and prompt jobs, unused by Shipyard) starts about ten huey
+# worker processes of ~160 MB each, which take both cores of a small machine while MLflow starts.
+NO_JOBS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
 
 def services(ctx: Context) -> list[Service]:
     spec = ctx.spec.services.mlflow
@@ -38,7 +42,7 @@ def services(ctx: Context) -> list[Service]:
             port=port,
             url=url,
             health_url=f"{url}/health",
-            env={**ctx.base_env(), **auth_server.server_env(ctx.layout.root, ctx.layout.mlflow)},
+            env={**ctx.base_env(), **auth_server.server_env(ctx.layout.root, ctx.layout.mlflow), **NO_JOBS},
             cwd=root,
             prepare=lambda report: auth_server.write_config(ctx.layout.mlflow),
             after_start=lambda report: _provision(ctx, url, report),
