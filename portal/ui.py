@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from shipyard.catalog import Portfolio, load_portfolio
 from shipyard.errors import ServiceUnavailable, UserError
-from shipyard.identity.portal import portal_sign_in, view_roles
+from shipyard.identity.portal import open_platform, portal_sign_in, view_roles
 from shipyard.resolver import PortalSettings, portal_settings
 
 ROLES = ("manager", "auditor", "project owner")
@@ -45,6 +45,11 @@ def config() -> PortalSettings:
         raise  # unreachable: st.stop() ends the script run
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def _open_platform(mlflow_url: str) -> bool:
+    return open_platform(mlflow_url)
+
+
 def sign_in(cfg: PortalSettings) -> str:
     """The signed-in person (a form against the platform's identities until there is one; stops)."""
     user = st.session_state.get("user")
@@ -56,6 +61,11 @@ def sign_in(cfg: PortalSettings) -> str:
             st.rerun()
         return user
     st.subheader("Sign in")
+    if cfg.endpoints.mlflow and _open_platform(cfg.endpoints.mlflow):
+        st.warning(
+            "This platform's MLflow has no login: anyone can read and write it, and signing in here "
+            "checks no password. fix: run MLflow with basic-auth (`shipyard up` and the cluster do)"
+        )
     with st.form("sign-in"):
         email = st.text_input("Email")
         password = st.text_input("Password", type="password")

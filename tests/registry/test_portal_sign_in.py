@@ -13,6 +13,7 @@ from shipyard.identity.session import acting_as
 from streamlit.testing.v1 import AppTest
 
 from tests.fixtures.embedded_platform import REPO
+from tests.portal.conftest import PORTAL_ENV_VARS, clear_caches
 
 from .conftest import new_project
 
@@ -22,6 +23,11 @@ HOME = str(REPO / "portal" / "Home.py")
 
 @pytest.fixture
 def portal_env(light_platform, monkeypatch):
+    # the portal's caches live in this process: a page run by an earlier suite must not hand its
+    # platform's config (another MLflow, another data dir) to these pages
+    for key in PORTAL_ENV_VARS:
+        monkeypatch.delenv(key, raising=False)
+    clear_caches()
     for key, value in {
         "SHIPYARD_SPEC": str(light_platform.spec_path),
         "SHIPYARD_HOME": str(light_platform.data_dir),
@@ -29,7 +35,8 @@ def portal_env(light_platform, monkeypatch):
         **light_platform.credentials("shipyard-portal").env(),
     }.items():
         monkeypatch.setenv(key, value)
-    return light_platform
+    yield light_platform
+    clear_caches()
 
 
 def sign_in(at: AppTest, email: str, password: str) -> AppTest:
@@ -44,6 +51,7 @@ def test_anonymous_visitor_sees_only_the_sign_in_form(portal_env):
     assert not at.exception
     assert [t.label for t in at.text_input] == ["Email", "Password"]
     assert not at.dataframe and not at.metric
+    assert not any("has no login" in w.value for w in at.warning)  # MLflow with auth: no open-platform note
     sign_in(at, "auditor@example.com", "wrong-password")
     assert any("wrong email or password" in e.value for e in at.error)
     assert "user" not in at.session_state
