@@ -42,7 +42,15 @@ def main() -> int:
         return 1
     run_id = record["run_id"]
     client = tracking.client()
-    if client.get_run(run_id).data.tags.get(tags.GIT_DIRTY) == "true":
+    run_tags = client.get_run(run_id).data.tags
+    if run_tags.get(tags.GATE_DRY_RUN):
+        print(
+            f"refusing to register run {run_id}: it ran the gate as a dry run on a branch; only the"
+            " default branch's CI registers models\n  fix: merge the branch and push the default branch",
+            file=sys.stderr,
+        )
+        return 1
+    if run_tags.get(tags.GIT_DIRTY) == "true":
         print(
             f"refusing to register run {run_id}: it was trained from a working tree with uncommitted"
             " changes, so its commit does not say what code it ran\n  fix: commit, then `make repro`"
