@@ -35,3 +35,21 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 from .fixtures.embedded_platform import embedded_platform  # noqa: E402,F401
 from .fixtures.mlflow_server import mlflow_server, mlflow_url  # noqa: E402,F401  (fixtures, re-exported)
 from .fixtures.pushgateway import pushgateway  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
+    """In-process MLflow clients act as the admin of the platform this test uses. Several embedded
+    platforms live in one session (the session's, the registry's, a module's own); each `up` leaves its
+    admin login in this process's environment, which would sign a later test in to the wrong MLflow."""
+    from .fixtures.embedded_platform import EmbeddedPlatform
+
+    for name in ("embedded_platform", "light_platform", "platform"):
+        if name in request.fixturenames:
+            used = request.getfixturevalue(name)
+            if isinstance(used, EmbeddedPlatform):
+                from shipyard.identity import ADMIN
+
+                for key, value in used.credentials(ADMIN).env().items():
+                    monkeypatch.setenv(key, value)
+                return

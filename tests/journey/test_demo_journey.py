@@ -172,6 +172,15 @@ def portal_on_platform(demo, monkeypatch):
     clear_caches()
 
 
+def signed_in(at: AppTest, platform) -> AppTest:
+    """The platform's manager, signed in as the form would leave the session (the form itself is
+    driven in the Chromium test below and in tests/registry/test_portal_sign_in.py)."""
+    who = platform.spec.governance.people.managers[0]
+    at.session_state["user"] = who
+    at.session_state["credentials"] = (who, platform.credentials(who).password)
+    return at
+
+
 def _overview_row(at: AppTest) -> dict:
     for df in at.dataframe:
         table = df.value.data if hasattr(df.value, "data") else df.value
@@ -184,7 +193,7 @@ def _overview_row(at: AppTest) -> dict:
 
 def test_portal_overview_shows_the_governed_demo_project(portal_on_platform, demo):
     _, outcome, _ = demo
-    at = AppTest.from_file(str(PORTAL / "Home.py"), default_timeout=120)
+    at = signed_in(AppTest.from_file(str(PORTAL / "Home.py"), default_timeout=120), portal_on_platform)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     row = _overview_row(at)
@@ -204,7 +213,7 @@ def test_portal_models_and_health_pages_show_lineage_and_score(portal_on_platfor
         ("pages/3_Health.py", [SLUG]),
         ("pages/4_Costs.py", [SLUG]),
     ):
-        at = AppTest.from_file(str(PORTAL / "Home.py"), default_timeout=120)
+        at = signed_in(AppTest.from_file(str(PORTAL / "Home.py"), default_timeout=120), portal_on_platform)
         at.switch_page(page)
         at.run()
         if page.endswith("Costs.py"):
@@ -226,6 +235,16 @@ def test_portal_started_by_up_renders_the_demo_in_chromium(demo):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(platform.endpoints.portal)
+        settle(page)
+        assert "Projects" not in check_clean(page, "sign-in")  # nothing before signing in
+        who = platform.spec.governance.people.managers[0]
+        page.get_by_label("Email").fill(who)
+        page.get_by_label("Password", exact=True).fill("not-the-password")
+        page.get_by_role("button", name="Sign in").click()
+        settle(page)
+        assert "wrong email or password" in check_clean(page, "wrong password")
+        page.get_by_label("Password", exact=True).fill(platform.credentials(who).password)
+        page.get_by_role("button", name="Sign in").click()
         settle(page)
         text = check_clean(page, "Overview after the demo")
         page.screenshot(path=str(shots / "journey-overview.png"), full_page=True)

@@ -123,7 +123,8 @@ def test_mlflow_run_and_model_registration(embedded_platform, seen, tmp_path):
     (tmp_path / "model" / "weights.txt").write_text("0.1 0.2 0.3\n")
     client.log_artifacts(run.info.run_id, str(tmp_path / "model"), "model")
     client.set_terminated(run.info.run_id)
-    client.create_registered_model(PROJECT)
+    # `project create` made the registered model, owned by the registry's account (#12): not created here
+    assert client.get_registered_model(PROJECT).name == PROJECT
     version = client.create_model_version(PROJECT, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
     client.set_registered_model_alias(PROJECT, tags.CHAMPION, version.version)
     assert client.get_metric_history(run.info.run_id, "accuracy")[0].value == 0.93
@@ -229,7 +230,7 @@ def test_push_runs_ci_and_records_it_in_mlflow(embedded_platform, seen, tmp_path
     sha2, _ = commit_and_push(repo, makefile(PROJECT, fail_in="test"), "break a test")
     failed = wait_for_ci_run(MlflowApi(uri), PROJECT, commit=sha2, timeout=300)
     assert failed.status == "failed" and failed.failed_step == "test"
-    assert failed.steps == ["lint", "test"]
+    assert failed.steps == ("lint", "test")
     assert client.get_run(failed.run_id).info.status == "FAILED"
     assert "a test failed" in embedded_platform.cli("ci", "logs", failed.run_id).stdout
     seen["ci_runs"] = {run.run_id: "passed", failed.run_id: "failed"}

@@ -107,7 +107,7 @@ def test_a_result_waits_for_mlflow_and_is_recorded_after_a_runner_restart(platfo
     assert [j.id for j in queue.in_running()] == [job.id]  # the result is still on disk
     platform.up()
     run = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), PROJECT, run_id=job.run_id, timeout=180)
-    assert run.status == "passed" and run.steps == ["lint"]
+    assert run.status == "passed" and run.steps == ("lint",)
     _wait(lambda: queue.in_running() == [], 30, "the job retired after its record")
 
 
@@ -206,4 +206,11 @@ def test_secret_files_are_0600_in_a_0700_data_dir(platform):
     assert mode(platform.data_dir) == "0o700"
     for path in (platform.data_dir / "state.json", platform.data_dir / "mlflow" / "mlflow.db"):
         assert mode(path) == "0o600", path
-    assert "API token" not in platform.up_output and "password" not in platform.up_output.lower()
+    identity = platform.data_dir / "identity"
+    secret_files = [p for p in identity.rglob("*") if p.is_file()]
+    assert len(secret_files) >= 2, "no passwords were made: the check below would prove nothing"
+    for path in secret_files:
+        assert mode(path) == "0o600", path
+        assert path.read_text().strip() not in platform.up_output, f"{path.name}'s secret was printed"
+    assert mode(identity) == "0o700" and mode(identity / "passwords") == "0o700"
+    assert "API token" not in platform.up_output

@@ -13,13 +13,17 @@ from shipyard.endpoints import Endpoints
 from shipyard.projects import provision_project
 from shipyard.spec import load_spec
 
+from tests.fixtures.registry_service import start_registry
+
 from .conftest import REPO, bake, git_init, make, project_env
 from .test_project_ci import commit_all, steps_run
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_champion(tmp_path, mlflow_server):
+def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_champion(
+    tmp_path, mlflow_server, cli, request
+):
     from mlflow import MlflowClient
 
     project = bake(tmp_path / "work", project_name="Branch CI")
@@ -27,15 +31,25 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     spec = load_spec(REPO / "platform.yaml")
     provision_project(spec, Endpoints(platform="local", mlflow=mlflow_server.url), None, slug, "demo", "low")
     git_init(project)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True)
+    started = cli("ci", "start", "--project", slug, "--commit", head.stdout.strip(), "--branch", "main",
+                  "--provider", "github", env={"MLFLOW_TRACKING_URI": mlflow_server.url})  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    registry = start_registry(mlflow_server.url, tmp_path / "platform-data")
+    request.addfinalizer(registry.stop)
     remote = tmp_path / "dvc-remote"
-    env = project_env(MLFLOW_TRACKING_URI=mlflow_server.url, SHIPYARD_DVC_REMOTE=str(remote))
+    env = project_env(MLFLOW_TRACKING_URI=mlflow_server.url, SHIPYARD_DVC_REMOTE=str(remote),
+                      SHIPYARD_REGISTRY_URL=registry.url, MLFLOW_TRACKING_USERNAME=f"ci-{slug}",
+                      MLFLOW_TRACKING_PASSWORD="unused",  # this MLflow has no auth (tests/registry has)
+                      SHIPYARD_CI_RUN_ID=started.stdout.strip().splitlines()[-1])  # fmt: skip
 
-    # the default branch: a gated model becomes v1, which governance makes champion
+    # the default branch's CI: the platform registers the gated model as v1; governance makes it champion
     main = make(project, "data-check", "repro", "gate", "register", env=env)
     assert main.returncode == 0, main.stdout[-3000:] + main.stderr[-3000:]
     client = MlflowClient(mlflow_server.url)
     client.set_registered_model_alias(slug, tags.CHAMPION, "1")
 
+    env.pop("SHIPYARD_CI_RUN_ID")  # a branch's job: its gate dry run is local, no registry submission
     subprocess.run(["git", "checkout", "-q", "-b", "feature/smaller"], cwd=project, check=True)
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"].update(n_estimators=3, max_depth=2)
@@ -60,4 +74,5 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     assert run.data.tags[tags.GATE_DRY_RUN] == ("passed" if "would PASS" in out else "failed")
     assert not remote.exists() or not any(remote.rglob("*"))
     forced = make(project, "register", env=env)  # and the dry-run run cannot be registered afterwards
-    assert forced.returncode != 0 and "refusing to register" in forced.stderr
+    assert forced.returncode != 0 and "it ran the gate as a dry run" in forced.stderr, forced.stderr
+    assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]

@@ -42,7 +42,7 @@ def test_new_push_ci_and_label_sync_on_the_embedded_platform(embedded_platform, 
     ci = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), slug, commit=head, timeout=900)
     log = platform.cli("ci", "logs", ci.run_id).stdout
     assert ci.status == "passed", log[-5000:]
-    assert ci.steps == STEPS
+    assert ci.steps == tuple(STEPS)
 
     client = MlflowClient(platform.endpoints.mlflow)
     experiment = client.get_experiment_by_name(slug)

@@ -17,6 +17,7 @@ import pytest
 from shipyard import tags
 from shipyard.ci.runs import list_ci_runs
 from shipyard.endpoints import ENV_PACKAGE_INDEX
+from shipyard.identity import ci_account
 from shipyard.local.process import free_port
 from shipyard.records import MlflowApi
 
@@ -71,6 +72,8 @@ def gitlab_project(embedded_platform, tmp_path_factory):
 
 def ci_variables(platform, slug: str, **extra: str) -> dict[str, str]:
     variables = platform.endpoints.to_env("demo", slug)
+    # the project's CI account, a masked variable in GitLab (docs/ci.md): MLflow runs with basic-auth
+    variables.update(platform.credentials(ci_account(slug)).env())
     variables.update(SHIPYARD_CI_EXECUTOR="shell", **extra)
     uv_cache = Path.home() / ".cache" / "uv"
     if uv_cache.is_dir():  # CI's restored cache: the locked wheels without downloading them again

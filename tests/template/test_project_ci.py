@@ -156,6 +156,11 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     params["train"].update(n_estimators=1, max_depth=1)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     worse_commit = commit_all(project, "try a much smaller model")
+    # a new push is a new CI run: the registry accepts a submission only for its CI run's own commit
+    ci_args[ci_args.index(head)] = worse_commit
+    restarted = cli("ci", "start", *ci_args, env={"MLFLOW_TRACKING_URI": mlflow_server.url})
+    assert restarted.returncode == 0, restarted.stderr
+    env["SHIPYARD_CI_RUN_ID"] = restarted.stdout.strip().splitlines()[-1]
     second = make(project, "ci", env=env)
     assert second.returncode != 0
     assert steps_run(second.stdout) == STEPS[: STEPS.index("gate") + 1]  # stopped at the gate
