@@ -204,10 +204,8 @@ def check_tier_kept(name: str, current: str | None, wanted: str | None) -> str:
 
 def existing_tier(endpoints: Endpoints, name: str) -> str | None:
     """The risk tier of project ``name`` on the platform, None when there is no such project."""
-    from mlflow.tracking import MlflowClient
-
-    exp = MlflowClient(tracking_uri=endpoints.mlflow).get_experiment_by_name(name)
-    return exp.tags.get(tags.RISK_TIER) if exp is not None else None
+    exp = MlflowApi.of(endpoints).experiment_by_name(name)
+    return kv(exp.get("tags")).get(tags.RISK_TIER) if exp is not None else None
 
 
 def change_tier(spec: PlatformSpec, endpoints: Endpoints, name: str, tier: str, reason: str) -> str:
@@ -216,23 +214,22 @@ def change_tier(spec: PlatformSpec, endpoints: Endpoints, name: str, tier: str, 
     import datetime
     import json
 
-    from mlflow.tracking import MlflowClient
-
     governed_tier(spec, tier)
     if not reason.strip():
         raise UserError("a tier change needs a reason", "pass --reason 'why the tier changes'")
-    client = MlflowClient(tracking_uri=endpoints.mlflow)
-    exp = client.get_experiment_by_name(name)
-    if exp is None or not exp.tags.get(tags.PROJECT):
+    api = MlflowApi.of(endpoints)
+    exp = api.experiment_by_name(name)
+    found = kv(exp.get("tags")) if exp is not None else {}
+    if not found.get(tags.PROJECT):
         raise UserError(f"no project {name!r} on this platform", "see `shipyard project list`")
-    previous = exp.tags.get(tags.RISK_TIER, "low")
+    previous = found.get(tags.RISK_TIER, "low")
     if previous == tier:
         return previous
-    history = json.loads(exp.tags.get(tags.RISK_TIER_HISTORY, "[]"))
+    history = json.loads(found.get(tags.RISK_TIER_HISTORY, "[]"))
     at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     history.append({"from": previous, "to": tier, "at": at, "reason": reason})
-    client.set_experiment_tag(exp.experiment_id, tags.RISK_TIER_HISTORY, json.dumps(history))
-    client.set_experiment_tag(exp.experiment_id, tags.RISK_TIER, tier)
+    api.set_experiment_tag(exp["experiment_id"], tags.RISK_TIER_HISTORY, json.dumps(history))
+    api.set_experiment_tag(exp["experiment_id"], tags.RISK_TIER, tier)
     return previous
 
 

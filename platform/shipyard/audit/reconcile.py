@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from shipyard import tags
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore, Event
+from shipyard.records import MlflowApi
+from shipyard.records.parse import parse_model_version, parse_registered_model
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,11 @@ def expected_state(events: list[Event]) -> dict[str, dict]:
 
 
 def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    api = MlflowApi(tracking_uri)  # every page: a platform with over a thousand models is checked whole
     events = store.events()
     expected = expected_state(events)
     found: list[Finding] = []
-    for rm in client.search_registered_models(max_results=1000):
+    for rm in map(parse_registered_model, api.search_registered_models()):
         if not rm.tags.get(tags.PROJECT):
             continue  # not a model the platform governs
         want = expected.get(
@@ -68,7 +68,8 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
                     f"alias {alias!r} points at {_v(have)} in MLflow, but the audit log says {_v(should)}: "
                     "moved outside the platform",
                 ))  # fmt: skip
-        for mv in client.search_model_versions(f"name = '{rm.name}'", max_results=10000):
+        for raw in api.search_model_versions(f"name = '{rm.name}'"):
+            mv = parse_model_version(raw, rm)
             version = str(mv.version)
             if version not in want["versions"]:
                 found.append(Finding(
@@ -76,7 +77,7 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
                     f"version {version} was created outside the platform (no registration event)",
                 ))  # fmt: skip
                 continue
-            tagged = [a for a in mv.tags.get(tags.APPROVED_BY, "").split(",") if a]
+            tagged = list(mv.approved_by)
             logged = want["approvals"].get(version, [])
             if tagged != logged:
                 found.append(Finding(
