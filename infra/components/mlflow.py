@@ -118,7 +118,12 @@ class Mlflow(Component):
         def from_secret(var: str, key: str) -> dict[str, object]:
             return {"name": var, "valueFrom": {"secretKeyRef": {"name": "mlflow", "key": key}}}
 
-        env: list[dict[str, object]] = [from_secret("MLFLOW_BACKEND_STORE_URI", "backend-uri")]
+        env: list[dict[str, object]] = [
+            from_secret("MLFLOW_BACKEND_STORE_URI", "backend-uri"),
+            # MLflow 3's job runner (GenAI jobs Shipyard does not use) adds ~10 huey workers of ~160 MB:
+            # measured with one uvicorn worker, ~2.3 GB in all, over the 2Gi limit below (OOM-killed)
+            {"name": "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "value": "false"},
+        ]
         if args.region:
             env += [
                 {"name": "AWS_REGION", "value": args.region},

@@ -197,3 +197,34 @@ def test_the_image_is_the_full_build_of_the_locked_mlflow(stack, aws_graph, k8s_
     _, container, _ = _mlflow_pod({"aws": aws_graph, "kubernetes": k8s_graph}[stack])
     assert container["image"] == f"ghcr.io/mlflow/mlflow:v{mlflow.__version__}-full"
     assert os.path.exists(BIN / "mlflow")
+
+
+def _bytes(quantity: str) -> int:
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    return int(quantity[:-2]) * units[quantity[-2:]] if quantity[-2:] in units else int(quantity)
+
+
+def test_started_mlflow_fits_in_its_memory_limit(started):
+    """What the mocks cannot see: the container's real processes (server, uvicorn workers, anything
+    MLflow spawns) together under the memory limit the program declares, else the kubelet OOM-kills
+    the pod. MLflow 3's job runner alone would add ~1.7 GB of idle workers."""
+    time.sleep(5)  # children MLflow starts after /health answers
+    for name, s in started.items():
+        limit = _bytes(s.container["resources"]["limits"]["memory"])
+        count, rss = _group_rss(s.proc.pid)
+        assert count and rss < 0.8 * limit, f"{name}: {count} processes, {rss >> 20} MiB of {limit >> 20} MiB"
+
+
+def _group_rss(pgid: int) -> tuple[int, int]:
+    """How many processes the group has, and their resident memory in bytes."""
+    import psutil
+
+    count = total = 0
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid:
+                total += proc.memory_info().rss
+                count += 1
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return count, total
