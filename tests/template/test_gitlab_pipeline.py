@@ -119,7 +119,7 @@ def test_generated_pipeline_installs_shipyard_from_the_platform_index_and_regist
     assert where.returncode == 0 and where.stdout.strip().startswith(str(checkout / ".venv")), where
 
     # the gated model is registered, and the pipeline's CI record says passed
-    assert f"registered {slug} version 1" in out and "gate PASSED" in out
+    assert "platform gate: PASSED (registered, version 1; branch main" in out and "gate PASSED" in out
     client = MlflowClient(platform.endpoints.mlflow)
     assert client.get_registered_model(slug).aliases == {tags.CHALLENGER: "1"}
     (record,) = list_ci_runs(MlflowApi(platform.endpoints.mlflow), slug)
