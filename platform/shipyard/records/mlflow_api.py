@@ -37,6 +37,7 @@ EXPERIMENTS_PAGE = 50_000
 RUNS_PAGE = 2_500
 REGISTERED_MODELS_PAGE = 1_000
 MODEL_VERSIONS_PAGE = 10_000
+LOGGED_MODELS_PAGE = 100
 # MLflow's search_runs takes at most 100 experiment ids per request
 EXPERIMENTS_PER_RUN_SEARCH = 100
 # a whole-platform read serialises thousands of runs: longer than one plain call's 10 s, unless the user
@@ -199,6 +200,13 @@ class MlflowApi:
         payload = {"filter": filter_string, "max_results": max_results}
         return list(self.paged("model-versions/search", "model_versions", payload, method="GET"))
 
+    def search_logged_models(
+        self, experiment_ids: list[str], filter_string: str = "", max_results: int = LOGGED_MODELS_PAGE
+    ) -> list[dict]:
+        """MLflow 3's logged models (``{"info": {"model_id", "source_run_id", ...}, "data": ...}``)."""
+        payload = {"experiment_ids": experiment_ids, "filter": filter_string, "max_results": max_results}
+        return list(self.paged("logged-models/search", "models", payload))
+
     # --- single records -------------------------------------------------------------------------
 
     def experiment_by_name(self, name: str) -> dict | None:
@@ -250,6 +258,31 @@ class MlflowApi:
     def end_run(self, run_id: str, status: str) -> None:
         """``status``: MLflow's FINISHED | FAILED | KILLED; the end time is now."""
         self.post("runs/update", {"run_id": run_id, "status": status, "end_time": int(time.time() * 1000)})
+
+    def create_registered_model(self, name: str, tags: dict[str, str]) -> dict:
+        body = {"name": name, "tags": kv_list(tags)}
+        return self.post("registered-models/create", body)["registered_model"]
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str,
+        tags: dict[str, str],
+        model_id: str = "",
+        description: str = "",
+    ) -> dict:
+        """A new version of ``name``; MLflow 3 registers a logged model's ``models:/`` URI by ``model_id``."""
+        body = {
+            "name": name,
+            "source": source,
+            "run_id": run_id,
+            "tags": kv_list(tags),
+            "description": description,
+        }
+        if model_id:
+            body["model_id"] = model_id
+        return self.post("model-versions/create", body)["model_version"]
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> None:
         body = {"name": name, "version": str(version), "key": key, "value": value}

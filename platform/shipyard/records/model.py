@@ -100,6 +100,8 @@ class TrainingRun:
     started_at: dt.datetime | None
     metrics: dict[str, float] = field(default_factory=dict, compare=False)
     params: dict[str, str] = field(default_factory=dict, compare=False)
+    experiment_id: str = ""
+    tags: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

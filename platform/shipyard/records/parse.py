@@ -84,6 +84,8 @@ def parse_training_run(run: dict, project: str) -> TrainingRun:
         started_at=ms_to_datetime(info.get("start_time")),
         metrics={m["key"]: float(m["value"]) for m in data.get("metrics") or [] if "value" in m},
         params=kv(data.get("params")),
+        experiment_id=info.get("experiment_id", ""),
+        tags=t,
     )
 
 

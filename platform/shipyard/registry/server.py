@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
+from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.session import check
 from shipyard.registry.service import Refused, Registry
@@ -91,6 +92,10 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
             except Refused as exc:
                 headers = {"WWW-Authenticate": 'Basic realm="shipyard"'} if exc.status == 401 else None
                 return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=headers)
+            except ServiceUnavailable as exc:  # MLflow did not answer: the caller may retry
+                return JSONResponse({"error": exc.message}, status_code=503)
+            except UserError as exc:  # MLflow refused the registry account (401/403) or a name: say so
+                return JSONResponse({"error": exc.message}, status_code=502)
             except ValueError:
                 return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
             except Exception as exc:  # a bug: say so in one line, keep the traceback in the log

@@ -17,8 +17,11 @@ from pathlib import Path
 from shipyard import tags
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
+from shipyard.errors import NotFound, ServiceUnavailable
 from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, ci_account, normal
 from shipyard.identity.people import person, team_people
+from shipyard.records import MlflowApi, TrainingRun
+from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
 from shipyard.registry import names
 from shipyard.registry.gate import Verdict, decide
 from shipyard.spec.model import PlatformSpec
@@ -39,38 +42,42 @@ class Timings:
 
 
 class Registry:
+    """Reads and writes MLflow through the record layer (:class:`MlflowApi`, the registry account's
+    credentials from the environment); only loading a model for scoring uses ``mlflow.pyfunc``."""
+
     def __init__(self, spec: PlatformSpec, tracking_uri: str, audit_store: AuditStore) -> None:
         import mlflow
-        from mlflow import MlflowClient
 
         mlflow.set_tracking_uri(tracking_uri)  # pyfunc.load_model resolves models:/ URIs through these
         mlflow.set_registry_uri(tracking_uri)
         self.spec = spec
         self.uri = tracking_uri
         self.audit = audit_store
-        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        self.api = MlflowApi(tracking_uri)
 
     # --- project facts ---------------------------------------------------------------------
-    def project_of_run(self, run):
-        exp = self.client.get_experiment(run.info.experiment_id)
-        project = exp.tags.get(tags.PROJECT)
+    def project_of_run(self, run: TrainingRun) -> tuple[str, dict[str, str]]:
+        """The run's project and its experiment's tags."""
+        exp_tags = kv(self.api.experiment(run.experiment_id).get("tags"))
+        project = exp_tags.get(tags.PROJECT)
         if not project:
-            raise Refused(f"run {run.info.run_id} is not in a Shipyard project's experiment", 422)
-        return project, exp
+            raise Refused(f"run {run.run_id} is not in a Shipyard project's experiment", 422)
+        return project, exp_tags
 
     def project_facts(self, model: str) -> tuple[str, str, str]:
         """(project, team, risk tier) of a registered model (= the project's name)."""
-        exp = self.client.get_experiment_by_name(model)
-        if exp is None or exp.tags.get(tags.PROJECT) != model:
+        exp = self.api.experiment_by_name(model)
+        exp_tags = kv(exp.get("tags")) if exp else {}
+        if exp is None or exp_tags.get(tags.PROJECT) != model:
             raise Refused(f"{model!r} is not a model of a Shipyard project", 404)
-        return model, exp.tags.get(tags.TEAM, ""), exp.tags.get(tags.RISK_TIER, "")
+        return model, exp_tags.get(tags.TEAM, ""), exp_tags.get(tags.RISK_TIER, "")
 
     # --- submit ----------------------------------------------------------------------------
     def submit(self, caller: str, run_id: str) -> dict:
         t0 = time.monotonic()
-        run = self._run(run_id)
-        project, exp = self.project_of_run(run)
-        team = exp.tags.get(tags.TEAM, "")
+        run = parse_training_run(self._run(run_id), "")
+        project, exp_tags = self.project_of_run(run)
+        team = exp_tags.get(tags.TEAM, "")
         if caller not in (ci_account(project), RUNNER) and normal(caller) not in team_people(self.spec, team):
             raise Refused(f"{caller} may not submit models of project {project!r}")
         ci_run, branch = self._lineage(run, project)
@@ -78,7 +85,7 @@ class Registry:
 
         t1 = time.monotonic()
         eval_path, eval_hash = self._eval_data(run)
-        task = run.data.params.get("task", "classification")
+        task = run.params.get("task", "classification")
         candidate_model = self._load(self._candidate_uri(run))
         champion_version = self._alias_version(project, tags.CHAMPION)
         champion_model = self._load(f"models:/{project}/{champion_version}") if champion_version else None
@@ -101,12 +108,12 @@ class Registry:
         evidence = {
             **verdict.as_dict(),
             "run_id": run_id,
-            "ci_run_id": ci_run.info.run_id,
-            "commit": ci_run.data.tags.get(tags.CI_COMMIT, ""),
+            "ci_run_id": ci_run.run_id,
+            "commit": ci_run.commit,
             "branch": branch,
-            "data_hash": run.data.tags.get(tags.DATA_HASH, ""),
+            "data_hash": run.data_hash,
         }
-        default = self._default_branch(exp)
+        default = self._default_branch(exp_tags)
         version = None
         if branch != default:
             event = self.audit.append(caller, audit.SUBMIT_DRY_RUN, project, project, "", evidence)
@@ -130,43 +137,38 @@ class Registry:
             "timings": Timings(lineage_s, load_s, scoring_s, registry_s).__dict__,
         }
 
-    def _run(self, run_id: str):
-        from mlflow.exceptions import MlflowException
-
+    def _run(self, run_id: str) -> dict:
         try:
-            return self.client.get_run(run_id)
-        except MlflowException:
+            return self.api.run(run_id)
+        except NotFound:
             raise Refused(f"run {run_id!r} does not exist", 404) from None
 
-    def _lineage(self, run, project: str):
+    def _lineage(self, run: TrainingRun, project: str):
         """The run was made by a CI run of this project, at a commit, with a DVC data hash."""
-        t = run.data.tags
-        ci_id = t.get(tags.CI_RUN_ID)
+        ci_id = run.ci_run_id
         if not ci_id:
-            raise Refused(
-                f"run {run.info.run_id} was not made by a platform CI run (no {tags.CI_RUN_ID})", 422
-            )
-        ci_run = self._run(ci_id)
-        ct = ci_run.data.tags
-        if ct.get(tags.RUN_KIND) != tags.RUN_KIND_CI or ci_run.info.experiment_id != run.info.experiment_id:
+            raise Refused(f"run {run.run_id} was not made by a platform CI run (no {tags.CI_RUN_ID})", 422)
+        raw = self._run(ci_id)
+        ci_run = parse_ci_run(raw, project)
+        if kv(raw["data"].get("tags")).get(tags.RUN_KIND) != tags.RUN_KIND_CI or (
+            ci_run.experiment_id != run.experiment_id
+        ):
             raise Refused(f"{tags.CI_RUN_ID} {ci_id} is not a CI run of project {project!r}", 422)
-        if ct.get(tags.CI_STATUS) != "running":
+        if ci_run.status != "running":
+            status = kv(raw["data"].get("tags")).get(tags.CI_STATUS)
+            raise Refused(f"CI run {ci_id} is {status!r}, not running: submit from its job", 422)
+        if not ci_run.commit or run.commit != ci_run.commit:
             raise Refused(
-                f"CI run {ci_id} is {ct.get(tags.CI_STATUS)!r}, not running: submit from its job", 422
-            )
-        commit = ct.get(tags.CI_COMMIT, "")
-        if not commit or t.get(tags.GIT_COMMIT) != commit:
-            raise Refused(
-                f"the run's commit {t.get(tags.GIT_COMMIT, '(none)')!r} is not the CI run's pushed commit "
-                f"{commit or '(none)'!r}",
+                f"the run's commit {run.commit or '(none)'!r} is not the CI run's pushed commit "
+                f"{ci_run.commit or '(none)'!r}",
                 422,
             )
-        if not t.get(tags.DATA_HASH):
-            raise Refused(f"run {run.info.run_id} records no DVC data hash ({tags.DATA_HASH})", 422)
-        return ci_run, ct.get(tags.CI_BRANCH, "")
+        if not run.data_hash:
+            raise Refused(f"run {run.run_id} records no DVC data hash ({tags.DATA_HASH})", 422)
+        return ci_run, ci_run.branch
 
-    def _default_branch(self, exp) -> str:
-        repo = exp.tags.get(tags.REPO)
+    def _default_branch(self, exp_tags: dict[str, str]) -> str:
+        repo = exp_tags.get(tags.REPO)
         if repo and Path(repo, "HEAD").exists():
             proc = subprocess.run(
                 ["git", "--git-dir", repo, "symbolic-ref", "--short", "HEAD"], capture_output=True, text=True
@@ -175,17 +177,16 @@ class Registry:
                 return proc.stdout.strip()
         return names.DEFAULT_BRANCH
 
-    def _eval_data(self, run) -> tuple[Path, str]:
-        recorded = run.data.tags.get(names.EVAL_HASH)
+    def _eval_data(self, run: TrainingRun) -> tuple[Path, str]:
+        recorded = run.tags.get(names.EVAL_HASH)
         if not recorded:
-            raise Refused(f"run {run.info.run_id} records no evaluation data hash ({names.EVAL_HASH})", 422)
+            raise Refused(f"run {run.run_id} records no evaluation data hash ({names.EVAL_HASH})", 422)
         folder = Path(tempfile.mkdtemp(prefix="shipyard-eval-"))
         try:
-            path = Path(self.client.download_artifacts(run.info.run_id, names.EVAL_ARTIFACT, str(folder)))
-        except Exception:  # MLflow raises several kinds for a missing artifact: all mean "not there"
-            raise Refused(
-                f"run {run.info.run_id} has no evaluation data artifact {names.EVAL_ARTIFACT}", 422
-            ) from None
+            path = Path(self.api.download_artifact(run.run_id, names.EVAL_ARTIFACT, str(folder)))
+        except ServiceUnavailable:  # the record layer's one error for "could not fetch it": not there
+            missing = f"run {run.run_id} has no evaluation data artifact {names.EVAL_ARTIFACT}"
+            raise Refused(missing, 422) from None
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != recorded:
             raise Refused(
@@ -193,13 +194,15 @@ class Registry:
             )
         return path, digest
 
-    def _candidate_uri(self, run) -> str:
-        models = self.client.search_logged_models(
-            experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
-        )
+    def _logged_model(self, run: TrainingRun) -> dict:
+        """The model the run logged (MLflow 3's logged model ``info``)."""
+        models = self.api.search_logged_models([run.experiment_id], f"source_run_id = '{run.run_id}'")
         if not models:
-            raise Refused(f"run {run.info.run_id} logged no model", 422)
-        return models[0].model_uri
+            raise Refused(f"run {run.run_id} logged no model", 422)
+        return models[0]["info"]
+
+    def _candidate_uri(self, run: TrainingRun) -> str:
+        return f"models:/{self._logged_model(run)['model_id']}"
 
     @staticmethod
     def _load(uri: str):
@@ -208,63 +211,54 @@ class Registry:
         return mlflow.pyfunc.load_model(uri)
 
     def _alias_version(self, model: str, alias: str) -> str | None:
-        from mlflow.exceptions import MlflowException
-
         try:
-            aliases = self.client.get_registered_model(model).aliases
-        except MlflowException:
+            aliases = parse_registered_model(self.api.registered_model(model)).aliases
+        except NotFound:
             return None
         value = aliases.get(alias)
         return str(value) if value is not None else None
 
-    def _register(self, project: str, run, verdict: Verdict, evidence: dict) -> str:
+    def _register(self, project: str, run: TrainingRun, verdict: Verdict, evidence: dict) -> str:
         import json
 
-        from mlflow.exceptions import MlflowException
-
         try:
-            self.client.get_registered_model(project)
-        except MlflowException:  # provisioning makes it; a project from before the registry service did not
-            self.client.create_registered_model(project, tags={tags.PROJECT: project})
-        t = run.data.tags
+            self.api.registered_model(project)
+        except NotFound:  # provisioning makes it; a project from before the registry service did not
+            self.api.create_registered_model(project, {tags.PROJECT: project})
         version_tags = {
-            tags.MODEL_RUN_ID: run.info.run_id,
-            tags.DATA_HASH: t.get(tags.DATA_HASH, ""),
-            tags.GIT_COMMIT: t.get(tags.GIT_COMMIT, ""),
+            tags.MODEL_RUN_ID: run.run_id,
+            tags.DATA_HASH: run.data_hash,
+            tags.GIT_COMMIT: run.commit,
             tags.GATE_RESULT: "passed",
             tags.GATE_REASON: verdict.summary[:4900],
             names.GATE_BY: "platform",
             names.GATE_EVIDENCE: json.dumps(evidence, default=str)[:4900],
             tags.MODEL_CARD: "model_card.md",
             tags.PROJECT: project,
-            tags.TEAM: t.get(tags.TEAM, ""),
+            tags.TEAM: run.tags.get(tags.TEAM, ""),
         }
-        existing = self.client.search_model_versions(f"name = '{project}' and run_id = '{run.info.run_id}'")
+        existing = self.api.search_model_versions(f"name = '{project}' and run_id = '{run.run_id}'")
         if existing:
-            version = str(existing[0].version)  # a retried submit: same version, idempotent
+            version = str(existing[0]["version"])  # a retried submit: same version, idempotent
         else:
-            logged = self.client.search_logged_models(
-                experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
-            )[0]
-            mv = self.client.create_model_version(
+            logged = self._logged_model(run)
+            mv = self.api.create_model_version(
                 project,
-                source=logged.model_uri,
-                run_id=run.info.run_id,
+                source=f"models:/{logged['model_id']}",
+                run_id=run.run_id,
                 tags=version_tags,
-                model_id=logged.model_id,
+                model_id=logged["model_id"],
                 description=f"platform gate passed: {verdict.summary}"[:4900],
             )
-            version = str(mv.version)
-        self.client.set_registered_model_alias(project, tags.CHALLENGER, version)
+            version = str(mv["version"])
+        self.api.set_alias(project, tags.CHALLENGER, version)
         return version
 
     # --- approvals and promotion ------------------------------------------------------------
-    def _version(self, model: str, version: str):
-        from mlflow.exceptions import MlflowException
-
+    def _version(self, model: str, version: str) -> dict:
         try:
-            return self.client.get_model_version(model, str(version))
-        except MlflowException:
+            return self.api.model_version(model, str(version))
+        except NotFound:
             raise Refused(f"{model} has no version {version}", 404) from None
 
     def _gated(self, model: str, version: str) -> None:
@@ -303,7 +297,7 @@ class Registry:
 
     def _mirror_approvals(self, model: str, version: str, who: list[str]) -> None:
         """A read-only copy for MLflow's UI; the audit log is the record."""
-        self.client.set_model_version_tag(model, version, tags.APPROVED_BY, ",".join(who))
+        self.api.set_model_version_tag(model, version, tags.APPROVED_BY, ",".join(who))
 
     def promote(self, caller: str, model: str, version: str, note: str = "") -> dict:
         project, team, tier = self.project_facts(model)
@@ -334,9 +328,9 @@ class Registry:
         action = audit.ROLLBACK if previous and int(version) < int(previous) else audit.PROMOTE
         details = {"previous": previous, "approvals": have, "tier": tier, "note": note}
         event = self.audit.append(normal(caller), action, project, model, version, details)
-        self.client.set_registered_model_alias(model, tags.CHAMPION, str(version))
+        self.api.set_alias(model, tags.CHAMPION, str(version))
         if self._alias_version(model, tags.CHALLENGER) == str(version):
-            self.client.delete_registered_model_alias(model, tags.CHALLENGER)
+            self.api.delete_alias(model, tags.CHALLENGER)
         return {
             "model": model,
             "version": version,
@@ -363,5 +357,5 @@ class Registry:
         if action in (audit.REJECT, audit.RETIRE) and self._alias_version(model, tags.CHALLENGER) == str(
             version
         ):
-            self.client.delete_registered_model_alias(model, tags.CHALLENGER)
+            self.api.delete_alias(model, tags.CHALLENGER)
         return {"model": model, "version": version, "action": action, "event": event.seq}
