@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -83,6 +84,20 @@ def test_status_reports_every_service_running_and_healthy(embedded_platform):
     assert shown["endpoints"]["label_studio_token"] == embedded_platform.endpoints.label_studio_token
     assert status["endpoints"]["mlflow"] == f"http://127.0.0.1:{embedded_platform.spec.local.ports.mlflow}"
     assert "no Grafana server" in embedded_platform.up_output
+
+
+def test_up_says_when_the_platform_is_ready_for_push_before_it_is_all_healthy(embedded_platform):
+    out = embedded_platform.up_output
+    ready = re.search(r"\[\s*([\d.]+)s\] platform\s+ready for push \(([^)]*)\)", out)
+    assert ready, out
+    push_services = {"ci-runner", "mlflow", "package-index", "registry"}
+    assert set(ready.group(2).replace(" healthy", "").split(", ")) == push_services
+    # it comes after each of those four said healthy, and the summary line carries the same figure
+    for name in push_services:
+        healthy = re.search(rf"\[\s*([\d.]+)s\] {name}\s+healthy in", out)
+        assert healthy and float(healthy.group(1)) <= float(ready.group(1)), name
+    summary = re.search(r"up in ([\d.]+)s \(ready for push at ([\d.]+)s\)", out)
+    assert summary and float(summary.group(2)) <= float(summary.group(1))
 
 
 def test_second_up_is_idempotent(embedded_platform):

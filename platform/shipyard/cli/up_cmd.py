@@ -40,7 +40,14 @@ def up(
     )
     st = result.status
     if result.started:
-        console.print(f"[green]up[/] in {result.wall_seconds:.1f}s: started {', '.join(result.started)}")
+        ready = (
+            f" (ready for push at {result.ready_for_push_seconds:.1f}s)"
+            if result.ready_for_push_seconds is not None
+            else ""
+        )
+        console.print(
+            f"[green]up[/] in {result.wall_seconds:.1f}s{ready}: started {', '.join(result.started)}"
+        )
     else:
         console.print("[green]up[/]: everything already runs")
     console.print(_table(st))
@@ -100,7 +107,12 @@ def _table(st: runtime.PlatformStatus) -> Table:
         table.add_column(col)
     for s in st.services:
         colour = {"running": "green", "ready": "green", "stopped": "red"}.get(s.state, "yellow")
-        health = "ok" if s.healthy else ("-" if s.state in ("stopped", "not-run") else "[red]failing[/]")
+        if s.healthy:
+            health = "ok"
+        elif s.state in ("stopped", "not-run"):
+            health = "-"
+        else:
+            health = "[yellow]waiting[/]" if s.state == "starting" else "[red]failing[/]"
         table.add_row(
             s.name, f"[{colour}]{s.state}[/]", health, str(s.pid or "-"), s.url or (s.detail or "-")
         )

@@ -23,9 +23,8 @@ from shipyard.datadir.layout import DataLayout
 from shipyard.datadir.state import ServiceRecord, State, load_state, save_state
 from shipyard.endpoints import Endpoints, default_data_dir
 from shipyard.errors import UserError
-from shipyard.identity.mlflow_users import ensure_secrets
 from shipyard.local import process
-from shipyard.local.service import Context, Service
+from shipyard.local.service import Context, Service, http_ok
 from shipyard.local.services import collect
 from shipyard.resolver import Platform, endpoints_from_state
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
@@ -35,6 +34,10 @@ STATUS_SCHEMA = 1
 # seconds between SIGTERM and SIGKILL in `down`: MLflow's server lingers ~20 s after SIGTERM; SQLite,
 # the Prometheus WAL and the pushgateway's persistence file (written on SIGTERM) all survive a kill.
 STOP_TIMEOUT = 8
+# what a `git push` needs: its CI run is recorded in MLflow by the runner, installs shipyard from the
+# package index and submits to the registry; Label Studio, Prometheus and the portal can come later
+PUSH_SERVICES = frozenset({"mlflow", "ci-runner", "registry", "package-index"})
+STARTING_WAIT = 120.0  # seconds a command waits for an MLflow that `shipyard up` is still starting
 GRAFANA_NOTE = (
     "no Grafana server runs on one machine (none is packaged for it); dashboards go to "
     "services.grafana.url when the spec sets one"
@@ -47,7 +50,7 @@ GRAFANA_NOTE = (
 @dataclass
 class ServiceStatus:
     name: str
-    state: str  # running | stopped | ready | not-run
+    state: str  # running | starting | stopped | ready | not-run | external
     healthy: bool
     pid: int | None = None
     port: int | None = None
@@ -66,7 +69,7 @@ class PlatformStatus:
 
     @property
     def running(self) -> bool:
-        procs = [s for s in self.services if s.state in ("running", "stopped")]
+        procs = [s for s in self.services if s.state in ("running", "starting", "stopped")]
         return bool(procs) and all(s.state == "running" and s.healthy for s in procs)
 
     def service(self, name: str) -> ServiceStatus:
@@ -91,6 +94,7 @@ class UpResult:
     wall_seconds: float
     start_seconds: dict[str, float]  # each started service's own spawn -> healthy time
     prepare_seconds: dict[str, float]  # venv creation, config generation (before spawn)
+    ready_for_push_seconds: float | None = None  # up's start -> every PUSH_SERVICES one healthy
 
 
 class ServiceFailed(Exception):
@@ -145,6 +149,8 @@ def up(
 
     with _locked(layout):
         endpoints = ctx.endpoints(create_credentials=True)  # first: services read the Label Studio token
+        from shipyard.identity.mlflow_users import ensure_secrets  # requests: not for `status`
+
         ensure_secrets(spec, layout.root)  # and MLflow's users' passwords
         services = collect(ctx)
         state = load_state(layout.state_file, layout.root)
@@ -169,6 +175,19 @@ def up(
             say("grafana", GRAFANA_NOTE)
 
         abort = threading.Event()
+        push_needs = {s.name for s in services if s.name in PUSH_SERVICES}
+        healthy_now = set(already)
+        ready_for_push: list[float] = []
+
+        def note_healthy(name: str) -> None:
+            with print_lock:
+                healthy_now.add(name)
+                if ready_for_push or not push_needs <= healthy_now:
+                    return
+                ready_for_push.append(time.monotonic() - wall_start)
+            say("platform", f"ready for push ({', '.join(sorted(push_needs))} healthy)")
+
+        note_healthy("")
         start_seconds: dict[str, float] = {}
         prepare_seconds: dict[str, float] = {}
         failures: list[BaseException] = []
@@ -178,6 +197,7 @@ def up(
             try:
                 _start_one(ctx, svc, state, abort, lambda m: say(svc.name, m), start_seconds, prepare_seconds,
                            started_now)  # fmt: skip
+                note_healthy(svc.name)
             except _Aborted:
                 say(svc.name, "start cancelled (another service failed)")
             except (UserError, ServiceFailed) as exc:
@@ -208,6 +228,7 @@ def up(
         wall_seconds=time.monotonic() - wall_start,
         start_seconds=start_seconds,
         prepare_seconds=prepare_seconds,
+        ready_for_push_seconds=ready_for_push[0] if ready_for_push else None,
     )
 
 
@@ -385,10 +406,12 @@ def status(
         alive = process.is_alive(rec.pid, rec.proc_start)
         leftover = [] if alive else process.leftover_group(rec.pid, rec.proc_start)
         healthy = bool(alive and (svc.healthy() if svc else True))
+        # `up` records start_seconds once the health check passed: alive without it is still starting
+        starting = alive and not healthy and rec.start_seconds is None
         result.services.append(
             ServiceStatus(
                 name=name,
-                state="running" if alive else "stopped",
+                state="starting" if starting else ("running" if alive else "stopped"),
                 healthy=healthy,
                 pid=rec.pid if alive else None,
                 port=rec.port or (svc.port if svc else None),
@@ -471,3 +494,13 @@ def _check_running(layout: DataLayout, state: State) -> None:
             f"the embedded platform in {layout.root} is not running (MLflow is stopped)",
             f"start it: shipyard up --data-dir {layout.root}",
         )
+    if rec.start_seconds is None and rec.url:  # `shipyard up` is still starting it: wait, boundedly
+        deadline = time.monotonic() + STARTING_WAIT
+        while not http_ok(f"{rec.url}/health"):
+            if time.monotonic() > deadline or not process.is_alive(rec.pid, rec.proc_start):
+                raise UserError(
+                    f"MLflow of the embedded platform in {layout.root} is still starting "
+                    f"(not healthy after {STARTING_WAIT:.0f}s of waiting)",
+                    f"wait until `shipyard up` prints `ready for push`, then try again (its log: {rec.log})",
+                )
+            time.sleep(0.5)
