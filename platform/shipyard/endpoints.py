@@ -11,9 +11,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard.errors import UserError
-from shipyard.spec.model import PlatformSpec
+
+if TYPE_CHECKING:  # the CLI reads default_data_dir at every start: no pydantic for that
+    from shipyard.spec.model import PlatformSpec
 
 ENV_PLATFORM = "SHIPYARD_PLATFORM"  # local | aws | kubernetes
 ENV_MLFLOW = "MLFLOW_TRACKING_URI"

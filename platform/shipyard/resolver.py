@@ -16,15 +16,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.datadir import DataLayout, load_state
 from shipyard.endpoints import ENV_MLFLOW, Endpoints, cluster_endpoints, default_data_dir, local_endpoints
 from shipyard.errors import UserError
-from shipyard.records import MlflowApi
 from shipyard.spec import PlatformSpec, load_spec
 from shipyard.spec.loader import DEFAULT_SPEC, SPEC_ENV
 from shipyard.spec.model import Environment
+
+if TYPE_CHECKING:  # requests: imported when a command reads MLflow, not by `shipyard status`
+    from shipyard.records import MlflowApi
 
 # the portal process's environment (besides the endpoints' own variables)
 ENV_SPEC = SPEC_ENV
@@ -60,6 +62,8 @@ class Platform:
 
     def mlflow(self, timeout: float | None = None) -> MlflowApi:
         """The paged MLflow client for this platform (raises ServiceUnavailable when there is none)."""
+        from shipyard.records import MlflowApi
+
         return MlflowApi.of(self.endpoints, timeout)
 
     def with_endpoints(self, **changes: str | None) -> Platform:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import MutableMapping
 
-import requests
-
 from shipyard.errors import UserError
-from shipyard.spec.model import URL
 
 TIMEOUT_ENV = "SHIPYARD_SERVICE_TIMEOUT"
 RETRIES_ENV = "SHIPYARD_SERVICE_RETRIES"
@@ -80,6 +78,8 @@ class ServiceUnreachable(UserError):
 
 def check_url(url: str, what: str, fix: str) -> str:
     """``url`` if it is an http(s) URL; else a one-line error (MLflow would take it for a folder)."""
+    from shipyard.spec.model import URL
+
     if not URL.match(url or ""):
         raise UserError(f"{what} {url!r} is not an http(s) URL", fix)
     return url.rstrip("/")
@@ -87,6 +87,8 @@ def check_url(url: str, what: str, fix: str) -> str:
 
 def require_reachable(service: str, url: str, health_path: str = "/health") -> None:
     """Ask ``service`` once, briefly, before a command relies on it."""
+    import requests
+
     try:
         resp = requests.get(f"{url.rstrip('/')}{health_path}", timeout=min(timeout(), 5))
     except requests.Timeout:
@@ -99,13 +101,16 @@ def require_reachable(service: str, url: str, health_path: str = "/health") -> N
 
 def unreachable_from(exc: BaseException) -> ServiceUnreachable | None:
     """A service error hidden in an exception chain (MLflow's client wraps requests' errors), if any."""
+    # every CLI start imports this module: requests only when something imported it (no import, no
+    # requests error in the chain)
+    requests = sys.modules.get("requests")
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ServiceUnreachable):
             return current
-        if isinstance(current, (requests.ConnectionError, requests.Timeout)):
+        if requests is not None and isinstance(current, (requests.ConnectionError, requests.Timeout)):
             req = getattr(current, "request", None)
             url = getattr(req, "url", None) or "its URL"
             return ServiceUnreachable("a platform service", _base(url), type(current).__name__)

@@ -1,9 +1,8 @@
-"""Entry point: builds the typer app from the command modules and turns UserErrors into exit 2."""
+"""Entry point: builds the typer app (commands load lazily: cli/lazy.py) and turns UserErrors into exit 2."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 import sys
 import tempfile
@@ -14,39 +13,24 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from shipyard import __version__
+import shipyard
+from shipyard.cli.lazy import LazyGroup
 from shipyard.errors import UserError
 from shipyard.service_calls import bound_mlflow_calls, unreachable_from
-
-# Each module exposes ``register(app)``; add a command group by adding its module here.
-COMMAND_MODULES = [
-    "shipyard.cli.cost_cmd",
-    "shipyard.cli.infra_cmd",
-    "shipyard.cli.model_cmd",
-    "shipyard.cli.portal_cmd",
-    "shipyard.cli.spec_cmd",
-    "shipyard.cli.up_cmd",
-    "shipyard.cli.ci_cmd",
-    "shipyard.cli.project_cmd",
-    "shipyard.cli.new_cmd",
-    "shipyard.cli.template_cmd",
-    "shipyard.cli.demo_cmd",
-    "shipyard.cli.login_cmd",
-    "shipyard.cli.audit_cmd",
-]
 
 err_console = Console(stderr=True)
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"shipyard {__version__}")
+        typer.echo(f"shipyard {shipyard.__version__}")
         raise typer.Exit()
 
 
 def build_app() -> typer.Typer:
     app = typer.Typer(
         name="shipyard",
+        cls=LazyGroup,  # a command's module is imported when the command runs (shipyard.cli.lazy)
         help="Shipyard: the paved road for ML teams.",
         no_args_is_help=True,
         add_completion=False,
@@ -61,8 +45,6 @@ def build_app() -> typer.Typer:
     ) -> None:
         """Shipyard: the paved road for ML teams."""
 
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
     return app
 
 
@@ -104,7 +86,8 @@ def report_bug(exc: BaseException, argv: list[str] | None) -> int:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as log:
-            log.write(f"shipyard {__version__}: {' '.join(argv if argv is not None else sys.argv[1:])}\n")
+            command = " ".join(argv if argv is not None else sys.argv[1:])
+            log.write(f"shipyard {shipyard.__version__}: {command}\n")
             log.write("".join(traceback.format_exception(exc)))
         where = f"details in {path}"
     except OSError:

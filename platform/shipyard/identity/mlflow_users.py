@@ -13,32 +13,21 @@ registry only governs models it created, and the audit log flags versions no eve
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-
-import requests
+from typing import TYPE_CHECKING
 
 from shipyard import tags
 from shipyard.errors import UserError
 from shipyard.identity import secrets
+from shipyard.identity.credentials import Credentials
 from shipyard.identity.names import ADMIN, PORTAL, REGISTRY, RUNNER, ci_account
 from shipyard.identity.people import people
 from shipyard.spec.model import PlatformSpec
 
+if TYPE_CHECKING:  # requests is imported where a call is made: `shipyard status` needs none
+    import requests
+
 TIMEOUT = 30
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
-
-    @property
-    def auth(self) -> tuple[str, str]:
-        return (self.username, self.password)
-
-    def env(self) -> dict[str, str]:
-        return {"MLFLOW_TRACKING_USERNAME": self.username, "MLFLOW_TRACKING_PASSWORD": self.password}
 
 
 def credentials(data_dir: Path, username: str) -> Credentials | None:
@@ -67,6 +56,8 @@ class AuthAdmin:
     """MLflow's user-management REST API, called as the platform's admin account."""
 
     def __init__(self, url: str, admin: Credentials) -> None:
+        import requests
+
         self.url = url.rstrip("/")
         self.session = requests.Session()
         self.session.auth = admin.auth
@@ -183,6 +174,8 @@ def provision_project(
 
 def ensure_registered_model(url: str, registry: Credentials, project: str) -> None:
     """Create ``<project>`` in the model registry as the registry account (its owner: MANAGE)."""
+    import requests
+
     api = f"{url.rstrip('/')}/api/2.0/mlflow/registered-models"
     resp = requests.get(f"{api}/get", params={"name": project}, auth=registry.auth, timeout=TIMEOUT)
     if resp.ok:

@@ -10,10 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 from shipyard.errors import UserError
-from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.credentials import Credentials
 from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME
 from shipyard.identity.secrets import identity_dir, read_secret, write_secret
 
@@ -24,6 +22,8 @@ def login_file(data_dir: Path) -> Path:
 
 def check(url: str, creds: Credentials) -> bool:
     """True when MLflow accepts the credentials (an authenticated read answers 200)."""
+    import requests  # not at module level: every CLI start activates the login
+
     try:
         resp = requests.get(
             f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search",

@@ -18,8 +18,6 @@ import threading
 import time
 from pathlib import Path
 
-import requests
-
 from shipyard.errors import UserError
 from shipyard.local.service import Context, Report, Service
 
@@ -140,6 +138,8 @@ def services(ctx: Context) -> list[Service]:
         ]  # fmt: skip
 
     def check_token(report: Report) -> None:
+        import requests  # only when it starts: `shipyard status` imports this module too
+
         creds = credentials(root)
         resp = requests.get(
             f"{url}/api/current-user/whoami", headers={"Authorization": f"Token {creds['token']}"}, timeout=10
