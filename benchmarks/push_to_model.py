@@ -4,7 +4,8 @@ Starts an embedded platform in a temp dir (MLflow, Prometheus + Pushgateway, git
 Label Studio and the portal are not needed for this path and stay off), bakes the default project
 with `shipyard new`, pushes it, and measures from the push until MLflow shows a version with the
 `challenger` alias. The split per CI step is taken from the outside: this script timestamps each
-`==> STEP` line as it appears in the run's log. Goal: <= 60 s on a 2-core machine.
+`==> STEP` line as it appears in the run's log. Goal (issue #16): <= 30 s on a 2-core machine,
+the platform gate included (the `register` step submits to the registry service).
 
     python benchmarks/push_to_model.py [--data-dir DIR] [--keep]
 """
@@ -24,7 +25,10 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-GOAL_S = 60.0
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _report import Figure, write  # noqa: E402
+
+GOAL_S = 30.0
 
 
 def shipyard(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -138,6 +142,18 @@ def measure(root: Path, data_dir: Path, spec_path: Path, env: dict[str, str], up
     out = REPO / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "push_to_model.json").write_text(json.dumps(report, indent=2))
+    figures = [
+        Figure(
+            "push_to_model",
+            "git push -> registered gated version",
+            registered_s,
+            "s",
+            f"<= {GOAL_S:g} s",
+            registered_s <= GOAL_S,
+        ),
+        Figure("push_to_model", "queue and checkout", first_step, "s", "-", None),
+    ] + [Figure("push_to_model", f"step {name}", seconds, "s", "-", None) for name, seconds in split.items()]
+    write("push_to_model", figures)  # fmt: skip
     return 0
 
 
