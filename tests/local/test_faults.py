@@ -179,26 +179,56 @@ def test_a_log_that_cannot_be_written_fails_the_run_and_nothing_registers(platfo
     assert "register" not in run.steps
 
 
-def test_up_recovers_after_mlflow_parent_is_killed(platform):
+def _orphaned_group() -> tuple[int, str, list[int]]:
+    """A process group whose leader died while its child lives on: what a service's worker processes
+    are after their parent's kill -9 or OOM kill (uvicorn workers, Label Studio's, a CI job's make)."""
+    leader = subprocess.Popen(["sh", "-c", "sleep 300 & echo $!; wait"], stdout=subprocess.PIPE,
+                              text=True, start_new_session=True)  # fmt: skip
+    child = int(leader.stdout.readline())
+    started = process.start_time(leader.pid)
+    leader.kill()
+    leader.wait()
+    return leader.pid, started, [child]
+
+
+def _point_record_at(platform, name: str, pid: int, started: str) -> None:
+    path = platform.data_dir / "state.json"
+    state = json.loads(path.read_text())
+    state["services"][name].update(pid=pid, proc_start=started)
+    path.write_text(json.dumps(state))
+
+
+def test_up_recovers_after_a_services_parent_is_killed_and_its_workers_live_on(platform):
+    # MLflow is one process (shipyard.local.mlflow_server): kill -9 leaves nothing behind
     rec = _record(platform, "mlflow")
-    os.kill(rec["pid"], signal.SIGKILL)  # only the parent: its uvicorn worker keeps the port
-    _wait(lambda: not process.is_alive(rec["pid"], rec["proc_start"]), 10, "parent gone")
-    left = process.leftover_group(rec["pid"], rec["proc_start"])
-    assert left, "MLflow's worker should outlive its parent (else this fault is not reproduced)"
+    os.kill(rec["pid"], signal.SIGKILL)
+    _wait(lambda: not process.is_alive(rec["pid"], rec["proc_start"]), 10, "MLflow gone")
+    assert process.leftover_group(rec["pid"], rec["proc_start"]) == []
+    # a service with workers: its record names a group whose leader died and whose child lives
+    pid, started, left = _orphaned_group()
+    _point_record_at(platform, "mlflow", pid, started)
+    assert process.leftover_group(pid, started) == left
     status = {s["name"]: s for s in platform.status()["services"]}["mlflow"]
     assert status["state"] == "stopped" and "its parent died" in status["detail"]
     out = platform.up()
     assert "stopping what is left of its last run" in out
-    assert not any(process.is_alive(pid) for pid in left)
+    assert not any(process.is_alive(p) for p in left)
     assert requests.get(f"{platform.endpoints.mlflow}/health", timeout=5).ok
     assert platform.status()["running"] is True
 
     rec = _record(platform, "mlflow")
-    os.kill(rec["pid"], signal.SIGKILL)
-    left = _wait(lambda: process.leftover_group(rec["pid"], rec["proc_start"]), 10, "leftover")
+    assert _stop_leaves_nothing(rec)
+    pid, started, left = _orphaned_group()
+    _point_record_at(platform, "mlflow", pid, started)
     assert "mlflow" in platform.down()  # down stops the orphaned group too
-    assert not any(process.is_alive(pid) for pid in left)
+    assert not any(process.is_alive(p) for p in left)
     platform.up()
+
+
+def _stop_leaves_nothing(rec: dict) -> bool:
+    os.kill(rec["pid"], signal.SIGKILL)
+    _wait(lambda: not process.is_alive(rec["pid"], rec["proc_start"]), 10, "MLflow gone")
+    return process.leftover_group(rec["pid"], rec["proc_start"]) == []
 
 
 def test_secret_files_are_0600_in_a_0700_data_dir(platform):

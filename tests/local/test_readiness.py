@@ -5,6 +5,8 @@ for a service's process and a small HTTP server for its health check."""
 from __future__ import annotations
 
 import http.server
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -108,3 +110,26 @@ def test_a_started_mlflow_is_not_waited_for(tmp_path, live_process, health, monk
     t0 = time.monotonic()
     runtime.load_endpoints(layout.root)  # health answers 503, but `up` saw it healthy: no wait here
     assert time.monotonic() - t0 < 2.0
+
+
+def test_a_background_service_is_spawned_at_lower_cpu_priority_and_its_children_inherit_it(tmp_path):
+    # Label Studio's start must not take half the CPU from MLflow's (the push path) on a small machine
+    assert "label-studio" not in runtime.PUSH_SERVICES and "mlflow" in runtime.PUSH_SERVICES
+    script = "sleep 30 & echo $! > child.pid; wait"
+    proc = process.spawn(["sh", "-c", script], tmp_path / "bg.log", {"PATH": "/usr/bin:/bin"}, tmp_path,
+                         nice=runtime.BACKGROUND_NICE)  # fmt: skip
+    normal = process.spawn(["sleep", "30"], tmp_path / "fg.log", {"PATH": "/usr/bin:/bin"}, tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "child.pid").exists() or not (tmp_path / "child.pid").read_text().strip():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child = int((tmp_path / "child.pid").read_text())
+        base = os.getpriority(os.PRIO_PROCESS, os.getpid())
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == base + runtime.BACKGROUND_NICE
+        assert os.getpriority(os.PRIO_PROCESS, child) == base + runtime.BACKGROUND_NICE
+        assert os.getpriority(os.PRIO_PROCESS, normal.pid) == base
+    finally:
+        for p in (proc, normal):
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()

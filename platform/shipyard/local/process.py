@@ -14,9 +14,12 @@ from pathlib import Path
 
 
 def spawn(
-    cmd: Sequence[str], log_path: Path, env: Mapping[str, str], cwd: Path | None = None
+    cmd: Sequence[str], log_path: Path, env: Mapping[str, str], cwd: Path | None = None, nice: int = 0
 ) -> subprocess.Popen:
-    """Start ``cmd`` in its own session (so ``down`` can stop its whole process group)."""
+    """Start ``cmd`` in its own session (so ``down`` can stop its whole process group).
+
+    ``nice`` > 0 lowers its CPU priority (and that of every process it starts later).
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
@@ -31,6 +34,13 @@ def spawn(
             start_new_session=True,
             umask=0o077,  # databases, tokens and logs a service writes are its user's alone
         )
+    if nice:
+        # set from here, not in a preexec_fn (unsafe with `up`'s threads): Popen returns once the child
+        # has exec'd, before the service does its real work or starts its workers, which inherit it
+        try:
+            os.setpriority(os.PRIO_PROCESS, proc.pid, nice)
+        except OSError:  # gone already: the health check reports it
+            pass
     return proc
 
 
@@ -169,9 +179,19 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` distinct free ports: all held open while choosing (one at a time may repeat one)."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind((host, 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def tail(path: Path, lines: int = 15) -> str:

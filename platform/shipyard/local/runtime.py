@@ -38,6 +38,10 @@ STOP_TIMEOUT = 8
 # package index and submits to the registry; Label Studio, Prometheus and the portal can come later
 PUSH_SERVICES = frozenset({"mlflow", "ci-runner", "registry", "package-index"})
 STARTING_WAIT = 120.0  # seconds a command waits for an MLflow that `shipyard up` is still starting
+# the other services (Label Studio's migrations above all) run at a lower CPU priority: on a small
+# machine they would otherwise take half the CPU from MLflow's start and from CI runs later; they get
+# all of it when nothing on the push path needs it
+BACKGROUND_NICE = 10
 GRAFANA_NOTE = (
     "no Grafana server runs on one machine (none is packaged for it); dashboards go to "
     "services.grafana.url when the spec sets one"
@@ -285,7 +289,8 @@ def _start_one(
         raise _Aborted
     cmd = svc.command()
     t1 = time.monotonic()
-    proc = process.spawn(cmd, log, svc.env, svc.cwd)
+    nice = 0 if svc.name in PUSH_SERVICES else BACKGROUND_NICE
+    proc = process.spawn(cmd, log, svc.env, svc.cwd, nice=nice)
     pid = proc.pid
     rec = ServiceRecord(
         name=svc.name,

@@ -27,8 +27,9 @@ def services(ctx: Context) -> list[Service]:
 
     def command() -> list[str]:
         root.mkdir(parents=True, exist_ok=True)
+        # `mlflow server`'s own CLI, with its uvicorn in the same process: ready ~8 s sooner
         return [
-            ctx.python, "-m", "mlflow", "server",
+            ctx.python, "-m", "shipyard.local.mlflow_server",
             "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
             "--artifacts-destination", str(root / "artifacts"),
             "--host", ctx.host, "--port", str(port), "--workers", "1",
