@@ -33,7 +33,10 @@ GOAL_S = 30.0
 
 def shipyard(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "shipyard.cli.main", *args]
-    return subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"shipyard {' '.join(args)} failed (exit {done.returncode}):\n{done.stderr}")
+    return done
 
 
 def free_port() -> int:
@@ -66,6 +69,10 @@ def main() -> int:
     t = time.monotonic()
     shipyard("up", "--spec", str(spec_path), "--data-dir", str(data_dir), env=env)
     up_s = time.monotonic() - t
+    from shipyard.identity import ADMIN
+    from shipyard.identity.mlflow_users import require
+
+    env.update(require(data_dir, ADMIN).env())  # MLflow has basic auth: provision as the platform admin
     try:
         return measure(root, data_dir, spec_path, env, up_s)
     finally:
