@@ -12,7 +12,7 @@ from shipyard.errors import BadInput, NotFound, ServiceUnavailable
 from shipyard.records import MlflowApi, read, write
 from shipyard.records.filters import experiment_filter
 
-from tests.fixtures.mlflow_server import free_port
+from tests.fixtures.mlflow_server import free_port, start_mlflow_server, stop_mlflow_server
 
 pytestmark = pytest.mark.services
 
@@ -55,6 +55,43 @@ def test_ci_run_written_and_read_back(api):
     raw = api.run(run_id)
     assert raw["info"]["status"] == "FAILED"
     assert {t["key"]: t["value"] for t in raw["data"]["tags"]}[tags.TEAM] == "fraud"
+
+
+def test_metrics_logged_in_one_batch(api):
+    experiment_id = _project(api, f"m{uuid.uuid4().hex[:6]}")
+    run_id = api.create_run(experiment_id, "train", {})["info"]["run_id"]
+    api.log_metrics(run_id, {"f1": 0.91, "accuracy": 0.875})
+    api.log_metrics(run_id, {})  # nothing to log: no request
+    metrics = {m["key"]: m["value"] for m in api.run(run_id)["data"]["metrics"]}
+    assert metrics == {"f1": 0.91, "accuracy": 0.875}
+
+
+def _artifact_files(api: MlflowApi, run_id: str, path: str) -> list[str]:
+    return [f["path"] for f in api.get("artifacts/list", run_id=run_id, path=path).get("files", [])]
+
+
+def test_an_artifact_goes_over_rest_to_a_proxying_server_and_through_mlflows_client_otherwise(api, tmp_path):
+    sample = tmp_path / "test.csv"
+    sample.write_text("a,b\n1,2\n")
+    # the fixture's server stores artifacts at a path of its own: MLflow's client writes there
+    experiment_id = _project(api, f"a{uuid.uuid4().hex[:6]}")
+    run = api.create_run(experiment_id, "train", {})
+    assert not run["info"]["artifact_uri"].startswith("mlflow-artifacts:")
+    api.log_artifact(run["info"]["run_id"], str(sample), "eval")
+    assert _artifact_files(api, run["info"]["run_id"], "eval") == ["eval/test.csv"]
+    # a proxying server (the embedded platform's and the clusters'): one PUT, no MLflow import needed
+    server = start_mlflow_server(tmp_path / "proxied", proxied_artifacts=True)
+    try:
+        proxied = MlflowApi(server.url, timeout=30)
+        experiment_id = _project(proxied, f"p{uuid.uuid4().hex[:6]}")
+        run = proxied.create_run(experiment_id, "train", {})
+        assert run["info"]["artifact_uri"].startswith("mlflow-artifacts:")
+        proxied.log_artifact(run["info"]["run_id"], str(sample), "eval/data")
+        assert _artifact_files(proxied, run["info"]["run_id"], "eval/data") == ["eval/data/test.csv"]
+        stored = list((tmp_path / "proxied" / "artifacts").rglob("test.csv"))
+        assert len(stored) == 1 and stored[0].read_text() == sample.read_text()
+    finally:
+        stop_mlflow_server(server)
 
 
 def test_not_found_and_bad_input(api):
