@@ -126,12 +126,12 @@ def _get(url: str, auth: tuple[str, str] | None = None, timeout: float = 60) -> 
         return exc.code
 
 
-def wait_healthy(started: Started, tmp: Path, timeout: float = 360) -> None:
+def wait_healthy(started: Started, tmp: Path, timeout: float = 360, what: str = "mlflow") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if started.proc.poll() is not None:
             pytest.fail(
-                f"MLflow exited ({started.proc.returncode}):\n{(tmp / 'mlflow.log').read_text()[-3000:]}"
+                f"{what} exited ({started.proc.returncode}):\n{(tmp / f'{what}.log').read_text()[-3000:]}"
             )
         try:
             if _get(f"http://127.0.0.1:{started.port}/health", timeout=5) == 200:
@@ -139,7 +139,7 @@ def wait_healthy(started: Started, tmp: Path, timeout: float = 360) -> None:
         except OSError:
             pass
         time.sleep(1)
-    pytest.fail(f"no /health within {timeout} s:\n{(tmp / 'mlflow.log').read_text()[-3000:]}")
+    pytest.fail(f"{what}: no /health within {timeout} s:\n{(tmp / f'{what}.log').read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -304,22 +304,24 @@ def registry(started, aws_graph, tmp_path_factory):
     server = argv(container)
     server[server.index("--port") + 1] = str(port)
     env = environment(container)
-    log = open(tmp / "mlflow.log", "w")  # noqa: SIM115 (closed with the process; wait_healthy reads it)
+    log = open(tmp / "registry.log", "w")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
         server, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True
     )
     s = Started(proc, port, container, env)
     s.data = mounts["/data"]  # type: ignore[attr-defined]
     try:
-        wait_healthy(s, tmp)
+        wait_healthy(s, tmp, what="registry")
         yield s
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(15)
+        except ProcessLookupError:  # it exited on its own (the failure above says why)
+            pass
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        proc.wait()
 
 
 def test_registry_starts_as_declared_and_signs_in_with_its_generated_account(registry):
