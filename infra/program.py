@@ -32,6 +32,7 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.namespaces import SystemNamespaces, SystemNamespacesArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
+from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from settings import StackSettings
 from shipyard.spec import Environment, PlatformSpec
@@ -52,7 +53,7 @@ def build(spec: PlatformSpec, settings: StackSettings) -> dict[str, Any]:
         base = _aws(spec, settings)
     else:
         base = _existing_cluster(spec, settings)
-    return _kubernetes_layer(spec, base)
+    return _kubernetes_layer(spec, base, settings.spec_path.read_text())
 
 
 class _Base:
@@ -240,7 +241,7 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
     return _Base(**kw)
 
 
-def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
+def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[str, Any]:
     p, s = spec.platform.name, spec.services
     names = bucket_names(spec)
     opts = pulumi.ResourceOptions(provider=base.provider, depends_on=base.depends_on)
@@ -276,6 +277,26 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base) -> dict[str, Any]:
         endpoints["mlflow"] = mlflow.url
         if mlflow.admin_password is not None:
             outputs["mlflowAdminPassword"] = mlflow.admin_password
+        if s.mlflow.auth == "basic":
+            # the registry signs callers in against MLflow's basic-auth users and creates its own account
+            # with MLflow's admin login: behind the OIDC proxy there are neither (not deployed, see the docs)
+            registry = Registry(
+                "registry",
+                RegistryArgs(
+                    p, namespaces.system, s.registry, spec_text, mlflow.service_url,
+                    client_namespaces=tuple(t.name for t in spec.teams),  # a team's namespace is its name
+                    node_selector=base.node_selector,
+                ),
+                opts=pulumi.ResourceOptions(
+                    provider=base.provider, depends_on=[*base.depends_on, namespaces, mlflow]
+                ),
+            )  # fmt: skip
+            endpoints["registry"] = registry.url
+        else:
+            pulumi.log.warn(
+                "services.mlflow.auth is oidc: the registry service is not deployed (it signs callers in "
+                "against MLflow's basic-auth users)"
+            )
     if s.label_studio.enabled:
         assert base.ls_postgres is not None
         ls = LabelStudio(

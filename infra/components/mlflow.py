@@ -59,6 +59,7 @@ class MlflowArgs:
 
 class Mlflow(Component):
     url: str
+    service_url: str  # in the cluster, through the Service (no Ingress, no proxy hop outside)
     admin_password: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: MlflowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -316,5 +317,6 @@ class Mlflow(Component):
                 },
                 opts=child(self),
             )
-        self.url = spec.url or f"http://{service_host}"
+        self.service_url = f"http://{service_host}"
+        self.url = spec.url or self.service_url
         self.register_outputs({"url": self.url, "auth": spec.auth, "adminPassword": self.admin_password})

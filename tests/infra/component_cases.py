@@ -24,6 +24,7 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.namespaces import SystemNamespaces, SystemNamespacesArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
+from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from shipyard.spec import load_spec
 from shipyard.spec.model import IngressSpec
@@ -128,6 +129,22 @@ def _mlflow(auth: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def registry() -> dict[str, Any]:
+    spec = AWS.services.registry.model_copy(update={"storage": "7Gi"})
+    r = Registry(
+        "registry",
+        RegistryArgs(
+            "acme-ml",
+            "shipyard-system",
+            spec,
+            (REPO / "examples/platform.aws.yaml").read_text(),
+            "http://mlflow.shipyard-system.svc.cluster.local",
+            client_namespaces=("fraud", "search"),
+        ),
+    )
+    return {"url": r.url}
+
+
 def label_studio() -> dict[str, Any]:
     pg = PostgresEndpoint("db", 5432, "label_studio", "label_studio", pulumi.Output.secret("pw-Secret1"))
     ls = LabelStudio(
@@ -181,6 +198,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "team_tenancy": team_tenancy,
     "mlflow_basic": _mlflow("basic"),
     "mlflow_oidc": _mlflow("oidc"),
+    "registry": registry,
     "label_studio": label_studio,
     "monitoring": monitoring,
     "gpu": gpu,

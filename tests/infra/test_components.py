@@ -19,6 +19,7 @@ def test_every_component_case_ran(components):
         "team_tenancy",
         "mlflow_basic",
         "mlflow_oidc",
+        "registry",
         "label_studio",
         "monitoring",
         "gpu",
@@ -142,6 +143,58 @@ def test_mlflow_alone_basic_and_oidc(components):
         len(oidc.of("kubernetes:apps/v1:Deployment")[0].plain["spec"]["template"]["spec"]["containers"]) == 2
     )
     assert oidc.counts()["random:index/randomPassword:RandomPassword"] == 1  # cookie secret, no admin
+
+
+def test_registry_alone_one_writer_on_its_volume(components):
+    g = components["registry"]
+    assert g.exports["url"] == "http://registry.shipyard-system.svc.cluster.local"
+    dep = g.one("kubernetes:apps/v1:Deployment", "registry-deployment").plain
+    # one SQLite audit chain on a ReadWriteOnce volume: never two pods, not even during an update
+    assert dep["spec"]["replicas"] == 1 and dep["spec"]["strategy"] == {"type": "Recreate"}
+    pod = dep["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    assert c["command"] == [
+        "python", "-m", "shipyard.registry.server", "--data-dir", "/data",
+        "--spec", "/etc/shipyard/platform.yaml", "--host", "0.0.0.0", "--port", "8000",
+        "--mlflow", "http://mlflow.shipyard-system.svc.cluster.local",
+    ]  # fmt: skip
+    assert c["image"] == "ghcr.io/shipyard-ml/shipyard:0.1.0"
+    for probe in (c["readinessProbe"], c["livenessProbe"]):
+        assert probe["httpGet"] == {"path": "/health", "port": 8000}
+    assert c["resources"]["limits"]["memory"] and c["resources"]["requests"]["cpu"]
+    for container in (*pod["initContainers"], c):
+        assert container["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/data"]]["persistentVolumeClaim"]["claimName"] == "registry-data"
+    assert volumes[mounts["/etc/shipyard"]]["configMap"]["name"] == "registry-spec"
+    pvc = g.one("kubernetes:core/v1:PersistentVolumeClaim", "registry-data").plain
+    assert pvc["metadata"]["name"] == "registry-data"
+    assert pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "7Gi"
+    cm = g.one("kubernetes:core/v1:ConfigMap", "registry-spec").plain
+    assert "platform:" in cm["data"]["platform.yaml"]
+    # the registry's MLflow credentials: generated, in the Secret, read through valueFrom
+    assert g.counts()["random:index/randomPassword:RandomPassword"] == 1
+    secret = g.one("kubernetes:core/v1:Secret", "registry-secret").plain
+    assert secret["stringData"] == {
+        "mlflow-username": "shipyard-registry",
+        "mlflow-password": "generated-secret-registry-mlflow-password",
+    }
+    env = {e["name"]: e for e in c["env"]}
+    for var in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        assert env[var]["valueFrom"]["secretKeyRef"]["name"] == "registry"
+    svc = g.one("kubernetes:core/v1:Service", "registry-svc").plain
+    assert svc["spec"]["type"] == "ClusterIP" and svc["spec"]["ports"][0]["targetPort"] == 8000
+    netpol = g.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "registry-netpol").plain
+    (rule,) = netpol["spec"]["ingress"]
+    assert rule["ports"] == [{"port": 8000, "protocol": "TCP"}]
+    assert [f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for f in rule["from"]] == [
+        "fraud",
+        "search",
+        "shipyard-system",
+    ]
 
 
 def test_label_studio_monitoring_gpu_alone(components):

@@ -126,12 +126,12 @@ def _get(url: str, auth: tuple[str, str] | None = None, timeout: float = 60) -> 
         return exc.code
 
 
-def wait_healthy(started: Started, tmp: Path, timeout: float = 360) -> None:
+def wait_healthy(started: Started, tmp: Path, timeout: float = 360, what: str = "mlflow") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if started.proc.poll() is not None:
             pytest.fail(
-                f"MLflow exited ({started.proc.returncode}):\n{(tmp / 'mlflow.log').read_text()[-3000:]}"
+                f"{what} exited ({started.proc.returncode}):\n{(tmp / f'{what}.log').read_text()[-3000:]}"
             )
         try:
             if _get(f"http://127.0.0.1:{started.port}/health", timeout=5) == 200:
@@ -139,7 +139,7 @@ def wait_healthy(started: Started, tmp: Path, timeout: float = 360) -> None:
         except OSError:
             pass
         time.sleep(1)
-    pytest.fail(f"no /health within {timeout} s:\n{(tmp / 'mlflow.log').read_text()[-3000:]}")
+    pytest.fail(f"{what}: no /health within {timeout} s:\n{(tmp / f'{what}.log').read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -228,3 +228,125 @@ def _group_rss(pgid: int) -> tuple[int, int]:
         except (ProcessLookupError, psutil.NoSuchProcess):
             continue
     return count, total
+
+
+# --- the registry service (AWS example: MLflow with basic auth) -----------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _named(graph, typ: str, name: str) -> dict[str, Any]:
+    (found,) = [r.plain for r in graph.of(typ) if r.plain["metadata"]["name"] == name]
+    return found
+
+
+@pytest.fixture(scope="module")
+def registry(started, aws_graph, tmp_path_factory):
+    """The declared registry pod, init container then server, against the started basic-auth MLflow.
+
+    Stand-ins: the PVC (/data) and the ConfigMap mount (/etc/shipyard) become temporary directories,
+    MLflow's in-cluster URL the local MLflow, port 8000 a free port, `python` this venv's python."""
+    tmp = tmp_path_factory.mktemp("registry")
+    mlflow = started["basic"]
+    dep = _named(aws_graph, "kubernetes:apps/v1:Deployment", "registry")
+    pod = dep["spec"]["template"]["spec"]
+    secrets = {
+        name: dict(_named(aws_graph, "kubernetes:core/v1:Secret", name)["stringData"])
+        for name in ("registry", "mlflow")
+    }
+    configmaps = {"registry-spec": _named(aws_graph, "kubernetes:core/v1:ConfigMap", "registry-spec")["data"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts: dict[str, Path] = {}
+    (container,) = pod["containers"]
+    for mount in container["volumeMounts"]:
+        local = tmp / mount["name"]
+        local.mkdir()
+        volume = volumes[mount["name"]]
+        if "configMap" in volume:
+            for key, text in configmaps[volume["configMap"]["name"]].items():
+                (local / key).write_text(text)
+        else:
+            assert volume["persistentVolumeClaim"]["claimName"] == "registry-data"
+        mounts[mount["mountPath"]] = local
+    command = container["command"]
+    in_cluster = command[command.index("--mlflow") + 1]
+    local_mlflow = f"http://127.0.0.1:{mlflow.port}"
+    port = _free_port()
+
+    def local(value: str) -> str:
+        for path, directory in mounts.items():
+            value = value.replace(path, str(directory))
+        return value.replace(in_cluster, local_mlflow)
+
+    def environment(c: dict[str, Any]) -> dict[str, str]:
+        env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp)}
+        if os.environ.get("PYTHONPATH"):  # the image has shipyard installed; here it may be the source tree
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        for var in c["env"]:
+            if "value" in var:
+                env[var["name"]] = local(var["value"])
+            else:
+                ref = var["valueFrom"]["secretKeyRef"]
+                assert ref["name"] in secrets, f"{var['name']} reads a Secret the program did not write"
+                env[var["name"]] = secrets[ref["name"]][ref["key"]]
+        return env
+
+    def argv(c: dict[str, Any]) -> list[str]:
+        parts = [local(part) for part in c["command"]]
+        assert parts[0] == "python"
+        return [sys.executable, *parts[1:]]
+
+    (init,) = pod["initContainers"]
+    done = subprocess.run(
+        argv(init), env=environment(init), cwd=tmp, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"the {init['name']} init container failed:\n{done.stdout}{done.stderr}"
+    server = argv(container)
+    server[server.index("--port") + 1] = str(port)
+    env = environment(container)
+    log = open(tmp / "registry.log", "w")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(
+        server, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True
+    )
+    s = Started(proc, port, container, env)
+    s.data = mounts["/data"]  # type: ignore[attr-defined]
+    try:
+        wait_healthy(s, tmp, what="registry")
+        yield s
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
+        except ProcessLookupError:  # it exited on its own (the failure above says why)
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_registry_starts_as_declared_and_signs_in_with_its_generated_account(registry):
+    probe = registry.container["readinessProbe"]["httpGet"]
+    assert _get(f"http://127.0.0.1:{registry.port}{probe['path']}") == 200
+    assert registry.container["livenessProbe"]["httpGet"]["path"] == probe["path"]
+    assert _listening_addresses(registry.port) == {"0.0.0.0"}  # the Service reaches it
+    whoami = f"http://127.0.0.1:{registry.port}/whoami"
+    assert _get(whoami) == 401
+    # the init container created the account with the Secret's password: MLflow accepts it
+    account = (registry.env["MLFLOW_TRACKING_USERNAME"], registry.env["MLFLOW_TRACKING_PASSWORD"])
+    assert account[0] == "shipyard-registry"
+    assert _get(whoami, account) == 200
+    assert (registry.data / "audit" / "audit.db").exists()  # the audit log is on the volume, not in the image
+
+
+def test_the_registry_image_is_built_from_the_locked_requirements_at_the_package_version(aws_graph):
+    (container,) = _named(aws_graph, "kubernetes:apps/v1:Deployment", "registry")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    version = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert container["image"] == f"ghcr.io/shipyard-ml/shipyard:{version}"
+    dockerfile = (REPO / "infra/images/shipyard/Dockerfile").read_text()
+    lock_python = re.search(r"--python-version (\d+\.\d+)", (REPO / "requirements.lock").read_text()).group(1)
+    assert re.search(rf"^FROM python:{lock_python}-slim$", dockerfile, re.M)
+    assert "pip install --no-cache-dir -r /tmp/requirements.lock" in dockerfile
+    assert re.search(r"^RUN pip install .*shipyard-\*\.whl", dockerfile, re.M)
+    assert re.search(rf"^USER {int(container['securityContext']['runAsUser'])}$", dockerfile, re.M)

@@ -234,9 +234,11 @@ def test_dvc_disabled_creates_no_remotes(onprem_bare_graph):
 
 
 def test_platform_pods_stay_off_spot(aws_graph):
-    (deployment,) = aws_graph.of("kubernetes:apps/v1:Deployment")
     on_demand = {"eks.amazonaws.com/capacityType": "ON_DEMAND"}
-    assert deployment.plain["spec"]["template"]["spec"]["nodeSelector"] == on_demand
+    deployments = aws_graph.of("kubernetes:apps/v1:Deployment")
+    assert {d.plain["metadata"]["name"] for d in deployments} == {"mlflow", "registry"}
+    for deployment in deployments:
+        assert deployment.plain["spec"]["template"]["spec"]["nodeSelector"] == on_demand
     ls = _release(aws_graph, "label-studio").plain["values"]
     assert ls["app"]["nodeSelector"] == on_demand == ls["rqworker"]["nodeSelector"]
 

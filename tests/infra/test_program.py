@@ -297,6 +297,30 @@ def test_aws_exports_read_back_into_endpoints(aws_graph):
     assert e.dvc_remote("fraud", "churn") == "s3://acme-ml-dvc-fraud/fraud/churn"
     assert e.pushgateway and e.prometheus and e.grafana and e.label_studio
     assert aws_graph.exports["teamNamespaces"] == {"fraud": "fraud", "search": "search"}
+    assert e.registry == "http://registry.shipyard-system.svc.cluster.local"
+    assert e.to_env()["SHIPYARD_REGISTRY_URL"] == e.registry
+
+
+def test_aws_registry_after_mlflow_with_the_spec_it_was_given(aws_graph):
+    registry = aws_graph.key(aws_graph.one("kubernetes:apps/v1:Deployment", "registry-deployment"))
+    mlflow = aws_graph.key(aws_graph.one("kubernetes:apps/v1:Deployment", "mlflow-deployment"))
+    assert aws_graph.waits_for(registry, mlflow)
+    cm = aws_graph.one("kubernetes:core/v1:ConfigMap", "registry-spec").plain
+    assert cm["data"]["platform.yaml"] == (REPO / "examples/platform.aws.yaml").read_text()
+    (c,) = aws_graph.one("kubernetes:apps/v1:Deployment", "registry-deployment").plain["spec"]["template"][
+        "spec"
+    ]["containers"]
+    assert c["command"][-2:] == ["--mlflow", "http://mlflow.shipyard-system.svc.cluster.local"]
+    (netpol,) = [
+        r.plain
+        for r in aws_graph.of("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.name == "registry-netpol"
+    ]
+    sources = {
+        f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for f in netpol["spec"]["ingress"][0]["from"]
+    }
+    assert sources == {"shipyard-system", *(t.name for t in AWS_SPEC.teams)}
 
 
 # --- existing cluster -----------------------------------------------------------------------------
@@ -343,6 +367,8 @@ def test_kubernetes_exports(k8s_graph):
     assert e.dvc_remote("credit", "scoring") == "s3://ml-dvc/credit/scoring"
     assert k8s_graph.exports["endpoints"]["dvc_remote_root"] == "s3://ml-dvc"
     assert "mlflowAdminPassword" not in k8s_graph.exports  # OIDC: no local admin
+    # ... so no registry: it signs callers in against MLflow's basic-auth users (docs/platform-engineer.md)
+    assert e.registry is None and not [r for r in k8s_graph.resources if r.name.startswith("registry")]
     quota = k8s_graph.of("kubernetes:core/v1:ResourceQuota")[0].plain
     assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "2"
 

@@ -111,6 +111,22 @@ class MlflowSpec(Strict):
     database_instance: str = "db.t4g.medium"
 
 
+SHIPYARD_IMAGE_VERSION = "0.1.0"  # the shipyard package's version (pyproject.toml); a test keeps them equal
+
+
+class RegistrySpec(Strict):
+    """The registry service on a cluster (on one machine `shipyard up` runs it from the venv). It runs
+    when MLflow does, as MLflow's `shipyard-registry` account."""
+
+    image: str = Field(
+        f"ghcr.io/shipyard-ml/shipyard:{SHIPYARD_IMAGE_VERSION}",
+        description="image built from infra/images/shipyard/Dockerfile (shipyard wheel + requirements.lock)",
+    )
+    storage: str = Field(
+        "5Gi", pattern=QUANTITY.pattern, description="the audit log's volume (SQLite, ReadWriteOnce)"
+    )
+
+
 class DvcSpec(Strict):
     enabled: bool = True
     remote: Literal["local", "s3"] = "local"
@@ -169,6 +185,7 @@ class PackageIndexSpec(Strict):
 
 class Services(Strict):
     mlflow: MlflowSpec = MlflowSpec()
+    registry: RegistrySpec = RegistrySpec()
     dvc: DvcSpec = DvcSpec()
     label_studio: LabelStudioSpec = LabelStudioSpec()
     prometheus: PrometheusSpec = PrometheusSpec()

@@ -1,0 +1,203 @@
+"""The registry service (`python -m shipyard.registry.server`): the only account that registers model
+versions in MLflow, and the keeper of the append-only, hash-chained audit log (SQLite).
+
+One replica with the Recreate strategy: the audit log is one SQLite file on a ReadWriteOnce volume, which
+only one pod can mount and only one writer may append to (a rolling update would start a second pod
+that either cannot mount the volume or forks the chain). An init container creates the registry's
+MLflow account with MLflow's admin login (basic auth), so the password exists only in the Secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, REGISTRY
+from shipyard.spec.model import RegistrySpec
+
+from components.common import Component, child, container_resources, k8s_labels
+
+PORT = 8000
+DATA_DIR = "/data"
+SPEC_DIR = "/etc/shipyard"
+SPEC_FILE = f"{SPEC_DIR}/platform.yaml"
+UID = 1000
+# The init container: MLflow's admin creates the registry's account (an existing one is left alone).
+ENSURE_ACCOUNT = (
+    "import os; from shipyard.identity.mlflow_users import AuthAdmin, Credentials; "
+    "AuthAdmin(os.environ['SHIPYARD_MLFLOW_URL'], Credentials('admin', os.environ['MLFLOW_ADMIN_PASSWORD']))"
+    f".ensure_user(os.environ['{ENV_USERNAME}'], os.environ['{ENV_PASSWORD}'])"
+)
+
+
+@dataclass(frozen=True)
+class RegistryArgs:
+    platform: str
+    namespace: str
+    spec: RegistrySpec
+    spec_text: str  # the platform spec file, as the registry reads it with --spec
+    mlflow_url: str  # in-cluster URL of MLflow's Service
+    mlflow_secret: str = "mlflow"  # the Secret with MLflow's `admin-password` (basic auth)
+    client_namespaces: tuple[str, ...] = ()  # who may call it: the platform's and the teams' namespaces
+    node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+
+
+class Registry(Component):
+    url: str
+
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipyard:infra:Registry", name, opts)
+        ns = args.namespace
+        labels = k8s_labels(args.platform, "registry", **{"app.kubernetes.io/name": "registry"})
+        selector = {"app.kubernetes.io/name": "registry"}
+        meta = lambda n, **kw: {"name": n, "namespace": ns, "labels": labels, **kw}  # noqa: E731
+
+        password = random.RandomPassword(
+            f"{name}-mlflow-password", length=32, special=False, opts=child(self)
+        )
+        secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=meta("registry"),
+            type="Opaque",
+            string_data=pulumi.Output.secret(
+                {"mlflow-username": REGISTRY, "mlflow-password": password.result}
+            ),
+            opts=child(self),
+        )
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-spec",
+            metadata=meta("registry-spec"),
+            data={"platform.yaml": args.spec_text},
+            opts=child(self),
+        )
+        # The audit log: SQLite on a ReadWriteOnce volume (one pod, one writer: see the Recreate strategy)
+        claim = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-data",
+            metadata=meta("registry-data"),
+            spec={
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": args.spec.storage}},
+            },
+            opts=child(self),
+        )
+
+        def from_secret(var: str, secret_name: str, key: str) -> dict[str, object]:
+            return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
+
+        account = [
+            from_secret(ENV_USERNAME, "registry", "mlflow-username"),
+            from_secret(ENV_PASSWORD, "registry", "mlflow-password"),
+        ]
+        env: list[dict[str, object]] = [
+            *account,
+            {
+                "name": "HOME",
+                "value": DATA_DIR,
+            },  # MLflow's client caches under ~; the image's root is not ours
+            {"name": "PYTHONUNBUFFERED", "value": "1"},
+            {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
+        ]
+        command = [
+            "python", "-m", "shipyard.registry.server",
+            "--data-dir", DATA_DIR,
+            "--spec", SPEC_FILE,
+            "--host", "0.0.0.0",
+            "--port", str(PORT),
+            "--mlflow", args.mlflow_url,
+        ]  # fmt: skip
+        security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
+        probe = lambda delay: {  # noqa: E731
+            "httpGet": {"path": "/health", "port": PORT},
+            "initialDelaySeconds": delay,
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 6,
+        }
+        init = {
+            "name": "mlflow-account",
+            "image": args.spec.image,
+            "command": ["python", "-c", ENSURE_ACCOUNT],
+            "env": [
+                *account,
+                {"name": "SHIPYARD_MLFLOW_URL", "value": args.mlflow_url},
+                from_secret("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
+            ],
+            "resources": container_resources("100m", "256Mi", "500m"),
+            "securityContext": security,
+        }
+        container = {
+            "name": "registry",
+            "image": args.spec.image,
+            "command": command,
+            "ports": [{"name": "http", "containerPort": PORT}],
+            "env": env,
+            "volumeMounts": [
+                {"name": "data", "mountPath": DATA_DIR},
+                {"name": "spec", "mountPath": SPEC_DIR, "readOnly": True},
+            ],
+            # mlflow and scikit-learn are imported at start (seconds on a busy node): a late first probe
+            "readinessProbe": probe(15),
+            "livenessProbe": probe(60),
+            "resources": container_resources("250m", "1Gi", "1"),
+            "securityContext": security,
+        }
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=meta("registry"),
+            spec={
+                "replicas": 1,
+                "selector": {"matchLabels": selector},
+                # Recreate, never RollingUpdate: the old pod releases the ReadWriteOnce volume (and the
+                # SQLite audit chain) before the new one starts; two writers would fork the chain
+                "strategy": {"type": "Recreate"},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "nodeSelector": args.node_selector or {},
+                        # the volume is writable by the non-root user
+                        "securityContext": {"fsGroup": UID, "runAsNonRoot": True},
+                        "initContainers": [init],
+                        "containers": [container],
+                        "volumes": [
+                            {"name": "data", "persistentVolumeClaim": {"claimName": "registry-data"}},
+                            {"name": "spec", "configMap": {"name": "registry-spec"}},
+                        ],
+                    },
+                },
+            },
+            opts=child(self, depends_on=[secret, config, claim]),
+        )
+        k8s.core.v1.Service(
+            f"{name}-svc",
+            metadata=meta("registry"),
+            spec={
+                "type": "ClusterIP",
+                "selector": selector,
+                "ports": [{"name": "http", "port": 80, "targetPort": PORT}],
+            },
+            opts=child(self),
+        )
+        # Callers sign in with their MLflow login (basic auth); only the platform's own namespaces and the
+        # teams' (CI and training jobs) reach the port at all.
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol",
+            metadata=meta("registry"),
+            spec={
+                "podSelector": {"matchLabels": selector},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [
+                            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
+                            for n in sorted({ns, *args.client_namespaces})
+                        ],
+                        "ports": [{"port": PORT, "protocol": "TCP"}],
+                    }
+                ],
+            },
+            opts=child(self),
+        )
+        self.url = f"http://registry.{ns}.svc.cluster.local"
+        self.register_outputs({"url": self.url})
