@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from shipyard.local.mlflow_server import InProcessServer, in_process_uvicorn
 
 
@@ -41,3 +42,11 @@ def test_anything_else_is_spawned_as_mlflow_meant_it():
     gunicorn = [sys.executable, "-m", "gunicorn", "-b", "127.0.0.1:5000", "-w", "1", "app"]
     assert exec_cmd(gunicorn, synchronous=False) == "spawned"
     assert calls == [uvicorn_cmd("4"), uvicorn_cmd("1"), gunicorn]
+
+
+def test_a_server_that_cannot_start_ends_the_process_with_its_failure():
+    # MLflow's CLI ignores its server's exit code: a taken port would otherwise end `mlflow server` with 0
+    server = InProcessServer(["no_such_module_for_the_test:app"], {"SHIPYARD_TEST_MARK": "1"})
+    with pytest.raises(SystemExit) as failed:
+        server.wait()
+    assert failed.value.code not in (0, None) and server.returncode == failed.value.code

@@ -42,6 +42,8 @@ class InProcessServer:
             uvicorn_main.main(args=self.args, prog_name="uvicorn")
         except SystemExit as exc:
             self.returncode = exc.code if isinstance(exc.code, int) else 0
+            if self.returncode:  # e.g. the port is taken: MLflow's CLI would ignore it and exit 0
+                raise
         return self.returncode or 0
 
 
