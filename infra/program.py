@@ -324,6 +324,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
                 s.grafana,
                 strictest,
                 managed_control_plane=spec.platform.environment == Environment.aws,
+                teams=tuple(t.name for t in spec.teams),
             ),
             opts=in_ns,
         )

@@ -1,4 +1,8 @@
-"""Shipyard's Grafana dashboards as code (provisioned by the Grafana sidecar from ConfigMaps)."""
+"""Shipyard's Grafana dashboards as code (provisioned by the Grafana sidecar from ConfigMaps).
+
+The platform's dashboards go to the `Shipyard` folder; each team gets a folder of its own with its
+models' drift (the team is fixed in the queries, not a dropdown).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,19 @@ def _panel(pid: int, title: str, expr: str, unit: str, x: int, y: int, legend: s
     }
 
 
-def _dashboard(uid: str, title: str, panels: list[dict[str, object]]) -> str:
+PLATFORM_FOLDER = "Shipyard"
+FOLDER_ANNOTATION = "grafana_folder"  # the sidecar files a ConfigMap's dashboards under this folder
+
+
+def _dashboard(uid: str, title: str, panels: list[dict[str, object]], templated: bool = True) -> str:
+    team_variable = {
+        "name": "team",
+        "type": "query",
+        "datasource": {"type": "prometheus", "uid": "prometheus"},
+        "query": "label_values(shipyard_drift_share, team)",
+        "includeAll": True,
+        "multi": True,
+    }
     return json.dumps(
         {
             "uid": uid,
@@ -25,18 +41,7 @@ def _dashboard(uid: str, title: str, panels: list[dict[str, object]]) -> str:
             "tags": ["shipyard"],
             "schemaVersion": 39,
             "time": {"from": "now-7d", "to": "now"},
-            "templating": {
-                "list": [
-                    {
-                        "name": "team",
-                        "type": "query",
-                        "datasource": {"type": "prometheus", "uid": "prometheus"},
-                        "query": "label_values(shipyard_drift_share, team)",
-                        "includeAll": True,
-                        "multi": True,
-                    }
-                ]
-            },
+            "templating": {"list": [team_variable] if templated else []},
             "panels": panels,
         },
         indent=1,
@@ -69,3 +74,20 @@ def dashboards() -> dict[str, str]:
         ],
     )  # fmt: skip
     return {"shipyard-drift.json": drift, "shipyard-gpus.json": gpus}
+
+
+def team_dashboards(team: str) -> dict[str, str]:
+    """File name -> dashboard JSON for one team's folder: its models' drift."""
+    selector = f'team="{team}"'  # team names are spec-validated slugs: no quoting to escape
+    drift = _dashboard(
+        f"shipyard-drift-{team}",
+        f"{team} / Model drift",
+        [
+            _panel(1, "Drift share by model", f"shipyard_drift_share{{{selector}}}", "percentunit", 0, 0,
+                   "{{project}}/{{model}}"),
+            _panel(2, "Drifted features", f"shipyard_feature_drift{{{selector}}}", "short", 12, 0,
+                   "{{project}} {{feature}}"),
+        ],
+        templated=False,
+    )  # fmt: skip
+    return {f"shipyard-drift-{team}.json": drift}

@@ -17,7 +17,7 @@ from components.common import (
     container_resources,
     k8s_labels,
 )
-from components.dashboards import dashboards
+from components.dashboards import FOLDER_ANNOTATION, PLATFORM_FOLDER, dashboards, team_dashboards
 
 PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
 
@@ -30,6 +30,7 @@ class MonitoringArgs:
     grafana: GrafanaSpec
     max_drift_share: float  # alert above this share of drifted features (strictest risk tier)
     managed_control_plane: bool = False  # EKS: the control plane cannot be scraped
+    teams: tuple[str, ...] = ()  # one Grafana folder each, with its models' dashboards
 
 
 HIDDEN_CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
@@ -61,16 +62,27 @@ class Monitoring(Component):
             string_data=pulumi.Output.secret({"admin-user": "admin", "admin-password": password.result}),
             opts=child(self),
         )
-        board_maps = k8s.core.v1.ConfigMap(
-            f"{name}-dashboards",
-            metadata={
-                "name": "shipyard-dashboards",
-                "namespace": ns,
-                "labels": {**labels, "grafana_dashboard": "1"},
-            },
-            data=dashboards(),
-            opts=child(self),
-        )
+
+        def board_map(
+            resource: str, map_name: str, folder: str, data: dict[str, str]
+        ) -> k8s.core.v1.ConfigMap:
+            return k8s.core.v1.ConfigMap(
+                resource,
+                metadata={
+                    "name": map_name,
+                    "namespace": ns,
+                    "labels": {**labels, "grafana_dashboard": "1"},
+                    "annotations": {FOLDER_ANNOTATION: folder},
+                },
+                data=data,
+                opts=child(self),
+            )
+
+        board_maps = [board_map(f"{name}-dashboards", "shipyard-dashboards", PLATFORM_FOLDER, dashboards())]
+        board_maps += [
+            board_map(f"{name}-dashboards-{team}", f"shipyard-dashboards-{team}", team, team_dashboards(team))
+            for team in args.teams
+        ]
         stack_values: dict[str, object] = {
             "fullnameOverride": "kps",
             # Helm never upgrades CRDs: the chart's job applies the new ones before each upgrade
@@ -105,7 +117,14 @@ class Monitoring(Component):
                     "passwordKey": "admin-password",
                 },
                 "sidecar": {
-                    "dashboards": {"enabled": True, "label": "grafana_dashboard", "searchNamespace": "ALL"}
+                    "dashboards": {
+                        "enabled": True,
+                        "label": "grafana_dashboard",
+                        "searchNamespace": "ALL",
+                        # a folder per ConfigMap annotation: the platform's, and one per team
+                        "folderAnnotation": FOLDER_ANNOTATION,
+                        "provider": {"foldersFromFilesStructure": True},
+                    }
                 },
                 "resources": container_resources("200m", "512Mi", "1"),
                 "podLabels": labels,
@@ -127,7 +146,7 @@ class Monitoring(Component):
             values=stack_values,
             atomic=True,
             timeout=900,
-            opts=child(self, depends_on=[admin, board_maps]),
+            opts=child(self, depends_on=[admin, *board_maps]),
         )
         self.stack = stack
         k8s.helm.v3.Release(

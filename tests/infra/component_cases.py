@@ -165,7 +165,14 @@ def label_studio() -> dict[str, Any]:
 def monitoring() -> dict[str, Any]:
     m = Monitoring(
         "monitoring",
-        MonitoringArgs("acme-ml", "shipyard-monitoring", AWS.services.prometheus, AWS.services.grafana, 0.3),
+        MonitoringArgs(
+            "acme-ml",
+            "shipyard-monitoring",
+            AWS.services.prometheus,
+            AWS.services.grafana,
+            0.3,
+            teams=("fraud", "search"),
+        ),  # fmt: skip
     )
     return {
         "grafana": m.grafana_url,

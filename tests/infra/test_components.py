@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import json
 
 
 def test_every_component_case_ran(components):
@@ -208,6 +209,22 @@ def test_label_studio_monitoring_gpu_alone(components):
         "kube-prometheus-stack",
         "prometheus-pushgateway",
     }
+    boards = {m.plain["metadata"]["name"]: m.plain for m in mon.of("kubernetes:core/v1:ConfigMap")}
+    folders = {n: b["metadata"]["annotations"]["grafana_folder"] for n, b in boards.items()}
+    assert folders == {
+        "shipyard-dashboards": "Shipyard",
+        "shipyard-dashboards-fraud": "fraud",
+        "shipyard-dashboards-search": "search",
+    }
+    fraud = json.loads(boards["shipyard-dashboards-fraud"]["data"]["shipyard-drift-fraud.json"])
+    assert all('team="fraud"' in p["targets"][0]["expr"] for p in fraud["panels"])
+    stack = next(
+        r for r in mon.of("kubernetes:helm.sh/v3:Release") if r.plain["chart"] == "kube-prometheus-stack"
+    )
+    sidecar = stack.plain["values"]["grafana"]["sidecar"]["dashboards"]
+    assert (
+        sidecar["folderAnnotation"] == "grafana_folder" and sidecar["provider"]["foldersFromFilesStructure"]
+    )
     (rule,) = mon.of("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
     assert "shipyard_drift_share" in rule.plain["spec"]["groups"][0]["rules"][0]["expr"]
     assert {r.plain["chart"] for r in components["gpu"].of("kubernetes:helm.sh/v3:Release")} == {

@@ -30,6 +30,7 @@ def test_second_gpu_pool_and_new_team(aws_graph, variant_graph):
         "aws:s3/bucketPolicy:BucketPolicy": 1,
         "aws:iam/role:Role": 1,
         "aws:iam/rolePolicy:RolePolicy": 1,
+        "kubernetes:core/v1:ConfigMap": 1,  # its Grafana folder's dashboards
     }
     (h100,) = [
         r.plain
