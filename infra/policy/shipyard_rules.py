@@ -62,6 +62,25 @@ WORKLOADS = {
     "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+# Where each Helm chart Shipyard installs takes the resources of the workloads it runs. A chart not
+# listed is a violation, so a new chart cannot slip past this rule. Not covered: containers of
+# subcharts Shipyard leaves at their defaults (kube-prometheus-stack's kube-state-metrics and
+# node-exporter, the device plugin's node-feature-discovery when GPU feature discovery is on).
+CHART_RESOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "kube-prometheus-stack": (
+        ("prometheus", "prometheusSpec", "resources"),
+        ("alertmanager", "alertmanagerSpec", "resources"),
+        ("grafana", "resources"),
+        ("prometheusOperator", "resources"),
+    ),
+    "prometheus-pushgateway": (("resources",),),
+    "label-studio": (("app", "resources"), ("rqworker", "resources")),
+    "cluster-autoscaler": (("resources",),),
+    "aws-load-balancer-controller": (("resources",),),
+    "nvidia-device-plugin": (("resources",),),
+    "dcgm-exporter": (("resources",),),
+}
 # Inputs the provider itself stores as secrets, and resources that exist to hold secrets.
 SECRET_FIELDS = {"aws:rds/instance:Instance": {"password"}, "aws:rds/cluster:Cluster": {"masterPassword"}}
 SECRET_HOLDERS = {"kubernetes:core/v1:Secret"}
@@ -146,7 +165,30 @@ def _containers(resource_type: str, props: Mapping[str, Any]) -> Iterator[Mappin
             yield unwrap(container)
 
 
+def _missing_resources(res: Mapping[str, Any]) -> Iterator[str]:
+    for kind in ("requests", "limits"):
+        have = unwrap(res.get(kind)) or {}
+        missing = [r for r in ("cpu", "memory") if r not in have]
+        if missing:
+            yield f"no {kind} for {', '.join(missing)}"
+
+
+def check_chart_resources(props: Mapping[str, Any]) -> list[str]:
+    chart = unwrap(props.get("chart")) or ""
+    paths = CHART_RESOURCES.get(chart)
+    if paths is None:
+        return [f"Helm chart {chart!r}: where its containers take resources is not known (CHART_RESOURCES)"]
+    values = unwrap(props.get("values")) or {}
+    return [
+        f"Helm chart {chart!r}: values.{'.'.join(path)} has {gap}"
+        for path in paths
+        for gap in _missing_resources(unwrap(_get(values, *path)) or {})
+    ]
+
+
 def check_container_resources(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    if resource_type == HELM_RELEASE:
+        return check_chart_resources(props)
     problems = []
     for c in _containers(resource_type, props):
         res = unwrap(c.get("resources")) or {}

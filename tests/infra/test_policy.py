@@ -82,6 +82,7 @@ def _deployment(resources=None, env=None) -> dict:
 
 
 BOUNDED = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+BOUNDED_POD = {"resources": BOUNDED}
 
 
 def _service(annotations=None, kind="LoadBalancer") -> dict:
@@ -155,6 +156,20 @@ CASES = [
         "kubernetes:core/v1:ConfigMap",
         {"metadata": {"labels": LABELS}, "data": {"MLFLOW_TRACKING_URI": "http://mlflow"}},
         {"metadata": {"labels": LABELS}, "data": {"DB": "postgresql://mlflow:hunter2@db:5432/mlflow"}},
+        "prod",
+    ),
+    (
+        "containers-have-requests-and-limits",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "prometheus-pushgateway", "values": {"resources": BOUNDED}},
+        {"chart": "prometheus-pushgateway", "values": {"resources": {"limits": BOUNDED["limits"]}}},
+        "prod",
+    ),
+    (
+        "containers-have-requests-and-limits",
+        "kubernetes:helm.sh/v3:Release",
+        {"chart": "label-studio", "values": {"app": BOUNDED_POD, "rqworker": BOUNDED_POD}},
+        {"chart": "a-new-chart", "values": {"resources": BOUNDED}},  # not in CHART_RESOURCES: flagged
         "prod",
     ),
     (
