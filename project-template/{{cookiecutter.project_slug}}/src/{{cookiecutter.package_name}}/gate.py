@@ -80,12 +80,19 @@ def evaluate_gate(
 
 
 def champion_of(client, model_name: str) -> tuple[str, dict[str, float]] | None:
-    from mlflow.exceptions import MlflowException
+    from . import tracking
 
-    try:
+    if isinstance(client, tracking.PlatformRuns):
         version = client.get_model_version_by_alias(model_name, tags.CHAMPION)
-    except MlflowException:
-        return None  # no registered model, or no champion alias yet
+        if version is None:
+            return None  # no registered model, or no champion alias yet
+    else:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            version = client.get_model_version_by_alias(model_name, tags.CHAMPION)
+        except MlflowException:
+            return None
     run = client.get_run(version.run_id)
     return str(version.version), dict(run.data.metrics)
 
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     p = config.params()["gate"]
     run = json.loads(config.RUN_FILE.read_text())
     metrics = json.loads(config.METRICS.read_text())
-    client = tracking.client()
+    client = tracking.gate_client()  # REST on the platform: no MLflow import
     champion = champion_of(client, config.model_name())
     result = evaluate_gate(
         metrics, p["thresholds"], p["primary_metric"], float(p["champion_tolerance"]), champion,
