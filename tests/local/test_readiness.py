@@ -104,6 +104,22 @@ def test_a_command_says_mlflow_is_still_starting_after_a_bounded_wait(
     assert "ready for push" in info.value.fix
 
 
+def test_a_command_says_so_at_once_when_the_starting_mlflow_dies(tmp_path, live_process, health, monkeypatch):
+    monkeypatch.setattr(runtime, "STARTING_WAIT", 30.0)
+    layout = _platform(tmp_path, live_process.pid, health.url, start_seconds=None)
+
+    def die() -> None:
+        live_process.kill()
+        live_process.wait()  # reaped: no zombie left for is_alive to see
+
+    threading.Timer(0.5, die).start()
+    t0 = time.monotonic()
+    with pytest.raises(UserError) as info:
+        runtime.load_endpoints(layout.root)
+    assert "stopped while starting" in info.value.message and "shipyard up" in info.value.fix
+    assert time.monotonic() - t0 < 10  # not the whole wait
+
+
 def test_a_started_mlflow_is_not_waited_for(tmp_path, live_process, health, monkeypatch):
     monkeypatch.setattr(runtime, "STARTING_WAIT", 5.0)
     layout = _platform(tmp_path, live_process.pid, health.url, start_seconds=3.0)

@@ -183,15 +183,16 @@ def up(
         healthy_now = set(already)
         ready_for_push: list[float] = []
 
-        def note_healthy(name: str) -> None:
+        def note_healthy(name: str | None = None) -> None:
             with print_lock:
-                healthy_now.add(name)
+                if name:
+                    healthy_now.add(name)
                 if ready_for_push or not push_needs <= healthy_now:
                     return
                 ready_for_push.append(time.monotonic() - wall_start)
             say("platform", f"ready for push ({', '.join(sorted(push_needs))} healthy)")
 
-        note_healthy("")
+        note_healthy()  # what already ran may be all a push needs
         start_seconds: dict[str, float] = {}
         prepare_seconds: dict[str, float] = {}
         failures: list[BaseException] = []
@@ -502,7 +503,12 @@ def _check_running(layout: DataLayout, state: State) -> None:
     if rec.start_seconds is None and rec.url:  # `shipyard up` is still starting it: wait, boundedly
         deadline = time.monotonic() + STARTING_WAIT
         while not http_ok(f"{rec.url}/health"):
-            if time.monotonic() > deadline or not process.is_alive(rec.pid, rec.proc_start):
+            if not process.is_alive(rec.pid, rec.proc_start):
+                raise UserError(
+                    f"MLflow of the embedded platform in {layout.root} stopped while starting",
+                    f"see its log ({rec.log}), then start it again: shipyard up --data-dir {layout.root}",
+                )
+            if time.monotonic() > deadline:
                 raise UserError(
                     f"MLflow of the embedded platform in {layout.root} is still starting "
                     f"(not healthy after {STARTING_WAIT:.0f}s of waiting)",
