@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from shipyard.ci import hook
-from shipyard.ci.queue import CiQueue
+from shipyard.ci.queue import CiQueue, heartbeat_fresh, runner_serving
 from shipyard.datadir.layout import DataLayout
 from shipyard.datadir.state import State, save_state
 from shipyard.local import process
@@ -126,6 +126,26 @@ def test_stopping_a_run_stops_its_whole_process_group(tmp_path):
     members = process.group_members(runner.child.pid)
     runner._stop_child()
     assert _wait_until(lambda: not any(process.is_alive(pid) for pid in members), 5)
+
+
+def test_the_runner_is_healthy_only_once_its_recovery_ran(tmp_path, monkeypatch):
+    # a run started right after `up` said "ready" must not be taken for a crashed runner's leftover
+    # (it was: the runner beat while waiting, `up` called it healthy, then recovery interrupted it)
+    import threading
+
+    recovering, release = threading.Event(), threading.Event()
+    runner = Runner(tmp_path, "local")
+    monkeypatch.setattr(runner, "wait_for_mlflow", lambda: object())
+    monkeypatch.setattr(runner, "recover", lambda api: (recovering.set(), release.wait(10)))
+    monkeypatch.setattr(runner.queue, "next", lambda: runner.stopping.set())
+    runner.beat()
+    serve = threading.Thread(target=runner.serve, daemon=True)
+    serve.start()
+    assert recovering.wait(10)
+    assert heartbeat_fresh(runner.queue.root) and not runner_serving(runner.queue.root)
+    release.set()
+    serve.join(10)
+    assert runner_serving(runner.queue.root)
 
 
 def test_state_file_and_data_dir_modes(tmp_path):

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HEARTBEAT = "runner.heartbeat"  # the runner touches it while alive: its health check
+SERVING = "serving"  # the heartbeat's word once the runner has recovered and takes jobs
 
 
 def heartbeat_fresh(ci_dir: Path, max_age: float = 15) -> bool:
@@ -23,6 +24,16 @@ def heartbeat_fresh(ci_dir: Path, max_age: float = 15) -> bool:
         return time.time() - (ci_dir / HEARTBEAT).stat().st_mtime < max_age
     except OSError:
         return False
+
+
+def runner_serving(ci_dir: Path, max_age: float = 15) -> bool:
+    """The runner is alive and past its crash recovery. Before that it may still mark a run it finds
+    ``running`` without a job as interrupted, so it is not ready for a push (or a hand-started run)."""
+    try:
+        words = (ci_dir / HEARTBEAT).read_text().split()
+    except OSError:
+        return False
+    return heartbeat_fresh(ci_dir, max_age) and words[-1:] == [SERVING]
 
 
 @dataclass

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from shipyard import endpoints as ep
 from shipyard import service_calls, tags
-from shipyard.ci.queue import HEARTBEAT, STALE_INCOMING_S, CiQueue, Job
+from shipyard.ci.queue import HEARTBEAT, SERVING, STALE_INCOMING_S, CiQueue, Job
 from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs, project_of, start_ci_run
 from shipyard.endpoints import Endpoints
 from shipyard.errors import ServiceUnavailable, UserError
@@ -106,6 +106,7 @@ class Runner:
         self.instance_type = instance_type
         self.stopping = threading.Event()
         self.child: subprocess.Popen | None = None
+        self.serving = False  # past recovery: only then is the runner healthy
 
     # --- platform ---------------------------------------------------------------------------
     def platform(self) -> Platform:
@@ -118,7 +119,8 @@ class Runner:
         return self.platform().mlflow(timeout=service_calls.timeout())
 
     def beat(self) -> None:
-        (self.queue.root / HEARTBEAT).write_text(str(os.getpid()))
+        state = SERVING if self.serving else "starting"
+        (self.queue.root / HEARTBEAT).write_text(f"{os.getpid()} {state}")
 
     def mlflow_up(self) -> MlflowApi | None:
         try:
@@ -186,6 +188,8 @@ class Runner:
     def serve(self) -> None:
         api = self.wait_for_mlflow()
         self._with_backoff(lambda: self.recover(api), "recovering")
+        self.serving = True
+        self.beat()
         print("runner ready", flush=True)
         while not self.stopping.is_set():
             self.beat()

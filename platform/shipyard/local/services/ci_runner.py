@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipyard.ci.queue import HEARTBEAT, heartbeat_fresh
+from shipyard.ci.queue import HEARTBEAT, runner_serving
 from shipyard.identity import RUNNER
 from shipyard.identity.mlflow_users import credentials
 from shipyard.local.service import Context, Service
@@ -23,7 +23,7 @@ def services(ctx: Context) -> list[Service]:
         Service(
             name="ci-runner",
             command=command,
-            health=lambda: heartbeat_fresh(ci_dir),
+            health=lambda: runner_serving(ci_dir),
             prepare=lambda report: (ci_dir / HEARTBEAT).unlink(missing_ok=True),  # a stale beat is no start
             env={**ctx.base_env(), "PYTHONUNBUFFERED": "1", **_env(ctx)},
             cwd=ctx.layout.root,
