@@ -106,6 +106,12 @@ if audit_view is not None:
                     f"`{str(ev.get('eval_hash', ''))[:16]}`)")  # fmt: skip
         side = pd.DataFrame({"candidate": ev.get("candidate", {}), "champion then": ev.get("champion") or {}})
         st.dataframe(side, width="stretch")
+        other = ev.get("validation")
+        if other:
+            sha, by = str(other.get("sha256", ""))[:16], other.get("registered_by")
+            st.markdown(f"**Independent validation set** ({other.get('rows')} rows, sha256 `{sha}`, by {by})")
+            both = {"candidate": other.get("candidate", {}), "champion then": other.get("champion") or {}}
+            st.dataframe(pd.DataFrame(both), width="stretch")
         st.caption("; ".join(ev.get("reasons", [])))
 approver = "approver" in (getattr(person(cfg.spec, st.session_state.get("user", "")), "roles", None) or ())
 if approver and cfg.endpoints.registry:

@@ -84,7 +84,21 @@ def _symlink_log(d: Path) -> None:
     (logs / "abc123.log").symlink_to(d / "secret.log")
 
 
+def _vset(case_id: str, data: str | bytes, expect: str) -> Case:
+    return Case(case_id, ["model", "validation-set", "m", "v.csv"], expect, {"v.csv": data})
+
+
 CASES = [
+    # --- a validator's validation set: read before any service is asked -------------------------
+    Case("vset-missing", ["model", "validation-set", "m", "nope.csv"], "nope.csv: no such CSV file"),
+    Case(
+        "vset-fifo",
+        ["model", "validation-set", "m", "v.csv"],
+        "not a regular file",
+        setup=lambda d: os.mkfifo(d / "v.csv"),
+    ),  # fmt: skip
+    _vset("vset-latin1", "f0,target\ncaf\xe9,1\n".encode("latin-1"), "is not UTF-8 text"),
+    _vset("vset-binary", b"\x7fELF\x00\x01", "is a binary file"),
     # --- spec files: the file itself -----------------------------------------------------------
     Case("spec-missing", ["spec", "validate", "nope.yaml"], "nope.yaml: no such spec file"),
     Case(

@@ -231,6 +231,68 @@ def test_moving_champion_directly_in_mlflow_is_a_finding(light_platform, tmp_pat
     assert light_platform.cli("audit", "verify").returncode == 0
 
 
+# independent validation (SR 11-7) ------------------------------------------------------------------
+def test_a_validators_independent_set_gates_candidates_and_the_team_cannot_read_it(light_platform, tmp_path):
+    p = new_project(light_platform)
+    first = p.job(tmp_path, depth=6)
+    assert p.submit(first)["outcome"] == "registered"
+    p.act("manager@example.com", 1, "promote")
+    frame = pd.read_csv(first.eval_file)
+    flipped = tmp_path / "bank-sample-2026.csv"  # labels reversed: no sensible model passes on it
+    frame.assign(target=1 - frame["target"]).to_csv(flipped, index=False)
+
+    member = light_platform.cli_as("analyst@example.com", "model", "validation-set", p.name, str(flipped))
+    assert member.returncode == 2 and "not a validator" in member.stderr, member.stderr
+    no_label = tmp_path / "no-label.csv"
+    frame.drop(columns=["target"]).to_csv(no_label, index=False)
+    refused = light_platform.cli_as("validator@example.com", "model", "validation-set", p.name, str(no_label))
+    assert refused.returncode == 2 and "no 'target' column" in refused.stderr, refused.stderr
+    done = light_platform.cli_as(
+        "validator@example.com", "model", "validation-set", p.name, str(flipped), "--note", "bank sample"
+    )
+    assert done.returncode == 0 and f"{len(frame)} rows" in done.stdout, done.stderr
+    digest = hashlib.sha256(flipped.read_bytes()).hexdigest()
+    (event,) = AuditStore.of(light_platform.data_dir).events(model=p.name, action=audit.VALIDATION_SET)
+    assert event.actor == "validator@example.com" and event.details["sha256"] == digest
+
+    vrun = event.details["run_id"]  # the team may not read it: neither the CI job nor its people
+    for who in (p.ci.username, "analyst@example.com", "data-scientist@example.com"):
+        _forbidden(light_platform, who, lambda c: c.get_run(vrun))
+        _forbidden(light_platform, who, lambda c: c.download_artifacts(vrun, "validation", str(tmp_path)))
+    with acting_as(light_platform.credentials("auditor@example.com")):
+        assert MlflowClient(light_platform.endpoints.mlflow).get_run(vrun).info.run_id == vrun
+
+    same = p.job(tmp_path, depth=6)  # as good as the champion on its held-out split
+    result = p.submit(same)
+    v = result["verdict"]
+    assert result["outcome"] == "refused" and not v["passed"], v["reasons"]
+    assert any(r.startswith("held-out split: all platform thresholds met") for r in v["reasons"])
+    on_set = [r for r in v["reasons"] if r.startswith("independent validation set:")]
+    assert on_set and any("below the platform minimum" in r for r in on_set)
+    other = v["validation"]
+    assert other["sha256"] == digest and other["rows"] == len(frame)
+    assert other["registered_by"] == "validator@example.com" and other["champion_version"] == "1"
+    with acting_as(light_platform.credentials(ADMIN)):
+        mlflow.set_tracking_uri(light_platform.endpoints.mlflow)
+        champion = mlflow.pyfunc.load_model(f"models:/{p.name}/1")
+    assert other["champion"] == score_model(champion, "classification", pd.read_csv(flipped), "target")
+    (refusal,) = [
+        e
+        for e in AuditStore.of(light_platform.data_dir).events(model=p.name, action=audit.SUBMIT_REFUSED)
+        if e.details["run_id"] == same.run_id
+    ]
+    assert refusal.details["validation"]["sha256"] == digest
+
+    # an admin swapping the file in MLflow is caught: the audit event holds the hash
+    swapped = tmp_path / "swap" / "validation.csv"
+    swapped.parent.mkdir()
+    frame.to_csv(swapped, index=False)
+    with acting_as(light_platform.credentials(ADMIN)):
+        MlflowClient(light_platform.endpoints.mlflow).log_artifact(vrun, str(swapped), "validation")
+    tampered = _refused(lambda: p.submit(p.job(tmp_path, depth=6)))
+    assert tampered.status == 409 and "changed outside the platform" in tampered.reason
+
+
 # login / whoami -----------------------------------------------------------------------------------
 def test_login_and_whoami_act_as_the_signed_in_person(light_platform):
     env = {k: v for k, v in light_platform.env.items() if not k.startswith("MLFLOW_TRACKING_")}

@@ -11,6 +11,7 @@ PROMOTE = "promote"
 ROLLBACK = "rollback"
 RETIRE = "retire"
 COMMENT = "comment"
+VALIDATION_SET = "validation_set.registered"  # a validator's independent evaluation data for a model
 FINDING = "finding.out_of_band"  # MLflow changed without a matching event
 IDENTITIES_APPLIED = "identities.applied"  # `up` created users from the spec
 

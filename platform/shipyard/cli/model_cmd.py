@@ -1,4 +1,4 @@
-"""``shipyard model list|approve|promote``: the model registry as governance sees it."""
+"""``shipyard model list|approve|promote|validation-set``: the model registry as governance sees it."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
     model_app.command("approve")(approve)
     model_app.command("promote")(promote)
     model_app.command("submit")(submit)
+    model_app.command("validation-set")(validation_set)
     model_app.command("reject")(
         _recorder("reject", "Reject a version (approvers); takes `challenger` off it.")
     )
@@ -118,6 +119,29 @@ def promote(
     result = client.version_action(url, creds, model, version, "promote", note)
     was = f" (was v{result['previous']})" if result.get("previous") else ""
     console.print(f"[green]{result['action']}[/] {model} v{version} to champion{was}")
+
+
+def validation_set(
+    model: str = typer.Argument(..., help="registered model name"),
+    file: Path = typer.Argument(..., help="CSV with the model's feature columns and a 'target' column"),
+    note: str = typer.Option("", "--note", help="where the data comes from (recorded in the audit log)"),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+    mlflow: str | None = MlflowOpt,
+) -> None:
+    """Register an independent validation set for a model, as the signed-in validator (an approver
+    outside the model's team). The platform gate then scores every candidate and the champion on it
+    too; the model's team cannot read it."""
+    from shipyard.input_files import read_text
+    from shipyard.registry.names import MAX_VALIDATION_BYTES
+
+    text = read_text(file, "pass the path of the CSV file", MAX_VALIDATION_BYTES, kind="CSV file")
+    _, url, creds = _registry(spec, data_dir, mlflow)
+    result = client.validation_set(url, creds, model, text, file.name, note)
+    console.print(
+        f"[green]registered[/] the independent validation set of {model}: {result['rows']} rows, "
+        f"sha256 {result['sha256'][:16]} (by {creds.username}; event {result['event']})"
+    )
 
 
 def _recorder(action: str, doc: str):

@@ -304,6 +304,31 @@ class MlflowApi:
     def delete_alias(self, name: str, alias: str) -> None:
         self.call("DELETE", "registered-models/alias", {"name": name, "alias": alias})
 
+    def grant_permission(self, username: str, resource_type: str, resource_id: str, permission: str) -> None:
+        """MLflow basic-auth's per-resource grant (needs MANAGE on the resource); a grant already made
+        stays as it is."""
+        url = f"{self.base_url}/api/3.0/mlflow/users/permissions/grant"
+        body = {"username": username, "resource_type": resource_type, "resource_id": resource_id,
+                "permission": permission}  # fmt: skip
+        try:
+            resp = self.session.post(url, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
+        if resp.status_code >= 500:
+            raise ServiceUnavailable("MLflow", self.base_url, f"HTTP {resp.status_code}")
+        if resp.status_code == 400 and "RESOURCE_ALREADY_EXISTS" in resp.text:
+            return
+        if resp.status_code == 404 or "RESOURCE_DOES_NOT_EXIST" in resp.text:
+            raise NotFound(
+                f"MLflow has no user {username!r}", "run `shipyard up` to create the spec's people"
+            )
+        if not resp.ok:
+            raise Refused(
+                f"MLflow refused to grant {permission} on {resource_type} {resource_id} to {username} "
+                f"(HTTP {resp.status_code})",
+                "only an account that manages the resource may grant on it",
+            )
+
     # --- artifacts --------------------------------------------------------------------------------
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:

@@ -25,6 +25,7 @@ def _fix(status: int) -> str:
         403: "ask someone with the role this needs",
         404: "check the model name and version (shipyard model list)",
         409: "see the reason; the audit log has the history (shipyard audit log --model MODEL)",
+        413: "send a smaller file: a validation set is at most 32 MiB of CSV",
         422: "see the reason; fix the run's lineage or evaluation data and push again",
     }.get(status, "see the registry service's log (data dir logs/registry.log)")
 
@@ -62,6 +63,14 @@ def version_action(
     return call(url, creds, f"/models/{model}/versions/{int(version)}/{action}", {"note": note})
 
 
+def validation_set(
+    url: str, creds: Credentials, model: str, csv_text: str, filename: str, note: str = ""
+) -> dict:
+    return call(
+        url, creds, f"/models/{model}/validation-set", {"csv": csv_text, "filename": filename, "note": note}
+    )
+
+
 def format_verdict(result: dict) -> list[str]:
     """The lines a CI log shows: outcome, both models' metrics on one dataset, the reasons."""
     v = result["verdict"]
@@ -80,6 +89,16 @@ def format_verdict(result: dict) -> list[str]:
             else ""
         )
         lines.append(f"  {metric:<10} candidate: {value:.4f}{vs}")
+    other = v.get("validation")
+    if other:
+        lines.append(
+            f"  independent validation set: {other['rows']} rows, sha256 {other['sha256'][:16]}, "
+            f"registered by {other['registered_by']}"
+        )
+        for metric, value in other["candidate"].items():
+            theirs = (other.get("champion") or {}).get(metric)
+            vs = f"   champion: {theirs:.4f}   diff {value - theirs:+.4f}" if theirs is not None else ""
+            lines.append(f"  {metric:<10} candidate: {value:.4f}{vs}")
     lines += [f"  {reason}" for reason in v["reasons"]]
     t = result.get("timings") or {}
     if t:

@@ -4,7 +4,7 @@ Pure: given both models' metrics from one evaluation over one dataset, decide an
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from shipyard.registry.scoring import LOWER_IS_BETTER
 from shipyard.spec.model import PlatformSpec
@@ -23,9 +23,21 @@ class Verdict:
     eval_hash: str
     eval_rows: int
     diff: dict[str, float] = field(default_factory=dict)  # candidate - champion, per metric
+    validation: dict | None = None  # the same decision on a validator's independent set, if any
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def with_validation(self, other: Verdict, source: dict) -> Verdict:
+        """Both must pass: the held-out split's decision and the one on the independent set."""
+        reasons = [f"held-out split: {r}" for r in self.reasons]
+        reasons += [f"independent validation set: {r}" for r in other.reasons]
+        return replace(
+            self,
+            passed=self.passed and other.passed,
+            reasons=reasons,
+            validation={**source, **{k: v for k, v in other.as_dict().items() if k != "validation"}},
+        )
 
     @property
     def summary(self) -> str:

@@ -3,7 +3,7 @@
 Every request signs in with HTTP basic auth: the same user and password as MLflow, checked against
 MLflow (cached for a few minutes, as MLflow's own check is a slow hash). Endpoints:
 ``POST /submit`` {run_id}; ``POST /models/{model}/versions/{version}/{approve|promote|reject|retire|comment}``
-{note}; ``GET /whoami``; ``GET /health``.
+{note}; ``POST /models/{model}/validation-set`` {csv, filename, note}; ``GET /whoami``; ``GET /health``.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from shipyard.audit.store import AuditStore
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.session import check
+from shipyard.registry.names import MAX_VALIDATION_BYTES
 from shipyard.registry.service import Refused, Registry
 
 AUTH_CACHE_S = 600
+MAX_BODY = 2 * MAX_VALIDATION_BYTES + 65536  # a validation set's CSV inside JSON, escapes included
 ACTIONS = {
     "approve": None,
     "promote": None,
@@ -67,6 +69,19 @@ class Authenticator:
         return user
 
 
+async def read_json(request: Request):
+    """The body as JSON, read up to :data:`MAX_BODY` (a larger one is refused before it is all read)."""
+    import json
+
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise Refused(f"the request body is larger than {MAX_BODY // 2**20} MiB", 413)
+        chunks.append(chunk)
+    return json.loads(b"".join(chunks) or b"{}")
+
+
 def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
     lock = threading.Lock()  # one registry change at a time: aliases and the chain stay consistent
 
@@ -80,7 +95,7 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
         async def endpoint(request: Request) -> JSONResponse:
             try:
                 caller = await signed_in(request)
-                body = await request.json() if request.method == "POST" else {}
+                body = await read_json(request) if request.method == "POST" else {}
                 if not isinstance(body, dict):
                     raise Refused("the request body must be a JSON object", 400)
 
@@ -126,6 +141,15 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
             return registry.promote(caller, model, version, note)
         return registry.record(caller, ACTIONS[action], model, version, note)
 
+    def validation_set(caller, request, body):
+        text, filename = body.get("csv"), body.get("filename", "")
+        if not isinstance(text, str) or not text:
+            raise Refused("a validation set needs {'csv': <the CSV text>, 'filename': ...}", 400)
+        note = str(body.get("note", ""))[:2000]
+        return registry.register_validation_set(
+            caller, request.path_params["model"], text, str(filename), note
+        )
+
     def whoami(caller, request, body):
         return {"user": caller}
 
@@ -138,6 +162,7 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
             Route("/whoami", answer(whoami)),
             Route("/submit", answer(submit), methods=["POST"]),
             Route("/models/{model}/versions/{version}/{action}", answer(version_action), methods=["POST"]),
+            Route("/models/{model}/validation-set", answer(validation_set), methods=["POST"]),
         ]
     )
 

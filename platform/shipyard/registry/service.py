@@ -22,7 +22,7 @@ from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, c
 from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
-from shipyard.registry import names
+from shipyard.registry import names, validation
 from shipyard.registry.gate import Verdict, decide
 from shipyard.spec.model import PlatformSpec
 
@@ -102,6 +102,10 @@ class Registry:
         candidate = score_model(candidate_model, task, frame, names.TARGET)
         champion = score_model(champion_model, task, frame, names.TARGET) if champion_model else None
         verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame))
+        vset = validation.latest(self.audit, project)
+        if vset is not None:
+            verdict = self._on_validation_set(verdict, vset, project, team, task, candidate_model,
+                                              champion_model, champion_version)  # fmt: skip
         scoring_s = time.monotonic() - t2
 
         t3 = time.monotonic()
@@ -136,6 +140,61 @@ class Registry:
             "event": event.seq,
             "timings": Timings(lineage_s, load_s, scoring_s, registry_s).__dict__,
         }
+
+    def _on_validation_set(self, verdict: Verdict, vset: validation.ValidationSet, project: str,
+                           team: str, task: str, candidate_model, champion_model,
+                           champion_version) -> Verdict:  # fmt: skip
+        """The same gate on the validator's independent set: the candidate and the champion scored on it."""
+        import pandas as pd
+
+        from shipyard.registry.scoring import score_model
+
+        experiment = self.api.experiment_by_name(names.VALIDATION_EXPERIMENT.format(model=project))
+        if experiment is not None:  # whoever joined the team since the set was registered is denied too
+            people = team_people(self.spec, team)
+            validation.deny_team(self.api, str(experiment["experiment_id"]), project, people)
+        try:
+            with tempfile.TemporaryDirectory(prefix="shipyard-validation-") as tmp:
+                frame = pd.read_csv(validation.fetch(self.api, vset, Path(tmp)))
+        except validation.InvalidSet as exc:
+            raise Refused(str(exc), 409) from None
+        try:
+            candidate = score_model(candidate_model, task, frame, names.TARGET)
+            champion = score_model(champion_model, task, frame, names.TARGET) if champion_model else None
+        except Exception as exc:  # MLflow's schema check or the model itself: the set does not fit it
+            first = (str(exc).splitlines() or [""])[0][:200]
+            raise Refused(
+                f"the independent validation set ({vset.sha256[:12]}, registered by {vset.registered_by}) "
+                f"cannot be scored by this model: {type(exc).__name__}: {first}",
+                422,
+            ) from None
+        other = decide(self.spec, candidate, champion, champion_version, vset.sha256, len(frame))
+        return verdict.with_validation(other, vset.source())
+
+    def register_validation_set(self, caller: str, model: str, text: str, filename: str, note: str) -> dict:
+        """A validator outside the model's team registers the independent set the gate also uses."""
+        project, team, _tier = self.project_facts(model)
+        who = person(self.spec, caller)
+        if who is None or not who.has(APPROVER):
+            raise Refused(f"{caller} is not a validator of this platform (governance.people.approvers)")
+        if normal(caller) in team_people(self.spec, team):
+            raise Refused(f"{caller} is in team {team!r}, which owns {model}: validation must be independent")
+        try:
+            event = validation.register(
+                self.api,
+                self.audit,
+                normal(caller),
+                project,
+                team_people(self.spec, team),
+                text,
+                filename,
+                note,
+            )
+        except validation.InvalidSet as exc:
+            raise Refused(str(exc), 422) from None
+        d = event.details
+        return {"model": model, "sha256": d["sha256"], "rows": d["rows"], "columns": d["columns"],
+                "event": event.seq, "registered_by": event.actor}  # fmt: skip
 
     def _run(self, run_id: str) -> dict:
         try:
