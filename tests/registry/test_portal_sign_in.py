@@ -10,6 +10,7 @@ from mlflow import MlflowClient
 from shipyard import tags
 from shipyard.identity import ADMIN
 from shipyard.identity.session import acting_as
+from shipyard.registry import client as registry
 from streamlit.testing.v1 import AppTest
 
 from tests.fixtures.embedded_platform import REPO
@@ -81,3 +82,20 @@ def test_team_member_gets_no_approve_button_and_a_moved_champion_is_red(portal_e
     assert not at.exception, [e.value for e in at.exception]
     assert any(p.name in e.value and "did not arrive through the platform" in e.value for e in at.error)
     assert "Approve" not in [b.label for b in at.button]
+
+
+def test_the_models_page_shows_a_versions_independent_validation_evidence(portal_env, tmp_path):
+    p = new_project(portal_env)
+    job = p.job(tmp_path)
+    validator = portal_env.credentials("validator@example.com")
+    held_out = job.eval_file.read_text()  # a set the model passes: the version is registered
+    registry.validation_set(portal_env.endpoints.registry, validator, p.name, held_out, "q3.csv")
+    assert p.submit(job)["version"] == "1"
+    at = AppTest.from_file(HOME, default_timeout=180)
+    at.session_state["user"] = "auditor@example.com"
+    at.switch_page("pages/2_Models.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    (versions,) = [s for s in at.selectbox if s.label == "Model version"]
+    versions.select_index(next(i for i, o in enumerate(versions.options) if p.name in o)).run()
+    shown = [m.value for m in at.markdown]
+    assert any(m.startswith("**Independent validation set**") and "validator@example.com" in m for m in shown)
