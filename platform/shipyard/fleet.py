@@ -19,12 +19,16 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard import tags
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
-from shipyard.template import CRUFT_SKIP
+from shipyard.template import CRUFT_SKIP, governance_context
 from shipyard.template_repo import URL_KEY, VERSION_KEY, Release, behind, releases
+
+if TYPE_CHECKING:
+    from shipyard.spec.model import PlatformSpec
 
 BRANCH_PREFIX = "template-update-"
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
@@ -97,8 +101,14 @@ def repo_template_version(repo: str) -> str | None:
         return None
 
 
-def update_project(project: str, repo_url: str, template_url: str, release: Release) -> UpdateResult:
-    """Apply ``release`` to ``project`` on branch template-update-<version> and push that branch."""
+def update_project(
+    project: str, repo_url: str, template_url: str, release: Release, spec: PlatformSpec | None = None
+) -> UpdateResult:
+    """Apply ``release`` to ``project`` on branch template-update-<version> and push that branch.
+
+    With ``spec``, the platform-owned values (shipyard.yaml ``governance:``: gates, champion tolerance,
+    the tier's drift limit) are rendered from the current spec, so a changed threshold reaches the
+    project in the same update; the data scientist's params.yaml holds none of them, so it merges."""
     branch = BRANCH_PREFIX + release.version
     result = UpdateResult(project, "failed", release.version, branch)
     with tempfile.TemporaryDirectory(prefix=f"shipyard-update-{project}-") as tmp:
@@ -120,6 +130,9 @@ def update_project(project: str, repo_url: str, template_url: str, release: Rele
             return result
         _run(["git", "checkout", "--quiet", "-b", branch], work)
         new_context = {**context, VERSION_KEY: release.version, URL_KEY: template_url}
+        if spec is not None:
+            task, tier = context.get("task", "classification"), context.get("risk_tier", "low")
+            new_context.update(governance_context(spec, task, tier))
         # the old release from where the project says it came from (older projects: the source tree)
         old_source = state.get("template") or template_url
         old = render(old_source, state["commit"], context, Path(tmp) / "old", state.get("directory"))

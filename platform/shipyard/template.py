@@ -72,11 +72,22 @@ def gates_for(spec: PlatformSpec, task: str) -> str:
     return ",".join(parts)
 
 
+def governance_context(spec: PlatformSpec, task: str, risk_tier: str) -> dict[str, str]:
+    """The platform-owned values of a project (``governance:`` in its shipyard.yaml): the spec's gates
+    for the task, the champion tolerance and the tier's drift limit. Generation and every fleet
+    update fill them from the current spec."""
+    tier = spec.governance.risk_tiers.get(risk_tier)
+    return {
+        "_gates": gates_for(spec, task),
+        "_champion_tolerance": str(spec.governance.champion_tolerance),
+        "_max_drift_share": str(tier.max_drift_share if tier else 0.3),
+    }
+
+
 def platform_context(
     spec: PlatformSpec, endpoints: Endpoints, team: str, slug: str, task: str, risk_tier: str = "low"
 ) -> dict:
     """The template's private (not prompted) values for a project of ``team`` on this platform."""
-    tier = spec.governance.risk_tiers.get(risk_tier)
     gpu_pools = [p for p in spec.gpu_pools if not p.teams or team in p.teams]
     context = {
         "_platform": endpoints.platform,
@@ -87,9 +98,7 @@ def platform_context(
         "_grafana_url": endpoints.grafana or "",
         "_label_studio_url": endpoints.label_studio or "",
         "_portal_url": endpoints.portal or "",
-        "_gates": gates_for(spec, task),
-        "_champion_tolerance": str(spec.governance.champion_tolerance),
-        "_max_drift_share": str(tier.max_drift_share if tier else 0.3),
+        **governance_context(spec, task, risk_tier),
         "_instance_type": spec.local.instance_type if endpoints.platform == "local" else "unknown",
         "_package_index_url": endpoints.package_index or "",
         **client_pin(endpoints.package_index),

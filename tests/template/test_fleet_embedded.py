@@ -1,5 +1,5 @@
 """The fleet journey on the real embedded platform (MLflow, git remotes, CI runner; no Label Studio):
-two projects from template 1.0.0, a new release, `shipyard template status` shows both behind, then
+two projects from template 1.1.0, a new release, `shipyard template status` shows both behind, then
 `shipyard project update --all` pushes the clean one's update branch (whose CI passes) and refuses the
 one whose params.yaml conflicts, by name."""
 
@@ -38,9 +38,9 @@ def test_status_and_update_all_across_the_fleet(platform, tmp_path):
     for name, slug in (("Fleet Clean", "fleet-clean"), ("Fleet Tuned", "fleet-tuned")):
         new = platform.cli("new", name, "--team", "demo", "--no-input", "-o", str(tmp_path))
         assert new.returncode == 0, new.stdout + new.stderr
-        assert "template 1.0.0" in new.stdout
+        assert "template 1.1.0" in new.stdout
         experiment = MlflowClient(platform.endpoints.mlflow).get_experiment_by_name(slug)
-        assert experiment.tags[tags.TEMPLATE_VERSION] == "1.0.0"
+        assert experiment.tags[tags.TEMPLATE_VERSION] == "1.1.0"
         project = tmp_path / slug
         if slug == "fleet-tuned":  # the data scientist tunes what the next release also changes
             edit(project / "params.yaml", "n_estimators: 100", "n_estimators: 300")
@@ -50,9 +50,9 @@ def test_status_and_update_all_across_the_fleet(platform, tmp_path):
 
     template = tmp_path / "template"
     shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns("__pycache__"))
-    set_version(template, "1.1.0")
+    set_version(template, "1.2.0")
     inner = template / "{{cookiecutter.project_slug}}"
-    edit(inner / "Makefile", "clean:", "# from template 1.1.0\nclean:")
+    edit(inner / "Makefile", "clean:", "# from template 1.2.0\nclean:")
     edit(inner / "params.yaml", "n_estimators: 100", "n_estimators: 150")
     published = platform.cli("template", "publish", "--template", str(template))
     assert published.returncode == 0, published.stderr
@@ -61,7 +61,7 @@ def test_status_and_update_all_across_the_fleet(platform, tmp_path):
     assert status.returncode == 0, status.stderr
     rows = {r["project"]: r for r in json.loads(status.stdout)}
     for slug in heads:
-        assert (rows[slug]["version"], rows[slug]["latest"], rows[slug]["behind"]) == ("1.0.0", "1.1.0", 1)
+        assert (rows[slug]["version"], rows[slug]["latest"], rows[slug]["behind"]) == ("1.1.0", "1.2.0", 1)
     table = platform.cli("template", "status").stdout
     assert "fleet-clean" in table and "behind by 1" in table
 
@@ -79,12 +79,12 @@ def test_status_and_update_all_across_the_fleet(platform, tmp_path):
 
     repo = platform.data_dir / "git" / "fleet-clean.git"
     branch_head = subprocess.run(
-        ["git", "--git-dir", str(repo), "rev-parse", "template-update-1.1.0"], capture_output=True, text=True
+        ["git", "--git-dir", str(repo), "rev-parse", "template-update-1.2.0"], capture_output=True, text=True
     ).stdout.strip()
     assert branch_head
     ci = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), "fleet-clean", commit=branch_head, timeout=900)
     assert ci.status == "passed", platform.cli("ci", "logs", ci.run_id).stdout[-3000:]
-    assert ci.branch == "template-update-1.1.0"
+    assert ci.branch == "template-update-1.2.0"
 
 
 def test_drift_from_scoring_data_fires_the_tier_alert_in_the_embedded_prometheus(platform, tmp_path):

@@ -31,13 +31,26 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new, 1))
 
 
-@pytest.fixture
-def fleet(tmp_path, cli):
-    """A template copy published as 1.0.0 to a spec-named repository, and a project generated from it
-    with `shipyard new`, pushed to its own bare remote."""
+def gate_in_params(inner):
+    """The layout of releases before the platform's values moved to shipyard.yaml (governance:):
+    gate: and monitor.max_drift_share in params.yaml, as a project of such a release has them."""
+    catalog, params = inner / "shipyard.yaml", inner / "params.yaml"
+    head, marker, owned = catalog.read_text().partition("\n# Owned by the platform")
+    assert marker, "shipyard.yaml has no governance section"
+    catalog.write_text(head + "\n")
+    gate = owned[owned.index("  gate:\n") : owned.index("  monitor:\n")]
+    gate = "".join(line[2:] if line.startswith("  ") else line for line in gate.splitlines(True))
+    drift = owned[owned.index("    max_drift_share:") :].splitlines()[0][2:]
+    edit(params, "\npredict:\n", f"\n{gate}\npredict:\n")
+    edit(params, "  p_value: 0.01\n", f"  p_value: 0.01\n{drift}\n")
+
+
+def make_fleet(tmp_path, cli, layout=None):
     template = tmp_path / "template"
     shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns("__pycache__"))
     set_version(template, "1.0.0")
+    if layout is not None:
+        layout(template / "{{cookiecutter.project_slug}}")
     url = str(tmp_path / "template.git")
     spec = yaml.safe_load((REPO / "platform.yaml").read_text())
     spec.setdefault("services", {})["template"] = {"url": url}
@@ -54,7 +67,18 @@ def fleet(tmp_path, cli):
     remote = tmp_path / "fleet-demo.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     subprocess.run(["git", "push", "-q", str(remote), "main"], cwd=project, check=True)
-    return {"template": template, "url": url, "project": project, "remote": remote, "common": common}
+    spec_path = tmp_path / "spec.yaml"
+    return {
+        "template": template, "url": url, "project": project, "remote": remote, "common": common,
+        "spec": spec_path,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def fleet(tmp_path, cli):
+    """A template copy published as 1.0.0 to a spec-named repository, and a project generated from it
+    with `shipyard new`, pushed to its own bare remote."""
+    return make_fleet(tmp_path, cli)
 
 
 def release_next(fleet, cli, version, change):
@@ -121,6 +145,80 @@ def test_conflicting_update_is_refused_naming_the_file(fleet, cli):
     assert result.status == "conflict"
     assert result.files == ["params.yaml"]
     assert branch_file(fleet["remote"], BRANCH_PREFIX + "1.2.0", "params.yaml") is None  # nothing pushed
+
+
+def commit_and_push(fleet, message):
+    project = fleet["project"]
+    subprocess.run([*GIT, "commit", "-qam", message], cwd=project, check=True)
+    subprocess.run(["git", "push", "-q", str(fleet["remote"]), "main"], cwd=project, check=True)
+
+
+def tighten_the_spec(fleet):
+    """The platform raises a gate threshold, the tolerance and the low tier's drift limit."""
+    from shipyard.spec import load_spec
+
+    spec = yaml.safe_load(fleet["spec"].read_text())
+    spec["governance"]["gates"] = [{"metric": "accuracy", "min": 0.85}, {"metric": "f1", "min": 0.75}]
+    spec["governance"]["champion_tolerance"] = 0.005
+    spec["governance"]["risk_tiers"] = {t: {"max_drift_share": 0.3} for t in ("medium", "high")}
+    spec["governance"]["risk_tiers"]["low"] = {"max_drift_share": 0.2}
+    fleet["spec"].write_text(yaml.safe_dump(spec))
+    return load_spec(fleet["spec"])
+
+
+def test_platform_threshold_change_merges_with_the_data_scientists_params(fleet, cli):
+    project = fleet["project"]
+    edit(project / "params.yaml", "n_estimators: 100", "n_estimators: 300")
+    edit(project / "params.yaml", "max_depth: 6", "max_depth: 8")
+    commit_and_push(fleet, "Tune the forest")
+    spec = tighten_the_spec(fleet)
+    release = release_next(fleet, cli, "1.1.0", lambda p: edit(p / "Makefile", "clean:", "# 1.1.0\nclean:"))
+    result = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release, spec)
+    assert result.status == "updated", (result.message, result.files)
+    branch = BRANCH_PREFIX + "1.1.0"
+    params_text = branch_file(fleet["remote"], branch, "params.yaml")
+    params = yaml.safe_load(params_text)
+    assert params["train"]["n_estimators"] == 300 and params["train"]["max_depth"] == 8  # the DS's edit
+    assert "gate" not in params and "max_drift_share" not in params["monitor"]
+    assert params_text == (project / "params.yaml").read_text()  # the update did not touch it
+    governance = yaml.safe_load(branch_file(fleet["remote"], branch, "shipyard.yaml"))["governance"]
+    assert governance["gate"]["thresholds"] == {"accuracy": {"min": 0.85}, "f1": {"min": 0.75}}
+    assert governance["gate"]["champion_tolerance"] == 0.005
+    assert governance["monitor"] == {"max_drift_share": 0.2}
+    cruft = json.loads(branch_file(fleet["remote"], branch, ".cruft.json"))
+    assert (
+        cruft["context"]["cookiecutter"]["_gates"] == "accuracy:min:0.85,f1:min:0.75"
+    )  # the next update's base
+
+
+def test_a_project_with_the_gate_in_params_moves_it_to_shipyard_yaml(tmp_path, cli):
+    fleet = make_fleet(tmp_path, cli, layout=gate_in_params)
+    project = fleet["project"]
+    assert "champion_tolerance" in (project / "params.yaml").read_text()  # generated before the move
+    assert "governance" not in yaml.safe_load((project / "shipyard.yaml").read_text())
+    edit(project / "params.yaml", "n_estimators: 100", "n_estimators: 300")
+    commit_and_push(fleet, "More trees")
+    template = fleet["template"]
+    shutil.rmtree(template / "{{cookiecutter.project_slug}}")
+    shutil.copytree(
+        TEMPLATE / "{{cookiecutter.project_slug}}",
+        template / "{{cookiecutter.project_slug}}",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )  # the current layout
+    release = release_next(fleet, cli, "1.1.0", lambda p: None)
+    result = update_project(
+        "fleet-demo", str(fleet["remote"]), fleet["url"], release, tighten_the_spec(fleet)
+    )
+    assert result.status == "updated", (result.message, result.files)
+    branch = BRANCH_PREFIX + "1.1.0"
+    params_text = branch_file(fleet["remote"], branch, "params.yaml")
+    params = yaml.safe_load(params_text)
+    assert params["train"]["n_estimators"] == 300
+    assert "gate" not in params and "max_drift_share" not in params["monitor"]
+    assert "champion_tolerance" not in params_text and "<<<<<<<" not in params_text
+    governance = yaml.safe_load(branch_file(fleet["remote"], branch, "shipyard.yaml"))["governance"]
+    assert governance["gate"]["thresholds"]["accuracy"] == {"min": 0.85}
+    assert governance["monitor"] == {"max_drift_share": 0.2}
 
 
 def test_conflicted_files_sees_markers_and_rejects(tmp_path):

@@ -23,12 +23,16 @@ def test_new_fills_in_the_platform_and_writes_cruft_state(cli, tmp_path):
     assert catalog["platform"]["dvc_remote"] == str(home.resolve() / "dvc-remote" / "risk" / "churn-model")
     assert catalog["platform"]["instance_type"] == "m6i.large"
     assert f"url = {home.resolve()}/dvc-remote/risk/churn-model" in (project / ".dvc" / "config").read_text()
+    # the platform's values are in its file, none in the data scientist's params.yaml
     params = yaml.safe_load((project / "params.yaml").read_text())
-    assert params["gate"]["thresholds"] == {
+    assert "gate" not in params and "max_drift_share" not in params["monitor"]
+    assert "p_value" in params["monitor"]  # the drift test's knob stays the data scientist's
+    assert catalog["governance"]["gate"]["thresholds"] == {
         "accuracy": {"min": 0.8},
         "f1": {"min": 0.75},
     }  # platform.yaml gates
-    assert params["gate"]["champion_tolerance"] == 0.01
+    assert catalog["governance"]["gate"]["champion_tolerance"] == 0.01
+    assert catalog["governance"]["monitor"] == {"max_drift_share": 0.3}  # the low tier's default
     cruft = json.loads((project / ".cruft.json").read_text())
     assert cruft["template"] == str(REPO) and cruft["directory"] == "project-template"
     assert len(cruft["commit"]) == 40
@@ -92,3 +96,27 @@ def test_hook_rejection_through_shipyard_new_is_a_user_error(cli, tmp_path):
     assert "owner_email 'not-an-email' is not an email address" in result.stderr
     assert "nothing was generated" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_governance_in_shipyard_yaml_is_the_spec_for_the_tier_and_task(cli, tmp_path):
+    spec = yaml.safe_load((REPO / "platform.yaml").read_text())
+    spec["governance"]["gates"] = [{"metric": "accuracy", "min": 0.6}, {"metric": "r2", "min": 0.4}]
+    spec["governance"]["champion_tolerance"] = 0.05
+    spec["governance"]["risk_tiers"] = {t: {"max_drift_share": 0.5} for t in ("low", "medium")}
+    spec["governance"]["risk_tiers"]["high"] = {"max_drift_share": 0.15}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    result = cli(
+        "new", "Price Model", "--team", "demo", "--risk-tier", "high", "--task", "regression",
+        "--no-input", "--no-provision", "--output-dir", str(tmp_path), "--spec", str(tmp_path / "spec.yaml"),
+        "--data-dir", str(tmp_path / "home"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "price-model"
+    governance = yaml.safe_load((project / "shipyard.yaml").read_text())["governance"]
+    assert governance == {
+        "gate": {"primary_metric": "r2", "champion_tolerance": 0.05, "thresholds": {"r2": {"min": 0.4}}},
+        "monitor": {"max_drift_share": 0.15},
+    }
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert "gate" not in params and "max_drift_share" not in params["monitor"]
+    assert "0.15" not in (project / "params.yaml").read_text()

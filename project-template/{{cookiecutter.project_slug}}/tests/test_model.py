@@ -24,5 +24,6 @@ def test_score_names_match_the_gate_thresholds():
     names = set(evaluate.score(task, [0, 1, 1, 0], [0, 1, 0, 0], [0.1, 0.9, 0.4, 0.2]))
     if task == "regression":
         names = set(evaluate.score(task, [1.0, 2.0, 3.0], [1.1, 1.9, 3.2]))
-    assert set(config.params()["gate"]["thresholds"]) <= names
-    assert config.params()["gate"]["primary_metric"] in names
+    gate = config.governance()["gate"]
+    assert set(gate["thresholds"]) <= names
+    assert gate["primary_metric"] in names

@@ -1,8 +1,10 @@
-"""Where things are and what the project is: params.yaml, shipyard.yaml and the pipeline's paths."""
+"""Where things are and what the project is: params.yaml (the data scientist's knobs), shipyard.yaml
+(the platform's: catalog entry, endpoints, governance) and the pipeline's paths."""
 
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +32,32 @@ def params() -> dict:
 @cache
 def project() -> dict:
     return yaml.safe_load((ROOT / "shipyard.yaml").read_text())
+
+
+@cache
+def governance() -> dict:
+    """The platform's gate and drift limit: ``governance:`` in shipyard.yaml (``gate`` with
+    primary_metric, champion_tolerance and thresholds; ``monitor`` with max_drift_share).
+
+    A project not yet updated to the template release that moved them still has them in params.yaml
+    (gate:, monitor.max_drift_share): read from there, with a one-line note."""
+    owned = project().get("governance")
+    if owned:
+        return owned
+    old = params()
+    try:
+        found = {"gate": old["gate"], "monitor": {"max_drift_share": old["monitor"]["max_drift_share"]}}
+    except (KeyError, TypeError):
+        raise SystemExit(
+            "shipyard.yaml has no governance: section (the platform's gate thresholds and drift limit)\n"
+            "  fix: run `shipyard project update`, or restore governance: from the template release"
+        ) from None
+    print(
+        "note: params.yaml holds the gate and drift limit of an older template; "
+        "`shipyard project update` moves them to shipyard.yaml (governance:)",
+        file=sys.stderr,
+    )
+    return found
 
 
 @cache

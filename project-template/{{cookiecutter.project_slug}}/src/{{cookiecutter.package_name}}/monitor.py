@@ -99,8 +99,8 @@ def main() -> int:
     )
     drifting = [name for name, f in report.features.items() if f.drifted]
     print(f"drift share {report.share:.2f} ({len(drifting)} of {len(report.features)} features drift)")
-    if report.share > float(settings["max_drift_share"]):
-        limit = settings["max_drift_share"]
+    limit = config.governance()["monitor"]["max_drift_share"]  # the tier's, in shipyard.yaml
+    if report.share > float(limit):
         print(f"  WARNING: above max_drift_share {limit} for risk tier {p['risk_tier']}: {drifting}")
 
     url = config.platform_value("SHIPYARD_PUSHGATEWAY_URL", "pushgateway")

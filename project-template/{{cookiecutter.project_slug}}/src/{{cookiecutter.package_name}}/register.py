@@ -2,8 +2,8 @@
 
 The platform, not this project, decides: it checks the run's lineage, scores this model and the
 current champion on the same held-out data (logged here, with its hash), applies the platform
-spec's gate (params.yaml's gate is only the local preview of `make gate`), and only then registers
-a version with alias `challenger`. Another branch than the default gets a recorded dry-run.
+spec's gate (shipyard.yaml's governance: is only the local preview of `make gate`), and only then
+registers a version with alias `challenger`. Another branch than the default gets a recorded dry-run.
 """
 
 from __future__ import annotations
