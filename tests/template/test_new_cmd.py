@@ -32,6 +32,8 @@ def test_new_fills_in_the_platform_and_writes_cruft_state(cli, tmp_path):
         "f1": {"min": 0.75},
     }  # platform.yaml gates
     assert catalog["governance"]["gate"]["champion_tolerance"] == 0.01
+    # the preview compares with the champion on the platform gate's metric: its first gate measured
+    assert catalog["governance"]["gate"]["primary_metric"] == "accuracy"
     assert catalog["governance"]["monitor"] == {"max_drift_share": 0.3}  # the low tier's default
     cruft = json.loads((project / ".cruft.json").read_text())
     assert cruft["template"] == str(REPO) and cruft["directory"] == "project-template"
