@@ -10,6 +10,7 @@ work!" and exits 0 even then), and nothing is pushed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from shipyard.spec.model import PlatformSpec
 
 BRANCH_PREFIX = "template-update-"
+# the context keys the platform owns: a change in any of them is an update even on the same release
+GOVERNED_KEYS = ("risk_tier", "_gates", "_champion_tolerance", "_max_drift_share")
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
 # Context keys cookiecutter/cruft add, not answers to render with.
 RENDER_ONLY = {"_template", "_commit", "_output_dir", "_extensions"}
@@ -102,13 +105,21 @@ def repo_template_version(repo: str) -> str | None:
 
 
 def update_project(
-    project: str, repo_url: str, template_url: str, release: Release, spec: PlatformSpec | None = None
+    project: str,
+    repo_url: str,
+    template_url: str,
+    release: Release,
+    spec: PlatformSpec | None = None,
+    risk_tier: str | None = None,
 ) -> UpdateResult:
     """Apply ``release`` to ``project`` on branch template-update-<version> and push that branch.
 
     With ``spec``, the platform-owned values (shipyard.yaml ``governance:``: gates, champion tolerance,
-    the tier's drift limit) are rendered from the current spec, so a changed threshold reaches the
-    project in the same update; the data scientist's params.yaml holds none of them, so it merges."""
+    the tier's drift limit) are rendered from the current spec for the project's current
+    ``risk_tier`` (the platform's record; ``shipyard project set-tier`` changes it), so a changed
+    threshold or tier reaches the project; the data scientist's params.yaml holds none of them, so it
+    merges. A project on the latest release whose governed values changed gets them alone, on
+    branch template-update-<version>-governance-<digest>."""
     branch = BRANCH_PREFIX + release.version
     result = UpdateResult(project, "failed", release.version, branch)
     with tempfile.TemporaryDirectory(prefix=f"shipyard-update-{project}-") as tmp:
@@ -121,18 +132,24 @@ def update_project(
         except (UserError, OSError, ValueError, KeyError, TypeError) as exc:
             result.message = f"cannot read the project's main branch and .cruft.json: {exc}"
             return result
+        new_context = {**context, VERSION_KEY: release.version, URL_KEY: template_url}
+        if risk_tier:
+            new_context["risk_tier"] = risk_tier
+        if spec is not None:
+            task, tier = new_context.get("task", "classification"), new_context.get("risk_tier", "low")
+            new_context.update(governance_context(spec, task, tier))
+        governed = {k: new_context.get(k) for k in GOVERNED_KEYS if new_context.get(k) != context.get(k)}
         if behind(current, [release]) == 0:
-            result.status, result.branch = "up-to-date", None
-            result.message = f"already on template {current}"
-            return result
+            if not governed:
+                result.status, result.branch = "up-to-date", None
+                result.message = f"already on template {current}"
+                return result
+            digest = hashlib.sha256(json.dumps(governed, sort_keys=True).encode()).hexdigest()[:8]
+            branch = result.branch = f"{branch}-governance-{digest}"
         if not state.get("commit"):
             result.message = ".cruft.json records no template commit: regenerate with `shipyard new`"
             return result
         _run(["git", "checkout", "--quiet", "-b", branch], work)
-        new_context = {**context, VERSION_KEY: release.version, URL_KEY: template_url}
-        if spec is not None:
-            task, tier = context.get("task", "classification"), context.get("risk_tier", "low")
-            new_context.update(governance_context(spec, task, tier))
         # the old release from where the project says it came from (older projects: the source tree)
         old_source = state.get("template") or template_url
         old = render(old_source, state["commit"], context, Path(tmp) / "old", state.get("directory"))
@@ -163,6 +180,8 @@ def update_project(
         (work / ".cruft.json").write_text(json.dumps(state, indent=2) + "\n")
         _run(["git", "add", "-A"], work)
         message = f"Update to Shipyard template {release.version}"
+        if behind(current, [release]) == 0:
+            message = f"Platform governance update ({', '.join(sorted(governed))} from the platform spec)"
         _run(["git", *GIT_IDENTITY, "commit", "--quiet", "-m", message], work)
         _run(["git", "push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{branch}"], work)
     result.status = "updated"

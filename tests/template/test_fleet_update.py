@@ -191,6 +191,22 @@ def test_platform_threshold_change_merges_with_the_data_scientists_params(fleet,
     )  # the next update's base
 
 
+def test_a_spec_or_tier_change_alone_reaches_a_project_on_the_latest_release(fleet, cli):
+    release = latest(fleet["url"])
+    spec = tighten_the_spec(fleet)
+    before = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release)
+    assert before.status == "up-to-date"  # no spec given: nothing the platform owns is compared
+    result = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release, spec, "high")
+    assert result.status == "updated", (result.message, result.files)
+    assert result.branch.startswith(BRANCH_PREFIX + "1.0.0-governance-")
+    catalog = yaml.safe_load(branch_file(fleet["remote"], result.branch, "shipyard.yaml"))
+    assert catalog["risk_tier"] == "high"  # the platform's record (`project set-tier`) wins
+    assert catalog["governance"]["monitor"] == {"max_drift_share": 0.3}  # the high tier's limit
+    assert catalog["governance"]["gate"]["thresholds"]["accuracy"] == {"min": 0.85}
+    again = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release, spec, "high")
+    assert again.branch == result.branch  # the same change: the same branch, pushed again
+
+
 def test_a_project_with_the_gate_in_params_moves_it_to_shipyard_yaml(tmp_path, cli):
     fleet = make_fleet(tmp_path, cli, layout=gate_in_params)
     project = fleet["project"]

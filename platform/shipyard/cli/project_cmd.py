@@ -148,7 +148,7 @@ def update(
             results.append(UpdateResult(slug, "failed", release.version, message="no git remote recorded"))
             continue
         try:
-            results.append(update_project(slug, repo, url, release, platform.spec))
+            results.append(update_project(slug, repo, url, release, platform.spec, project.risk_tier))
         except UserError as exc:
             results.append(UpdateResult(slug, "failed", release.version, message=exc.message))
     if as_json:
