@@ -219,3 +219,15 @@ def test_a_url_that_is_not_postgres_names_the_variable(tmp_path, monkeypatch):
         AuditStore.of(tmp_path)
     assert ENV_DATABASE_URL in info.value.message and "postgresql://" in info.value.fix
     assert PASSWORD not in str(info.value)
+
+
+def test_the_portal_reads_the_postgres_log_when_the_url_is_set(store, url, tmp_path, monkeypatch):
+    from shipyard.audit.view import load_audit
+
+    monkeypatch.delenv(ENV_DATABASE_URL, raising=False)
+    assert load_audit(tmp_path, None) is None  # no URL and no SQLite file: this platform keeps no log here
+    monkeypatch.setenv(ENV_DATABASE_URL, url)
+    view = load_audit(tmp_path, None)
+    assert view is not None and view.verification.ok and view.verification.count == 4
+    history = [e.action for e in view.history("fraud")]
+    assert history == [audit.SUBMIT_REGISTERED, audit.APPROVE, audit.PROMOTE]
