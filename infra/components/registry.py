@@ -1,10 +1,14 @@
 """The registry service (`python -m shipyard.registry.server`): the only account that registers model
-versions in MLflow, and the keeper of the append-only, hash-chained audit log (SQLite).
+versions in MLflow, and the keeper of the append-only, hash-chained audit log.
 
-One replica with the Recreate strategy: the audit log is one SQLite file on a ReadWriteOnce volume, which
-only one pod can mount and only one writer may append to (a rolling update would start a second pod
-that either cannot mount the volume or forks the chain). An init container creates the registry's
-MLflow account with MLflow's admin login (basic auth), so the password exists only in the Secret.
+The audit log is SQLite on a ReadWriteOnce volume by default: one replica with the Recreate strategy, as
+only one pod can mount the volume and only one writer may append to the file (a rolling update would
+start a second pod that either cannot mount the volume or forks the chain). With
+`services.registry.audit_database_secret` it lives in Postgres instead: the URL comes from that existing
+Secret's key `url` (secretKeyRef, never a plain value or a stack file), there is no volume, and a rolling
+update is safe (appends take an advisory lock in the database, so two pods never fork the chain). An init
+container creates the registry's MLflow account with MLflow's admin login (basic auth), so the password
+exists only in the Secret.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from shipyard.audit.store import ENV_DATABASE_URL
 from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, REGISTRY
 from shipyard.spec.model import RegistrySpec
 
@@ -24,6 +29,7 @@ DATA_DIR = "/data"
 SPEC_DIR = "/etc/shipyard"
 SPEC_FILE = f"{SPEC_DIR}/platform.yaml"
 UID = 1000
+AUDIT_URL_KEY = "url"  # the key of services.registry.audit_database_secret that holds the postgresql:// URL
 # The init container: MLflow's admin creates the registry's account (an existing one is left alone).
 ENSURE_ACCOUNT = (
     "import os; from shipyard.identity.mlflow_users import AuthAdmin, Credentials; "
@@ -72,16 +78,21 @@ class Registry(Component):
             data={"platform.yaml": args.spec_text},
             opts=child(self),
         )
-        # The audit log: SQLite on a ReadWriteOnce volume (one pod, one writer: see the Recreate strategy)
-        claim = k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-data",
-            metadata=meta("registry-data"),
-            spec={
-                "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": args.spec.storage}},
-            },
-            opts=child(self),
-        )
+        audit_secret = args.spec.audit_database_secret
+        claims = []
+        if audit_secret is None:
+            # The audit log: SQLite on a ReadWriteOnce volume (one pod, one writer: see the Recreate strategy)
+            claims.append(
+                k8s.core.v1.PersistentVolumeClaim(
+                    f"{name}-data",
+                    metadata=meta("registry-data"),
+                    spec={
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": args.spec.storage}},
+                    },
+                    opts=child(self),
+                )
+            )
 
         def from_secret(var: str, secret_name: str, key: str) -> dict[str, object]:
             return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
@@ -99,6 +110,8 @@ class Registry(Component):
             {"name": "PYTHONUNBUFFERED", "value": "1"},
             {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
         ]
+        if audit_secret is not None:  # the audit log in Postgres: its URL (with a password) from the Secret
+            env.append(from_secret(ENV_DATABASE_URL, audit_secret, AUDIT_URL_KEY))
         command = [
             "python", "-m", "shipyard.registry.server",
             "--data-dir", DATA_DIR,
@@ -149,9 +162,10 @@ class Registry(Component):
             spec={
                 "replicas": 1,
                 "selector": {"matchLabels": selector},
-                # Recreate, never RollingUpdate: the old pod releases the ReadWriteOnce volume (and the
-                # SQLite audit chain) before the new one starts; two writers would fork the chain
-                "strategy": {"type": "Recreate"},
+                # SQLite: Recreate, never RollingUpdate: the old pod releases the ReadWriteOnce volume (and
+                # the SQLite audit chain) before the new one starts; two writers would fork the chain.
+                # Postgres serialises appends itself: a rolling update keeps the service up
+                "strategy": {"type": "Recreate"} if audit_secret is None else {"type": "RollingUpdate"},
                 "template": {
                     "metadata": {"labels": labels},
                     "spec": {
@@ -161,13 +175,16 @@ class Registry(Component):
                         "initContainers": [init],
                         "containers": [container],
                         "volumes": [
-                            {"name": "data", "persistentVolumeClaim": {"claimName": "registry-data"}},
+                            # SQLite: the audit log's volume; Postgres: only MLflow's client caches
+                            {"name": "data", "persistentVolumeClaim": {"claimName": "registry-data"}}
+                            if audit_secret is None
+                            else {"name": "data", "emptyDir": {}},
                             {"name": "spec", "configMap": {"name": "registry-spec"}},
                         ],
                     },
                 },
             },
-            opts=child(self, depends_on=[secret, config, claim]),
+            opts=child(self, depends_on=[secret, config, *claims]),
         )
         k8s.core.v1.Service(
             f"{name}-svc",

@@ -129,20 +129,23 @@ def _mlflow(auth: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
-def registry() -> dict[str, Any]:
-    spec = AWS.services.registry.model_copy(update={"storage": "7Gi"})
-    r = Registry(
-        "registry",
-        RegistryArgs(
-            "acme-ml",
-            "shipyard-system",
-            spec,
-            (REPO / "examples/platform.aws.yaml").read_text(),
-            "http://mlflow.shipyard-system.svc.cluster.local",
-            client_namespaces=("fraud", "search"),
-        ),
-    )
-    return {"url": r.url}
+def _registry(**spec_fields: Any) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        spec = AWS.services.registry.model_copy(update={"storage": "7Gi", **spec_fields})
+        r = Registry(
+            "registry",
+            RegistryArgs(
+                "acme-ml",
+                "shipyard-system",
+                spec,
+                (REPO / "examples/platform.aws.yaml").read_text(),
+                "http://mlflow.shipyard-system.svc.cluster.local",
+                client_namespaces=("fraud", "search"),
+            ),
+        )
+        return {"url": r.url}
+
+    return build
 
 
 def label_studio() -> dict[str, Any]:
@@ -205,7 +208,8 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "team_tenancy": team_tenancy,
     "mlflow_basic": _mlflow("basic"),
     "mlflow_oidc": _mlflow("oidc"),
-    "registry": registry,
+    "registry": _registry(),
+    "registry_postgres": _registry(audit_database_secret="shipyard-audit-db"),
     "label_studio": label_studio,
     "monitoring": monitoring,
     "gpu": gpu,

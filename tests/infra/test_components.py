@@ -21,6 +21,7 @@ def test_every_component_case_ran(components):
         "mlflow_basic",
         "mlflow_oidc",
         "registry",
+        "registry_postgres",
         "label_studio",
         "monitoring",
         "gpu",
@@ -196,6 +197,31 @@ def test_registry_alone_one_writer_on_its_volume(components):
         "search",
         "shipyard-system",
     ]
+
+
+def test_registry_with_its_audit_log_in_postgres(components):
+    g = components["registry_postgres"]
+    dep = g.one("kubernetes:apps/v1:Deployment", "registry-deployment").plain
+    pod = dep["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    env = {e["name"]: e for e in c["env"]}
+    # the URL (with its password) only from the existing Secret: never a plain value in the stack
+    assert env["SHIPYARD_AUDIT_DATABASE_URL"] == {
+        "name": "SHIPYARD_AUDIT_DATABASE_URL",
+        "valueFrom": {"secretKeyRef": {"name": "shipyard-audit-db", "key": "url"}},
+    }
+    assert not any("postgresql://" in json.dumps(r.plain) for r in g.resources)
+    # no volume for the log: the data dir is scratch (MLflow's client caches); the database serialises
+    # appends, so a rolling update cannot fork the chain
+    assert not g.of("kubernetes:core/v1:PersistentVolumeClaim")
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/data"]] == {"name": "data", "emptyDir": {}}
+    assert dep["spec"]["replicas"] == 1 and dep["spec"]["strategy"] == {"type": "RollingUpdate"}
+    # the SQLite registry has no such variable: its log is the file on its volume
+    sqlite = components["registry"].one("kubernetes:apps/v1:Deployment", "registry-deployment").plain
+    (sqlite_c,) = sqlite["spec"]["template"]["spec"]["containers"]
+    assert "SHIPYARD_AUDIT_DATABASE_URL" not in {e["name"] for e in sqlite_c["env"]}
 
 
 def test_label_studio_monitoring_gpu_alone(components):

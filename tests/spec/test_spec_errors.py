@@ -15,6 +15,9 @@ def pool(**fields: object) -> str:
     return "node_pools:\n  - " + "\n    ".join(f"{k}: {v}" for k, v in base.items()) + "\n"
 
 
+CLUSTER = "platform: {name: p, environment: kubernetes}\nteams:\n" + TEAM + pool()
+PASTED_URL = "postgresql://audit:pw-S3cret@db:5432/audit"
+
 CASES = [
     # (id, yaml text, expected field path, expected line, words in the message)
     ("unknown key", HEAD + "colour: red\n", "colour", 4, "unknown key"),
@@ -117,6 +120,27 @@ CASES = [
     ("bad name", "platform: {name: My_Platform}\nteams:\n" + TEAM, "platform.name", 1, "does not match"),
     ("duplicate key", HEAD + "teams: []\n", "teams", 4, "given twice"),
     ("port clash", HEAD + "local:\n  ports: {mlflow: 9090}\n", "local", 4, "both 9090"),
+    (
+        "audit database secret not a Secret name",
+        CLUSTER + "services:\n  registry: {audit_database_secret: Audit_DB}\n",
+        "services.registry.audit_database_secret",
+        10,
+        "not a Kubernetes Secret name",
+    ),
+    (
+        "audit database URL pasted in the spec",
+        CLUSTER + f"services:\n  registry:\n    audit_database_secret: {PASTED_URL}\n",
+        "services.registry.audit_database_secret",
+        11,
+        "name the Kubernetes Secret that holds it",
+    ),
+    (
+        "audit database secret on one machine",
+        HEAD + "services:\n  registry: {audit_database_secret: shipyard-audit-db}\n",
+        "services.registry.audit_database_secret",
+        5,
+        "is for a cluster",
+    ),
 ]
 
 
@@ -159,3 +183,10 @@ def test_all_problems_are_reported_not_only_the_first():
     with pytest.raises(SpecError) as info:
         parse_spec(text, "bad.yaml")
     assert {p.path for p in info.value.problems} == {"platform.environment", "teams[0].monthly_budget"}
+
+
+def test_a_pasted_audit_database_url_is_never_echoed():
+    text = CLUSTER + f"services:\n  registry: {{audit_database_secret: '{PASTED_URL}'}}\n"
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, "bad.yaml")
+    assert "pw-S3cret" not in str(info.value) and "fix:" in str(info.value)

@@ -67,3 +67,15 @@ def test_unknown_team_lookup_names_known_teams():
     spec = parse_spec(MINIMAL)
     with pytest.raises(KeyError, match="known: ml"):
         spec.team("nope")
+
+
+def test_a_cluster_audit_log_in_postgres_names_a_secret():
+    text = (
+        "platform: {name: p, environment: kubernetes}\nteams:\n"
+        "  - {name: ml, owners: [a@b.co], monthly_budget: 100}\n"
+        "node_pools:\n  - {name: g, instance_types: [m6i.large], min_size: 0, max_size: 2}\n"
+        "services:\n  registry: {audit_database_secret: shipyard-audit-db}\n"
+    )
+    assert parse_spec(text, "ok.yaml").services.registry.audit_database_secret == "shipyard-audit-db"
+    assert parse_spec(text.replace("  registry: {audit_database_secret: shipyard-audit-db}\n", "  {}\n"),
+                      "ok.yaml").services.registry.audit_database_secret is None  # fmt: skip

@@ -1,10 +1,13 @@
-"""An append-only, hash-chained event store in SQLite (``<data dir>/audit/audit.db``).
+"""An append-only, hash-chained event store: SQLite (``<data dir>/audit/audit.db``) by default, Postgres
+when ``SHIPYARD_AUDIT_DATABASE_URL`` is set (a cluster's registry service; :mod:`shipyard.audit.postgres`).
 
 Each event's hash is SHA-256 over the previous event's hash and the event's canonical JSON, so an
-edited or deleted row breaks the chain from that event on. Triggers make SQLite refuse UPDATE and
-DELETE; someone with the file can still drop them: the chain then *detects* the edit, it does not
-prevent it (docs/manager-auditor.md). Appends take an exclusive transaction, so concurrent writers
-(the registry service, the CLI's reconcile) never fork the chain.
+edited or deleted row breaks the chain from that event on. Both backends compute the same hashes from
+the same text columns, so `verify`, the export and the chain head do not depend on the backend.
+Triggers make the database refuse UPDATE and DELETE (and TRUNCATE on Postgres); someone who owns the
+file or the database can still drop them: the chain then *detects* the edit, it does not prevent it
+(docs/manager-auditor.md). Appends are serialised (SQLite: an exclusive transaction; Postgres: an
+advisory lock in the append's transaction), so concurrent writers never fork the chain.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shipyard.audit.names import GENESIS
+
+ENV_DATABASE_URL = "SHIPYARD_AUDIT_DATABASE_URL"  # postgresql://user:password@host:5432/db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -84,71 +90,60 @@ def audit_db(data_dir: Path) -> Path:
     return Path(data_dir) / "audit" / "audit.db"
 
 
+def database_url() -> str | None:
+    """The Postgres audit database's URL, when this process keeps its audit log there."""
+    return os.environ.get(ENV_DATABASE_URL, "").strip() or None
+
+
+def open_store(data_dir: Path) -> AuditStore | None:
+    """The audit log in use: Postgres when its URL is set, else SQLite when the file exists (None if not)."""
+    if database_url():
+        return AuditStore.of(data_dir)
+    return AuditStore.of(data_dir) if audit_db(data_dir).exists() else None
+
+
 class AuditStore:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(SCHEMA)
-        self.path.chmod(0o600)
+    """The interface: ``append``, ``events``, ``head``, ``verify``. A backend implements ``_append_row``
+    (in one serialised transaction: read the head, link, insert) and ``_rows``."""
+
+    placeholder = "?"  # the backend's query parameter marker
 
     @classmethod
     def of(cls, data_dir: Path) -> AuditStore:
-        return cls(audit_db(data_dir))
+        """Postgres when ``SHIPYARD_AUDIT_DATABASE_URL`` is set, else SQLite under the data dir."""
+        url = database_url()
+        if url:
+            from shipyard.audit.postgres import PostgresAuditStore
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        return conn
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
+            return PostgresAuditStore(url)
+        return SqliteAuditStore(audit_db(data_dir))
 
     def append(self, actor: str, action: str, project: str = "", model: str = "", version: str | int = "",
                details: dict | None = None, at: dt.datetime | None = None) -> Event:  # fmt: skip
         when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="microseconds")
         details_json = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str)
         version = str(version)
-        with self._tx() as conn:
-            row = conn.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            prev = row[0] if row else GENESIS
-            digest = event_hash(prev, when, actor, action, project, model, version, details_json)
-            cur = conn.execute(
-                "INSERT INTO events (at, actor, action, project, model, version, details, prev_hash, hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (when, actor, action, project, model, version, details_json, prev, digest),
-            )
-            seq = cur.lastrowid
+        fields = (when, actor, action, project, model, version, details_json)
+        seq, prev, digest = self._append_row(fields)
         return Event(seq, when, actor, action, project, model, version, details or {}, prev, digest)
 
+    def _append_row(self, fields: tuple[str, ...]) -> tuple[int, str, str]:
+        """Insert (at, actor, action, project, model, version, details) after the current head, in one
+        transaction no other append interleaves with; return (seq, prev_hash, hash)."""
+        raise NotImplementedError
+
     def _rows(self, where: str = "", params: tuple = ()) -> list[tuple]:
-        conn = self._connect()
-        try:
-            return conn.execute(
-                f"SELECT {', '.join(FIELDS)} FROM events {where} ORDER BY seq", params
-            ).fetchall()
-        finally:
-            conn.close()
+        raise NotImplementedError
 
     def events(self, project: str | None = None, model: str | None = None, since: str | None = None,
                action: str | None = None) -> list[Event]:  # fmt: skip
         clauses, params = [], []
         for column, value in (("project", project), ("model", model), ("action", action)):
             if value:
-                clauses.append(f"{column} = ?")
+                clauses.append(f"{column} = {self.placeholder}")
                 params.append(value)
         if since:
-            clauses.append("at >= ?")
+            clauses.append(f"at >= {self.placeholder}")
             params.append(since)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return [_event(r) for r in self._rows(where, tuple(params))]
@@ -170,6 +165,56 @@ class AuditStore:
                 return Verification(False, count, prev, seq, "its content does not match its hash")
             prev, count, last_seq = digest, count + 1, seq
         return Verification(True, count, prev)
+
+
+class SqliteAuditStore(AuditStore):
+    """One SQLite file (0600) under the data dir: the default, and a cluster's without a database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.executescript(SCHEMA)
+        self.path.chmod(0o600)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def _append_row(self, fields: tuple[str, ...]) -> tuple[int, str, str]:
+        with self._tx() as conn:
+            row = conn.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            prev = row[0] if row else GENESIS
+            digest = event_hash(prev, *fields)
+            cur = conn.execute(
+                "INSERT INTO events (at, actor, action, project, model, version, details, prev_hash, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*fields, prev, digest),
+            )
+            return cur.lastrowid, prev, digest
+
+    def _rows(self, where: str = "", params: tuple = ()) -> list[tuple]:
+        conn = self._connect()
+        try:
+            return conn.execute(
+                f"SELECT {', '.join(FIELDS)} FROM events {where} ORDER BY seq", params
+            ).fetchall()
+        finally:
+            conn.close()
 
 
 def _event(row: tuple) -> Event:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shipyard import tags
 from shipyard.audit import names as audit
-from shipyard.audit.store import AuditStore, Event, Verification, audit_db
+from shipyard.audit.store import Event, Verification, open_store
 
 
 @dataclass
@@ -37,11 +37,12 @@ def home() -> Path:
 
 
 def load_audit(data_dir: Path | None, tracking_uri: str | None) -> AuditView | None:
-    """None when this platform keeps no audit log here (a cluster's lives in its database)."""
+    """None when this platform keeps no audit log here (a cluster's lives in its database: read when
+    SHIPYARD_AUDIT_DATABASE_URL is set; a database that does not answer raises ServiceUnavailable)."""
     root = data_dir or home()
-    if not audit_db(root).exists():
+    store = open_store(root)
+    if store is None:
         return None
-    store = AuditStore.of(root)
     error = None
     ungoverned: dict[str, str] = {}
     if tracking_uri:

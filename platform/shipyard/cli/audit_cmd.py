@@ -28,15 +28,18 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(spec: Path | None, data_dir: Path | None):
-    from shipyard.audit.store import AuditStore, audit_db
+    from shipyard.audit.store import ENV_DATABASE_URL, open_store
     from shipyard.local.runtime import resolve
 
     _, _, layout = resolve(spec, data_dir)
-    if not audit_db(layout.root).exists():
+    store = open_store(layout.root)  # Postgres when SHIPYARD_AUDIT_DATABASE_URL is set
+    if store is None:
         raise UserError(
-            f"no audit log in {layout.root}", f"start the platform: shipyard up --data-dir {layout.root}"
+            f"no audit log in {layout.root}",
+            f"start the platform: shipyard up --data-dir {layout.root}"
+            f" (a cluster's log: set {ENV_DATABASE_URL})",
         )
-    return AuditStore.of(layout.root), layout.root
+    return store, layout.root
 
 
 def _reconcile(store, root: Path) -> int:

@@ -186,10 +186,15 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("MLFLOW_TRACKING_USERNAME"):
         print("the registry service needs its MLflow credentials in the environment", file=sys.stderr)
         return 2
+    try:  # SQLite under --data-dir, or Postgres when SHIPYARD_AUDIT_DATABASE_URL is set (a cluster's)
+        store = AuditStore.of(data_dir)
+    except UserError as exc:  # the audit database is down or refuses: one line and its fix, no traceback
+        print(f"error: {exc.message}\n  fix: {exc.fix}", file=sys.stderr)
+        return 2
     import mlflow.pyfunc  # noqa: F401  (imported now, not in the first submit: seconds on a busy machine)
     import sklearn.metrics  # noqa: F401
 
-    registry = Registry(load_spec(Path(args.spec)), mlflow_url, AuditStore.of(data_dir))
+    registry = Registry(load_spec(Path(args.spec)), mlflow_url, store)
     app = build_app(registry, Authenticator(mlflow_url))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -27,6 +27,8 @@ QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
 HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
+# a Kubernetes object name (DNS subdomain), e.g. a Secret's
+SECRET_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+\-]*)?$")
 # an MLflow metric name that is also safe in a shell word, a file name and a Prometheus label value
 METRIC_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
@@ -125,6 +127,27 @@ class RegistrySpec(Strict):
     storage: str = Field(
         "5Gi", pattern=QUANTITY.pattern, description="the audit log's volume (SQLite, ReadWriteOnce)"
     )
+    audit_database_secret: str | None = Field(
+        None,
+        description="cluster: the Kubernetes Secret (in the platform's namespace) whose key `url` holds a "
+        "postgresql:// URL; the audit log then lives in that Postgres database, not on a volume",
+    )
+
+    @field_validator("audit_database_secret")
+    @classmethod
+    def _secret_name(cls, name: str | None) -> str | None:
+        if name is not None and ("://" in name or "@" in name):  # a pasted URL: never echo its password
+            raise ValueError(
+                "looks like a database URL: name the Kubernetes Secret that holds it instead (key `url`), "
+                "e.g. kubectl create secret generic shipyard-audit-db --from-literal=url=postgresql://..."
+            )
+        if name is not None and not SECRET_NAME.match(name):
+            raise ValueError(
+                f"{name!r} is not a Kubernetes Secret name: use lowercase letters, digits, '-' and '.' "
+                "(at most 253), e.g. shipyard-audit-db; the URL itself goes in the Secret's key `url`, "
+                "never in the spec"
+            )
+        return name
 
 
 class DvcSpec(Strict):
@@ -541,6 +564,12 @@ class PlatformSpec(Strict):
             raise SpecReferenceError(
                 ("pricing", "control_plane_extended_hour"),
                 f"a price table in {self.pricing.currency} for EKS must set control_plane_extended_hour",
+            )
+        if self.platform.environment == Environment.local and self.services.registry.audit_database_secret:
+            raise SpecReferenceError(
+                ("services", "registry", "audit_database_secret"),
+                "an audit database Secret is for a cluster (environment aws or kubernetes): on one machine "
+                "the audit log is SQLite under the data dir, or set SHIPYARD_AUDIT_DATABASE_URL",
             )
         if self.platform.environment != Environment.local and not self.node_pools:
             raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
