@@ -112,6 +112,22 @@ def owner_choice(owners: list[str]) -> str | None:
     return chosen
 
 
+def audit_view(cfg: PortalSettings, required: bool):
+    """The audit log's view, or None. A database that does not answer is said on the page; a page
+    that is only the audit log stops there, the others go on without it."""
+    from shipyard.audit.view import load_audit
+
+    try:
+        return load_audit(None, cfg.endpoints.mlflow)
+    except ServiceUnavailable as exc:
+        st.error(f"**The audit log is unreachable** ({exc.service} at {exc.url or '(not configured)'}): "
+                 f"{exc.detail}")  # fmt: skip
+        st.caption(f"fix: {exc.fix}")
+        if required:
+            st.stop()
+        return None
+
+
 def load(cfg: PortalSettings, with_costs: bool = True) -> Portfolio:
     """The portfolio, or a page that says which service is down (and stops)."""
     refresh = st.sidebar.button("Refresh data", help=f"data is cached for {cfg.ttl_s:g} s")

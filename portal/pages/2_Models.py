@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 import ui
-from shipyard.audit.view import load_audit
 from shipyard.catalog import inventory, inventory_csv, inventory_json, model_card_text
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
@@ -18,7 +17,7 @@ cfg, role, portfolio = ui.portfolio_page("Models")
 snap = portfolio.snapshot
 
 rows = inventory(cfg.spec, snap)
-audit_view = load_audit(None, cfg.endpoints.mlflow)
+audit_view = ui.audit_view(cfg, required=False)
 if audit_view is not None:
     for model, what in audit_view.ungoverned_champions.items():
         st.error(f"**{model}**: the champion did not arrive through the platform. {what}")

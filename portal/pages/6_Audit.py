@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.audit.store import AuditStore
-from shipyard.audit.view import home, load_audit
+from shipyard.audit.view import home
 from shipyard.cli.audit_cmd import render_export
 
 ui.page("Audit")
@@ -15,7 +15,7 @@ view_as = ui.role(cfg)
 if view_as not in ("auditor", "manager"):
     st.warning("The audit log is for auditors, approvers and managers.")
     st.stop()
-view = load_audit(None, cfg.endpoints.mlflow)
+view = ui.audit_view(cfg, required=True)
 if view is None:
     st.info("No audit log on this platform yet: `shipyard up` creates it.")
     st.stop()

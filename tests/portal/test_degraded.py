@@ -55,3 +55,16 @@ def test_no_prometheus_on_platform_means_required_drift_is_unmonitored(portal_en
     table = frame(run(), "project").set_index("project")
     assert table.loc[s.name("fraud"), "drift"] == "unmonitored"  # high tier requires drift monitoring
     assert table.loc[s.name("churn"), "drift"] == "-"  # low tier does not
+
+
+def test_audit_database_down_is_said_on_the_audit_and_models_pages(portal_env):
+    # a cluster's audit log in Postgres that does not answer (a closed port): one message, no traceback
+    down = closed_port_url().replace("http://", "postgresql://shipyard:secret@") + "/audit"
+    portal_env(SHIPYARD_AUDIT_DATABASE_URL=down)
+    audit = run("pages/6_Audit.py", role="auditor")
+    errors = " ".join(e.value for e in audit.error)
+    assert "audit log is unreachable" in errors and "secret" not in errors
+    assert not audit.success  # no chain status without the log
+    models = run("pages/2_Models.py")
+    assert any("audit log is unreachable" in e.value for e in models.error)
+    assert models.dataframe  # the registry's versions still show
