@@ -221,6 +221,18 @@ def test_a_url_that_is_not_postgres_names_the_variable(tmp_path, monkeypatch):
     assert PASSWORD not in str(info.value)
 
 
+def test_without_psycopg_the_url_says_which_extra_to_install(tmp_path, monkeypatch):
+    # psycopg is the `postgres` extra (projects do not need it): a missing one is an error line, no trace
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    monkeypatch.delitem(sys.modules, "shipyard.audit.postgres", raising=False)
+    monkeypatch.setenv(ENV_DATABASE_URL, f"postgresql://registry:{PASSWORD}@db/audit")
+    with pytest.raises(BadInput) as info:
+        AuditStore.of(tmp_path)
+    assert "psycopg is not installed" in info.value.message and "shipyard[postgres]" in info.value.fix
+
+
 def test_the_portal_reads_the_postgres_log_when_the_url_is_set(store, url, tmp_path, monkeypatch):
     from shipyard.audit.view import load_audit
 

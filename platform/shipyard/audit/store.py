@@ -113,8 +113,15 @@ class AuditStore:
         """Postgres when ``SHIPYARD_AUDIT_DATABASE_URL`` is set, else SQLite under the data dir."""
         url = database_url()
         if url:
-            from shipyard.audit.postgres import PostgresAuditStore
+            try:
+                from shipyard.audit.postgres import PostgresAuditStore
+            except ImportError:  # psycopg is the `postgres` extra: the registry's image has it
+                from shipyard.errors import BadInput
 
+                raise BadInput(
+                    f"{ENV_DATABASE_URL} names a Postgres audit log, but psycopg is not installed",
+                    "pip install 'shipyard[postgres]', or unset it for the data dir's SQLite log",
+                ) from None
             return PostgresAuditStore(url)
         return SqliteAuditStore(audit_db(data_dir))
 
