@@ -24,6 +24,7 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.namespaces import SystemNamespaces, SystemNamespacesArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
+from components.portal import Portal, PortalArgs
 from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from shipyard.spec import load_spec
@@ -145,6 +146,31 @@ def registry() -> dict[str, Any]:
     return {"url": r.url}
 
 
+def _portal(url: str | None) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        p = Portal(
+            "portal",
+            PortalArgs(
+                "acme-ml",
+                "aws",
+                "shipyard-system",
+                AWS.services.portal.model_copy(update={"url": url}),
+                AWS.services.registry.image,
+                (REPO / "examples/platform.aws.yaml").read_text(),
+                "http://mlflow.shipyard-system.svc.cluster.local",
+                {
+                    "SHIPYARD_REGISTRY_URL": "http://registry.shipyard-system.svc.cluster.local",
+                    "SHIPYARD_PROMETHEUS_URL": "https://prometheus.corp.example:9443",  # outside the cluster
+                },
+                monitoring_namespace="shipyard-monitoring",
+                ingress=ingress_settings("acme-ml", AWS.platform.ingress, on_aws=True),
+            ),
+        )
+        return {"url": p.url}
+
+    return build
+
+
 def label_studio() -> dict[str, Any]:
     pg = PostgresEndpoint("db", 5432, "label_studio", "label_studio", pulumi.Output.secret("pw-Secret1"))
     ls = LabelStudio(
@@ -206,6 +232,8 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "mlflow_basic": _mlflow("basic"),
     "mlflow_oidc": _mlflow("oidc"),
     "registry": registry,
+    "portal": _portal("https://portal.acme.example"),
+    "portal_internal": _portal(None),
     "label_studio": label_studio,
     "monitoring": monitoring,
     "gpu": gpu,
