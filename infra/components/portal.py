@@ -154,7 +154,7 @@ class Portal(Component):
             ],
             "readinessProbe": probe(10),
             "livenessProbe": probe(30),
-            # measured: ~200 MiB serving, more while a page loads the portfolio (pandas, MLflow client)
+            # measured: ~190 MiB with a session on the sign-in page; a portfolio page adds its data frames
             "resources": {
                 "requests": {"cpu": "250m", "memory": "512Mi"},
                 "limits": {"cpu": "1", "memory": MEMORY_LIMIT},
