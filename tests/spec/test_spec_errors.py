@@ -159,3 +159,14 @@ def test_all_problems_are_reported_not_only_the_first():
     with pytest.raises(SpecError) as info:
         parse_spec(text, "bad.yaml")
     assert {p.path for p in info.value.problems} == {"platform.environment", "teams[0].monthly_budget"}
+
+
+def test_a_cluster_serves_the_portal_over_https_only():
+    """The portal is one of the services infra puts behind the platform's TLS ingress."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "examples/platform.aws.yaml").read_text()
+    assert 'url: "https://portal.ml.acme.example"' in text
+    parse_spec(text, "platform.yaml", target="aws")
+    with pytest.raises(SpecError, match=r"services\.portal\.url: .* over https\n  fix: "):
+        parse_spec(text.replace("https://portal.", "http://portal."), "platform.yaml", target="aws")
