@@ -32,9 +32,17 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.namespaces import SystemNamespaces, SystemNamespacesArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
+from components.portal import Portal, PortalArgs
 from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from settings import StackSettings
+from shipyard.endpoints import (
+    ENV_GRAFANA_URL,
+    ENV_LABEL_STUDIO_URL,
+    ENV_PROMETHEUS,
+    ENV_PUSHGATEWAY,
+    ENV_REGISTRY,
+)
 from shipyard.spec import Environment, PlatformSpec
 
 
@@ -261,8 +269,9 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
         "platform": spec.platform.environment.value,
         "dvc_remote_root": base.dvc.shared_root if base.dvc else None,
         "dvc_endpoint_url": base.s3_endpoint,
-        "portal": s.portal.url,
     }
+    portal_reads: dict[str, str] = {}  # the portal's endpoints, in-cluster where the service runs here
+    mlflow = registry = None
     if s.mlflow.enabled:
         assert base.mlflow_backend is not None
         mlflow = Mlflow(
@@ -292,6 +301,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
                 ),
             )  # fmt: skip
             endpoints["registry"] = registry.url
+            portal_reads[ENV_REGISTRY] = registry.url
         else:
             pulumi.log.warn(
                 "services.mlflow.auth is oidc: the registry service is not deployed (it signs callers in "
@@ -309,6 +319,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
             opts=in_ns,
         )  # fmt: skip
         endpoints["label_studio"] = ls.url
+        portal_reads[ENV_LABEL_STUDIO_URL] = ls.service_url
         outputs["labelStudioAdminPassword"] = ls.admin_password
     if s.prometheus.enabled:
         strictest = min(
@@ -334,6 +345,12 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
             "grafana": monitoring.grafana_url,
         }
         outputs["grafanaAdminPassword"] = monitoring.grafana_admin_password
+        portal_reads |= {
+            ENV_PROMETHEUS: monitoring.prometheus_url,
+            ENV_PUSHGATEWAY: monitoring.pushgateway_url,
+        }
+        if monitoring.grafana_service_url:
+            portal_reads[ENV_GRAFANA_URL] = monitoring.grafana_service_url
     if spec.gpu_pools and not spec.platform.cluster.gpu_operator:
         prometheus = s.prometheus.enabled
         GpuSupport(
@@ -348,9 +365,46 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
             ),
             opts=in_ns,
         )
+    if s.portal.enabled:
+        portal = _portal(spec, base, spec_text, namespaces, mlflow, registry, portal_reads)
+        if portal is not None:
+            endpoints["portal"] = portal.url
     outputs |= {
         "endpoints": {k: v for k, v in endpoints.items() if v is not None},
         "dvcRemotes": base.dvc.roots if base.dvc else {},
         "teamNamespaces": {name: t.namespace for name, t in teams.items()},
     }
     return outputs
+
+
+def _portal(
+    spec: PlatformSpec,
+    base: _Base,
+    spec_text: str,
+    namespaces: SystemNamespaces,
+    mlflow: Mlflow | None,
+    registry: Registry | None,
+    reads: dict[str, str],
+) -> Portal | None:
+    """The portal, where people can sign in to it: it checks their MLflow basic-auth login, and reads
+    MLflow with an account MLflow's admin creates (neither exists behind the OIDC proxy)."""
+    s = spec.services
+    if mlflow is None or s.mlflow.auth != "basic":
+        why = "MLflow is not enabled" if mlflow is None else "services.mlflow.auth is oidc"
+        pulumi.log.warn(
+            f"{why}: the portal is not deployed (it signs people in against MLflow's basic-auth users); "
+            "fix: services.portal.enabled: false, or run it as docs/platform-engineer.md says"
+        )
+        return None
+    after = [*base.depends_on, namespaces, mlflow, *([registry] if registry else [])]
+    return Portal(
+        "portal",
+        PortalArgs(
+            spec.platform.name, spec.platform.environment.value, namespaces.system, s.portal,
+            s.registry.image, spec_text, mlflow.service_url, reads,
+            monitoring_namespace=namespaces.monitoring if s.prometheus.enabled else None,
+            ingress=base.ingress, node_selector=base.node_selector,
+            audit_database_secret=s.registry.audit_database_secret,
+        ),
+        opts=pulumi.ResourceOptions(provider=base.provider, depends_on=after),
+    )  # fmt: skip

@@ -125,7 +125,8 @@ class LabelStudio(Component):
             timeout=900,
             opts=child(self, depends_on=[secret]),
         )
-        self.url = args.spec.url or f"http://{RELEASE}-ls-app.{args.namespace}.svc.cluster.local"
+        self.service_url = f"http://{RELEASE}-ls-app.{args.namespace}.svc.cluster.local"
+        self.url = args.spec.url or self.service_url
         self.register_outputs(
             {"url": self.url, "chartVersion": args.spec.chart_version, "adminPassword": self.admin_password}
         )

@@ -47,6 +47,7 @@ class Monitoring(Component):
     prometheus_url: str
     pushgateway_url: str
     grafana_url: str | None
+    grafana_service_url: str | None  # in the cluster, through the Service
     grafana_admin_password: pulumi.Output[str]
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -196,9 +197,8 @@ class Monitoring(Component):
         self.pushgateway_url = (
             args.prometheus.pushgateway_url or f"http://pushgateway.{ns}.svc.cluster.local:9091"
         )
-        self.grafana_url = (
-            (args.grafana.url or f"http://grafana.{ns}.svc.cluster.local") if args.grafana.enabled else None
-        )
+        self.grafana_service_url = f"http://grafana.{ns}.svc.cluster.local" if args.grafana.enabled else None
+        self.grafana_url = (args.grafana.url or self.grafana_service_url) if args.grafana.enabled else None
         self.register_outputs(
             {
                 "prometheusUrl": self.prometheus_url,

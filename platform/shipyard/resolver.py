@@ -35,6 +35,19 @@ ENV_DVC_ROOT = "SHIPYARD_DVC_REMOTE_ROOT"
 ENV_GIT_ROOT = "SHIPYARD_GIT_ROOT"
 ENV_PREFIX = "SHIPYARD_PORTAL_PREFIX"  # only projects/models whose names start with it
 ENV_TTL = "SHIPYARD_PORTAL_TTL"
+PORTAL_PORT = 8501  # Streamlit's default: the portal's port in its container (locally local.ports.portal)
+PORTAL_HEALTH = "/_stcore/health"  # Streamlit's health endpoint (probes, `up`'s wait, the load balancer)
+
+
+def portal_command(python: str, home: str, port: int, host: str) -> list[str]:
+    """``streamlit run portal/Home.py`` on ``host:port``, headless: the one command ``shipyard up``,
+    ``shipyard portal`` and the cluster's Deployment (infra/components/portal.py) all run."""
+    return [
+        python, "-m", "streamlit", "run", home,
+        "--server.port", str(port), "--server.address", host, "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",  # no "Deploy" or developer menu for the portal's users
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -224,6 +237,7 @@ __all__ = [
     "PortalSettings",
     "endpoints_from_state",
     "platform_from_data_dir",
+    "portal_command",
     "portal_env",
     "portal_settings",
     "resolve_platform",

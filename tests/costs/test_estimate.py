@@ -95,6 +95,8 @@ def test_eks_extended_support_is_priced_at_the_extended_rate():
 def test_a_load_balancer_only_when_a_service_has_a_url_and_the_autoscaler_is_free():
     with_url = _aws_example()
     assert _line(with_url, "load balancer").min_monthly == pytest.approx(0.0225 * 730, abs=0.01)
-    no_url = _aws_example(**{',\n     url: "https://mlflow.ml.acme.example"': ""})
+    no_url = _aws_example(
+        **{',\n     url: "https://mlflow.ml.acme.example"': "", ', url: "https://portal.ml.acme.example"': ""}
+    )
     assert _line(no_url, "load balancer").min_monthly == 0
     assert _line(with_url, "cluster autoscaler").max_monthly == 0

@@ -24,6 +24,7 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.namespaces import SystemNamespaces, SystemNamespacesArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
+from components.portal import Portal, PortalArgs
 from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from shipyard.spec import load_spec
@@ -148,6 +149,32 @@ def _registry(**spec_fields: Any) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def _portal(url: str | None, audit_database_secret: str | None = None) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        p = Portal(
+            "portal",
+            PortalArgs(
+                "acme-ml",
+                "aws",
+                "shipyard-system",
+                AWS.services.portal.model_copy(update={"url": url}),
+                AWS.services.registry.image,
+                (REPO / "examples/platform.aws.yaml").read_text(),
+                "http://mlflow.shipyard-system.svc.cluster.local",
+                {
+                    "SHIPYARD_REGISTRY_URL": "http://registry.shipyard-system.svc.cluster.local",
+                    "SHIPYARD_PROMETHEUS_URL": "https://prometheus.corp.example:9443",  # outside the cluster
+                },
+                monitoring_namespace="shipyard-monitoring",
+                ingress=ingress_settings("acme-ml", AWS.platform.ingress, on_aws=True),
+                audit_database_secret=audit_database_secret,
+            ),
+        )
+        return {"url": p.url}
+
+    return build
+
+
 def label_studio() -> dict[str, Any]:
     pg = PostgresEndpoint("db", 5432, "label_studio", "label_studio", pulumi.Output.secret("pw-Secret1"))
     ls = LabelStudio(
@@ -210,6 +237,9 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "mlflow_oidc": _mlflow("oidc"),
     "registry": _registry(),
     "registry_postgres": _registry(audit_database_secret="shipyard-audit-db"),
+    "portal": _portal("https://portal.acme.example"),
+    "portal_internal": _portal(None),
+    "portal_postgres_audit": _portal(None, audit_database_secret="shipyard-audit-db"),
     "label_studio": label_studio,
     "monitoring": monitoring,
     "gpu": gpu,

@@ -140,6 +140,15 @@ def _aws_dev_spec(tmp: Path) -> Path:
     return path
 
 
+def _aws_no_portal_spec(tmp: Path) -> Path:
+    """The AWS example with the portal switched off (the spec-change test)."""
+    data = yaml.safe_load((REPO / "examples/platform.aws.yaml").read_text())
+    data["services"]["portal"]["enabled"] = False
+    path = tmp / "platform.no-portal.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
 def _onprem_bare_spec(tmp: Path) -> Path:
     """The on-prem example without Prometheus and without DVC."""
     data = yaml.safe_load((REPO / "examples/platform.kubernetes.yaml").read_text())
@@ -163,6 +172,7 @@ def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
             "kubernetes-example",
         ],
         "variant": ["program", "--spec", str(_variant_spec(tmp)), "--stack", "aws-example"],
+        "aws_no_portal": ["program", "--spec", str(_aws_no_portal_spec(tmp)), "--stack", "aws-example"],
         "components": ["components"],
         "aws_preview": [
             "program",
@@ -206,6 +216,11 @@ def k8s_graph(infra_runs) -> Graph:
 @pytest.fixture(scope="session")
 def variant_graph(infra_runs) -> Graph:
     return Graph(infra_runs["variant"], "aws-example")
+
+
+@pytest.fixture(scope="session")
+def aws_no_portal_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["aws_no_portal"], "aws-example")
 
 
 @pytest.fixture(scope="session")

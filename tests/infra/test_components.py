@@ -22,6 +22,9 @@ def test_every_component_case_ran(components):
         "mlflow_oidc",
         "registry",
         "registry_postgres",
+        "portal",
+        "portal_internal",
+        "portal_postgres_audit",
         "label_studio",
         "monitoring",
         "gpu",
@@ -221,6 +224,103 @@ def test_registry_with_its_audit_log_in_postgres(components):
     # the SQLite registry has no such variable: its log is the file on its volume
     sqlite = components["registry"].one("kubernetes:apps/v1:Deployment", "registry-deployment").plain
     (sqlite_c,) = sqlite["spec"]["template"]["spec"]["containers"]
+    assert "SHIPYARD_AUDIT_DATABASE_URL" not in {e["name"] for e in sqlite_c["env"]}
+
+
+def test_portal_alone_runs_up_s_command_with_its_account_from_a_secret(components):
+    g = components["portal"]
+    assert g.exports["url"] == "https://portal.acme.example"
+    dep = g.one("kubernetes:apps/v1:Deployment", "portal-deployment").plain
+    assert dep["spec"]["replicas"] == 1  # a Streamlit session lives in one pod (see the component)
+    pod = dep["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    # the command `shipyard up` runs, from the image's copy of portal/, on every address
+    assert c["command"] == [
+        "python", "-m", "streamlit", "run", "/opt/shipyard/portal/Home.py",
+        "--server.port", "8501", "--server.address", "0.0.0.0", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+    ]  # fmt: skip
+    assert c["image"] == "ghcr.io/shipyard-ml/shipyard:0.1.0" and c["workingDir"] == "/opt/shipyard/portal"
+    for probe in (c["readinessProbe"], c["livenessProbe"]):
+        assert probe["httpGet"] == {"path": "/_stcore/health", "port": 8501}
+    assert c["resources"]["limits"]["memory"] == "1Gi" and c["resources"]["requests"]["cpu"]
+    for container in (*pod["initContainers"], c):
+        assert container["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert container["resources"]["limits"]["memory"]
+    # its MLflow account: generated, in its Secret, read through valueFrom (init container and server)
+    assert g.counts()["random:index/randomPassword:RandomPassword"] == 1
+    secret = g.one("kubernetes:core/v1:Secret", "portal-secret").plain
+    assert secret["stringData"] == {
+        "mlflow-username": "shipyard-portal",
+        "mlflow-password": "generated-secret-portal-mlflow-password",
+    }
+    (init,) = pod["initContainers"]
+    init_env = {e["name"]: e for e in init["env"]}
+    assert init_env["MLFLOW_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "mlflow",
+        "key": "admin-password",
+    }
+    env = {e["name"]: e for e in c["env"]}
+    for var in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        assert env[var]["valueFrom"]["secretKeyRef"]["name"] == "portal" and "value" not in env[var]
+        assert env[var] == init_env[var]
+    literal = {name: e["value"] for name, e in env.items() if "value" in e}
+    assert literal["MLFLOW_TRACKING_URI"] == "http://mlflow.shipyard-system.svc.cluster.local"
+    assert literal["SHIPYARD_REGISTRY_URL"] == "http://registry.shipyard-system.svc.cluster.local"
+    assert literal["SHIPYARD_SPEC"] == "/etc/shipyard/platform.yaml" and literal["SHIPYARD_PLATFORM"] == "aws"
+    assert not any("generated-secret" in v for v in literal.values())
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/etc/shipyard"]]["configMap"]["name"] == "portal-spec"
+    assert "emptyDir" in volumes[mounts[literal["HOME"]]]  # Streamlit writes under ~
+    cm = g.one("kubernetes:core/v1:ConfigMap", "portal-spec").plain
+    assert "platform:" in cm["data"]["platform.yaml"]
+    svc = g.one("kubernetes:core/v1:Service", "portal-svc").plain
+    assert svc["spec"]["type"] == "ClusterIP" and svc["spec"]["ports"][0]["targetPort"] == 8501
+    # exposed like MLflow: the platform's ingress, TLS, the portal's host; the ALB checks Streamlit's health
+    ing = g.one("kubernetes:networking.k8s.io/v1:Ingress", "portal-ingress").plain
+    assert ing["spec"]["rules"][0]["host"] == "portal.acme.example" and ing["spec"]["tls"]
+    assert ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "portal"
+    annotations = ing["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/_stcore/health"
+    assert annotations["shipyard.io/auth"] == "basic"
+    netpol = g.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "portal-netpol").plain["spec"]
+    assert netpol["policyTypes"] == ["Ingress", "Egress"]
+    assert netpol["ingress"] == [{"ports": [{"port": 8501, "protocol": "TCP"}]}]  # the ALB: VPC addresses
+    dns, platform, outside = netpol["egress"]
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert [t["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for t in platform["to"]] == [
+        "shipyard-monitoring",
+        "shipyard-system",
+    ]
+    assert outside["ports"] == [{"port": 9443, "protocol": "TCP"}]  # the spec's external Prometheus
+
+
+def test_portal_without_a_url_has_no_ingress_and_only_the_platform_reaches_it(components):
+    g = components["portal_internal"]
+    assert g.exports["url"] == "http://portal.shipyard-system.svc.cluster.local"
+    assert not g.of("kubernetes:networking.k8s.io/v1:Ingress")
+    netpol = g.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "portal-netpol").plain["spec"]
+    (rule,) = netpol["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "shipyard-system"}}}
+    ]
+
+
+def test_portal_reads_the_registrys_postgres_audit_log_from_its_secret(components):
+    g = components["portal_postgres_audit"]
+    dep = g.one("kubernetes:apps/v1:Deployment", "portal-deployment").plain
+    (c,) = dep["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["SHIPYARD_AUDIT_DATABASE_URL"] == {
+        "name": "SHIPYARD_AUDIT_DATABASE_URL",
+        "valueFrom": {"secretKeyRef": {"name": "shipyard-audit-db", "key": "url"}},
+    }
+    egress = g.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "portal-netpol").plain["spec"]["egress"]
+    assert {"port": 5432, "protocol": "TCP"} in egress[-1]["ports"]  # the database, outside the cluster
+    plain = components["portal"].one("kubernetes:apps/v1:Deployment", "portal-deployment").plain
+    (sqlite_c,) = plain["spec"]["template"]["spec"]["containers"]
     assert "SHIPYARD_AUDIT_DATABASE_URL" not in {e["name"] for e in sqlite_c["env"]}
 
 

@@ -350,3 +350,172 @@ def test_the_registry_image_is_built_from_the_locked_requirements_at_the_package
     assert "pip install --no-cache-dir -r /tmp/requirements.lock" in dockerfile
     assert re.search(r"^RUN pip install .*shipyard-\*\.whl", dockerfile, re.M)
     assert re.search(rf"^USER {int(container['securityContext']['runAsUser'])}$", dockerfile, re.M)
+
+
+# --- the portal (AWS example: MLflow with basic auth) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def portal(started, aws_graph, tmp_path_factory):
+    """The declared portal pod, init container then Streamlit, against the started basic-auth MLflow.
+
+    Stand-ins: the emptyDir (/data) and the ConfigMap mount (/etc/shipyard) become temporary
+    directories, the image's /opt/shipyard/portal this checkout's portal/, MLflow's in-cluster URL the
+    local MLflow, port 8501 a free port, `python` this venv's python. The other services' in-cluster
+    URLs stay as declared: nothing answers there, which the portal reports per page, not at start."""
+    tmp = tmp_path_factory.mktemp("portal")
+    mlflow = started["basic"]
+    pod = _named(aws_graph, "kubernetes:apps/v1:Deployment", "portal")["spec"]["template"]["spec"]
+    secrets = {
+        name: dict(_named(aws_graph, "kubernetes:core/v1:Secret", name)["stringData"])
+        for name in ("portal", "mlflow")
+    }
+    configmaps = {"portal-spec": _named(aws_graph, "kubernetes:core/v1:ConfigMap", "portal-spec")["data"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    (container,) = pod["containers"]
+    mounts: dict[str, Path] = {}
+    for mount in container["volumeMounts"]:
+        local = tmp / mount["name"]
+        local.mkdir()
+        volume = volumes[mount["name"]]
+        if "configMap" in volume:
+            for key, text in configmaps[volume["configMap"]["name"]].items():
+                (local / key).write_text(text)
+        else:
+            assert "emptyDir" in volume
+        mounts[mount["mountPath"]] = local
+    mounts[container["workingDir"]] = REPO / "portal"  # COPY portal/ /opt/shipyard/portal/ (Dockerfile)
+    in_cluster = {e["value"] for e in container["env"] if e["name"] == "MLFLOW_TRACKING_URI"}.pop()
+    local_mlflow = f"http://127.0.0.1:{mlflow.port}"
+
+    def local(value: str) -> str:
+        for path, directory in mounts.items():
+            value = value.replace(path, str(directory))
+        return value.replace(in_cluster, local_mlflow)
+
+    def environment(c: dict[str, Any]) -> dict[str, str]:
+        env = {"PATH": f"{BIN}:/usr/bin:/bin"}
+        if os.environ.get("PYTHONPATH"):  # the image has shipyard installed; here it may be the source tree
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        for var in c["env"]:
+            if "value" in var:
+                env[var["name"]] = local(var["value"])
+            else:
+                ref = var["valueFrom"]["secretKeyRef"]
+                assert ref["name"] in secrets, f"{var['name']} reads a Secret the program did not write"
+                env[var["name"]] = secrets[ref["name"]][ref["key"]]
+        return env
+
+    def argv(c: dict[str, Any]) -> list[str]:
+        parts = [local(part) for part in c["command"]]
+        assert parts[0] == "python"
+        return [sys.executable, *parts[1:]]
+
+    (init,) = pod["initContainers"]
+    done = subprocess.run(
+        argv(init), env=environment(init), cwd=tmp, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"the {init['name']} init container failed:\n{done.stdout}{done.stderr}"
+    port = _free_port()
+    server = argv(container)
+    server[server.index("--server.port") + 1] = str(port)
+    env = environment(container)
+    log = open(tmp / "portal.log", "w")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(
+        server, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=local(container["workingDir"]),
+        start_new_session=True,
+    )  # fmt: skip
+    s = Started(proc, port, container, env)
+    try:
+        _wait_path(s, tmp, container["readinessProbe"]["httpGet"]["path"], "portal")
+        yield s
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _wait_path(started: Started, tmp: Path, path: str, what: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if started.proc.poll() is not None:
+            pytest.fail(
+                f"{what} exited ({started.proc.returncode}):\n{(tmp / f'{what}.log').read_text()[-3000:]}"
+            )
+        try:
+            if _health(f"http://127.0.0.1:{started.port}{path}") == "ok":
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"{what}: no {path} within {timeout} s:\n{(tmp / f'{what}.log').read_text()[-3000:]}")
+
+
+def _health(url: str) -> str:
+    """The body of Streamlit's health endpoint ("ok"). Its status alone proves nothing: Streamlit answers
+    any unknown path with 200 and the app's index page."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode(errors="replace")
+
+
+def test_portal_starts_as_declared_with_its_generated_account(portal, started):
+    probe = portal.container["readinessProbe"]["httpGet"]
+    assert probe["port"] == int(
+        portal.container["command"][portal.container["command"].index("--server.port") + 1]
+    )
+    assert _health(f"http://127.0.0.1:{portal.port}{probe['path']}") == "ok"
+    assert portal.container["livenessProbe"]["httpGet"]["path"] == probe["path"]
+    assert _listening_addresses(portal.port) == {"0.0.0.0"}  # the Service reaches it
+    assert _get(f"http://127.0.0.1:{portal.port}/") == 200  # the app's page itself
+    # the init container created the portal's account with the Secret's password: MLflow accepts it
+    account = (portal.env["MLFLOW_TRACKING_USERNAME"], portal.env["MLFLOW_TRACKING_PASSWORD"])
+    assert account[0] == "shipyard-portal"
+    api = f"http://127.0.0.1:{started['basic'].port}/api/2.0/mlflow/experiments/search?max_results=1"
+    assert _get(api, account) == 200 and _get(api, (account[0], "wrong")) == 401
+    # the spec and the home it reads are the mounted ones (the image's root is not its to write)
+    assert "platform:" in Path(portal.env["SHIPYARD_SPEC"]).read_text()
+    assert Path(portal.env["HOME"]).is_dir()
+
+
+def _render_page(port: int) -> list[str]:
+    """One browser session: open Streamlit's websocket, run the page's script, collect what it renders
+    (the Streamlit protocol's own messages), until the script finishes."""
+    import asyncio
+
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    async def session() -> list[str]:
+        url = f"ws://127.0.0.1:{port}/_stcore/stream"
+        async with websockets.connect(url, max_size=None, subprotocols=["streamlit"]) as ws:
+            rerun = BackMsg()
+            rerun.rerun_script.query_string = ""
+            await ws.send(rerun.SerializeToString())
+            rendered = []
+            while True:
+                msg = ForwardMsg()
+                msg.ParseFromString(await asyncio.wait_for(ws.recv(), 120))
+                if msg.WhichOneof("type") == "delta":
+                    rendered.append(str(msg.delta))
+                elif msg.WhichOneof("type") == "script_finished":
+                    return rendered
+
+    return asyncio.run(session())
+
+
+def test_started_portal_renders_its_sign_in_and_fits_in_its_memory_limit(portal):
+    """A browser's session runs the page (imports the catalog, pandas, MLflow's client; reads the
+    mounted spec; asks MLflow whether it has a login): the sign-in form, no error, and memory after."""
+    rendered = "\n".join(_render_page(portal.port))
+    assert 'body: "Sign in"' in rendered and 'label: "Password"' in rendered
+    assert "exception" not in rendered and "cannot read its platform spec" not in rendered
+    assert "has no login" not in rendered  # MLflow refused the anonymous call: basic auth is on
+    limit = _bytes(portal.container["resources"]["limits"]["memory"])
+    count, rss = _group_rss(portal.proc.pid)
+    assert count and rss < 0.8 * limit, f"portal: {count} processes, {rss >> 20} MiB of {limit >> 20} MiB"

@@ -158,15 +158,21 @@ def test_the_deploy_role_and_team_principals_get_access_entries(aws_graph):
 
 def test_a_service_url_gets_a_tls_ingress_behind_an_installed_controller(aws_graph):
     assert _release(aws_graph, "aws-load-balancer-controller") is not None
-    (ingress,) = aws_graph.of("kubernetes:networking.k8s.io/v1:Ingress")
-    spec, annotations = ingress.plain["spec"], ingress.plain["metadata"]["annotations"]
-    assert spec["ingressClassName"] == "alb"
-    assert (
-        annotations["alb.ingress.kubernetes.io/certificate-arn"] == AWS_SPEC.platform.ingress.certificate_arn
-    )
-    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
-    assert spec["rules"][0]["host"] == "mlflow.ml.acme.example"
-    assert aws_graph.exports["endpoints"]["mlflow"].startswith("https://")
+    ingresses = {
+        i.plain["metadata"]["name"]: i.plain for i in aws_graph.of("kubernetes:networking.k8s.io/v1:Ingress")
+    }
+    assert set(ingresses) == {"mlflow", "portal"}
+    for name, ingress in ingresses.items():
+        spec, annotations = ingress["spec"], ingress["metadata"]["annotations"]
+        assert spec["ingressClassName"] == "alb"
+        assert (
+            annotations["alb.ingress.kubernetes.io/certificate-arn"]
+            == AWS_SPEC.platform.ingress.certificate_arn
+        )
+        assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
+        assert annotations["alb.ingress.kubernetes.io/group.name"] == AWS_SPEC.platform.name  # one ALB
+        assert spec["rules"][0]["host"] == f"{name}.ml.acme.example"
+        assert aws_graph.exports["endpoints"][name].startswith("https://")
 
 
 def test_a_url_without_a_certificate_is_refused():
@@ -236,7 +242,7 @@ def test_dvc_disabled_creates_no_remotes(onprem_bare_graph):
 def test_platform_pods_stay_off_spot(aws_graph):
     on_demand = {"eks.amazonaws.com/capacityType": "ON_DEMAND"}
     deployments = aws_graph.of("kubernetes:apps/v1:Deployment")
-    assert {d.plain["metadata"]["name"] for d in deployments} == {"mlflow", "registry"}
+    assert {d.plain["metadata"]["name"] for d in deployments} == {"mlflow", "registry", "portal"}
     for deployment in deployments:
         assert deployment.plain["spec"]["template"]["spec"]["nodeSelector"] == on_demand
     ls = _release(aws_graph, "label-studio").plain["values"]

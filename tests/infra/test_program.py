@@ -299,6 +299,32 @@ def test_aws_exports_read_back_into_endpoints(aws_graph):
     assert aws_graph.exports["teamNamespaces"] == {"fraud": "fraud", "search": "search"}
     assert e.registry == "http://registry.shipyard-system.svc.cluster.local"
     assert e.to_env()["SHIPYARD_REGISTRY_URL"] == e.registry
+    assert e.portal == AWS_SPEC.services.portal.url == "https://portal.ml.acme.example"
+
+
+def test_aws_portal_after_mlflow_and_the_registry_reading_them_in_the_cluster(aws_graph):
+    portal = aws_graph.key(aws_graph.one("kubernetes:apps/v1:Deployment", "portal-deployment"))
+    for dependency in ("mlflow-deployment", "registry-deployment"):
+        assert aws_graph.waits_for(
+            portal, aws_graph.key(aws_graph.one("kubernetes:apps/v1:Deployment", dependency))
+        )
+    cm = aws_graph.one("kubernetes:core/v1:ConfigMap", "portal-spec").plain
+    assert cm["data"]["platform.yaml"] == (REPO / "examples/platform.aws.yaml").read_text()
+    (c,) = aws_graph.one("kubernetes:apps/v1:Deployment", "portal-deployment").plain["spec"]["template"][
+        "spec"
+    ]["containers"]
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    # every service it reads, through its Service (never the public URLs: no hairpin through the ALB)
+    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow.shipyard-system.svc.cluster.local"
+    for var in ("SHIPYARD_REGISTRY_URL", "SHIPYARD_PROMETHEUS_URL", "SHIPYARD_PUSHGATEWAY_URL", "GRAFANA_URL",
+                "LABEL_STUDIO_URL"):  # fmt: skip
+        assert env[var].startswith("http://") and ".svc.cluster.local" in env[var], var
+    (netpol,) = [
+        r.plain
+        for r in aws_graph.of("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.name == "portal-netpol"
+    ]
+    assert len(netpol["spec"]["egress"]) == 2  # DNS, the platform's namespaces: nothing outside
 
 
 def test_aws_registry_after_mlflow_with_the_spec_it_was_given(aws_graph):
@@ -369,6 +395,8 @@ def test_kubernetes_exports(k8s_graph):
     assert "mlflowAdminPassword" not in k8s_graph.exports  # OIDC: no local admin
     # ... so no registry: it signs callers in against MLflow's basic-auth users (docs/platform-engineer.md)
     assert e.registry is None and not [r for r in k8s_graph.resources if r.name.startswith("registry")]
+    # ... nor the portal: its sign-in form checks MLflow basic-auth logins (docs/platform-engineer.md)
+    assert e.portal is None and not [r for r in k8s_graph.resources if r.name.startswith("portal")]
     quota = k8s_graph.of("kubernetes:core/v1:ResourceQuota")[0].plain
     assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "2"
 

@@ -1,5 +1,5 @@
-"""A spec change changes the graph as expected: the AWS example plus a second GPU pool and a new team
-(both runs under Pulumi mocks; no engine can run here)."""
+"""A spec change changes the graph as expected: the AWS example plus a second GPU pool and a new team,
+and the AWS example without the portal (all runs under Pulumi mocks; no engine can run here)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,45 @@ def test_second_gpu_pool_and_new_team(aws_graph, variant_graph):
     assert len(variant_graph.of("kubernetes:helm.sh/v3:Release")) == len(
         aws_graph.of("kubernetes:helm.sh/v3:Release")
     )
+
+
+PORTAL_RESOURCES = {
+    "shipyard:infra:Portal": 1,
+    "random:index/randomPassword:RandomPassword": 1,  # its MLflow account's password
+    "kubernetes:core/v1:Secret": 1,
+    "kubernetes:core/v1:ConfigMap": 1,  # the spec it reads
+    "kubernetes:apps/v1:Deployment": 1,
+    "kubernetes:core/v1:Service": 1,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 1,
+    "kubernetes:networking.k8s.io/v1:Ingress": 1,  # services.portal.url
+}
+
+
+def test_switching_the_portal_off_removes_exactly_its_resources(aws_graph, aws_no_portal_graph):
+    with_portal, without = aws_graph.counts(), aws_no_portal_graph.counts()
+    diff = {
+        t: with_portal[t] - without[t]
+        for t in set(with_portal) | set(without)
+        if with_portal[t] != without[t]
+    }
+    assert diff == PORTAL_RESOURCES
+    names = lambda g: {(r.type, r.name) for r in g.resources}  # noqa: E731
+    removed = names(aws_graph) - names(aws_no_portal_graph)
+    assert not names(aws_no_portal_graph) - names(aws_graph)
+    assert {n for _, n in removed} == {
+        "portal", "portal-mlflow-password", "portal-secret", "portal-spec", "portal-deployment",
+        "portal-svc", "portal-netpol", "portal-ingress",
+    }  # fmt: skip
+    assert aws_graph.exports["endpoints"]["portal"] == "https://portal.ml.acme.example"
+    assert "portal" not in aws_no_portal_graph.exports["endpoints"]
+    # the rest of the platform is unchanged, input for input
+    kept = {(r.type, r.name): r.plain for r in aws_no_portal_graph.resources}
+    changed = [
+        k for k, v in kept.items() if k[0] != "pulumi:providers:kubernetes" and _inputs(aws_graph, k) != v
+    ]
+    assert changed == [(t, n) for t, n in changed if n.endswith("-spec")]
+
+
+def _inputs(graph, key):
+    (found,) = [r.plain for r in graph.resources if (r.type, r.name) == key]
+    return found

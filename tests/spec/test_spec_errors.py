@@ -190,3 +190,14 @@ def test_a_pasted_audit_database_url_is_never_echoed():
     with pytest.raises(SpecError) as info:
         parse_spec(text, "bad.yaml")
     assert "pw-S3cret" not in str(info.value) and "fix:" in str(info.value)
+
+
+def test_a_cluster_serves_the_portal_over_https_only():
+    """The portal is one of the services infra puts behind the platform's TLS ingress."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "examples/platform.aws.yaml").read_text()
+    assert 'url: "https://portal.ml.acme.example"' in text
+    parse_spec(text, "platform.yaml", target="aws")
+    with pytest.raises(SpecError, match=r"services\.portal\.url: .* over https\n  fix: "):
+        parse_spec(text.replace("https://portal.", "http://portal."), "platform.yaml", target="aws")

@@ -152,4 +152,4 @@ def _ingress(spec: PlatformSpec, target: Environment) -> list[tuple[Path, str]]:
     return problems
 
 
-EXPOSED = ("mlflow", "label_studio", "grafana")  # the services infra puts behind an Ingress
+EXPOSED = ("mlflow", "label_studio", "grafana", "portal")  # the services infra puts behind an Ingress

@@ -7,22 +7,18 @@ from pathlib import Path
 
 from shipyard.errors import UserError
 from shipyard.local.service import Context, Service
-from shipyard.resolver import Platform, portal_env
+from shipyard.resolver import PORTAL_HEALTH, Platform, portal_env
+from shipyard.resolver import portal_command as streamlit_command
 
 PORTAL_DIR = Path(__file__).resolve().parents[4] / "portal"
 
 
 def portal_command(port: int, host: str) -> list[str]:
-    """``streamlit run portal/Home.py`` on ``host:port``, headless."""
+    """``streamlit run portal/Home.py`` on ``host:port``, headless, with this venv's python."""
     home = PORTAL_DIR / "Home.py"
     if not home.is_file():
         raise UserError(f"the portal is not at {home}", "run shipyard from its source checkout (./dev setup)")
-    return [
-        sys.executable, "-m", "streamlit", "run", str(home),
-        "--server.port", str(port), "--server.address", host, "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "viewer",  # no "Deploy" or developer menu for the portal's users
-    ]  # fmt: skip
+    return streamlit_command(sys.executable, str(home), port, host)
 
 
 def services(ctx: Context) -> list[Service]:
@@ -41,7 +37,7 @@ def services(ctx: Context) -> list[Service]:
             command=lambda: portal_command(port, ctx.host),
             port=port,
             url=url,
-            health_url=f"{url}/_stcore/health",
+            health_url=f"{url}{PORTAL_HEALTH}",
             env=env,
             cwd=PORTAL_DIR,
             start_timeout=120,

@@ -1,0 +1,296 @@
+"""The portal (Streamlit) for managers and auditors: `streamlit run portal/Home.py` from the shipyard
+image, the same command `shipyard up` runs (shipyard.resolver.portal_command), headless on 0.0.0.0.
+
+It reads MLflow as its own account (`shipyard-portal`, READ through MLflow's default permission): an
+init container creates it with MLflow's admin login, so the password exists only in the portal's
+Secret (as the registry does). People sign in on the portal's own form, which checks their MLflow
+basic-auth login; behind MLflow's OIDC proxy there is neither that login nor an admin to create the
+account, so the program does not deploy the portal then (docs/platform-engineer.md).
+
+One replica: a Streamlit session (and the person's sign-in) lives in the pod that holds the browser's
+websocket; a second replica behind the load balancer would need sticky sessions and still lose
+sign-ins on every reconnect. The Deployment rolls with maxUnavailable 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from shipyard.audit.store import ENV_DATABASE_URL
+from shipyard.endpoints import (
+    ENV_GRAFANA_URL,
+    ENV_LABEL_STUDIO_URL,
+    ENV_MLFLOW,
+    ENV_PLATFORM,
+    ENV_PROMETHEUS,
+    ENV_PUSHGATEWAY,
+    ENV_REGISTRY,
+)
+from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, PORTAL
+from shipyard.resolver import ENV_HOME, ENV_SPEC, PORTAL_HEALTH, PORTAL_PORT, portal_command
+from shipyard.service_calls import mlflow_client_env
+from shipyard.spec.labels import ANNOTATION_AUTH
+from shipyard.spec.model import PortalSpec
+
+from components.common import Component, child, container_resources, k8s_labels
+from components.ingress import ALB, IngressSettings
+from components.registry import AUDIT_URL_KEY, ENSURE_ACCOUNT
+
+PORT = PORTAL_PORT
+APP_DIR = "/opt/shipyard/portal"  # where infra/images/shipyard/Dockerfile copies portal/
+HOME = f"{APP_DIR}/Home.py"
+DATA_DIR = "/data"  # an emptyDir: HOME (Streamlit's ~/.streamlit) and SHIPYARD_HOME
+SPEC_DIR = "/etc/shipyard"
+SPEC_FILE = f"{SPEC_DIR}/platform.yaml"
+UID = 1000
+MEMORY_LIMIT = "1Gi"
+IN_CLUSTER = ".svc.cluster.local"
+POSTGRES_PORT = 5432  # the audit database's (docs/platform-engineer.md: "Audit log in Postgres")
+
+
+@dataclass(frozen=True)
+class PortalArgs:
+    platform: str
+    environment: str  # aws | kubernetes (SHIPYARD_PLATFORM)
+    namespace: str
+    spec: PortalSpec
+    image: str  # the shipyard image (services.registry.image: one image for both)
+    spec_text: str  # the platform spec file, as the portal reads it (SHIPYARD_SPEC)
+    mlflow_url: str  # in-cluster URL of MLflow's Service (basic auth)
+    # the other services the portal reads, env variable -> URL (in-cluster where the service runs here)
+    endpoints: dict[str, str] = field(default_factory=dict)
+    monitoring_namespace: str | None = None  # Prometheus, Pushgateway, Grafana
+    mlflow_secret: str = "mlflow"  # the Secret with MLflow's `admin-password` (basic auth)
+    ingress: IngressSettings | None = None  # required when spec.url is set
+    node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+    # services.registry.audit_database_secret: the Audit page reads the registry's Postgres log
+    audit_database_secret: str | None = None
+
+
+ENDPOINT_VARS = (ENV_REGISTRY, ENV_PROMETHEUS, ENV_PUSHGATEWAY, ENV_GRAFANA_URL, ENV_LABEL_STUDIO_URL)
+
+
+class Portal(Component):
+    url: str
+
+    def __init__(self, name: str, args: PortalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("shipyard:infra:Portal", name, opts)
+        ns = args.namespace
+        unknown = set(args.endpoints) - set(ENDPOINT_VARS)
+        if unknown:
+            raise ValueError(f"the portal reads no {sorted(unknown)}: only {ENDPOINT_VARS}")
+        labels = k8s_labels(args.platform, "portal", **{"app.kubernetes.io/name": "portal"})
+        selector = {"app.kubernetes.io/name": "portal"}
+        meta = lambda n, **kw: {"name": n, "namespace": ns, "labels": labels, **kw}  # noqa: E731
+        host = urlparse(args.spec.url).hostname if args.spec.url else None
+
+        password = random.RandomPassword(
+            f"{name}-mlflow-password", length=32, special=False, opts=child(self)
+        )
+        secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=meta("portal"),
+            type="Opaque",
+            string_data=pulumi.Output.secret({"mlflow-username": PORTAL, "mlflow-password": password.result}),
+            opts=child(self),
+        )
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-spec",
+            metadata=meta("portal-spec"),
+            data={"platform.yaml": args.spec_text},
+            opts=child(self),
+        )
+
+        def from_secret(var: str, secret_name: str, key: str) -> dict[str, object]:
+            return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
+
+        account = [
+            from_secret(ENV_USERNAME, "portal", "mlflow-username"),
+            from_secret(ENV_PASSWORD, "portal", "mlflow-password"),
+        ]
+        # what `shipyard up` gives the portal (shipyard.resolver.portal_env), with in-cluster URLs
+        env: list[dict[str, object]] = [
+            *account,
+            {"name": ENV_PLATFORM, "value": args.environment},
+            {"name": ENV_MLFLOW, "value": args.mlflow_url},
+            *({"name": var, "value": url} for var, url in sorted(args.endpoints.items())),
+            {"name": ENV_SPEC, "value": SPEC_FILE},
+            {"name": ENV_HOME, "value": DATA_DIR},
+            {"name": "HOME", "value": DATA_DIR},  # the image's home is not the pod's to write
+            *({"name": k, "value": v} for k, v in sorted(mlflow_client_env().items())),
+            {"name": "PYTHONUNBUFFERED", "value": "1"},
+            {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
+        ]
+        if args.audit_database_secret:
+            env.append(from_secret(ENV_DATABASE_URL, args.audit_database_secret, AUDIT_URL_KEY))
+        security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
+        probe = lambda delay: {  # noqa: E731
+            "httpGet": {"path": PORTAL_HEALTH, "port": PORT},
+            "initialDelaySeconds": delay,
+            "periodSeconds": 10,
+            "timeoutSeconds": 5,
+            "failureThreshold": 6,
+        }
+        init = {
+            "name": "mlflow-account",
+            "image": args.image,
+            "command": ["python", "-c", ENSURE_ACCOUNT],
+            "env": [
+                *account,
+                {"name": "SHIPYARD_MLFLOW_URL", "value": args.mlflow_url},
+                from_secret("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
+            ],
+            "resources": container_resources("100m", "256Mi", "500m"),
+            "securityContext": security,
+        }
+        container = {
+            "name": "portal",
+            "image": args.image,
+            "command": portal_command("python", HOME, PORT, "0.0.0.0"),
+            "workingDir": APP_DIR,
+            "ports": [{"name": "http", "containerPort": PORT}],
+            "env": env,
+            "volumeMounts": [
+                {"name": "data", "mountPath": DATA_DIR},
+                {"name": "spec", "mountPath": SPEC_DIR, "readOnly": True},
+            ],
+            "readinessProbe": probe(10),
+            "livenessProbe": probe(30),
+            # measured: ~190 MiB with a session on the sign-in page; a portfolio page adds its data frames
+            "resources": {
+                "requests": {"cpu": "250m", "memory": "512Mi"},
+                "limits": {"cpu": "1", "memory": MEMORY_LIMIT},
+            },
+            "securityContext": security,
+        }
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=meta("portal"),
+            spec={
+                "replicas": 1,
+                "selector": {"matchLabels": selector},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "nodeSelector": args.node_selector or {},
+                        "automountServiceAccountToken": False,  # it calls no Kubernetes API
+                        "securityContext": {"fsGroup": UID, "runAsNonRoot": True},
+                        "initContainers": [init],
+                        "containers": [container],
+                        "volumes": [
+                            {"name": "data", "emptyDir": {"sizeLimit": "256Mi"}},
+                            {"name": "spec", "configMap": {"name": "portal-spec"}},
+                        ],
+                    },
+                },
+            },
+            opts=child(self, depends_on=[secret, config]),
+        )
+        k8s.core.v1.Service(
+            f"{name}-svc",
+            metadata=meta("portal"),
+            spec={
+                "type": "ClusterIP",
+                "selector": selector,
+                "ports": [{"name": "http", "port": 80, "targetPort": PORT}],
+            },
+            opts=child(self),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol",
+            metadata=meta("portal"),
+            spec={
+                "podSelector": {"matchLabels": selector},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": self._ingress_rules(ns, exposed=host is not None),
+                "egress": self._egress_rules(ns, args),
+            },
+            opts=child(self),
+        )
+        if host:
+            if args.ingress is None:
+                raise ValueError("services.portal.url is set but the platform has no ingress settings")
+            # the portal signs people in on its own form (MLflow basic auth behind it)
+            annotations = {**args.ingress.annotations, ANNOTATION_AUTH: "basic"}
+            if f"{ALB}healthcheck-path" in annotations:
+                annotations[f"{ALB}healthcheck-path"] = PORTAL_HEALTH
+            k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                metadata=meta("portal", annotations=annotations),
+                spec={
+                    "ingressClassName": args.ingress.class_name,
+                    "tls": args.ingress.tls(host, "portal-tls"),
+                    "rules": [
+                        {
+                            "host": host,
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "pathType": "Prefix",
+                                        "backend": {"service": {"name": "portal", "port": {"number": 80}}},
+                                    }
+                                ]
+                            },
+                        }
+                    ],
+                },
+                opts=child(self),
+            )
+        self.service_url = f"http://portal.{ns}{IN_CLUSTER}"
+        self.url = args.spec.url or self.service_url
+        self.register_outputs({"url": self.url})
+
+    @staticmethod
+    def _ingress_rules(ns: str, exposed: bool) -> list[dict[str, object]]:
+        """With a url, the ingress controller's traffic: on EKS the ALB sends it straight to the pod IP
+        from the VPC (no pod, no namespace to select), so the port is open as MLflow's is, and the
+        portal's own sign-in guards it. Without one, only the platform's namespace (and kubectl
+        port-forward, which no NetworkPolicy sees)."""
+        port = [{"port": PORT, "protocol": "TCP"}]
+        if exposed:
+            return [{"ports": port}]
+        return [
+            {
+                "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}],
+                "ports": port,
+            }
+        ]
+
+    @staticmethod
+    def _egress_rules(ns: str, args: PortalArgs) -> list[dict[str, object]]:
+        """DNS; the platform's namespaces (MLflow, the registry, Label Studio; Prometheus, the
+        Pushgateway, Grafana); and, for an endpoint the spec puts outside the cluster, its port."""
+        namespaces = sorted({ns, *([args.monitoring_namespace] if args.monitoring_namespace else [])})
+        rules: list[dict[str, object]] = [
+            {
+                "to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+            },
+            {
+                "to": [
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
+                    for n in namespaces
+                ]
+            },
+        ]
+        outside = set()
+        for url in (args.mlflow_url, *args.endpoints.values()):
+            parsed = urlparse(url)
+            if not (parsed.hostname or "").endswith(IN_CLUSTER):
+                outside.add(parsed.port or (443 if parsed.scheme == "https" else 80))
+        if args.audit_database_secret:  # the database's host is in the Secret: Postgres's port, anywhere
+            outside.add(POSTGRES_PORT)
+        if outside:
+            rules.append(
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                    "ports": [{"port": p, "protocol": "TCP"} for p in sorted(outside)],
+                }
+            )
+        return rules
