@@ -194,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     import mlflow.pyfunc  # noqa: F401  (imported now, not in the first submit: seconds on a busy machine)
     import sklearn.metrics  # noqa: F401
 
+    try:  # what loading the template's scikit-learn models needs (MLflow saves them with skops): ~3 s
+        import mlflow.sklearn  # noqa: F401
+        import skops.io  # noqa: F401
+    except ImportError:  # an image without skops still serves; its first submit pays the import
+        pass
+
     registry = Registry(load_spec(Path(args.spec)), mlflow_url, store)
     app = build_app(registry, Authenticator(mlflow_url))
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
