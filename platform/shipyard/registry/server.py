@@ -167,6 +167,14 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
     )
 
 
+def _preload_model_flavours() -> None:
+    try:
+        import mlflow.sklearn  # noqa: F401
+        import skops.io  # noqa: F401
+    except ImportError:  # an image without skops still serves; its first submit pays the import
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     import json
 
@@ -194,11 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     import mlflow.pyfunc  # noqa: F401  (imported now, not in the first submit: seconds on a busy machine)
     import sklearn.metrics  # noqa: F401
 
-    try:  # what loading the template's scikit-learn models needs (MLflow saves them with skops): ~3 s
-        import mlflow.sklearn  # noqa: F401
-        import skops.io  # noqa: F401
-    except ImportError:  # an image without skops still serves; its first submit pays the import
-        pass
+    # what loading the template's scikit-learn models needs (MLflow saves them with skops), ~3 s: in
+    # the background, so /health (and `up`'s "ready for push") does not wait; a submit that comes
+    # first waits on Python's import lock, never longer than importing it itself
+    threading.Thread(target=_preload_model_flavours, daemon=True).start()
 
     registry = Registry(load_spec(Path(args.spec)), mlflow_url, store)
     app = build_app(registry, Authenticator(mlflow_url))
