@@ -556,6 +556,15 @@ class CiRunners(Strict):
     def scale_of(self, team: str) -> RunnerScale:
         return self.teams.get(team, self.scale)
 
+    @property
+    def service_url(self) -> str | None:
+        """Where the runners register: the GitHub org/repo URL or the GitLab instance."""
+        if self.provider == "github" and self.github:
+            return self.github.config_url
+        if self.provider == "gitlab" and self.gitlab:
+            return self.gitlab.url
+        return None
+
     def label(self, team: str) -> str | None:
         """What a team's CI jobs select: the runner scale set name (GitHub) or tag (GitLab)."""
         return None if self.provider == "none" else f"shipyard-{team}"
