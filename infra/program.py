@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 from components.access import ClusterAccess, ClusterAccessArgs
 from components.autoscaler import AutoscalerArgs, ClusterAutoscaler
 from components.bucket import BucketArgs, SecureBucket
+from components.ci_runners import CiRunners, CiRunnersArgs, egress_ports
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.common import ON_DEMAND, SYSTEM_NAMESPACE
@@ -264,6 +265,19 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
         )
         for team in spec.teams
     }
+    runners = spec.ci.runners
+    if runners.provider != "none":  # self-hosted CI runners per team (docs/platform-engineer.md)
+        CiRunners(
+            "ci-runners",
+            CiRunnersArgs(
+                p, runners, tuple(teams),
+                egress_ports=egress_ports(
+                    runners.service_url, s.dvc.endpoint_url, s.package_index.url, s.mlflow.url
+                ),
+                node_selector=base.node_selector, after={name: [t] for name, t in teams.items()},
+            ),
+            opts=in_ns,
+        )  # fmt: skip
     outputs: dict[str, Any] = dict(base.outputs)
     endpoints: dict[str, Any] = {
         "platform": spec.platform.environment.value,

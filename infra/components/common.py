@@ -36,6 +36,11 @@ LOAD_BALANCER_CONTROLLER_CHART = ChartPin(
 PUSHGATEWAY_CHART = ChartPin(
     "prometheus-pushgateway", "3.0.0", "https://prometheus-community.github.io/helm-charts"
 )
+# CI runners (spec ci.runners): actions-runner-controller's charts are OCI artifacts on ghcr.io
+ARC_CHARTS = "oci://ghcr.io/actions/actions-runner-controller-charts"
+ARC_CONTROLLER_CHART = ChartPin("gha-runner-scale-set-controller", "0.14.2", ARC_CHARTS)
+ARC_SCALE_SET_CHART = ChartPin("gha-runner-scale-set", "0.14.2", ARC_CHARTS)
+GITLAB_RUNNER_CHART = ChartPin("gitlab-runner", "0.92.0", "https://charts.gitlab.io")
 PROMETHEUS_STACK_REPO = "https://prometheus-community.github.io/helm-charts"
 LABEL_STUDIO_REPO = "https://charts.heartex.com/"
 OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.8.1"

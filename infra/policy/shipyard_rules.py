@@ -67,7 +67,7 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 # listed is a violation, so a new chart cannot slip past this rule. Not covered: containers of
 # subcharts Shipyard leaves at their defaults (kube-prometheus-stack's kube-state-metrics and
 # node-exporter, the device plugin's node-feature-discovery when GPU feature discovery is on).
-CHART_RESOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
+CHART_RESOURCES: dict[str, tuple[tuple[str | int, ...], ...]] = {
     "kube-prometheus-stack": (
         ("prometheus", "prometheusSpec", "resources"),
         ("alertmanager", "alertmanagerSpec", "resources"),
@@ -80,12 +80,24 @@ CHART_RESOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
     "aws-load-balancer-controller": (("resources",),),
     "nvidia-device-plugin": (("resources",),),
     "dcgm-exporter": (("resources",),),
+    "gha-runner-scale-set-controller": (("resources",),),
+    "gha-runner-scale-set": (
+        ("template", "spec", "containers", 0, "resources"),  # the runner (jobs run in it)
+        ("listenerTemplate", "spec", "containers", 0, "resources"),
+    ),
+    "gitlab-runner": (("resources",),),  # the manager; job pods: cpu/memory_* in runners.config
 }
 # Inputs the provider itself stores as secrets, and resources that exist to hold secrets.
 SECRET_FIELDS = {"aws:rds/instance:Instance": {"password"}, "aws:rds/cluster:Cluster": {"masterPassword"}}
 SECRET_HOLDERS = {"kubernetes:core/v1:Secret"}
 SECRETISH_KEY = re.compile(r"(password|passwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key)", re.I)
 NOT_SECRET_KEYS = {"httpTokens", "httpPutResponseHopLimit"}  # EC2 metadata settings, not tokens
+# Helm values that name an existing Secret (the chart reads the credentials from it): a plain string
+# there is a Secret's name, never the secret (ARC's pre-defined githubConfigSecret, gitlab-runner's
+# runners.secret). Only a Kubernetes object name passes; a map under githubConfigSecret would hold
+# the credentials themselves, and its fields (github_token, ...) are checked as usual.
+SECRET_NAME_VALUES = {HELM_RELEASE: {"values.githubConfigSecret", "values.runners.secret"}}
+K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
 REFERENCE_KEY = re.compile(r"(name|key|ref|existingsecret|file|path)$", re.I)  # names a secret, holds none
 AWS_KEY_ID = re.compile(r"\bAKIA[0-9A-Z]{16}\b")
 URI_PASSWORD = re.compile(r"://[^/\s:@]+:[^@\s/]+@")
@@ -101,10 +113,15 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get(SECRET_SIG_KEY) == SECRET_SIG
 
 
-def _get(props: Mapping[str, Any], *path: str) -> Any:
+def _get(props: Mapping[str, Any], *path: str | int) -> Any:
     value: Any = props
     for part in path:
         value = unwrap(value)
+        if isinstance(part, int):  # a list item (a pod template's containers)
+            if not isinstance(value, list) or part >= len(value):
+                return None
+            value = value[part]
+            continue
         if not isinstance(value, Mapping):
             return None
         value = value.get(part)
@@ -174,13 +191,13 @@ def _missing_resources(res: Mapping[str, Any]) -> Iterator[str]:
 
 
 def check_chart_resources(props: Mapping[str, Any]) -> list[str]:
-    chart = unwrap(props.get("chart")) or ""
+    chart = (unwrap(props.get("chart")) or "").rsplit("/", 1)[-1]  # oci://host/path/CHART -> CHART
     paths = CHART_RESOURCES.get(chart)
     if paths is None:
         return [f"Helm chart {chart!r}: where its containers take resources is not known (CHART_RESOURCES)"]
     values = unwrap(props.get("values")) or {}
     return [
-        f"Helm chart {chart!r}: values.{'.'.join(path)} has {gap}"
+        f"Helm chart {chart!r}: values.{'.'.join(map(str, path))} has {gap}"
         for path in paths
         for gap in _missing_resources(unwrap(_get(values, *path)) or {})
     ]
@@ -259,6 +276,8 @@ def check_plaintext_secrets(resource_type: str, props: Mapping[str, Any]) -> lis
                 )
             continue
         if not isinstance(value, str) or not value:
+            continue
+        if path in SECRET_NAME_VALUES.get(resource_type, ()) and K8S_NAME.match(value):
             continue
         if SECRETISH_KEY.search(key) and not REFERENCE_KEY.search(key) and key not in NOT_SECRET_KEYS:
             problems.append(f"{path}: looks like a plaintext secret; keep it in a Secret and reference it")

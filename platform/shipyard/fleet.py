@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from shipyard import tags
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
-from shipyard.template import CRUFT_SKIP, governance_context
+from shipyard.template import CRUFT_SKIP, ci_runner_context, governance_context
 from shipyard.template_repo import URL_KEY, VERSION_KEY, Release, behind, releases
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 BRANCH_PREFIX = "template-update-"
 # the context keys the platform owns: a change in any of them is an update even on the same release
-GOVERNED_KEYS = ("risk_tier", "_gates", "_champion_tolerance", "_max_drift_share")
+GOVERNED_KEYS = ("risk_tier", "_gates", "_champion_tolerance", "_max_drift_share", "_ci_runners",
+                 "_ci_runner_label")  # fmt: skip
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>)( |$)", re.MULTILINE)
 # Context keys cookiecutter/cruft add, not answers to render with.
 RENDER_ONLY = {"_template", "_commit", "_output_dir", "_extensions"}
@@ -118,7 +119,8 @@ def update_project(
     the tier's drift limit) are rendered from the current spec for the project's current
     ``risk_tier`` (the platform's record; ``shipyard project set-tier`` changes it), so a changed
     threshold or tier reaches the project; the data scientist's params.yaml holds none of them, so it
-    merges. A project on the latest release whose governed values changed gets them alone, on
+    merges. The CI runners the spec gives the team (``ci.runners``) are refreshed the same way. A
+    project on the latest release whose governed values changed gets them alone, on
     branch template-update-<version>-governance-<digest>."""
     branch = BRANCH_PREFIX + release.version
     result = UpdateResult(project, "failed", release.version, branch)
@@ -138,7 +140,10 @@ def update_project(
         if spec is not None:
             task, tier = new_context.get("task", "classification"), new_context.get("risk_tier", "low")
             new_context.update(governance_context(spec, task, tier))
-        governed = {k: new_context.get(k) for k in GOVERNED_KEYS if new_context.get(k) != context.get(k)}
+            new_context.update(ci_runner_context(spec, new_context.get("team", "")))
+        governed = {
+            k: new_context.get(k, "") for k in GOVERNED_KEYS if new_context.get(k, "") != context.get(k, "")
+        }
         if behind(current, [release]) == 0:
             if not governed:
                 result.status, result.branch = "up-to-date", None

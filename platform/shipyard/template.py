@@ -84,6 +84,15 @@ def governance_context(spec: PlatformSpec, task: str, risk_tier: str) -> dict[st
     }
 
 
+def ci_runner_context(spec: PlatformSpec, team: str) -> dict[str, str]:
+    """Which runners the project's CI selects: the platform's in-cluster runners of the team (spec
+    ``ci.runners``: the GitHub scale set's name, or the GitLab runner's tag), else hosted ones ("")."""
+    runners = spec.ci.runners
+    if runners.provider == "none":
+        return {"_ci_runners": "", "_ci_runner_label": ""}
+    return {"_ci_runners": runners.provider, "_ci_runner_label": runners.label(team) or ""}
+
+
 def platform_context(
     spec: PlatformSpec, endpoints: Endpoints, team: str, slug: str, task: str, risk_tier: str = "low"
 ) -> dict:
@@ -101,6 +110,7 @@ def platform_context(
         **governance_context(spec, task, risk_tier),
         "_instance_type": spec.local.instance_type if endpoints.platform == "local" else "unknown",
         "_package_index_url": endpoints.package_index or "",
+        **ci_runner_context(spec, team),
         **client_pin(endpoints.package_index),
     }
     if spec.services.template.image_registry:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 from components.bucket import BucketArgs, SecureBucket
+from components.ci_runners import CiRunners, CiRunnersArgs
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.database import PostgresArgs, PostgresDatabase
@@ -28,6 +29,7 @@ from components.portal import Portal, PortalArgs
 from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from shipyard.spec import load_spec
+from shipyard.spec.model import CiRunners as CiRunnersSpec
 from shipyard.spec.model import IngressSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -221,6 +223,20 @@ def namespaces() -> dict[str, Any]:
     return {"system": ns.system, "monitoring": ns.monitoring}
 
 
+def _ci_runners(provider: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        settings = {
+            "github": {"github": {"config_url": "https://github.com/acme", "secret": "arc-github"}},
+            "gitlab": {"gitlab": {"url": "https://gitlab.acme.example/", "secret": "glrt"}},
+            "none": {},
+        }[provider]
+        spec = CiRunnersSpec.model_validate({"provider": provider, **settings})
+        c = CiRunners("ci-runners", CiRunnersArgs("acme-ml", spec, ("fraud", "search")))
+        return {"teams": sorted(c.releases)}
+
+    return build
+
+
 CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "network": network,
     "cluster": cluster,
@@ -244,4 +260,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "monitoring": monitoring,
     "gpu": gpu,
     "namespaces": namespaces,
+    "ci_runners_github": _ci_runners("github"),
+    "ci_runners_gitlab": _ci_runners("gitlab"),
+    "ci_runners_none": _ci_runners("none"),
 }

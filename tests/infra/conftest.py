@@ -159,6 +159,28 @@ def _onprem_bare_spec(tmp: Path) -> Path:
     return path
 
 
+def _runners_spec(tmp: Path, provider: str) -> Path:
+    """CI runners per team: GitHub (ARC) on the AWS example, GitLab on the on-prem one."""
+    example = "aws" if provider == "github" else "kubernetes"
+    data = yaml.safe_load((REPO / f"examples/platform.{example}.yaml").read_text())
+    settings = {
+        "github": {"config_url": "https://github.com/acme-ml", "secret": "arc-github-app"},
+        "gitlab": {"url": "https://gitlab.acme.example/", "secret": "gitlab-runner-token"},
+    }[provider]
+    first = data["teams"][0]["name"]
+    data["ci"] = {
+        "runners": {
+            "provider": provider,
+            provider: settings,
+            "scale": {"min_runners": 0, "max_runners": 3},
+            "teams": {first: {"min_runners": 1, "max_runners": 6}},
+        }
+    }
+    path = tmp / f"platform.{provider}-runners.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
 @pytest.fixture(scope="session")
 def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("infra")
@@ -184,6 +206,14 @@ def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
         ],
         "aws_dev": ["program", "--spec", str(_aws_dev_spec(tmp)), "--stack", "acme-dev"],
         "onprem_bare": ["program", "--spec", str(_onprem_bare_spec(tmp)), "--stack", "kubernetes-example"],
+        "github_runners": ["program", "--spec", str(_runners_spec(tmp, "github")), "--stack", "aws-example"],
+        "gitlab_runners": [
+            "program",
+            "--spec",
+            str(_runners_spec(tmp, "gitlab")),
+            "--stack",
+            "kubernetes-example",
+        ],
     }
     procs = {
         key: subprocess.Popen(
@@ -236,6 +266,16 @@ def aws_dev_graph(infra_runs) -> Graph:
 @pytest.fixture(scope="session")
 def onprem_bare_graph(infra_runs) -> Graph:
     return Graph(infra_runs["onprem_bare"], "kubernetes-example")
+
+
+@pytest.fixture(scope="session")
+def github_runners_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["github_runners"], "aws-example")
+
+
+@pytest.fixture(scope="session")
+def gitlab_runners_graph(infra_runs) -> Graph:
+    return Graph(infra_runs["gitlab_runners"], "kubernetes-example")
 
 
 @pytest.fixture(scope="session")

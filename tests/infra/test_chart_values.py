@@ -30,6 +30,9 @@ def _contract(chart: str, version: str) -> dict[str, Any]:
     return entry | {"data": json.loads(text) if entry["kind"] == "schema" else yaml.safe_load(text)}
 
 
+_GRAPHS = {"aws": "aws_graph", "kubernetes": "k8s_graph", "variant": "variant_graph"}
+
+
 def _type(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
@@ -39,10 +42,17 @@ def _type(value: Any) -> str:
 
 
 def unknown_values(
-    values: Any, defaults: Any, refs: frozenset[str] = frozenset(), path: str = ""
+    values: Any,
+    defaults: Any,
+    refs: frozenset[str] = frozenset(),
+    path: str = "",
+    alternatives: dict[str, str] | None = None,
 ) -> list[str]:
-    """Values neither the chart's values.yaml nor its templates know (or typed unlike the default)."""
+    """Values neither the chart's values.yaml nor its templates know (or typed unlike the default).
+    ``alternatives``: a second type values.yaml documents for a key (charts.json, with the reason)."""
     if defaults is None or defaults == {}:  # free-form (podLabels: {}, resources: {}, ...) or untyped
+        return []
+    if alternatives and alternatives.get(path) == _type(values):
         return []
     if isinstance(defaults, dict):
         if not isinstance(values, dict):
@@ -51,7 +61,7 @@ def unknown_values(
         for key, value in values.items():
             full = f"{path}.{key}".lstrip(".")
             if key in defaults:
-                problems += unknown_values(value, defaults[key], refs, full)
+                problems += unknown_values(value, defaults[key], refs, full, alternatives)
             elif not _templates_read(full, refs):
                 problems.append(f"{full}: not a value of this chart")
         return problems
@@ -86,19 +96,22 @@ def chart_problems(chart: str, version: str, values: dict[str, Any]) -> list[str
         found = unknown_values(values.get(key, {}), sub_defaults, _refs(sub_contract))
         problems += [f"{key}.{p}" for p in found]
     rest = {k: v for k, v in values.items() if k not in contract.get("subcharts", {})}
-    return problems + unknown_values(rest, defaults, _refs(contract))
+    return problems + unknown_values(
+        rest, defaults, _refs(contract), alternatives=contract.get("alternatives")
+    )
 
 
 def releases(graph) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(resource, chart, version, values); an OCI reference ``oci://host/path/CHART`` names CHART."""
     return [
-        (r.name, r.plain["chart"], r.plain["version"], r.plain.get("values") or {})
+        (r.name, r.plain["chart"].rsplit("/", 1)[-1], r.plain["version"], r.plain.get("values") or {})
         for r in graph.of("kubernetes:helm.sh/v3:Release")
     ]
 
 
-@pytest.mark.parametrize("stack", ["aws", "kubernetes", "variant"])
-def test_every_release_matches_its_chart(stack, aws_graph, k8s_graph, variant_graph):
-    graph = {"aws": aws_graph, "kubernetes": k8s_graph, "variant": variant_graph}[stack]
+@pytest.mark.parametrize("stack", ["aws", "kubernetes", "variant", "github_runners", "gitlab_runners"])
+def test_every_release_matches_its_chart(stack, request):
+    graph = request.getfixturevalue(f"{stack}_graph" if "runners" in stack else _GRAPHS[stack])
     found = releases(graph)
     assert found, "no Helm release in the graph"
     problems = [f"{name} ({chart} {version}): {p}" for name, chart, version, values in found
@@ -137,3 +150,11 @@ def test_the_checks_see_a_wrong_type_and_an_unknown_key():
     ]
     assert chart_problems("dcgm-exporter", "4.1.1", {"podLabels": {"x": "y"}}) == []
     assert chart_problems("kube-prometheus-stack", "75.15.1", {"grafana": {"podLabels": {"x": "y"}}}) == []
+    # a documented second type is accepted where documented, and nowhere else
+    assert chart_problems("gha-runner-scale-set", "0.14.2", {"githubConfigSecret": "arc-github"}) == []
+    assert chart_problems("gha-runner-scale-set", "0.14.2", {"githubConfigUrl": {"x": 1}}) == [
+        "githubConfigUrl: the chart's default is a str, got dict {'x': 1}"
+    ]
+    assert chart_problems("gitlab-runner", "0.92.0", {"gitlabURL": "https://gitlab.example"}) == [
+        "gitlabURL: not a value of this chart"
+    ]

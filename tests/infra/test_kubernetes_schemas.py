@@ -18,6 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 VERSIONS = {
     "aws_graph": load_spec(REPO / "examples/platform.aws.yaml").platform.cluster.kubernetes_version,
     "k8s_graph": load_spec(REPO / "examples/platform.kubernetes.yaml").platform.cluster.kubernetes_version,
+    # the examples with CI runners (conftest._runners_spec): the runner namespace and egress policies
+    "github_runners_graph": load_spec(
+        REPO / "examples/platform.aws.yaml"
+    ).platform.cluster.kubernetes_version,
+    "gitlab_runners_graph": load_spec(
+        REPO / "examples/platform.kubernetes.yaml"
+    ).platform.cluster.kubernetes_version,
 }
 _RULE = {
     "type": "object",
@@ -75,7 +82,7 @@ def validate(manifest: dict, version: str) -> None:
         kubernetes_validate.validate(manifest, version, strict=True)
 
 
-@pytest.mark.parametrize("graph_name", ["aws_graph", "k8s_graph"])
+@pytest.mark.parametrize("graph_name", list(VERSIONS))
 def test_every_kubernetes_object_validates_strictly(graph_name, request):
     graph, version = request.getfixturevalue(graph_name), VERSIONS[graph_name]
     objects = graph.k8s_objects()

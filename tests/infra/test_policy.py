@@ -35,7 +35,9 @@ def run_stack_policies(policies, resources: list[tuple[str, dict]], stack: str =
     return violations
 
 
-@pytest.mark.parametrize("graph_name", ["aws_graph", "k8s_graph"])
+@pytest.mark.parametrize(
+    "graph_name", ["aws_graph", "k8s_graph", "github_runners_graph", "gitlab_runners_graph"]
+)
 def test_example_stacks_have_no_violations(graph_name, request, policies):
     """Engine-shaped inputs: pulumi-policy hands the rules plain values (secrets unwrapped), so a
     secret only passes no-plaintext-secrets where it sits in a Secret or a provider-encrypted field."""

@@ -207,6 +207,22 @@ def test_a_spec_or_tier_change_alone_reaches_a_project_on_the_latest_release(fle
     assert again.branch == result.branch  # the same change: the same branch, pushed again
 
 
+def test_the_teams_in_cluster_runners_reach_an_existing_project(fleet):
+    from shipyard.spec import parse_spec
+
+    spec = parse_spec(
+        "platform: {name: p, environment: kubernetes, cluster: {kubeconfig_context: c}}\n"
+        "teams:\n  - {name: demo, owners: [a@b.co], monthly_budget: 100}\n"
+        "node_pools:\n  - {name: cpu, instance_types: [m6i.large], min_size: 0, max_size: 2}\n"
+        "ci:\n  runners:\n    provider: github\n"
+        "    github: {config_url: 'https://github.com/acme', secret: arc-github}\n"
+    )
+    result = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], latest(fleet["url"]), spec)
+    assert result.status == "updated", (result.message, result.files)
+    workflow = yaml.safe_load(branch_file(fleet["remote"], result.branch, ".github/workflows/ci.yml"))
+    assert workflow["jobs"]["ci"]["runs-on"] == "shipyard-demo"  # was a hosted runner
+
+
 def test_a_project_with_the_gate_in_params_moves_it_to_shipyard_yaml(tmp_path, cli):
     fleet = make_fleet(tmp_path, cli, layout=gate_in_params)
     project = fleet["project"]

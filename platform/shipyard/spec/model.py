@@ -28,6 +28,7 @@ HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
 # a Kubernetes object name (DNS subdomain), e.g. a Secret's
+K8S_NAME_PATTERN = r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"  # a Kubernetes object name (pydantic)
 SECRET_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+\-]*)?$")
 # an MLflow metric name that is also safe in a shell word, a file name and a Prometheus label value
@@ -505,6 +506,97 @@ class LocalSpec(Strict):
         return self
 
 
+# --- CI runners -------------------------------------------------------------------------------
+
+
+GITHUB_CONFIG_URL = (
+    r"^https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/(enterprises/)?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)?/?$"
+)
+
+
+class RunnerScale(Strict):
+    """How many runners a team's runner set keeps idle (min, 0 allowed) and runs at most (max)."""
+
+    min_runners: int = Field(0, ge=0)
+    max_runners: int = Field(3, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _range(self) -> RunnerScale:
+        if self.min_runners > self.max_runners:
+            raise ValueError(
+                f"min_runners ({self.min_runners}) is greater than max_runners ({self.max_runners}): "
+                "lower min_runners or raise max_runners"
+            )
+        return self
+
+
+class GithubRunners(Strict):
+    """actions-runner-controller: one runner scale set per team, registered at ``config_url``."""
+
+    config_url: str = Field(
+        pattern=GITHUB_CONFIG_URL,
+        description="githubConfigUrl: https://github.com/ORG, https://github.com/ORG/REPO or "
+        "https://github.com/enterprises/ENTERPRISE (or the GitHub Enterprise Server host)",
+    )
+    secret: str = Field(
+        pattern=K8S_NAME_PATTERN,
+        description="name of an existing Secret in every team namespace with the GitHub App "
+        "(github_app_id, github_app_installation_id, github_app_private_key) or a PAT (github_token)",
+    )
+    runner_group: str | None = Field(None, description="GitHub runner group; default: the Default group")
+
+
+class GitlabRunners(Strict):
+    """The gitlab-runner chart: one runner (Kubernetes executor) per team."""
+
+    url: ServiceUrl = Field(description="the GitLab instance, e.g. https://gitlab.example.com/")
+    secret: str = Field(
+        pattern=K8S_NAME_PATTERN,
+        description="name of an existing Secret in every team namespace holding that team's runner "
+        "authentication token (key runner-token, a glrt-... token of a runner tagged shipyard-<team>)",
+    )
+
+
+class CiRunners(Strict):
+    provider: Literal["github", "gitlab", "none"] = "none"
+    github: GithubRunners | None = None
+    gitlab: GitlabRunners | None = None
+    scale: RunnerScale = RunnerScale()
+    teams: dict[str, RunnerScale] = Field({}, description="per-team scale, overriding scale")
+
+    @model_validator(mode="after")
+    def _provider_settings(self) -> CiRunners:
+        if self.provider == "github" and self.github is None:
+            raise ValueError(
+                "provider github needs github: {config_url: https://github.com/ORG, secret: SECRET-NAME}"
+            )
+        if self.provider == "gitlab" and self.gitlab is None:
+            raise ValueError(
+                "provider gitlab needs gitlab: {url: https://gitlab.example.com/, secret: SECRET-NAME}"
+            )
+        return self
+
+    def scale_of(self, team: str) -> RunnerScale:
+        return self.teams.get(team, self.scale)
+
+    @property
+    def service_url(self) -> str | None:
+        """Where the runners register: the GitHub org/repo URL or the GitLab instance."""
+        if self.provider == "github" and self.github:
+            return self.github.config_url
+        if self.provider == "gitlab" and self.gitlab:
+            return self.gitlab.url
+        return None
+
+    def label(self, team: str) -> str | None:
+        """What a team's CI jobs select: the runner scale set name (GitHub) or tag (GitLab)."""
+        return None if self.provider == "none" else f"shipyard-{team}"
+
+
+class CiSpec(Strict):
+    runners: CiRunners = CiRunners()
+
+
 # --- the whole spec ---------------------------------------------------------------------------
 
 
@@ -516,6 +608,7 @@ class PlatformSpec(Strict):
     pricing: Pricing = Pricing()
     governance: Governance = Governance()
     local: LocalSpec = LocalSpec()
+    ci: CiSpec = CiSpec()
 
     @model_validator(mode="after")
     def _cross_references(self) -> PlatformSpec:
@@ -570,6 +663,18 @@ class PlatformSpec(Strict):
                 ("services", "registry", "audit_database_secret"),
                 "an audit database Secret is for a cluster (environment aws or kubernetes): on one machine "
                 "the audit log is SQLite under the data dir, or set SHIPYARD_AUDIT_DATABASE_URL",
+            )
+        for team in self.ci.runners.teams:
+            if team not in team_names:
+                raise SpecReferenceError(
+                    ("ci", "runners", "teams", team),
+                    f"team {team!r} is not defined in teams (known: {', '.join(sorted(team_names))})",
+                )
+        if self.ci.runners.provider != "none" and self.platform.environment == Environment.local:
+            raise SpecReferenceError(
+                ("ci", "runners", "provider"),
+                "in-cluster CI runners need a cluster platform (environment aws or kubernetes): "
+                "set provider: none on a local platform",
             )
         if self.platform.environment != Environment.local and not self.node_pools:
             raise SpecReferenceError(("node_pools",), "a cluster platform needs at least one node pool")
