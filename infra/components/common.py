@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_kubernetes as k8s
 from shipyard.spec.labels import (  # noqa: F401  (the label contract, re-exported for components)
     GPU_TAINT_KEY,
     LABEL_GPU_TYPE,
@@ -87,3 +88,18 @@ GPU_NODE_AFFINITY = {
         }
     }
 }
+
+
+def http_service(resource: str, metadata: dict, selector: dict, target_port: int,
+                 opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:  # fmt: skip
+    """The ClusterIP Service in front of one workload: port 80 (``http``) to its ``target_port``."""
+    return k8s.core.v1.Service(
+        resource,
+        metadata=metadata,
+        spec={
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [{"name": "http", "port": 80, "targetPort": target_port}],
+        },
+        opts=opts,
+    )

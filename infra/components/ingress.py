@@ -43,6 +43,27 @@ class IngressSettings:
     def tls(self, host: str, secret: str) -> list[dict[str, object]]:
         return [{"hosts": [host], "secretName": secret}] if self.tls_secret else [{"hosts": [host]}]
 
+    def route(self, resource: str, metadata: dict, host: str, service: str,
+              opts: pulumi.ResourceOptions) -> k8s.networking.v1.Ingress:  # fmt: skip
+        """The Ingress sending every path of ``host`` to port 80 of ``service``, with TLS (the secret
+        ``<service>-tls`` where cert-manager writes it)."""
+        backend = {"service": {"name": service, "port": {"number": 80}}}
+        return k8s.networking.v1.Ingress(
+            resource,
+            metadata=metadata,
+            spec={
+                "ingressClassName": self.class_name,
+                "tls": self.tls(host, f"{service}-tls"),
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
+                    }
+                ],
+            },
+            opts=opts,
+        )
+
 
 def ingress_settings(platform: str, spec: IngressSpec, on_aws: bool) -> IngressSettings:
     if on_aws:

@@ -15,7 +15,14 @@ import pulumi_random as random
 from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import MlflowSpec
 
-from components.common import OAUTH2_PROXY_IMAGE, Component, child, container_resources, k8s_labels
+from components.common import (
+    OAUTH2_PROXY_IMAGE,
+    Component,
+    child,
+    container_resources,
+    http_service,
+    k8s_labels,
+)
 from components.ingress import ALB, IngressSettings
 
 PORT = 5000
@@ -261,16 +268,7 @@ class Mlflow(Component):
             },
             opts=child(self, depends_on=[secret]),
         )
-        k8s.core.v1.Service(
-            f"{name}-svc",
-            metadata=meta("mlflow"),
-            spec={
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [{"name": "http", "port": 80, "targetPort": served_port}],
-            },
-            opts=child(self),
-        )
+        http_service(f"{name}-svc", meta("mlflow"), selector, served_port, child(self))
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata=meta("mlflow"),
@@ -294,29 +292,8 @@ class Mlflow(Component):
             annotations = {**args.ingress.annotations, ANNOTATION_AUTH: spec.auth}
             if oidc and f"{ALB}healthcheck-path" in annotations:
                 annotations[f"{ALB}healthcheck-path"] = "/ping"  # the proxy's own; /health needs a login
-            k8s.networking.v1.Ingress(
-                f"{name}-ingress",
-                metadata=meta("mlflow", annotations=annotations),
-                spec={
-                    "ingressClassName": args.ingress.class_name,
-                    "tls": args.ingress.tls(host, "mlflow-tls"),
-                    "rules": [
-                        {
-                            "host": host,
-                            "http": {
-                                "paths": [
-                                    {
-                                        "path": "/",
-                                        "pathType": "Prefix",
-                                        "backend": {"service": {"name": "mlflow", "port": {"number": 80}}},
-                                    }
-                                ]
-                            },
-                        }
-                    ],
-                },
-                opts=child(self),
-            )
+            args.ingress.route(f"{name}-ingress", meta("mlflow", annotations=annotations), host, "mlflow",
+                               child(self))  # fmt: skip
         self.service_url = f"http://{service_host}"
         self.url = spec.url or self.service_url
         self.register_outputs({"url": self.url, "auth": spec.auth, "adminPassword": self.admin_password})

@@ -36,7 +36,7 @@ from shipyard.service_calls import mlflow_client_env
 from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import PortalSpec
 
-from components.common import Component, child, container_resources, k8s_labels
+from components.common import Component, child, container_resources, http_service, k8s_labels
 from components.ingress import ALB, IngressSettings
 from components.registry import AUDIT_URL_KEY, ENSURE_ACCOUNT
 
@@ -191,16 +191,7 @@ class Portal(Component):
             },
             opts=child(self, depends_on=[secret, config]),
         )
-        k8s.core.v1.Service(
-            f"{name}-svc",
-            metadata=meta("portal"),
-            spec={
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [{"name": "http", "port": 80, "targetPort": PORT}],
-            },
-            opts=child(self),
-        )
+        http_service(f"{name}-svc", meta("portal"), selector, PORT, child(self))
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol",
             metadata=meta("portal"),
@@ -219,29 +210,8 @@ class Portal(Component):
             annotations = {**args.ingress.annotations, ANNOTATION_AUTH: "basic"}
             if f"{ALB}healthcheck-path" in annotations:
                 annotations[f"{ALB}healthcheck-path"] = PORTAL_HEALTH
-            k8s.networking.v1.Ingress(
-                f"{name}-ingress",
-                metadata=meta("portal", annotations=annotations),
-                spec={
-                    "ingressClassName": args.ingress.class_name,
-                    "tls": args.ingress.tls(host, "portal-tls"),
-                    "rules": [
-                        {
-                            "host": host,
-                            "http": {
-                                "paths": [
-                                    {
-                                        "path": "/",
-                                        "pathType": "Prefix",
-                                        "backend": {"service": {"name": "portal", "port": {"number": 80}}},
-                                    }
-                                ]
-                            },
-                        }
-                    ],
-                },
-                opts=child(self),
-            )
+            args.ingress.route(f"{name}-ingress", meta("portal", annotations=annotations), host, "portal",
+                               child(self))  # fmt: skip
         self.service_url = f"http://portal.{ns}{IN_CLUSTER}"
         self.url = args.spec.url or self.service_url
         self.register_outputs({"url": self.url})

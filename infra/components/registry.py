@@ -22,7 +22,7 @@ from shipyard.audit.store import ENV_DATABASE_URL
 from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, REGISTRY
 from shipyard.spec.model import RegistrySpec
 
-from components.common import Component, child, container_resources, k8s_labels
+from components.common import Component, child, container_resources, http_service, k8s_labels
 
 PORT = 8000
 DATA_DIR = "/data"
@@ -186,16 +186,7 @@ class Registry(Component):
             },
             opts=child(self, depends_on=[secret, config, *claims]),
         )
-        k8s.core.v1.Service(
-            f"{name}-svc",
-            metadata=meta("registry"),
-            spec={
-                "type": "ClusterIP",
-                "selector": selector,
-                "ports": [{"name": "http", "port": 80, "targetPort": PORT}],
-            },
-            opts=child(self),
-        )
+        http_service(f"{name}-svc", meta("registry"), selector, PORT, child(self))
         # Callers sign in with their MLflow login (basic auth); only the platform's own namespaces and the
         # teams' (CI and training jobs) reach the port at all.
         k8s.networking.v1.NetworkPolicy(
