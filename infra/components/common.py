@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 from shipyard.spec.labels import (  # noqa: F401  (the label contract, re-exported for components)
     GPU_TAINT_KEY,
     LABEL_GPU_TYPE,
@@ -103,3 +104,31 @@ def http_service(resource: str, metadata: dict, selector: dict, target_port: int
         },
         opts=opts,
     )
+
+
+def secret_env(var: str, secret: str, key: str) -> dict[str, object]:
+    """An env var read from a Secret's key (never a literal value)."""
+    return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def mlflow_account(
+    resource: str, metadata: dict, username: str, parent: pulumi.Resource
+) -> tuple[k8s.core.v1.Secret, list[dict[str, object]]]:
+    """A platform service's own MLflow account: a generated password in a Secret (keys
+    ``mlflow-username``/``mlflow-password``), and the env that reads it (MLflow's client variables)."""
+    from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME
+
+    password = random.RandomPassword(f"{resource}-mlflow-password", length=32, special=False,
+                                     opts=child(parent))  # fmt: skip
+    secret = k8s.core.v1.Secret(
+        f"{resource}-secret",
+        metadata=metadata,
+        type="Opaque",
+        string_data=pulumi.Output.secret({"mlflow-username": username, "mlflow-password": password.result}),
+        opts=child(parent),
+    )
+    name = metadata["name"]
+    return secret, [
+        secret_env(ENV_USERNAME, name, "mlflow-username"),
+        secret_env(ENV_PASSWORD, name, "mlflow-password"),
+    ]

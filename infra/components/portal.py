@@ -19,7 +19,6 @@ from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 from shipyard.audit.store import ENV_DATABASE_URL
 from shipyard.endpoints import (
     ENV_GRAFANA_URL,
@@ -30,13 +29,21 @@ from shipyard.endpoints import (
     ENV_PUSHGATEWAY,
     ENV_REGISTRY,
 )
-from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, PORTAL
+from shipyard.identity.names import PORTAL
 from shipyard.resolver import ENV_HOME, ENV_SPEC, PORTAL_HEALTH, PORTAL_PORT, portal_command
 from shipyard.service_calls import mlflow_client_env
 from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import PortalSpec
 
-from components.common import Component, child, container_resources, http_service, k8s_labels
+from components.common import (
+    Component,
+    child,
+    container_resources,
+    http_service,
+    k8s_labels,
+    mlflow_account,
+    secret_env,
+)
 from components.ingress import ALB, IngressSettings
 from components.registry import AUDIT_URL_KEY, ENSURE_ACCOUNT
 
@@ -88,16 +95,7 @@ class Portal(Component):
         meta = lambda n, **kw: {"name": n, "namespace": ns, "labels": labels, **kw}  # noqa: E731
         host = urlparse(args.spec.url).hostname if args.spec.url else None
 
-        password = random.RandomPassword(
-            f"{name}-mlflow-password", length=32, special=False, opts=child(self)
-        )
-        secret = k8s.core.v1.Secret(
-            f"{name}-secret",
-            metadata=meta("portal"),
-            type="Opaque",
-            string_data=pulumi.Output.secret({"mlflow-username": PORTAL, "mlflow-password": password.result}),
-            opts=child(self),
-        )
+        secret, account = mlflow_account(name, meta("portal"), PORTAL, self)
         config = k8s.core.v1.ConfigMap(
             f"{name}-spec",
             metadata=meta("portal-spec"),
@@ -105,13 +103,6 @@ class Portal(Component):
             opts=child(self),
         )
 
-        def from_secret(var: str, secret_name: str, key: str) -> dict[str, object]:
-            return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
-
-        account = [
-            from_secret(ENV_USERNAME, "portal", "mlflow-username"),
-            from_secret(ENV_PASSWORD, "portal", "mlflow-password"),
-        ]
         # what `shipyard up` gives the portal (shipyard.resolver.portal_env), with in-cluster URLs
         env: list[dict[str, object]] = [
             *account,
@@ -126,7 +117,7 @@ class Portal(Component):
             {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
         ]
         if args.audit_database_secret:
-            env.append(from_secret(ENV_DATABASE_URL, args.audit_database_secret, AUDIT_URL_KEY))
+            env.append(secret_env(ENV_DATABASE_URL, args.audit_database_secret, AUDIT_URL_KEY))
         security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
         probe = lambda delay: {  # noqa: E731
             "httpGet": {"path": PORTAL_HEALTH, "port": PORT},
@@ -142,7 +133,7 @@ class Portal(Component):
             "env": [
                 *account,
                 {"name": "SHIPYARD_MLFLOW_URL", "value": args.mlflow_url},
-                from_secret("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
+                secret_env("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
             ],
             "resources": container_resources("100m", "256Mi", "500m"),
             "securityContext": security,

@@ -17,12 +17,19 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 from shipyard.audit.store import ENV_DATABASE_URL
 from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, REGISTRY
 from shipyard.spec.model import RegistrySpec
 
-from components.common import Component, child, container_resources, http_service, k8s_labels
+from components.common import (
+    Component,
+    child,
+    container_resources,
+    http_service,
+    k8s_labels,
+    mlflow_account,
+    secret_env,
+)
 
 PORT = 8000
 DATA_DIR = "/data"
@@ -60,18 +67,7 @@ class Registry(Component):
         selector = {"app.kubernetes.io/name": "registry"}
         meta = lambda n, **kw: {"name": n, "namespace": ns, "labels": labels, **kw}  # noqa: E731
 
-        password = random.RandomPassword(
-            f"{name}-mlflow-password", length=32, special=False, opts=child(self)
-        )
-        secret = k8s.core.v1.Secret(
-            f"{name}-secret",
-            metadata=meta("registry"),
-            type="Opaque",
-            string_data=pulumi.Output.secret(
-                {"mlflow-username": REGISTRY, "mlflow-password": password.result}
-            ),
-            opts=child(self),
-        )
+        secret, account = mlflow_account(name, meta("registry"), REGISTRY, self)
         config = k8s.core.v1.ConfigMap(
             f"{name}-spec",
             metadata=meta("registry-spec"),
@@ -94,13 +90,6 @@ class Registry(Component):
                 )
             )
 
-        def from_secret(var: str, secret_name: str, key: str) -> dict[str, object]:
-            return {"name": var, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
-
-        account = [
-            from_secret(ENV_USERNAME, "registry", "mlflow-username"),
-            from_secret(ENV_PASSWORD, "registry", "mlflow-password"),
-        ]
         env: list[dict[str, object]] = [
             *account,
             {
@@ -111,7 +100,7 @@ class Registry(Component):
             {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
         ]
         if audit_secret is not None:  # the audit log in Postgres: its URL (with a password) from the Secret
-            env.append(from_secret(ENV_DATABASE_URL, audit_secret, AUDIT_URL_KEY))
+            env.append(secret_env(ENV_DATABASE_URL, audit_secret, AUDIT_URL_KEY))
         command = [
             "python", "-m", "shipyard.registry.server",
             "--data-dir", DATA_DIR,
@@ -135,7 +124,7 @@ class Registry(Component):
             "env": [
                 *account,
                 {"name": "SHIPYARD_MLFLOW_URL", "value": args.mlflow_url},
-                from_secret("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
+                secret_env("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
             ],
             "resources": container_resources("100m", "256Mi", "500m"),
             "securityContext": security,
