@@ -240,6 +240,83 @@ def _named(graph, typ: str, name: str) -> dict[str, Any]:
     return found
 
 
+class DeclaredPod:
+    """A Deployment's pod as the program declares it, run here. Its volumes become temporary
+    directories (a ConfigMap's keys written into them), env values come from the Secrets the program
+    wrote, `python` is this venv's python and MLflow's in-cluster URL is the started local MLflow."""
+
+    def __init__(self, graph, deployment: str, secrets: tuple[str, ...], tmp: Path, mlflow_port: int,
+                 in_cluster_mlflow, home: bool) -> None:  # fmt: skip
+        self.tmp, self.home = tmp, home
+        self.pod = _named(graph, "kubernetes:apps/v1:Deployment", deployment)["spec"]["template"]["spec"]
+        (self.container,) = self.pod["containers"]
+        self.secrets = {n: dict(_named(graph, "kubernetes:core/v1:Secret", n)["stringData"]) for n in secrets}
+        self.volumes = {v["name"]: v for v in self.pod["volumes"]}
+        self.mounts: dict[str, Path] = {}
+        for mount in self.container["volumeMounts"]:
+            local = tmp / mount["name"]
+            local.mkdir()
+            volume = self.volumes[mount["name"]]
+            if "configMap" in volume:
+                data = _named(graph, "kubernetes:core/v1:ConfigMap", volume["configMap"]["name"])["data"]
+                for key, text in data.items():
+                    (local / key).write_text(text)
+            self.mounts[mount["mountPath"]] = local
+        self.in_cluster = in_cluster_mlflow(self.container)
+        self.local_mlflow = f"http://127.0.0.1:{mlflow_port}"
+
+    def local(self, value: str) -> str:
+        for path, directory in self.mounts.items():
+            value = value.replace(path, str(directory))
+        return value.replace(self.in_cluster, self.local_mlflow)
+
+    def environment(self, c: dict[str, Any]) -> dict[str, str]:
+        env = {"PATH": f"{BIN}:/usr/bin:/bin", **({"HOME": str(self.tmp)} if self.home else {})}
+        if os.environ.get("PYTHONPATH"):  # the image has shipyard installed; here it may be the source tree
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        for var in c["env"]:
+            if "value" in var:
+                env[var["name"]] = self.local(var["value"])
+            else:
+                ref = var["valueFrom"]["secretKeyRef"]
+                assert ref["name"] in self.secrets, f"{var['name']} reads a Secret the program did not write"
+                env[var["name"]] = self.secrets[ref["name"]][ref["key"]]
+        return env
+
+    def argv(self, c: dict[str, Any]) -> list[str]:
+        parts = [self.local(part) for part in c["command"]]
+        assert parts[0] == "python"
+        return [sys.executable, *parts[1:]]
+
+    def run_init(self) -> None:
+        (init,) = self.pod["initContainers"]
+        done = subprocess.run(self.argv(init), env=self.environment(init), cwd=self.tmp, capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, f"the {init['name']} init container failed:\n{done.stdout}{done.stderr}"
+
+    def start(self, port_flag: str, log_name: str, cwd: Path) -> Started:
+        """The server container on a free port (``port_flag``'s value replaced)."""
+        port = _free_port()
+        server = self.argv(self.container)
+        server[server.index(port_flag) + 1] = str(port)
+        env = self.environment(self.container)
+        log = open(self.tmp / log_name, "w")  # noqa: SIM115 (closed with the process)
+        proc = subprocess.Popen(server, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+                                start_new_session=True)  # fmt: skip
+        return Started(proc, port, self.container, env)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
+    except ProcessLookupError:  # it exited on its own (the failure that stopped the test says why)
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 @pytest.fixture(scope="module")
 def registry(started, aws_graph, tmp_path_factory):
     """The declared registry pod, init container then server, against the started basic-auth MLflow.
@@ -247,81 +324,18 @@ def registry(started, aws_graph, tmp_path_factory):
     Stand-ins: the PVC (/data) and the ConfigMap mount (/etc/shipyard) become temporary directories,
     MLflow's in-cluster URL the local MLflow, port 8000 a free port, `python` this venv's python."""
     tmp = tmp_path_factory.mktemp("registry")
-    mlflow = started["basic"]
-    dep = _named(aws_graph, "kubernetes:apps/v1:Deployment", "registry")
-    pod = dep["spec"]["template"]["spec"]
-    secrets = {
-        name: dict(_named(aws_graph, "kubernetes:core/v1:Secret", name)["stringData"])
-        for name in ("registry", "mlflow")
-    }
-    configmaps = {"registry-spec": _named(aws_graph, "kubernetes:core/v1:ConfigMap", "registry-spec")["data"]}
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    mounts: dict[str, Path] = {}
-    (container,) = pod["containers"]
-    for mount in container["volumeMounts"]:
-        local = tmp / mount["name"]
-        local.mkdir()
-        volume = volumes[mount["name"]]
-        if "configMap" in volume:
-            for key, text in configmaps[volume["configMap"]["name"]].items():
-                (local / key).write_text(text)
-        else:
-            assert volume["persistentVolumeClaim"]["claimName"] == "registry-data"
-        mounts[mount["mountPath"]] = local
-    command = container["command"]
-    in_cluster = command[command.index("--mlflow") + 1]
-    local_mlflow = f"http://127.0.0.1:{mlflow.port}"
-    port = _free_port()
-
-    def local(value: str) -> str:
-        for path, directory in mounts.items():
-            value = value.replace(path, str(directory))
-        return value.replace(in_cluster, local_mlflow)
-
-    def environment(c: dict[str, Any]) -> dict[str, str]:
-        env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp)}
-        if os.environ.get("PYTHONPATH"):  # the image has shipyard installed; here it may be the source tree
-            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        for var in c["env"]:
-            if "value" in var:
-                env[var["name"]] = local(var["value"])
-            else:
-                ref = var["valueFrom"]["secretKeyRef"]
-                assert ref["name"] in secrets, f"{var['name']} reads a Secret the program did not write"
-                env[var["name"]] = secrets[ref["name"]][ref["key"]]
-        return env
-
-    def argv(c: dict[str, Any]) -> list[str]:
-        parts = [local(part) for part in c["command"]]
-        assert parts[0] == "python"
-        return [sys.executable, *parts[1:]]
-
-    (init,) = pod["initContainers"]
-    done = subprocess.run(
-        argv(init), env=environment(init), cwd=tmp, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"the {init['name']} init container failed:\n{done.stdout}{done.stderr}"
-    server = argv(container)
-    server[server.index("--port") + 1] = str(port)
-    env = environment(container)
-    log = open(tmp / "registry.log", "w")  # noqa: SIM115 (closed with the process)
-    proc = subprocess.Popen(
-        server, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True
-    )
-    s = Started(proc, port, container, env)
-    s.data = mounts["/data"]  # type: ignore[attr-defined]
+    command = lambda c: c["command"][c["command"].index("--mlflow") + 1]  # noqa: E731
+    pod = DeclaredPod(aws_graph, "registry", ("registry", "mlflow"), tmp, started["basic"].port, command,
+                      home=True)  # fmt: skip
+    assert pod.volumes["data"]["persistentVolumeClaim"]["claimName"] == "registry-data"
+    pod.run_init()
+    s = pod.start("--port", "registry.log", tmp)
+    s.data = pod.mounts["/data"]  # type: ignore[attr-defined]
     try:
         wait_healthy(s, tmp, what="registry")
         yield s
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
-        except ProcessLookupError:  # it exited on its own (the failure above says why)
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _stop(s.proc)
 
 
 def test_registry_starts_as_declared_and_signs_in_with_its_generated_account(registry):
@@ -364,80 +378,18 @@ def portal(started, aws_graph, tmp_path_factory):
     local MLflow, port 8501 a free port, `python` this venv's python. The other services' in-cluster
     URLs stay as declared: nothing answers there, which the portal reports per page, not at start."""
     tmp = tmp_path_factory.mktemp("portal")
-    mlflow = started["basic"]
-    pod = _named(aws_graph, "kubernetes:apps/v1:Deployment", "portal")["spec"]["template"]["spec"]
-    secrets = {
-        name: dict(_named(aws_graph, "kubernetes:core/v1:Secret", name)["stringData"])
-        for name in ("portal", "mlflow")
-    }
-    configmaps = {"portal-spec": _named(aws_graph, "kubernetes:core/v1:ConfigMap", "portal-spec")["data"]}
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    (container,) = pod["containers"]
-    mounts: dict[str, Path] = {}
-    for mount in container["volumeMounts"]:
-        local = tmp / mount["name"]
-        local.mkdir()
-        volume = volumes[mount["name"]]
-        if "configMap" in volume:
-            for key, text in configmaps[volume["configMap"]["name"]].items():
-                (local / key).write_text(text)
-        else:
-            assert "emptyDir" in volume
-        mounts[mount["mountPath"]] = local
-    mounts[container["workingDir"]] = REPO / "portal"  # COPY portal/ /opt/shipyard/portal/ (Dockerfile)
-    in_cluster = {e["value"] for e in container["env"] if e["name"] == "MLFLOW_TRACKING_URI"}.pop()
-    local_mlflow = f"http://127.0.0.1:{mlflow.port}"
-
-    def local(value: str) -> str:
-        for path, directory in mounts.items():
-            value = value.replace(path, str(directory))
-        return value.replace(in_cluster, local_mlflow)
-
-    def environment(c: dict[str, Any]) -> dict[str, str]:
-        env = {"PATH": f"{BIN}:/usr/bin:/bin"}
-        if os.environ.get("PYTHONPATH"):  # the image has shipyard installed; here it may be the source tree
-            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        for var in c["env"]:
-            if "value" in var:
-                env[var["name"]] = local(var["value"])
-            else:
-                ref = var["valueFrom"]["secretKeyRef"]
-                assert ref["name"] in secrets, f"{var['name']} reads a Secret the program did not write"
-                env[var["name"]] = secrets[ref["name"]][ref["key"]]
-        return env
-
-    def argv(c: dict[str, Any]) -> list[str]:
-        parts = [local(part) for part in c["command"]]
-        assert parts[0] == "python"
-        return [sys.executable, *parts[1:]]
-
-    (init,) = pod["initContainers"]
-    done = subprocess.run(
-        argv(init), env=environment(init), cwd=tmp, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"the {init['name']} init container failed:\n{done.stdout}{done.stderr}"
-    port = _free_port()
-    server = argv(container)
-    server[server.index("--server.port") + 1] = str(port)
-    env = environment(container)
-    log = open(tmp / "portal.log", "w")  # noqa: SIM115 (closed with the process)
-    proc = subprocess.Popen(
-        server, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=local(container["workingDir"]),
-        start_new_session=True,
-    )  # fmt: skip
-    s = Started(proc, port, container, env)
+    tracking = lambda c: {e["value"] for e in c["env"] if e["name"] == "MLFLOW_TRACKING_URI"}.pop()  # noqa: E731
+    pod = DeclaredPod(aws_graph, "portal", ("portal", "mlflow"), tmp, started["basic"].port, tracking,
+                      home=False)  # fmt: skip
+    assert "emptyDir" in pod.volumes["data"]
+    pod.mounts[pod.container["workingDir"]] = REPO / "portal"  # COPY portal/ /opt/shipyard/portal/
+    pod.run_init()
+    s = pod.start("--server.port", "portal.log", Path(pod.local(pod.container["workingDir"])))
     try:
-        _wait_path(s, tmp, container["readinessProbe"]["httpGet"]["path"], "portal")
+        _wait_path(s, tmp, pod.container["readinessProbe"]["httpGet"]["path"], "portal")
         yield s
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _stop(s.proc)
 
 
 def _wait_path(started: Started, tmp: Path, path: str, what: str, timeout: float = 180) -> None:
