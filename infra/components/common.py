@@ -132,3 +132,14 @@ def mlflow_account(
         secret_env(ENV_USERNAME, name, "mlflow-username"),
         secret_env(ENV_PASSWORD, name, "mlflow-password"),
     ]
+
+
+def http_probe(path: str, port: int, delay: int) -> dict[str, object]:
+    """A readiness or liveness probe on an HTTP path (a minute of failures before it counts)."""
+    return {
+        "httpGet": {"path": path, "port": port},
+        "initialDelaySeconds": delay,
+        "periodSeconds": 10,
+        "timeoutSeconds": 5,
+        "failureThreshold": 6,
+    }

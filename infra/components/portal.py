@@ -38,14 +38,14 @@ from shipyard.spec.model import PortalSpec
 from components.common import (
     Component,
     child,
-    container_resources,
+    http_probe,
     http_service,
     k8s_labels,
     mlflow_account,
     secret_env,
 )
 from components.ingress import ALB, IngressSettings
-from components.registry import AUDIT_URL_KEY, ENSURE_ACCOUNT
+from components.registry import AUDIT_URL_KEY, account_init_container
 
 PORT = PORTAL_PORT
 APP_DIR = "/opt/shipyard/portal"  # where infra/images/shipyard/Dockerfile copies portal/
@@ -119,25 +119,8 @@ class Portal(Component):
         if args.audit_database_secret:
             env.append(secret_env(ENV_DATABASE_URL, args.audit_database_secret, AUDIT_URL_KEY))
         security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
-        probe = lambda delay: {  # noqa: E731
-            "httpGet": {"path": PORTAL_HEALTH, "port": PORT},
-            "initialDelaySeconds": delay,
-            "periodSeconds": 10,
-            "timeoutSeconds": 5,
-            "failureThreshold": 6,
-        }
-        init = {
-            "name": "mlflow-account",
-            "image": args.image,
-            "command": ["python", "-c", ENSURE_ACCOUNT],
-            "env": [
-                *account,
-                {"name": "SHIPYARD_MLFLOW_URL", "value": args.mlflow_url},
-                secret_env("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
-            ],
-            "resources": container_resources("100m", "256Mi", "500m"),
-            "securityContext": security,
-        }
+        probe = lambda delay: http_probe(PORTAL_HEALTH, PORT, delay)  # noqa: E731
+        init = account_init_container(args.image, account, args.mlflow_url, args.mlflow_secret, security)
         container = {
             "name": "portal",
             "image": args.image,

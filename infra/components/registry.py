@@ -25,6 +25,7 @@ from components.common import (
     Component,
     child,
     container_resources,
+    http_probe,
     http_service,
     k8s_labels,
     mlflow_account,
@@ -43,6 +44,24 @@ ENSURE_ACCOUNT = (
     "AuthAdmin(os.environ['SHIPYARD_MLFLOW_URL'], Credentials('admin', os.environ['MLFLOW_ADMIN_PASSWORD']))"
     f".ensure_user(os.environ['{ENV_USERNAME}'], os.environ['{ENV_PASSWORD}'])"
 )
+
+
+def account_init_container(image: str, account: list[dict[str, object]], mlflow_url: str,
+                           mlflow_secret: str, security: dict[str, object]) -> dict[str, object]:  # fmt: skip
+    """The init container that creates a platform service's MLflow account with MLflow's admin login
+    (the registry's and the portal's): an existing account is left alone."""
+    return {
+        "name": "mlflow-account",
+        "image": image,
+        "command": ["python", "-c", ENSURE_ACCOUNT],
+        "env": [
+            *account,
+            {"name": "SHIPYARD_MLFLOW_URL", "value": mlflow_url},
+            secret_env("MLFLOW_ADMIN_PASSWORD", mlflow_secret, "admin-password"),
+        ],
+        "resources": container_resources("100m", "256Mi", "500m"),
+        "securityContext": security,
+    }
 
 
 @dataclass(frozen=True)
@@ -110,25 +129,8 @@ class Registry(Component):
             "--mlflow", args.mlflow_url,
         ]  # fmt: skip
         security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
-        probe = lambda delay: {  # noqa: E731
-            "httpGet": {"path": "/health", "port": PORT},
-            "initialDelaySeconds": delay,
-            "periodSeconds": 10,
-            "timeoutSeconds": 5,
-            "failureThreshold": 6,
-        }
-        init = {
-            "name": "mlflow-account",
-            "image": args.spec.image,
-            "command": ["python", "-c", ENSURE_ACCOUNT],
-            "env": [
-                *account,
-                {"name": "SHIPYARD_MLFLOW_URL", "value": args.mlflow_url},
-                secret_env("MLFLOW_ADMIN_PASSWORD", args.mlflow_secret, "admin-password"),
-            ],
-            "resources": container_resources("100m", "256Mi", "500m"),
-            "securityContext": security,
-        }
+        probe = lambda delay: http_probe("/health", PORT, delay)  # noqa: E731
+        init = account_init_container(args.spec.image, account, args.mlflow_url, args.mlflow_secret, security)
         container = {
             "name": "registry",
             "image": args.spec.image,
