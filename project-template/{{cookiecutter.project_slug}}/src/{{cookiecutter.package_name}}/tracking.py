@@ -67,18 +67,14 @@ class PlatformRuns:
         self.api = MlflowApi(uri)
 
     def get_run(self, run_id: str) -> SimpleNamespace:
+        from shipyard.records.parse import kv
+
         raw = self.api.run(run_id)
         data = raw.get("data") or {}
-
-        def as_dict(items) -> dict:
-            return {item["key"]: item["value"] for item in items or []}
-
         return SimpleNamespace(
             info=SimpleNamespace(run_id=raw["info"]["run_id"]),
             data=SimpleNamespace(
-                tags=as_dict(data.get("tags")),
-                params=as_dict(data.get("params")),
-                metrics=as_dict(data.get("metrics")),
+                tags=kv(data.get("tags")), params=kv(data.get("params")), metrics=kv(data.get("metrics"))
             ),
         )
 
