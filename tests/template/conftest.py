@@ -70,6 +70,25 @@ def git_init(path: Path) -> None:
         )
 
 
+def hosted_ci_job(cli, project: Path, mlflow_url: str, tier: str) -> tuple[str, list[str]]:
+    """A baked project as a hosted CI job sees it: provisioned on ``mlflow_url`` (team demo), committed,
+    and its CI run on main started the way the workflow's first step does (`shipyard ci start`).
+    Returns the CI run's id and the `ci start` arguments (a restarted job passes them again)."""
+    from shipyard.endpoints import Endpoints
+    from shipyard.projects import provision_project
+    from shipyard.spec import load_spec
+
+    slug = project.name
+    endpoints = Endpoints(platform="local", mlflow=mlflow_url)
+    provision_project(load_spec(REPO / "platform.yaml"), endpoints, None, slug, "demo", tier)
+    git_init(project)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True)
+    args = ["--project", slug, "--commit", head.stdout.strip(), "--branch", "main", "--provider", "github"]
+    started = cli("ci", "start", *args, env={"MLFLOW_TRACKING_URI": mlflow_url})
+    assert started.returncode == 0, started.stderr
+    return started.stdout.strip().splitlines()[-1], args
+
+
 def make(path: Path, *targets: str, env: dict[str, str] | None = None, timeout: float = 900):
     return subprocess.run(
         ["make", "--no-print-directory", *targets],

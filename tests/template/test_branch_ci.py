@@ -9,13 +9,10 @@ import subprocess
 import pytest
 import yaml
 from shipyard import tags
-from shipyard.endpoints import Endpoints
-from shipyard.projects import provision_project
-from shipyard.spec import load_spec
 
 from tests.fixtures.registry_service import start_registry
 
-from .conftest import REPO, bake, git_init, make, project_env
+from .conftest import bake, hosted_ci_job, make, project_env
 from .test_project_ci import commit_all, steps_run
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -28,20 +25,14 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
 
     project = bake(tmp_path / "work", project_name="Branch CI")
     slug = project.name
-    spec = load_spec(REPO / "platform.yaml")
-    provision_project(spec, Endpoints(platform="local", mlflow=mlflow_server.url), None, slug, "demo", "low")
-    git_init(project)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True)
-    started = cli("ci", "start", "--project", slug, "--commit", head.stdout.strip(), "--branch", "main",
-                  "--provider", "github", env={"MLFLOW_TRACKING_URI": mlflow_server.url})  # fmt: skip
-    assert started.returncode == 0, started.stderr
+    ci_run_id, _ = hosted_ci_job(cli, project, mlflow_server.url, "low")
     registry = start_registry(mlflow_server.url, tmp_path / "platform-data")
     request.addfinalizer(registry.stop)
     remote = tmp_path / "dvc-remote"
     env = project_env(MLFLOW_TRACKING_URI=mlflow_server.url, SHIPYARD_DVC_REMOTE=str(remote),
                       SHIPYARD_REGISTRY_URL=registry.url, MLFLOW_TRACKING_USERNAME=f"ci-{slug}",
                       MLFLOW_TRACKING_PASSWORD="unused",  # this MLflow has no auth (tests/registry has)
-                      SHIPYARD_CI_RUN_ID=started.stdout.strip().splitlines()[-1])  # fmt: skip
+                      SHIPYARD_CI_RUN_ID=ci_run_id)  # fmt: skip
 
     # the default branch's CI: the platform registers the gated model as v1; governance makes it champion
     main = make(project, "data-check", "repro", "gate", "register", env=env)

@@ -18,13 +18,10 @@ import pytest
 import requests
 import yaml
 from shipyard import tags
-from shipyard.endpoints import Endpoints
-from shipyard.projects import provision_project
-from shipyard.spec import load_spec
 
 from tests.fixtures.registry_service import start_registry
 
-from .conftest import REPO, bake, git_init, make, project_env
+from .conftest import bake, hosted_ci_job, make, project_env
 from .grafana_api import GrafanaApi
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -53,18 +50,8 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     project = bake(tmp_path / "work", project_name="Churn CI")
     slug = project.name
     remote = tmp_path / "dvc-remote"
-    spec = load_spec(REPO / "platform.yaml")
-    provision_project(
-        spec, Endpoints(platform="local", mlflow=mlflow_server.url), None, slug, "demo", "medium"
-    )
-    git_init(project)
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True
-    ).stdout.strip()
-    ci_args = ["--project", slug, "--commit", head, "--branch", "main", "--provider", "github"]
-    started = cli("ci", "start", *ci_args, env={"MLFLOW_TRACKING_URI": mlflow_server.url})
-    assert started.returncode == 0, started.stderr
-    ci_run_id = started.stdout.strip().splitlines()[-1]
+    ci_run_id, ci_args = hosted_ci_job(cli, project, mlflow_server.url, "medium")
+    head = ci_args[ci_args.index("--commit") + 1]
 
     registry = start_registry(mlflow_server.url, tmp_path / "platform-data")
     request.addfinalizer(registry.stop)
