@@ -27,6 +27,8 @@ from typing import Any
 import mlflow
 import pytest
 
+from tests.fixtures.postgres import postgres  # noqa: F401  (the fixture)
+
 BIN = Path(sys.executable).parent
 
 
@@ -246,11 +248,14 @@ class DeclaredPod:
     wrote, `python` is this venv's python and MLflow's in-cluster URL is the started local MLflow."""
 
     def __init__(self, graph, deployment: str, secrets: tuple[str, ...], tmp: Path, mlflow_port: int,
-                 in_cluster_mlflow, home: bool) -> None:  # fmt: skip
+                 in_cluster_mlflow, home: bool,
+                 existing: dict[str, dict[str, str]] | None = None) -> None:  # fmt: skip
+        """``existing``: Secrets that exist before the program runs (the spec names them), by name."""
         self.tmp, self.home = tmp, home
         self.pod = _named(graph, "kubernetes:apps/v1:Deployment", deployment)["spec"]["template"]["spec"]
         (self.container,) = self.pod["containers"]
         self.secrets = {n: dict(_named(graph, "kubernetes:core/v1:Secret", n)["stringData"]) for n in secrets}
+        self.secrets.update(existing or {})
         self.volumes = {v["name"]: v for v in self.pod["volumes"]}
         self.mounts: dict[str, Path] = {}
         for mount in self.container["volumeMounts"]:
@@ -334,6 +339,38 @@ def registry(started, aws_graph, tmp_path_factory):
     try:
         wait_healthy(s, tmp, what="registry")
         yield s
+    finally:
+        _stop(s.proc)
+
+
+def test_the_registry_with_its_audit_log_in_postgres_starts_as_declared(
+    started,
+    components,
+    aws_graph,
+    postgres,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+):
+    """The Postgres variant (services.registry.audit_database_secret): its URL from the existing
+    Secret, no volume. Stand-ins as above; the database is a real PostgreSQL (tests/fixtures)."""
+    url = postgres.new_database()
+    mlflow_secret = dict(_named(aws_graph, "kubernetes:core/v1:Secret", "mlflow")["stringData"])
+    command = lambda c: c["command"][c["command"].index("--mlflow") + 1]  # noqa: E731
+    pod = DeclaredPod(components["registry_postgres"], "registry", ("registry",), tmp_path,
+                      started["basic"].port, command, home=True,
+                      existing={"shipyard-audit-db": {"url": url}, "mlflow": mlflow_secret})  # fmt: skip
+    assert "emptyDir" in pod.volumes["data"]
+    pod.run_init()
+    s = pod.start("--port", "registry.log", tmp_path)
+    try:
+        wait_healthy(s, tmp_path, what="registry")
+        import psycopg
+
+        with psycopg.connect(url) as conn:  # opened at start: the table and its append-only trigger
+            (triggers,) = conn.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
+            ).fetchone()
+        assert triggers >= 1
+        assert not (pod.mounts["/data"] / "audit").exists()  # no SQLite log beside it
     finally:
         _stop(s.proc)
 
