@@ -253,6 +253,23 @@ def test_a_project_with_the_gate_in_params_moves_it_to_shipyard_yaml(tmp_path, c
     assert governance["monitor"] == {"max_drift_share": 0.2}
 
 
+def test_an_edited_gate_block_in_an_old_params_yaml_is_refused_naming_it(tmp_path, cli):
+    """docs/data-scientist.md: a data scientist who edited the old gate: block gets params.yaml named
+    as conflicting, and nothing is pushed (the platform's values come from the spec anyway)."""
+    fleet = make_fleet(tmp_path, cli, layout=gate_in_params)
+    project = fleet["project"]
+    edit(project / "params.yaml", "champion_tolerance: 0.01", "champion_tolerance: 0.5")
+    commit_and_push(fleet, "A looser tolerance for my experiments")
+    template = fleet["template"]
+    shutil.rmtree(template / "{{cookiecutter.project_slug}}")
+    shutil.copytree(TEMPLATE / "{{cookiecutter.project_slug}}", template / "{{cookiecutter.project_slug}}",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    release = release_next(fleet, cli, "1.1.0", lambda p: None)
+    result = update_project("fleet-demo", str(fleet["remote"]), fleet["url"], release)
+    assert result.status == "conflict" and result.files == ["params.yaml"], (result.message, result.files)
+    assert branch_file(fleet["remote"], BRANCH_PREFIX + "1.1.0", "params.yaml") is None  # nothing pushed
+
+
 def test_conflicted_files_sees_markers_and_rejects(tmp_path):
     (tmp_path / "a.txt").write_text("x\n")
     (tmp_path / "b.txt").write_text("y\n")
