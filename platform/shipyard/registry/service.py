@@ -174,11 +174,7 @@ class Registry:
     def register_validation_set(self, caller: str, model: str, text: str, filename: str, note: str) -> dict:
         """A validator outside the model's team registers the independent set the gate also uses."""
         project, team, _tier = self.project_facts(model)
-        who = person(self.spec, caller)
-        if who is None or not who.has(APPROVER):
-            raise Refused(f"{caller} is not a validator of this platform (governance.people.approvers)")
-        if normal(caller) in team_people(self.spec, team):
-            raise Refused(f"{caller} is in team {team!r}, which owns {model}: validation must be independent")
+        self._independent_approver(caller, team, model, "a validator", "validation")
         try:
             event = validation.register(
                 self.api,
@@ -332,13 +328,17 @@ class Registry:
                 seen.append(e.actor)
         return seen
 
-    def approve(self, caller: str, model: str, version: str, note: str = "") -> dict:
-        project, team, tier = self.project_facts(model)
+    def _independent_approver(self, caller: str, team: str, model: str, role: str, what: str) -> None:
+        """An approver of the platform (governance.people.approvers) outside the model's team."""
         who = person(self.spec, caller)
         if who is None or not who.has(APPROVER):
-            raise Refused(f"{caller} is not an approver of this platform (governance.people.approvers)")
+            raise Refused(f"{caller} is not {role} of this platform (governance.people.approvers)")
         if normal(caller) in team_people(self.spec, team):
-            raise Refused(f"{caller} is in team {team!r}, which owns {model}: approvals must be independent")
+            raise Refused(f"{caller} is in team {team!r}, which owns {model}: {what} must be independent")
+
+    def approve(self, caller: str, model: str, version: str, note: str = "") -> dict:
+        project, team, tier = self.project_facts(model)
+        self._independent_approver(caller, team, model, "an approver", "approvals")
         self._version(model, version)
         self._gated(model, version)
         if normal(caller) in self.approvals(model, version):
