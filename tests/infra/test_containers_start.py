@@ -129,6 +129,11 @@ def _get(url: str, auth: tuple[str, str] | None = None, timeout: float = 60) -> 
 
 
 def wait_healthy(started: Started, tmp: Path, timeout: float = 360, what: str = "mlflow") -> None:
+    _wait_until(started, tmp, "/health", what, timeout, lambda url: _get(url, timeout=5) == 200)
+
+
+def _wait_until(started: Started, tmp: Path, path: str, what: str, timeout: float, ready) -> None:
+    """Until ``ready(url of path)``; the server's exit or the timeout fails the test with its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if started.proc.poll() is not None:
@@ -136,12 +141,12 @@ def wait_healthy(started: Started, tmp: Path, timeout: float = 360, what: str = 
                 f"{what} exited ({started.proc.returncode}):\n{(tmp / f'{what}.log').read_text()[-3000:]}"
             )
         try:
-            if _get(f"http://127.0.0.1:{started.port}/health", timeout=5) == 200:
+            if ready(f"http://127.0.0.1:{started.port}{path}"):
                 return
         except OSError:
             pass
         time.sleep(1)
-    pytest.fail(f"{what}: no /health within {timeout} s:\n{(tmp / f'{what}.log').read_text()[-3000:]}")
+    pytest.fail(f"{what}: no {path} within {timeout} s:\n{(tmp / f'{what}.log').read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -430,19 +435,7 @@ def portal(started, aws_graph, tmp_path_factory):
 
 
 def _wait_path(started: Started, tmp: Path, path: str, what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if started.proc.poll() is not None:
-            pytest.fail(
-                f"{what} exited ({started.proc.returncode}):\n{(tmp / f'{what}.log').read_text()[-3000:]}"
-            )
-        try:
-            if _health(f"http://127.0.0.1:{started.port}{path}") == "ok":
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"{what}: no {path} within {timeout} s:\n{(tmp / f'{what}.log').read_text()[-3000:]}")
+    _wait_until(started, tmp, path, what, timeout, lambda url: _health(url) == "ok")
 
 
 def _health(url: str) -> str:
