@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,11 +22,17 @@ def spawn(
     ``nice`` > 0 lowers its CPU priority (and that of every process it starts later).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = list(cmd)
+    nice_tool = shutil.which("nice", path=os.defpath) if nice else None
+    if nice_tool:
+        # coreutils `nice` lowers the priority before it execs the service: nothing the service starts,
+        # however early, runs at the old one (setting it from here after Popen races a quick fork)
+        argv = [nice_tool, "-n", str(nice), *argv]
     with open(log_path, "ab") as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
         log.flush()
         proc = subprocess.Popen(
-            list(cmd),
+            argv,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -34,11 +41,10 @@ def spawn(
             start_new_session=True,
             umask=0o077,  # databases, tokens and logs a service writes are its user's alone
         )
-    if nice:
-        # set from here, not in a preexec_fn (unsafe with `up`'s threads): Popen returns once the child
-        # has exec'd, before the service does its real work or starts its workers, which inherit it
+    if nice and not nice_tool:
+        # no `nice` on this system: set it from here (not in a preexec_fn, unsafe with `up`'s threads)
         try:
-            os.setpriority(os.PRIO_PROCESS, proc.pid, nice)
+            os.setpriority(os.PRIO_PROCESS, proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + nice)
         except OSError:  # gone already: the health check reports it
             pass
     return proc
