@@ -53,3 +53,31 @@ def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
                 for key, value in used.credentials(ADMIN).env().items():
                     monkeypatch.setenv(key, value)
                 return
+
+
+# Parallel runs: `./dev test` runs three pytest-xdist workers with --dist loadgroup, and every test
+# file belongs to one of three lanes, so each worker runs one lane's files in the order a serial run
+# would (tests of a file may build on each other; a session platform is started once, not per worker):
+# - the files with a test on the session's full platform (`embedded_platform`);
+# - the files on the registry's platform (`light_platform`) and the heavy files listed in REGISTRY_LANE
+#   (chosen to even out the lanes' times, measured from `--durations=0`);
+# - everything else.
+REGISTRY_LANE = (
+    "tests/template/test_matrix.py",
+    "tests/local/test_faults.py",
+    "tests/template/test_fleet_embedded.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    files: dict[str, str] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if "embedded_platform" in item.fixturenames:
+            files[path] = "platform"
+        elif files.get(path) != "platform" and (
+            "light_platform" in item.fixturenames or path in REGISTRY_LANE
+        ):
+            files[path] = "registry"
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(files.get(item.nodeid.split("::")[0], "rest")))
