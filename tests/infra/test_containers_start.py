@@ -60,18 +60,20 @@ class Started:
         self.proc, self.port, self.container, self.env = proc, port, container, env
 
 
-def start_declared(graph, tmp: Path) -> Started:
-    """Start the declared MLflow container as a local process (stand-ins as the module says)."""
+def start_declared(graph, tmp: Path, postgres_url: str | None = None) -> Started:
+    """Start the declared MLflow container as a local process (stand-ins as the module says;
+    ``postgres_url``: a real database in place of the declared one, its scheme kept as declared)."""
     pod, container, secret = _mlflow_pod(graph)
     port = _free_port()
-    db = f"sqlite:///{tmp / 'mlflow.db'}"
-    secret["backend-uri"] = db  # Postgres -> SQLite
+    if postgres_url:  # only the host part is a stand-in: the driver the URI names is the declared one
+        scheme = secret["backend-uri"].split("://", 1)[0]
+        db = auth_db = f"{scheme}://{postgres_url.split('://', 1)[1]}"
+    else:  # Postgres -> SQLite
+        db, auth_db = f"sqlite:///{tmp / 'mlflow.db'}", f"sqlite:///{tmp / 'auth.db'}"
+    secret["backend-uri"] = db
     if "basic_auth.ini" in secret:
         secret["basic_auth.ini"] = re.sub(
-            r"^database_uri = .*$",
-            f"database_uri = sqlite:///{tmp / 'auth.db'}",
-            secret["basic_auth.ini"],
-            flags=re.M,
+            r"^database_uri = .*$", f"database_uri = {auth_db}", secret["basic_auth.ini"], flags=re.M
         )
     mounts: dict[str, Path] = {}
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
@@ -226,6 +228,28 @@ def test_oidc_mlflow_believes_the_proxys_header_from_loopback_only(started):
         pytest.skip("this machine has no non-loopback address to play another pod")
     assert _get(f"http://{other}:{s.port}{api}", headers=proxied) == 401  # the header is anyone's there
     assert _get(f"http://{other}:{s.port}{api}", admin.auth, headers=proxied) == 200
+
+
+def test_oidc_mlflow_runs_on_postgres_with_the_declared_psycopg_3_uri(
+    k8s_graph,
+    postgres,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+):
+    """The shipyard image has psycopg 3 only: MLflow's tracking and auth stores (their migrations, the
+    admin's creation, a user and a run) work through the declared `postgresql+psycopg://` URI against a
+    real PostgreSQL (tests/fixtures)."""
+    s = start_declared(k8s_graph, tmp_path, postgres.new_database())
+    try:
+        assert s.env["MLFLOW_BACKEND_STORE_URI"].startswith("postgresql+psycopg://")
+        wait_healthy(s, tmp_path)
+        url = f"http://127.0.0.1:{s.port}"
+        admin = Credentials("admin", s.env["MLFLOW_AUTH_ADMIN_PASSWORD"])
+        AuthAdmin(url, admin).ensure_user("credit-ml@corp.example", "x" * 24)
+        proxied = {"X-Forwarded-Email": "credit-ml@corp.example", "X-Forwarded-For": "203.0.113.9"}
+        assert _get(f"{url}/api/2.0/mlflow/users/current", headers=proxied) == 200
+        assert _get(f"{url}/api/2.0/mlflow/experiments/search?max_results=1", admin.auth) == 200
+    finally:
+        _stop(s.proc)
 
 
 def test_the_image_is_the_full_build_of_the_locked_mlflow_or_behind_oidc_the_shipyard_image(
