@@ -294,33 +294,28 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
                 p, namespaces.system, s.mlflow, base.mlflow_backend, f"s3://{names['mlflow']}/artifacts",
                 region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.mlflow_role,
                 s3_keys=base.s3_keys, oidc=base.oidc, ingress=base.ingress, node_selector=base.node_selector,
+                shipyard_image=s.registry.image, client_namespaces=tuple(t.name for t in spec.teams),
             ),
             opts=in_ns,
         )  # fmt: skip
         endpoints["mlflow"] = mlflow.url
-        if mlflow.admin_password is not None:
-            outputs["mlflowAdminPassword"] = mlflow.admin_password
-        if s.mlflow.auth == "basic":
-            # the registry signs callers in against MLflow's basic-auth users and creates its own account
-            # with MLflow's admin login: behind the OIDC proxy there are neither (not deployed, see the docs)
-            registry = Registry(
-                "registry",
-                RegistryArgs(
-                    p, namespaces.system, s.registry, spec_text, mlflow.service_url,
-                    client_namespaces=tuple(t.name for t in spec.teams),  # a team's namespace is its name
-                    node_selector=base.node_selector,
-                ),
-                opts=pulumi.ResourceOptions(
-                    provider=base.provider, depends_on=[*base.depends_on, namespaces, mlflow]
-                ),
-            )  # fmt: skip
-            endpoints["registry"] = registry.url
-            portal_reads[ENV_REGISTRY] = registry.url
-        else:
-            pulumi.log.warn(
-                "services.mlflow.auth is oidc: the registry service is not deployed (it signs callers in "
-                "against MLflow's basic-auth users)"
-            )
+        outputs["mlflowAdminPassword"] = mlflow.admin_password
+        # the registry signs callers in against MLflow's basic-auth users (and, behind OIDC, people
+        # through its own proxy sidecar) and creates its account with MLflow's admin login
+        registry = Registry(
+            "registry",
+            RegistryArgs(
+                p, namespaces.system, s.registry, spec_text, mlflow.service_url,
+                client_namespaces=tuple(t.name for t in spec.teams),  # a team's namespace is its name
+                node_selector=base.node_selector,
+                oidc_issuer_url=base.oidc.issuer_url if s.mlflow.auth == "oidc" and base.oidc else None,
+            ),
+            opts=pulumi.ResourceOptions(
+                provider=base.provider, depends_on=[*base.depends_on, namespaces, mlflow]
+            ),
+        )  # fmt: skip
+        endpoints["registry"] = registry.url
+        portal_reads[ENV_REGISTRY] = registry.url
     if s.label_studio.enabled:
         assert base.ls_postgres is not None
         ls = LabelStudio(

@@ -46,6 +46,7 @@ GITLAB_RUNNER_CHART = ChartPin("gitlab-runner", "0.92.0", "https://charts.gitlab
 PROMETHEUS_STACK_REPO = "https://prometheus-community.github.io/helm-charts"
 LABEL_STUDIO_REPO = "https://charts.heartex.com/"
 OAUTH2_PROXY_IMAGE = "quay.io/oauth2-proxy/oauth2-proxy:v7.8.1"
+PROXY_PORT = 4180  # oauth2-proxy's port in a pod whose server it signs people in to
 
 
 class Component(pulumi.ComponentResource):
@@ -92,15 +93,17 @@ GPU_NODE_AFFINITY = {
 
 
 def http_service(resource: str, metadata: dict, selector: dict, target_port: int,
-                 opts: pulumi.ResourceOptions) -> k8s.core.v1.Service:  # fmt: skip
-    """The ClusterIP Service in front of one workload: port 80 (``http``) to its ``target_port``."""
+                 opts: pulumi.ResourceOptions,
+                 extra_ports: list[dict[str, object]] | None = None) -> k8s.core.v1.Service:  # fmt: skip
+    """The ClusterIP Service in front of one workload: port 80 (``http``) to its ``target_port``, and
+    ``extra_ports`` (named ports, as Kubernetes writes them) after it."""
     return k8s.core.v1.Service(
         resource,
         metadata=metadata,
         spec={
             "type": "ClusterIP",
             "selector": selector,
-            "ports": [{"name": "http", "port": 80, "targetPort": target_port}],
+            "ports": [{"name": "http", "port": 80, "targetPort": target_port}, *(extra_ports or [])],
         },
         opts=opts,
     )
@@ -142,4 +145,39 @@ def http_probe(path: str, port: int, delay: int) -> dict[str, object]:
         "periodSeconds": 10,
         "timeoutSeconds": 5,
         "failureThreshold": 6,
+    }
+
+
+def oauth2_proxy_container(issuer_url: pulumi.Input[str], upstream_port: int,
+                           secret: str) -> dict[str, object]:  # fmt: skip
+    """The oauth2-proxy sidecar in front of a server in the same pod (upstream on the pod's loopback).
+    It signs people in through the IdP (a session cookie, or an IdP token sent as a bearer token) and
+    passes their email upstream as ``X-Forwarded-Email``, replacing one the client sent; the server
+    believes that header from a loopback peer only (``shipyard.identity.proxy_auth``). The client id,
+    its secret and the cookie secret come from ``secret`` (keys ``oidc-client-id``,
+    ``oidc-client-secret``, ``cookie-secret``)."""
+    return {
+        "name": "oauth2-proxy",
+        "image": OAUTH2_PROXY_IMAGE,
+        "args": [
+            "--provider=oidc",
+            pulumi.Output.concat("--oidc-issuer-url=", issuer_url),
+            f"--http-address=0.0.0.0:{PROXY_PORT}",
+            f"--upstream=http://127.0.0.1:{upstream_port}",
+            "--email-domain=*",
+            "--skip-provider-button=true",
+            "--reverse-proxy=true",
+            "--skip-jwt-bearer-tokens=true",  # the CLI and scripts send a person's IdP token (bearer)
+            "--pass-user-headers=true",  # X-Forwarded-Email: the person, by the IdP's email claim
+        ],
+        "env": [
+            secret_env("OAUTH2_PROXY_CLIENT_ID", secret, "oidc-client-id"),
+            secret_env("OAUTH2_PROXY_CLIENT_SECRET", secret, "oidc-client-secret"),
+            secret_env("OAUTH2_PROXY_COOKIE_SECRET", secret, "cookie-secret"),
+        ],
+        "ports": [{"name": "proxy", "containerPort": PROXY_PORT}],
+        "readinessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 10},
+        "livenessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 20},
+        "resources": container_resources("100m", "128Mi", "500m"),
+        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 2000},
     }

@@ -2,6 +2,12 @@
 
 Metadata lives in Postgres (URI from a Secret), artifacts in S3 proxied by the server, so clients need
 only the MLflow URL and their login. Pods reach S3 with IRSA on AWS, with keys from a Secret on-prem.
+
+With OIDC, MLflow still runs its basic-auth app (users and permissions as with basic auth), with
+Shipyard's authorization function (`shipyard.identity.proxy_auth`): a request from the oauth2-proxy
+sidecar (loopback peer) is the person its `X-Forwarded-Email` names; any other caller (service accounts
+through the in-cluster port) signs in with basic auth. So it runs from the shipyard image, which has
+the function and the locked mlflow; its Postgres driver is psycopg 3 (`postgresql+psycopg://`).
 """
 
 from __future__ import annotations
@@ -12,27 +18,35 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from shipyard.identity.proxy_auth import AUTHORIZATION_FUNCTION
 from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import MlflowSpec
 
 from components.common import (
-    OAUTH2_PROXY_IMAGE,
+    PROXY_PORT,
     Component,
     child,
     container_resources,
     http_service,
     k8s_labels,
+    oauth2_proxy_container,
 )
 from components.ingress import ALB, IngressSettings
 
 PORT = 5000
-PROXY_PORT = 4180
 # One uvicorn worker per pod: more workers run under uvicorn's supervisor, which kills a worker that
 # misses a 5 s health ping (it does while importing mlflow on a busy node) and restarts it forever.
 # Scale with replicas instead.
 WORKERS = 1
 AUTH_INI = "/etc/mlflow-auth/basic_auth.ini"
-HEALTH_CHECK = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{PORT}/health', timeout=4)"
+BASIC_AUTH_FUNCTION = "mlflow.server.auth:authenticate_request_basic_auth"
+
+
+def psycopg_uri(uri: str) -> str:
+    """The shipyard image has psycopg 3, not psycopg2 (SQLAlchemy's default for postgresql://)."""
+    if uri.startswith("postgresql://"):
+        return "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    return uri
 
 
 @dataclass(frozen=True)
@@ -60,14 +74,16 @@ class MlflowArgs:
     irsa_role_arn: pulumi.Input[str] | None = None  # AWS
     s3_keys: S3Keys | None = None  # S3-compatible storage without IRSA
     oidc: OidcSettings | None = None  # required when spec.auth == "oidc"
+    shipyard_image: str | None = None  # required when spec.auth == "oidc": MLflow runs from it
+    client_namespaces: tuple[str, ...] = ()  # OIDC: who reaches MLflow's own port (basic auth) besides ns
     ingress: IngressSettings | None = None  # required when spec.url is set
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
 
 
 class Mlflow(Component):
     url: str
-    service_url: str  # in the cluster, through the Service (no Ingress, no proxy hop outside)
-    admin_password: pulumi.Output[str] | None
+    service_url: str  # in the cluster, through the Service, with basic auth (OIDC: MLflow's own port)
+    admin_password: pulumi.Output[str]
 
     def __init__(self, name: str, args: MlflowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipyard:infra:Mlflow", name, opts)
@@ -78,11 +94,31 @@ class Mlflow(Component):
         oidc = spec.auth == "oidc"
         if oidc and args.oidc is None:
             raise ValueError("services.mlflow.auth is 'oidc' but no OIDC settings were given")
+        if oidc and not args.shipyard_image:
+            raise ValueError("services.mlflow.auth is 'oidc' but no shipyard image was given")
+        backend_uri = args.backend_uri
+        if oidc:  # MLflow runs from the shipyard image
+            backend_uri = pulumi.Output.from_input(args.backend_uri).apply(psycopg_uri)
         host = urlparse(spec.url).hostname if spec.url else None
         service_host = f"mlflow.{ns}.svc.cluster.local"
 
-        secret_data: dict[str, pulumi.Input[str]] = {"backend-uri": args.backend_uri}
-        self.admin_password = None
+        # the basic-auth app in both modes: with OIDC its authorization function also believes the proxy
+        admin = random.RandomPassword(f"{name}-admin", length=24, special=False, opts=child(self))
+        self.admin_password = pulumi.Output.secret(admin.result)
+        # basic auth refuses to start without a Flask secret key (session and CSRF signing)
+        flask_key = random.RandomPassword(f"{name}-flask-key", length=48, special=False, opts=child(self))
+        secret_data: dict[str, pulumi.Input[str]] = {
+            "backend-uri": backend_uri,
+            "admin-password": admin.result,
+            "flask-secret-key": flask_key.result,
+            "basic_auth.ini": pulumi.Output.format(
+                "[mlflow]\ndefault_permission = READ\ndatabase_uri = {0}\nadmin_username = admin\n"
+                "authorization_function = {1}\n",
+                # configparser reads '%' as interpolation: percent-encoded passwords need '%%'
+                pulumi.Output.from_input(backend_uri).apply(lambda uri: uri.replace("%", "%%")),
+                AUTHORIZATION_FUNCTION if oidc else BASIC_AUTH_FUNCTION,
+            ),
+        }
         if oidc:
             assert args.oidc is not None
             cookie = random.RandomPassword(f"{name}-cookie", length=32, special=False, opts=child(self))
@@ -90,21 +126,6 @@ class Mlflow(Component):
                 "oidc-client-id": args.oidc.client_id,
                 "oidc-client-secret": args.oidc.client_secret,
                 "cookie-secret": cookie.result,
-            }
-        else:
-            admin = random.RandomPassword(f"{name}-admin", length=24, special=False, opts=child(self))
-            self.admin_password = pulumi.Output.secret(admin.result)
-            # basic auth refuses to start without a Flask secret key (session and CSRF signing)
-            flask_key = random.RandomPassword(f"{name}-flask-key", length=48, special=False, opts=child(self))
-            secret_data |= {
-                "admin-password": admin.result,
-                "flask-secret-key": flask_key.result,
-                "basic_auth.ini": pulumi.Output.format(
-                    "[mlflow]\ndefault_permission = READ\ndatabase_uri = {0}\nadmin_username = admin\n"
-                    "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
-                    # configparser reads '%' as interpolation: percent-encoded passwords need '%%'
-                    pulumi.Output.from_input(args.backend_uri).apply(lambda uri: uri.replace("%", "%%")),
-                ),
             }
         if args.s3_keys:
             secret_data |= {
@@ -149,42 +170,40 @@ class Mlflow(Component):
         allowed_hosts = ",".join(n for h in names for n in (h, f"{h}:*"))
         command = [
             "mlflow", "server",
-            # behind the OIDC proxy MLflow listens on the pod's loopback only: the proxy is the one way in
-            "--host", "127.0.0.1" if oidc else "0.0.0.0",
+            # with OIDC too: people come through the proxy (loopback), service accounts through the
+            # in-cluster port with basic auth
+            "--host", "0.0.0.0",
             "--port", str(PORT),
             "--workers", str(WORKERS),
             "--backend-store-uri", "$(MLFLOW_BACKEND_STORE_URI)",
             "--artifacts-destination", args.artifacts_uri,
             "--serve-artifacts",
             "--allowed-hosts", allowed_hosts,
+            "--app-name", "basic-auth",
         ]  # fmt: skip
-        volumes: list[dict[str, object]] = []
-        mounts: list[dict[str, object]] = []
-        if not oidc:
-            command += ["--app-name", "basic-auth"]
-            env += [
-                {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": AUTH_INI},
-                from_secret("MLFLOW_AUTH_ADMIN_PASSWORD", "admin-password"),
-                from_secret("MLFLOW_FLASK_SERVER_SECRET_KEY", "flask-secret-key"),
-            ]
-            volumes.append(
-                {
-                    "name": "auth",
-                    "secret": {
-                        "secretName": "mlflow",
-                        "items": [{"key": "basic_auth.ini", "path": "basic_auth.ini"}],
-                    },
-                }
-            )
-            mounts.append({"name": "auth", "mountPath": "/etc/mlflow-auth", "readOnly": True})
-        # the kubelet probes the pod IP, which a loopback-only MLflow does not answer: probe from inside
-        check: dict[str, object] = (
-            {"exec": {"command": ["python", "-c", HEALTH_CHECK]}}
-            if oidc
-            else {"httpGet": {"path": "/health", "port": PORT}}
-        )
+        if oidc:
+            # the proxy sends X-Forwarded-For: uvicorn must not replace its loopback address with it,
+            # or the authorization function would not recognise the proxy (shipyard.identity.proxy_auth)
+            command += ["--uvicorn-opts", "--no-proxy-headers"]
+        env += [
+            {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": AUTH_INI},
+            from_secret("MLFLOW_AUTH_ADMIN_PASSWORD", "admin-password"),
+            from_secret("MLFLOW_FLASK_SERVER_SECRET_KEY", "flask-secret-key"),
+        ]
+        volumes: list[dict[str, object]] = [
+            {
+                "name": "auth",
+                "secret": {
+                    "secretName": "mlflow",
+                    "items": [{"key": "basic_auth.ini", "path": "basic_auth.ini"}],
+                },
+            }
+        ]
+        mounts: list[dict[str, object]] = [
+            {"name": "auth", "mountPath": "/etc/mlflow-auth", "readOnly": True}
+        ]
         probe = lambda delay: {  # noqa: E731
-            **check,
+            "httpGet": {"path": "/health", "port": PORT},
             "initialDelaySeconds": delay,
             "periodSeconds": 10,
             "timeoutSeconds": 5,
@@ -193,7 +212,7 @@ class Mlflow(Component):
         containers: list[dict[str, object]] = [
             {
                 "name": "mlflow",
-                "image": spec.image,
+                "image": args.shipyard_image if oidc else spec.image,
                 "command": command,
                 "ports": [{"name": "http", "containerPort": PORT}],
                 "env": env,
@@ -210,37 +229,8 @@ class Mlflow(Component):
         ]
         if oidc:
             assert args.oidc is not None
-            containers.append(
-                {
-                    "name": "oauth2-proxy",
-                    "image": OAUTH2_PROXY_IMAGE,
-                    "args": [
-                        "--provider=oidc",
-                        pulumi.Output.concat("--oidc-issuer-url=", args.oidc.issuer_url),
-                        f"--http-address=0.0.0.0:{PROXY_PORT}",
-                        f"--upstream=http://127.0.0.1:{PORT}",
-                        "--email-domain=*",
-                        "--skip-provider-button=true",
-                        "--reverse-proxy=true",
-                        "--skip-jwt-bearer-tokens=true",  # CI jobs send OIDC bearer tokens
-                    ],
-                    "env": [
-                        from_secret("OAUTH2_PROXY_CLIENT_ID", "oidc-client-id"),
-                        from_secret("OAUTH2_PROXY_CLIENT_SECRET", "oidc-client-secret"),
-                        from_secret("OAUTH2_PROXY_COOKIE_SECRET", "cookie-secret"),
-                    ],
-                    "ports": [{"name": "proxy", "containerPort": PROXY_PORT}],
-                    "readinessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 10},
-                    "livenessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 20},
-                    "resources": container_resources("100m", "128Mi", "500m"),
-                    "securityContext": {
-                        "allowPrivilegeEscalation": False,
-                        "runAsNonRoot": True,
-                        "runAsUser": 2000,
-                    },
-                }
-            )
-        served_port = PROXY_PORT if oidc else PORT
+            containers.append(oauth2_proxy_container(args.oidc.issuer_url, PORT, "mlflow"))
+        served_port = PROXY_PORT if oidc else PORT  # what the Service's port 80 (and the Ingress) reach
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta("mlflow"),
@@ -268,22 +258,32 @@ class Mlflow(Component):
             },
             opts=child(self, depends_on=[secret]),
         )
-        http_service(f"{name}-svc", meta("mlflow"), selector, served_port, child(self))
+        # OIDC: port 80 is the proxy (people, the Ingress); port 5000 MLflow itself (service accounts)
+        direct = [{"name": "basic-auth", "port": PORT, "targetPort": PORT}] if oidc else []
+        http_service(f"{name}-svc", meta("mlflow"), selector, served_port, child(self), extra_ports=direct)
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata=meta("mlflow"),
             spec={"minAvailable": 1, "selector": {"matchLabels": selector}},
             opts=child(self),
         )
-        # Only the authenticating port is reachable: with OIDC, MLflow's own port stays pod-local.
+        # Only the authenticating port is open to all; with OIDC MLflow's own port (basic auth) only to
+        # the platform's namespace and the teams' (CI and training jobs)
+        rules: list[dict[str, object]] = [{"ports": [{"port": served_port, "protocol": "TCP"}]}]
+        if oidc:
+            rules.append(
+                {
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
+                        for n in sorted({ns, *args.client_namespaces})
+                    ],
+                    "ports": [{"port": PORT, "protocol": "TCP"}],
+                }
+            )
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol",
             metadata=meta("mlflow"),
-            spec={
-                "podSelector": {"matchLabels": selector},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"ports": [{"port": served_port, "protocol": "TCP"}]}],
-            },
+            spec={"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"], "ingress": rules},
             opts=child(self),
         )
         if host:
@@ -294,6 +294,6 @@ class Mlflow(Component):
                 annotations[f"{ALB}healthcheck-path"] = "/ping"  # the proxy's own; /health needs a login
             args.ingress.route(f"{name}-ingress", meta("mlflow", annotations=annotations), host, "mlflow",
                                child(self))  # fmt: skip
-        self.service_url = f"http://{service_host}"
+        self.service_url = f"http://{service_host}:{PORT}" if oidc else f"http://{service_host}"
         self.url = spec.url or self.service_url
         self.register_outputs({"url": self.url, "auth": spec.auth, "adminPassword": self.admin_password})

@@ -9,6 +9,12 @@ Secret's key `url` (secretKeyRef, never a plain value or a stack file), there is
 update is safe (appends take an advisory lock in the database, so two pods never fork the chain). An init
 container creates the registry's MLflow account with MLflow's admin login (basic auth), so the password
 exists only in the Secret.
+
+When MLflow uses OIDC (`oidc_issuer_url`), the init container also creates every person of the spec as
+an MLflow user (random passwords nobody is told: they sign in through the IdP) with their team's grants,
+and an oauth2-proxy sidecar (Service port 4180) signs people in for the registry too: the server believes
+its `X-Forwarded-Email` from the loopback peer only (`--trust-proxy-email`); service accounts and CI
+still call port 80 with basic auth.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, REGISTRY
 from shipyard.spec.model import RegistrySpec
 
 from components.common import (
+    PROXY_PORT,
     Component,
     child,
     container_resources,
@@ -29,6 +36,7 @@ from components.common import (
     http_service,
     k8s_labels,
     mlflow_account,
+    oauth2_proxy_container,
     secret_env,
 )
 
@@ -64,6 +72,10 @@ def account_init_container(image: str, account: list[dict[str, object]], mlflow_
     }
 
 
+# ... and, behind OIDC, every person of the mounted spec (shipyard.identity.mlflow_users)
+ENSURE_PEOPLE = f"; from shipyard.identity.mlflow_users import main; main(['--spec', '{SPEC_FILE}'])"
+
+
 @dataclass(frozen=True)
 class RegistryArgs:
     platform: str
@@ -74,6 +86,8 @@ class RegistryArgs:
     mlflow_secret: str = "mlflow"  # the Secret with MLflow's `admin-password` (basic auth)
     client_namespaces: tuple[str, ...] = ()  # who may call it: the platform's and the teams' namespaces
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+    # MLflow uses OIDC: the IdP of its oauth2-proxy (client and cookie secrets from mlflow_secret)
+    oidc_issuer_url: pulumi.Input[str] | None = None
 
 
 class Registry(Component):
@@ -128,9 +142,17 @@ class Registry(Component):
             "--port", str(PORT),
             "--mlflow", args.mlflow_url,
         ]  # fmt: skip
+        oidc = args.oidc_issuer_url is not None
+        if oidc:
+            command.append("--trust-proxy-email")  # the sidecar's X-Forwarded-Email, from loopback only
         security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
         probe = lambda delay: http_probe("/health", PORT, delay)  # noqa: E731
         init = account_init_container(args.spec.image, account, args.mlflow_url, args.mlflow_secret, security)
+        sidecars = []
+        if oidc:  # people sign in through the IdP: their MLflow users come from the spec
+            sidecars.append(oauth2_proxy_container(args.oidc_issuer_url, PORT, args.mlflow_secret))
+            init["command"] = ["python", "-c", ENSURE_ACCOUNT + ENSURE_PEOPLE]
+            init["volumeMounts"] = [{"name": "spec", "mountPath": SPEC_DIR, "readOnly": True}]
         container = {
             "name": "registry",
             "image": args.spec.image,
@@ -164,7 +186,7 @@ class Registry(Component):
                         # the volume is writable by the non-root user
                         "securityContext": {"fsGroup": UID, "runAsNonRoot": True},
                         "initContainers": [init],
-                        "containers": [container],
+                        "containers": [container, *sidecars],
                         "volumes": [
                             # SQLite: the audit log's volume; Postgres: only MLflow's client caches
                             {"name": "data", "persistentVolumeClaim": {"claimName": "registry-data"}}
@@ -177,9 +199,11 @@ class Registry(Component):
             },
             opts=child(self, depends_on=[secret, config, *claims]),
         )
-        http_service(f"{name}-svc", meta("registry"), selector, PORT, child(self))
-        # Callers sign in with their MLflow login (basic auth); only the platform's own namespaces and the
-        # teams' (CI and training jobs) reach the port at all.
+        # OIDC: port 4180 is the proxy (people with an IdP token); port 80 the server (basic auth)
+        proxy = [{"name": "oidc", "port": PROXY_PORT, "targetPort": PROXY_PORT}] if oidc else []
+        http_service(f"{name}-svc", meta("registry"), selector, PORT, child(self), extra_ports=proxy)
+        # Callers sign in with their MLflow login (basic auth) or through the proxy; only the platform's own
+        # namespaces and the teams' (CI and training jobs) reach the ports at all.
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol",
             metadata=meta("registry"),
@@ -192,7 +216,9 @@ class Registry(Component):
                             {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}
                             for n in sorted({ns, *args.client_namespaces})
                         ],
-                        "ports": [{"port": PORT, "protocol": "TCP"}],
+                        "ports": [
+                            {"port": p, "protocol": "TCP"} for p in (PORT, *([PROXY_PORT] if oidc else []))
+                        ],
                     }
                 ],
             },

@@ -123,6 +123,8 @@ def _mlflow(auth: str) -> Callable[[], dict[str, Any]]:
                 "s3_keys": S3Keys(pulumi.Output.secret("AKIAFAKE"), pulumi.Output.secret("s3-Secret1")),
                 "s3_endpoint_url": "https://minio.corp.example:9000",
                 "oidc": OidcSettings("https://sso.example", "mlflow", pulumi.Output.secret("oidc-Secret1")),
+                "shipyard_image": AWS.services.registry.image,
+                "client_namespaces": ("fraud", "search"),
             }
         m = Mlflow(
             "mlflow", MlflowArgs("acme-ml", "shipyard-system", spec, SECRET_URI, "s3://b/artifacts", **extra)
@@ -132,7 +134,7 @@ def _mlflow(auth: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
-def _registry(**spec_fields: Any) -> Callable[[], dict[str, Any]]:
+def _registry(oidc_issuer_url: str | None = None, **spec_fields: Any) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         spec = AWS.services.registry.model_copy(update={"storage": "7Gi", **spec_fields})
         r = Registry(
@@ -144,6 +146,7 @@ def _registry(**spec_fields: Any) -> Callable[[], dict[str, Any]]:
                 (REPO / "examples/platform.aws.yaml").read_text(),
                 "http://mlflow.shipyard-system.svc.cluster.local",
                 client_namespaces=("fraud", "search"),
+                oidc_issuer_url=oidc_issuer_url,
             ),
         )
         return {"url": r.url}
@@ -253,6 +256,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "mlflow_oidc": _mlflow("oidc"),
     "registry": _registry(),
     "registry_postgres": _registry(audit_database_secret="shipyard-audit-db"),
+    "registry_oidc": _registry(oidc_issuer_url="https://sso.example"),
     "portal": _portal("https://portal.acme.example"),
     "portal_internal": _portal(None),
     "portal_postgres_audit": _portal(None, audit_database_secret="shipyard-audit-db"),

@@ -225,12 +225,20 @@ def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
         )
         for key, args in runs.items()
     }
-    results = {}
+    results: dict[str, Any] = {}
+    logs = results["_logs"] = {}
     for key, proc in procs.items():
         out, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, f"mocked run {key} failed:\n{out[-4000:]}"
+        logs[key] = out  # what the program said (its warnings): see infra_log
         results[key] = json.loads((tmp / f"{key}.json").read_text())
     return results
+
+
+@pytest.fixture(scope="session")
+def infra_log(infra_runs) -> dict[str, str]:
+    """What each mocked run printed (its warnings), by run name."""
+    return infra_runs["_logs"]
 
 
 @pytest.fixture(scope="session")

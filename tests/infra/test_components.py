@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import configparser
 import json
+from pathlib import Path
+
+from shipyard.spec import load_spec
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPYARD_IMAGE = load_spec(REPO / "examples/platform.aws.yaml").services.registry.image
 
 
 def test_every_component_case_ran(components):
@@ -22,6 +28,7 @@ def test_every_component_case_ran(components):
         "mlflow_oidc",
         "registry",
         "registry_postgres",
+        "registry_oidc",
         "portal",
         "portal_internal",
         "portal_postgres_audit",
@@ -147,7 +154,50 @@ def test_mlflow_alone_basic_and_oidc(components):
     assert (
         len(oidc.of("kubernetes:apps/v1:Deployment")[0].plain["spec"]["template"]["spec"]["containers"]) == 2
     )
-    assert oidc.counts()["random:index/randomPassword:RandomPassword"] == 1  # cookie secret, no admin
+    # OIDC: MLflow's basic-auth app still (admin, Flask key) with Shipyard's authorization function, plus
+    # the proxy's cookie secret; from the shipyard image, whose Postgres driver is psycopg 3
+    assert oidc.counts()["random:index/randomPassword:RandomPassword"] == 3
+    assert "adminPassword" in oidc.secret_exports
+    stored = oidc.of("kubernetes:core/v1:Secret")[0].plain["stringData"]
+    parser = configparser.ConfigParser()
+    parser.read_string(stored["basic_auth.ini"])
+    assert parser["mlflow"]["authorization_function"] == (
+        "shipyard.identity.proxy_auth:authenticate_request_proxy_or_basic"
+    )
+    assert parser["mlflow"]["database_uri"] == "postgresql+psycopg://mlflow:pw%40Secret1@db:5432/mlflow"
+    assert stored["backend-uri"] == "postgresql+psycopg://mlflow:pw%40Secret1@db:5432/mlflow"
+    mlflow_c = oidc.of("kubernetes:apps/v1:Deployment")[0].plain["spec"]["template"]["spec"]["containers"][0]
+    assert mlflow_c["image"] == SHIPYARD_IMAGE
+    assert mlflow_c["command"][mlflow_c["command"].index("--app-name") + 1] == "basic-auth"
+    basic_ini = configparser.ConfigParser()
+    basic_ini.read_string(ini)
+    default = "mlflow.server.auth:authenticate_request_basic_auth"
+    assert basic_ini["mlflow"]["authorization_function"] == default
+
+
+def test_registry_behind_oidc_has_its_proxy_and_provisions_the_specs_people(components):
+    g = components["registry_oidc"]
+    pod = g.one("kubernetes:apps/v1:Deployment", "registry-deployment").plain["spec"]["template"]["spec"]
+    containers = {c["name"]: c for c in pod["containers"]}
+    assert set(containers) == {"registry", "oauth2-proxy"}
+    assert "--trust-proxy-email" in containers["registry"]["command"]
+    proxy = containers["oauth2-proxy"]
+    assert "--upstream=http://127.0.0.1:8000" in proxy["args"]
+    assert "--skip-jwt-bearer-tokens=true" in proxy["args"]
+    assert "--oidc-issuer-url=https://sso.example" in proxy["args"]
+    assert {e["valueFrom"]["secretKeyRef"]["name"] for e in proxy["env"]} == {"mlflow"}
+    (init,) = pod["initContainers"]
+    assert "shipyard.identity.mlflow_users import main" in init["command"][-1]
+    assert init["volumeMounts"] == [{"name": "spec", "mountPath": "/etc/shipyard", "readOnly": True}]
+    svc = g.one("kubernetes:core/v1:Service", "registry-svc").plain
+    assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [(80, 8000), (4180, 4180)]
+    netpol = g.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "registry-netpol").plain
+    (rule,) = netpol["spec"]["ingress"]
+    assert [p["port"] for p in rule["ports"]] == [8000, 4180] and len(rule["from"]) == 3
+    # without OIDC: no proxy, no header trusted
+    plain = components["registry"].one("kubernetes:apps/v1:Deployment", "registry-deployment").plain
+    (only,) = plain["spec"]["template"]["spec"]["containers"]
+    assert "--trust-proxy-email" not in only["command"]
 
 
 def test_registry_alone_one_writer_on_its_volume(components):

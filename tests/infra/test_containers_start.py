@@ -6,7 +6,11 @@ Stand-ins, because no cluster, Postgres or S3 runs here: the Postgres URI (backe
 basic-auth user store) becomes SQLite, the s3:// artifact destination a local directory, port 5000 a
 free port, and the mount path a temporary directory. Everything else is taken as declared; the image
 is checked to be the `-full` build of the same mlflow version (the bare image lacks psycopg2, boto3
-and the auth extras).
+and the auth extras), or behind OIDC the shipyard image (the locked mlflow and `shipyard` itself, which
+the authorization function needs: here the source tree on PYTHONPATH).
+
+oauth2-proxy does not run here (no binary from PyPI, Debian or npm): a client on 127.0.0.1 that sends
+`X-Forwarded-Email` and `X-Forwarded-For` plays it; one on this machine's other address plays a pod.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 import mlflow
 import pytest
+from shipyard.identity.mlflow_users import AuthAdmin, Credentials
 
 from tests.fixtures.postgres import postgres  # noqa: F401  (the fixture)
 
@@ -55,18 +60,20 @@ class Started:
         self.proc, self.port, self.container, self.env = proc, port, container, env
 
 
-def start_declared(graph, tmp: Path) -> Started:
-    """Start the declared MLflow container as a local process (stand-ins as the module says)."""
+def start_declared(graph, tmp: Path, postgres_url: str | None = None) -> Started:
+    """Start the declared MLflow container as a local process (stand-ins as the module says;
+    ``postgres_url``: a real database in place of the declared one, its scheme kept as declared)."""
     pod, container, secret = _mlflow_pod(graph)
     port = _free_port()
-    db = f"sqlite:///{tmp / 'mlflow.db'}"
-    secret["backend-uri"] = db  # Postgres -> SQLite
+    if postgres_url:  # only the host part is a stand-in: the driver the URI names is the declared one
+        scheme = secret["backend-uri"].split("://", 1)[0]
+        db = auth_db = f"{scheme}://{postgres_url.split('://', 1)[1]}"
+    else:  # Postgres -> SQLite
+        db, auth_db = f"sqlite:///{tmp / 'mlflow.db'}", f"sqlite:///{tmp / 'auth.db'}"
+    secret["backend-uri"] = db
     if "basic_auth.ini" in secret:
         secret["basic_auth.ini"] = re.sub(
-            r"^database_uri = .*$",
-            f"database_uri = sqlite:///{tmp / 'auth.db'}",
-            secret["basic_auth.ini"],
-            flags=re.M,
+            r"^database_uri = .*$", f"database_uri = {auth_db}", secret["basic_auth.ini"], flags=re.M
         )
     mounts: dict[str, Path] = {}
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
@@ -98,6 +105,8 @@ def start_declared(graph, tmp: Path) -> Started:
     assert command[0] == "mlflow"
     command[0] = str(BIN / "mlflow")
     base = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    if "shipyard" in container["image"]:  # the image has shipyard installed; here the source tree
+        base["PYTHONPATH"] = str(REPO / "platform")
     log = open(tmp / "mlflow.log", "w")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
         command, env={**base, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True
@@ -116,9 +125,10 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
-def _get(url: str, auth: tuple[str, str] | None = None, timeout: float = 60) -> int:
+def _get(url: str, auth: tuple[str, str] | None = None, timeout: float = 60,
+         headers: dict[str, str] | None = None) -> int:  # fmt: skip
     """Status of a GET (generous timeout: password hashing on a shared, loaded CPU is slow)."""
-    request = urllib.request.Request(url)
+    request = urllib.request.Request(url, headers=headers or {})
     if auth:
         request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
     try:
@@ -188,22 +198,76 @@ def test_basic_auth_mlflow_starts_and_refuses_anonymous_calls(started):
         assert response.status == 200
 
 
-def test_oidc_mlflow_listens_on_loopback_only_and_its_probe_passes(started):
+def _other_address() -> str | None:
+    """This machine's first non-loopback IPv4 address: what a request from another pod looks like."""
+    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout
+    return next((a for a in out.split() if "." in a and not a.startswith("127.")), None)
+
+
+def test_oidc_mlflow_believes_the_proxys_header_from_loopback_only(started):
+    """Behind OIDC: MLflow's basic-auth app with Shipyard's authorization function. The sidecar's
+    request (loopback, with X-Forwarded-For as oauth2-proxy sends it) is the person; the same header
+    from another address is ignored; service accounts sign in with basic auth on the Service's port."""
     s = started["oidc"]
-    command = s.container["command"]
-    assert command[command.index("--host") + 1] == "127.0.0.1"
-    assert _listening_addresses(s.port) == {"127.0.0.1"}  # nothing else in the pod reaches it
-    probe = s.container["readinessProbe"]["exec"]["command"]
-    probe = [part.replace(":5000/", f":{s.port}/") for part in probe]
-    assert probe[0] == "python"
-    subprocess.run([sys.executable, *probe[1:]], check=True, timeout=30)
+    assert _listening_addresses(s.port) == {"0.0.0.0"}  # the in-cluster port for service accounts
+    probe = s.container["readinessProbe"]["httpGet"]
+    assert _get(f"http://127.0.0.1:{s.port}{probe['path']}") == 200
+    admin = Credentials("admin", s.env["MLFLOW_AUTH_ADMIN_PASSWORD"])
+    AuthAdmin(f"http://127.0.0.1:{s.port}", admin).ensure_user("credit-ml@corp.example", "x" * 24)
+    # a pod calls the Service's port: its Host is the Service's name with that port
+    host = {"Host": "mlflow.shipyard-system.svc.cluster.local:5000"}
+    api = "/api/2.0/mlflow/users/current"
+    proxied = {**host, "X-Forwarded-Email": "Credit-ML@corp.example", "X-Forwarded-For": "203.0.113.9"}
+    assert _get(f"http://127.0.0.1:{s.port}{api}", headers=proxied) == 200
+    unknown = {**proxied, "X-Forwarded-Email": "nobody@corp.example"}
+    assert _get(f"http://127.0.0.1:{s.port}{api}", headers=unknown) == 403  # never created by a header
+    assert _get(f"http://127.0.0.1:{s.port}{api}", headers=host) == 401
+    assert _get(f"http://127.0.0.1:{s.port}{api}", admin.auth, headers=host) == 200
+    other = _other_address()
+    if other is None:
+        pytest.skip("this machine has no non-loopback address to play another pod")
+    assert _get(f"http://{other}:{s.port}{api}", headers=proxied) == 401  # the header is anyone's there
+    assert _get(f"http://{other}:{s.port}{api}", admin.auth, headers=proxied) == 200
 
 
-@pytest.mark.parametrize("stack", ["aws", "kubernetes"])
-def test_the_image_is_the_full_build_of_the_locked_mlflow(stack, aws_graph, k8s_graph):
-    _, container, _ = _mlflow_pod({"aws": aws_graph, "kubernetes": k8s_graph}[stack])
+def test_oidc_mlflow_runs_on_postgres_with_the_declared_psycopg_3_uri(
+    k8s_graph,
+    postgres,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+):
+    """The shipyard image has psycopg 3 only: MLflow's tracking and auth stores (their migrations, the
+    admin's creation, a user and a run) work through the declared `postgresql+psycopg://` URI against a
+    real PostgreSQL (tests/fixtures)."""
+    s = start_declared(k8s_graph, tmp_path, postgres.new_database())
+    try:
+        assert s.env["MLFLOW_BACKEND_STORE_URI"].startswith("postgresql+psycopg://")
+        wait_healthy(s, tmp_path)
+        url = f"http://127.0.0.1:{s.port}"
+        admin = Credentials("admin", s.env["MLFLOW_AUTH_ADMIN_PASSWORD"])
+        AuthAdmin(url, admin).ensure_user("credit-ml@corp.example", "x" * 24)
+        proxied = {"X-Forwarded-Email": "credit-ml@corp.example", "X-Forwarded-For": "203.0.113.9"}
+        assert _get(f"{url}/api/2.0/mlflow/users/current", headers=proxied) == 200
+        assert _get(f"{url}/api/2.0/mlflow/experiments/search?max_results=1", admin.auth) == 200
+    finally:
+        _stop(s.proc)
+
+
+def test_the_image_is_the_full_build_of_the_locked_mlflow_or_behind_oidc_the_shipyard_image(
+    aws_graph, k8s_graph
+):
+    _, container, _ = _mlflow_pod(aws_graph)
     assert container["image"] == f"ghcr.io/mlflow/mlflow:v{mlflow.__version__}-full"
     assert os.path.exists(BIN / "mlflow")
+    # OIDC: the shipyard image (same as the registry's): the lock pins this mlflow, with its auth extras'
+    # Flask-WTF, and psycopg 3 for the postgresql+psycopg:// URI (no psycopg2 in it)
+    _, oidc, secret = _mlflow_pod(k8s_graph)
+    registry = _named(k8s_graph, "kubernetes:apps/v1:Deployment", "registry")["spec"]["template"]["spec"]
+    assert oidc["image"] == next(c["image"] for c in registry["containers"] if c["name"] == "registry")
+    lock = (REPO / "requirements.lock").read_text()
+    for pin in (f"mlflow=={mlflow.__version__}", "flask-wtf==", "psycopg==", "boto3=="):
+        assert re.search(rf"^{re.escape(pin)}", lock, re.M), pin
+    assert not re.search(r"^psycopg2", lock, re.M)
+    assert secret["backend-uri"].startswith("postgresql+psycopg://")
 
 
 def _bytes(quantity: str) -> int:
@@ -258,7 +322,8 @@ class DeclaredPod:
         """``existing``: Secrets that exist before the program runs (the spec names them), by name."""
         self.tmp, self.home = tmp, home
         self.pod = _named(graph, "kubernetes:apps/v1:Deployment", deployment)["spec"]["template"]["spec"]
-        (self.container,) = self.pod["containers"]
+        # the server, not the oauth2-proxy sidecar (its own image; it cannot run here)
+        (self.container,) = [c for c in self.pod["containers"] if c["name"] != "oauth2-proxy"]
         self.secrets = {n: dict(_named(graph, "kubernetes:core/v1:Secret", n)["stringData"]) for n in secrets}
         self.secrets.update(existing or {})
         self.volumes = {v["name"]: v for v in self.pod["volumes"]}
@@ -298,11 +363,14 @@ class DeclaredPod:
         assert parts[0] == "python"
         return [sys.executable, *parts[1:]]
 
-    def run_init(self) -> None:
+    def run_init(self) -> str:
         (init,) = self.pod["initContainers"]
+        for mount in init.get("volumeMounts", []):  # what it mounts, the server mounts too
+            assert mount["mountPath"] in self.mounts, mount
         done = subprocess.run(self.argv(init), env=self.environment(init), cwd=self.tmp, capture_output=True,
                               text=True, timeout=300)  # fmt: skip
         assert done.returncode == 0, f"the {init['name']} init container failed:\n{done.stdout}{done.stderr}"
+        return done.stdout
 
     def start(self, port_flag: str, log_name: str, cwd: Path) -> Started:
         """The server container on a free port (``port_flag``'s value replaced)."""
@@ -378,6 +446,45 @@ def test_the_registry_with_its_audit_log_in_postgres_starts_as_declared(
         assert not (pod.mounts["/data"] / "audit").exists()  # no SQLite log beside it
     finally:
         _stop(s.proc)
+
+
+@pytest.fixture(scope="module")
+def registry_oidc(started, k8s_graph, tmp_path_factory):
+    """The declared registry pod of the on-prem example (MLflow behind OIDC) against the started OIDC
+    MLflow: the init container creates the registry's account and the spec's people; the server trusts
+    the proxy's header (the sidecar itself is not run: a loopback client plays it)."""
+    tmp = tmp_path_factory.mktemp("registry-oidc")
+    command = lambda c: c["command"][c["command"].index("--mlflow") + 1]  # noqa: E731
+    pod = DeclaredPod(k8s_graph, "registry", ("registry", "mlflow"), tmp, started["oidc"].port, command,
+                      home=True)  # fmt: skip
+    assert pod.in_cluster == "http://mlflow.shipyard-system.svc.cluster.local:5000"  # MLflow's own port
+    said = pod.run_init()
+    s = pod.start("--port", "registry.log", tmp)
+    s.init_output = said  # type: ignore[attr-defined]
+    try:
+        wait_healthy(s, tmp, what="registry")
+        yield s
+    finally:
+        _stop(s.proc)
+
+
+def test_registry_behind_oidc_starts_as_declared_and_believes_its_proxy_from_loopback_only(
+    registry_oidc, started
+):
+    s = registry_oidc
+    mlflow_url = f"http://127.0.0.1:{started['oidc'].port}"
+    admin = AuthAdmin(mlflow_url, Credentials("admin", started["oidc"].env["MLFLOW_AUTH_ADMIN_PASSWORD"]))
+    assert admin.has_user("credit-ml@corp.example") and admin.has_user("shipyard-registry")
+    whoami = f"http://127.0.0.1:{s.port}/whoami"
+    proxied = {"X-Forwarded-Email": "credit-ml@corp.example", "X-Forwarded-For": "203.0.113.9"}
+    assert _get(whoami, headers=proxied) == 200
+    assert _get(whoami, headers={**proxied, "X-Forwarded-Email": "nobody@corp.example"}) == 401
+    account = (s.env["MLFLOW_TRACKING_USERNAME"], s.env["MLFLOW_TRACKING_PASSWORD"])
+    assert _get(whoami, account) == 200  # service accounts: basic auth, checked against MLflow's port
+    other = _other_address()
+    if other is None:
+        pytest.skip("this machine has no non-loopback address to play another pod")
+    assert _get(f"http://{other}:{s.port}/whoami", headers=proxied) == 401
 
 
 def test_registry_starts_as_declared_and_signs_in_with_its_generated_account(registry):

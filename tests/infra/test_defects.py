@@ -101,14 +101,25 @@ def test_network_policies_are_enforced_on_eks(aws_graph):
     assert json.loads(addons["vpc-cni"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
 
 
-def test_behind_the_oidc_proxy_only_the_proxy_port_is_open(k8s_graph):
-    (deployment,) = k8s_graph.of("kubernetes:apps/v1:Deployment")
+def test_behind_the_oidc_proxy_people_come_through_it_and_mlflows_port_only_from_the_platform(k8s_graph):
+    deployment = k8s_graph.one("kubernetes:apps/v1:Deployment", "mlflow-deployment")
     containers = {c["name"]: c for c in deployment.plain["spec"]["template"]["spec"]["containers"]}
     command = containers["mlflow"]["command"]
-    assert command[command.index("--host") + 1] == "127.0.0.1"
+    # MLflow's own port answers service accounts (basic auth); the header is believed from loopback only,
+    # and uvicorn must not rewrite the proxy's loopback address from X-Forwarded-For
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert command[command.index("--uvicorn-opts") + 1] == "--no-proxy-headers"
     assert "--upstream=http://127.0.0.1:5000" in containers["oauth2-proxy"]["args"]
-    (policy,) = k8s_graph.of("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-    assert policy.plain["spec"]["ingress"] == [{"ports": [{"port": 4180, "protocol": "TCP"}]}]
+    policy = k8s_graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow-netpol")
+    open_to_all, platform_only = policy.plain["spec"]["ingress"]
+    assert open_to_all == {"ports": [{"port": 4180, "protocol": "TCP"}]}
+    assert platform_only["ports"] == [{"port": 5000, "protocol": "TCP"}]
+    selected = [f["namespaceSelector"]["matchLabels"] for f in platform_only["from"]]
+    teams = load_spec(REPO / "examples/platform.kubernetes.yaml").teams
+    names = {s["kubernetes.io/metadata.name"] for s in selected}
+    assert names == {"shipyard-system", *(t.name for t in teams)}
+    svc = k8s_graph.one("kubernetes:core/v1:Service", "mlflow-svc").plain
+    assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [(80, 4180), (5000, 5000)]
 
 
 # --- 7: managed addons, CRD upgrades, EKS-tuned monitoring -------------------------------------------

@@ -370,7 +370,9 @@ def test_kubernetes_mlflow_behind_oidc_proxy_with_s3_keys_from_secret(k8s_graph)
     assert "--oidc-issuer-url=https://sso.corp.example/realms/ml" in proxy["args"]
     assert "--upstream=http://127.0.0.1:5000" in proxy["args"]
     assert proxy["readinessProbe"] and proxy["livenessProbe"] and proxy["resources"]["limits"]
-    assert "--app-name" not in containers["mlflow"]["command"]
+    command = containers["mlflow"]["command"]
+    assert command[command.index("--app-name") + 1] == "basic-auth"  # users and permissions, as with basic
+    assert containers["mlflow"]["image"] == K8S_SPEC.services.registry.image  # it imports shipyard
     env = {e["name"]: e for e in containers["mlflow"]["env"]}
     assert env["MLFLOW_S3_ENDPOINT_URL"]["value"] == K8S_SPEC.services.dvc.endpoint_url
     assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow"
@@ -379,24 +381,34 @@ def test_kubernetes_mlflow_behind_oidc_proxy_with_s3_keys_from_secret(k8s_graph)
     secret = k8s_graph.one("kubernetes:core/v1:Secret", "mlflow-secret").plain
     assert (
         secret["stringData"]["backend-uri"]
-        == "postgresql://shipyard:pg-secret%40Zq%2F81@pg.corp.example:5432/mlflow"
+        == "postgresql+psycopg://shipyard:pg-secret%40Zq%2F81@pg.corp.example:5432/mlflow"
     )
     netpol = k8s_graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mlflow-netpol").plain
-    assert netpol["spec"]["ingress"] == [
-        {"ports": [{"port": 4180, "protocol": "TCP"}]}
-    ]  # MLflow's 5000 stays closed
+    assert netpol["spec"]["ingress"][0] == {"ports": [{"port": 4180, "protocol": "TCP"}]}  # open: the proxy
+    assert netpol["spec"]["ingress"][1]["ports"] == [{"port": 5000, "protocol": "TCP"}]  # platform only
 
 
-def test_kubernetes_exports(k8s_graph):
+def test_kubernetes_exports(k8s_graph, infra_log):
     e = endpoints_from_outputs(k8s_graph.exports, team="credit")
     assert e.platform == "kubernetes" and e.dvc_endpoint_url == "https://minio.corp.example:9000"
     assert e.dvc_remote("credit", "scoring") == "s3://ml-dvc/credit/scoring"
     assert k8s_graph.exports["endpoints"]["dvc_remote_root"] == "s3://ml-dvc"
-    assert "mlflowAdminPassword" not in k8s_graph.exports  # OIDC: no local admin
-    # ... so no registry: it signs callers in against MLflow's basic-auth users (docs/platform-engineer.md)
-    assert e.registry is None and not [r for r in k8s_graph.resources if r.name.startswith("registry")]
-    # ... nor the portal: its sign-in form checks MLflow basic-auth logins (docs/platform-engineer.md)
-    assert e.portal is None and not [r for r in k8s_graph.resources if r.name.startswith("portal")]
+    # OIDC: MLflow still has its basic-auth admin (service accounts, the people's users from the spec)
+    assert "mlflowAdminPassword" in k8s_graph.exports
+    # ... so the registry is deployed, after MLflow, reaching MLflow's own port with basic auth
+    assert e.registry == "http://registry.shipyard-system.svc.cluster.local"
+    registry = k8s_graph.one("kubernetes:apps/v1:Deployment", "registry-deployment")
+    mlflow = k8s_graph.one("kubernetes:apps/v1:Deployment", "mlflow-deployment")
+    assert k8s_graph.waits_for(k8s_graph.key(registry), k8s_graph.key(mlflow))
+    containers = registry.plain["spec"]["template"]["spec"]["containers"]
+    (server,) = [c for c in containers if c["name"] == "registry"]
+    assert server["command"][server["command"].index("--mlflow") + 1] == (
+        "http://mlflow.shipyard-system.svc.cluster.local:5000"
+    )
+    log = infra_log["kubernetes"]
+    assert "registry service is not deployed" not in log
+    # the portal's own OIDC mode is another change: until then it says so (and that warning shows here)
+    assert e.portal is None and "the portal is not deployed" in log
     quota = k8s_graph.of("kubernetes:core/v1:ResourceQuota")[0].plain
     assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "2"
 

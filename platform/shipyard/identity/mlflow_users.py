@@ -184,3 +184,50 @@ def ensure_registered_model(url: str, registry: Credentials, project: str) -> No
     resp = requests.post(f"{api}/create", json=body, auth=registry.auth, timeout=TIMEOUT)
     if not resp.ok and "RESOURCE_ALREADY_EXISTS" not in resp.text:
         _ok(resp, f"create registered model {project}")
+
+
+def provision_signed_in_people(spec: PlatformSpec, url: str, admin: Credentials) -> list[str]:
+    """Behind an OIDC proxy (a cluster): every person of the spec as an MLflow user (username = their
+    lower-cased email) with a random password nobody is told (they sign in through the IdP), platform
+    admins as MLflow admins, and each team's people with EDIT on their team's project experiments, as
+    :func:`provision_people` does on one machine. Returns the usernames created now; existing users
+    are left alone (grants are added again, idempotently)."""
+    import secrets as random
+
+    client = AuthAdmin(url, admin)
+    created = []
+    for email, person in people(spec).items():
+        if client.ensure_user(email, random.token_urlsafe(32), admin=person.has("platform_admin")):
+            created.append(email)
+    for project in project_experiments(url, client.session):
+        try:
+            team = spec.team(project["team"])
+        except KeyError:
+            continue
+        for email in {e.lower() for e in (*team.owners, *team.members)}:
+            client.grant(email, "experiment", project["experiment_id"], "EDIT")
+    return created
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m shipyard.identity.mlflow_users --spec FILE``: :func:`provision_signed_in_people`
+    with MLflow's URL and admin password from ``SHIPYARD_MLFLOW_URL``/``MLFLOW_ADMIN_PASSWORD`` (the
+    registry's init container on a cluster whose MLflow uses OIDC)."""
+    import argparse
+    import os
+
+    from shipyard.spec import load_spec
+
+    parser = argparse.ArgumentParser(prog="python -m shipyard.identity.mlflow_users")
+    parser.add_argument("--spec", required=True)
+    args = parser.parse_args(argv)
+    admin = Credentials("admin", os.environ["MLFLOW_ADMIN_PASSWORD"])
+    created = provision_signed_in_people(load_spec(Path(args.spec)), os.environ["SHIPYARD_MLFLOW_URL"], admin)
+    print(f"people: {len(created)} MLflow users created" + (f" ({', '.join(created)})" if created else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -4,6 +4,8 @@ Every request signs in with HTTP basic auth: the same user and password as MLflo
 MLflow (cached for a few minutes, as MLflow's own check is a slow hash). Endpoints:
 ``POST /submit`` {run_id}; ``POST /models/{model}/versions/{version}/{approve|promote|reject|retire|comment}``
 {note}; ``POST /models/{model}/validation-set`` {csv, filename, note}; ``GET /whoami``; ``GET /health``.
+With ``--trust-proxy-email`` (a cluster whose MLflow uses OIDC: an oauth2-proxy sidecar in front),
+a person of the spec named by the proxy's ``X-Forwarded-Email`` from a loopback peer is signed in too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Collection
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -29,6 +32,8 @@ from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.people import people
+from shipyard.identity.proxy_auth import proxied_email
 from shipyard.identity.session import check
 from shipyard.registry.names import MAX_VALIDATION_BYTES
 from shipyard.registry.service import Refused, Registry
@@ -45,12 +50,28 @@ ACTIONS = {
 
 
 class Authenticator:
-    def __init__(self, mlflow_url: str) -> None:
+    """``proxy_people``: behind an OIDC proxy sidecar (a cluster whose MLflow uses OIDC), the people
+    whose ``X-Forwarded-Email`` from a loopback peer is believed; None (one machine, where every
+    caller is loopback) believes no header."""
+
+    def __init__(self, mlflow_url: str, proxy_people: Collection[str] | None = None) -> None:
         self.url = mlflow_url
+        self.proxy_people = None if proxy_people is None else frozenset(proxy_people)
         self.cache: dict[tuple[str, str], float] = {}
         self.lock = threading.Lock()
 
     def __call__(self, request: Request) -> str | None:
+        if self.proxy_people is not None:
+            email = proxied_email(request.client.host if request.client else None, request.headers)
+            if email is not None:
+                return self.proxied(email)
+        return self.basic(request)
+
+    def proxied(self, email: str) -> str | None:
+        """The proxy's person, if the spec names them (anyone else the IdP knows is nobody here)."""
+        return email if email in self.proxy_people else None
+
+    def basic(self, request: Request) -> str | None:
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("basic "):
             return None
@@ -188,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mlflow", help="MLflow URL (default: the embedded platform's, from state.json)")
+    parser.add_argument(
+        "--trust-proxy-email",
+        action="store_true",
+        help="believe X-Forwarded-Email from a loopback peer (only behind an OIDC proxy sidecar)",
+    )
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
     mlflow_url = args.mlflow or json.loads((data_dir / "state.json").read_text())["endpoints"]["mlflow"]
@@ -207,9 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     # first waits on Python's import lock, never longer than importing it itself
     threading.Thread(target=_preload_model_flavours, daemon=True).start()
 
-    registry = Registry(load_spec(Path(args.spec)), mlflow_url, store)
-    app = build_app(registry, Authenticator(mlflow_url))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    spec = load_spec(Path(args.spec))
+    registry = Registry(spec, mlflow_url, store)
+    proxy_people = set(people(spec)) if args.trust_proxy_email else None
+    app = build_app(registry, Authenticator(mlflow_url, proxy_people))
+    # the peer as connected: X-Forwarded-For (which a proxy sends) must not replace it (proxy_auth)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0
 
 
