@@ -102,13 +102,20 @@ def test_network_policies_are_enforced_on_eks(aws_graph):
 
 
 def test_behind_the_oidc_proxy_only_the_proxy_port_is_open(k8s_graph):
-    (deployment,) = k8s_graph.of("kubernetes:apps/v1:Deployment")
-    containers = {c["name"]: c for c in deployment.plain["spec"]["template"]["spec"]["containers"]}
-    command = containers["mlflow"]["command"]
-    assert command[command.index("--host") + 1] == "127.0.0.1"
-    assert "--upstream=http://127.0.0.1:5000" in containers["oauth2-proxy"]["args"]
-    (policy,) = k8s_graph.of("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-    assert policy.plain["spec"]["ingress"] == [{"ports": [{"port": 4180, "protocol": "TCP"}]}]
+    """MLflow and the portal, each behind its own oauth2-proxy sidecar: the app on loopback."""
+    found = k8s_graph.of("kubernetes:apps/v1:Deployment")
+    deployments = {d.plain["metadata"]["name"]: d.plain for d in found}
+    assert set(deployments) == {"mlflow", "portal"}
+    for name, address, upstream in (("mlflow", "--host", 5000), ("portal", "--server.address", 8501)):
+        containers = {c["name"]: c for c in deployments[name]["spec"]["template"]["spec"]["containers"]}
+        command = containers[name]["command"]
+        assert command[command.index(address) + 1] == "127.0.0.1", name
+        assert f"--upstream=http://127.0.0.1:{upstream}" in containers["oauth2-proxy"]["args"]
+    policies = k8s_graph.of("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    assert {p.plain["metadata"]["name"] for p in policies} == {"mlflow", "portal"}
+    for policy in policies:  # the portal's (no url) also only from the platform's namespace
+        ports = [p for rule in policy.plain["spec"]["ingress"] for p in rule["ports"]]
+        assert ports == [{"port": 4180, "protocol": "TCP"}], policy.plain["metadata"]["name"]
 
 
 # --- 7: managed addons, CRD upgrades, EKS-tuned monitoring -------------------------------------------
