@@ -395,16 +395,18 @@ def _portal(
     registry: Registry | None,
     reads: dict[str, str],
 ) -> Portal | None:
-    """The portal, where people can sign in to it: it checks their MLflow basic-auth login, and reads
-    MLflow with an account MLflow's admin creates (neither exists behind the OIDC proxy)."""
+    """The portal: it reads MLflow with an account MLflow's admin creates. People sign in on its form
+    against their MLflow basic-auth login, or, with services.mlflow.auth oidc, through an oauth2-proxy
+    sidecar with the same OIDC settings as MLflow's (Streamlit on loopback, the person from the proxy's
+    header; the registry is called as the portal's account on behalf of the person)."""
     s = spec.services
-    if mlflow is None or s.mlflow.auth != "basic":
-        why = "MLflow is not enabled" if mlflow is None else "services.mlflow.auth is oidc"
+    if mlflow is None:
         pulumi.log.warn(
-            f"{why}: the portal is not deployed (it signs people in against MLflow's basic-auth users); "
-            "fix: services.portal.enabled: false, or run it as docs/platform-engineer.md says"
+            "MLflow is not enabled: the portal is not deployed (it reads everything from MLflow); "
+            "fix: services.portal.enabled: false, or enable services.mlflow"
         )
         return None
+    oidc = base.oidc if s.mlflow.auth == "oidc" else None
     after = [*base.depends_on, namespaces, mlflow, *([registry] if registry else [])]
     return Portal(
         "portal",
@@ -413,7 +415,7 @@ def _portal(
             s.registry.image, spec_text, mlflow.service_url, reads,
             monitoring_namespace=namespaces.monitoring if s.prometheus.enabled else None,
             ingress=base.ingress, node_selector=base.node_selector,
-            audit_database_secret=s.registry.audit_database_secret,
+            audit_database_secret=s.registry.audit_database_secret, oidc=oidc,
         ),
         opts=pulumi.ResourceOptions(provider=base.provider, depends_on=after),
     )  # fmt: skip

@@ -11,7 +11,17 @@ import pandas as pd
 import streamlit as st
 from shipyard.catalog import Portfolio, load_portfolio
 from shipyard.errors import ServiceUnavailable, UserError
-from shipyard.identity.portal import open_platform, portal_sign_in, view_roles
+from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.portal import (
+    ENV_IDENTITY,
+    PROXY_HEADER,
+    IdentityMisconfigured,
+    identity_mode,
+    open_platform,
+    portal_sign_in,
+    proxy_person,
+    view_roles,
+)
 from shipyard.resolver import PortalSettings, portal_settings
 
 ROLES = ("manager", "auditor", "project owner")
@@ -50,8 +60,58 @@ def _open_platform(mlflow_url: str) -> bool:
     return open_platform(mlflow_url)
 
 
+def _identity_mode() -> str:
+    """basic (the form) or proxy-header, as the portal was started; a setting that cannot be trusted
+    stops every page."""
+    try:
+        return identity_mode(st.get_option("server.address"))
+    except IdentityMisconfigured as exc:
+        st.error(f"The portal's sign-in is misconfigured and it shows nothing: {exc}")
+        st.caption(f"fix: unset {ENV_IDENTITY} for the sign-in form, or run Streamlit on 127.0.0.1 behind "
+                   "the signing-in proxy (docs/platform-engineer.md, the portal)")  # fmt: skip
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
+def _proxy_sign_in() -> str:
+    """The person the signing-in proxy (oauth2-proxy under OIDC) names in X-Forwarded-Email, read on
+    every run from the request that opened this session: no form, no password. Without the header
+    (a request that did not come through the proxy) the page stops."""
+    user = proxy_person(st.context.headers)
+    if not user:
+        st.error("No signed-in person came with this request: open the portal through its sign-in address.")
+        st.stop()
+        raise RuntimeError  # unreachable: st.stop() ends the script run
+    if st.session_state.get("user") != user:
+        for key in ("credentials", "role"):
+            st.session_state.pop(key, None)
+    st.session_state["user"] = user
+    st.sidebar.caption(f"signed in as **{user}** (single sign-on)")
+    st.sidebar.markdown("[Sign out](/oauth2/sign_out)")
+    return user
+
+
+def registry_caller() -> tuple[Credentials, str | None]:
+    """The login the registry is called with for the signed-in person, and who it acts for: the
+    person's own login (form), or the portal's account on behalf of the person (proxy-header)."""
+    if _identity_mode() == PROXY_HEADER:
+        from shipyard.identity.session import current
+
+        account = current(None)  # the portal's own account, from its environment
+        if account is None:
+            raise UserError(
+                "the portal has no MLflow account of its own to call the registry with",
+                "set MLFLOW_TRACKING_USERNAME/PASSWORD to the portal's account (shipyard-portal)",
+            )
+        return account, st.session_state["user"]
+    return Credentials(*st.session_state["credentials"]), None
+
+
 def sign_in(cfg: PortalSettings) -> str:
-    """The signed-in person (a form against the platform's identities until there is one; stops)."""
+    """The signed-in person (a form against the platform's identities until there is one; stops). In
+    proxy-header mode the person the signing-in proxy names, without a form."""
+    if _identity_mode() == PROXY_HEADER:
+        return _proxy_sign_in()
     user = st.session_state.get("user")
     if user:
         st.sidebar.caption(f"signed in as **{user}**")

@@ -1,11 +1,17 @@
 """The portal (Streamlit) for managers and auditors: `streamlit run portal/Home.py` from the shipyard
-image, the same command `shipyard up` runs (shipyard.resolver.portal_command), headless on 0.0.0.0.
+image, the same command `shipyard up` runs (shipyard.resolver.portal_command), headless.
 
 It reads MLflow as its own account (`shipyard-portal`, READ through MLflow's default permission): an
 init container creates it with MLflow's admin login, so the password exists only in the portal's
-Secret (as the registry does). People sign in on the portal's own form, which checks their MLflow
-basic-auth login; behind MLflow's OIDC proxy there is neither that login nor an admin to create the
-account, so the program does not deploy the portal then (docs/platform-engineer.md).
+Secret (as the registry does).
+
+How people sign in follows `services.mlflow.auth`:
+- basic: on the portal's own form, which checks their MLflow basic-auth login; Streamlit on 0.0.0.0.
+- oidc (``PortalArgs.oidc``): an oauth2-proxy sidecar (the same image, provider and client as MLflow's)
+  signs them in and passes `X-Forwarded-Email` upstream; Streamlit listens on the pod's loopback only
+  with `SHIPYARD_PORTAL_IDENTITY=proxy-header`, so that header can come from the proxy alone, and the
+  Service, NetworkPolicy and Ingress reach only the proxy's port. An approver's decision then goes to
+  the registry as the portal's account on behalf of the person (`X-Shipyard-On-Behalf-Of`).
 
 One replica: a Streamlit session (and the person's sign-in) lives in the pod that holds the browser's
 websocket; a second replica behind the load balancer would need sticky sessions and still lose
@@ -19,6 +25,7 @@ from urllib.parse import urlparse
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 from shipyard.audit.store import ENV_DATABASE_URL
 from shipyard.endpoints import (
     ENV_GRAFANA_URL,
@@ -30,14 +37,17 @@ from shipyard.endpoints import (
     ENV_REGISTRY,
 )
 from shipyard.identity.names import PORTAL
+from shipyard.identity.portal import ENV_IDENTITY, PROXY_HEADER
 from shipyard.resolver import ENV_HOME, ENV_SPEC, PORTAL_HEALTH, PORTAL_PORT, portal_command
 from shipyard.service_calls import mlflow_client_env
 from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import PortalSpec
 
 from components.common import (
+    OAUTH2_PROXY_IMAGE,
     Component,
     child,
+    container_resources,
     http_probe,
     http_service,
     k8s_labels,
@@ -45,9 +55,16 @@ from components.common import (
     secret_env,
 )
 from components.ingress import ALB, IngressSettings
+from components.mlflow import OidcSettings
 from components.registry import AUDIT_URL_KEY, account_init_container
 
 PORT = PORTAL_PORT
+PROXY_PORT = 4180  # the oauth2-proxy sidecar's, under OIDC (as MLflow's)
+LOOPBACK = "127.0.0.1"
+# under OIDC Streamlit answers on loopback only, which the kubelet's httpGet (the pod IP) cannot reach
+HEALTH_CHECK = (
+    f"import urllib.request; urllib.request.urlopen('http://{LOOPBACK}:{PORT}{PORTAL_HEALTH}', timeout=4)"
+)
 APP_DIR = "/opt/shipyard/portal"  # where infra/images/shipyard/Dockerfile copies portal/
 HOME = f"{APP_DIR}/Home.py"
 DATA_DIR = "/data"  # an emptyDir: HOME (Streamlit's ~/.streamlit) and SHIPYARD_HOME
@@ -76,6 +93,8 @@ class PortalArgs:
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
     # services.registry.audit_database_secret: the Audit page reads the registry's Postgres log
     audit_database_secret: str | None = None
+    # services.mlflow.auth oidc: people sign in through an oauth2-proxy sidecar with these settings
+    oidc: OidcSettings | None = None
 
 
 ENDPOINT_VARS = (ENV_REGISTRY, ENV_PROMETHEUS, ENV_PUSHGATEWAY, ENV_GRAFANA_URL, ENV_LABEL_STUDIO_URL)
@@ -94,8 +113,27 @@ class Portal(Component):
         selector = {"app.kubernetes.io/name": "portal"}
         meta = lambda n, **kw: {"name": n, "namespace": ns, "labels": labels, **kw}  # noqa: E731
         host = urlparse(args.spec.url).hostname if args.spec.url else None
+        oidc = args.oidc is not None
 
         secret, account = mlflow_account(name, meta("portal"), PORTAL, self)
+        secrets: list[pulumi.Resource] = [secret]
+        if args.oidc is not None:
+            cookie = random.RandomPassword(f"{name}-cookie", length=32, special=False, opts=child(self))
+            secrets.append(
+                k8s.core.v1.Secret(
+                    f"{name}-oidc-secret",
+                    metadata=meta("portal-oidc"),
+                    type="Opaque",
+                    string_data=pulumi.Output.secret(
+                        {
+                            "oidc-client-id": args.oidc.client_id,
+                            "oidc-client-secret": args.oidc.client_secret,
+                            "cookie-secret": cookie.result,
+                        }
+                    ),
+                    opts=child(self),
+                )
+            )
         config = k8s.core.v1.ConfigMap(
             f"{name}-spec",
             metadata=meta("portal-spec"),
@@ -116,15 +154,24 @@ class Portal(Component):
             {"name": "PYTHONUNBUFFERED", "value": "1"},
             {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
         ]
+        if oidc:  # the person from the sidecar's X-Forwarded-Email (Streamlit on loopback: no one else)
+            env.append({"name": ENV_IDENTITY, "value": PROXY_HEADER})
         if args.audit_database_secret:
             env.append(secret_env(ENV_DATABASE_URL, args.audit_database_secret, AUDIT_URL_KEY))
         security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
-        probe = lambda delay: http_probe(PORTAL_HEALTH, PORT, delay)  # noqa: E731
+
+        def probe(delay: int) -> dict[str, object]:
+            checks = http_probe(PORTAL_HEALTH, PORT, delay)
+            if oidc:  # the kubelet probes the pod IP, which a loopback-only Streamlit does not answer
+                del checks["httpGet"]
+                checks["exec"] = {"command": ["python", "-c", HEALTH_CHECK]}
+            return checks
+
         init = account_init_container(args.image, account, args.mlflow_url, args.mlflow_secret, security)
         container = {
             "name": "portal",
             "image": args.image,
-            "command": portal_command("python", HOME, PORT, "0.0.0.0"),
+            "command": portal_command("python", HOME, PORT, LOOPBACK if oidc else "0.0.0.0"),
             "workingDir": APP_DIR,
             "ports": [{"name": "http", "containerPort": PORT}],
             "env": env,
@@ -155,7 +202,7 @@ class Portal(Component):
                         "automountServiceAccountToken": False,  # it calls no Kubernetes API
                         "securityContext": {"fsGroup": UID, "runAsNonRoot": True},
                         "initContainers": [init],
-                        "containers": [container],
+                        "containers": [container, *([self._proxy(args.oidc)] if args.oidc else [])],
                         "volumes": [
                             {"name": "data", "emptyDir": {"sizeLimit": "256Mi"}},
                             {"name": "spec", "configMap": {"name": "portal-spec"}},
@@ -163,16 +210,17 @@ class Portal(Component):
                     },
                 },
             },
-            opts=child(self, depends_on=[secret, config]),
+            opts=child(self, depends_on=[*secrets, config]),
         )
-        http_service(f"{name}-svc", meta("portal"), selector, PORT, child(self))
+        served_port = PROXY_PORT if oidc else PORT  # under OIDC only the proxy's port is reachable
+        http_service(f"{name}-svc", meta("portal"), selector, served_port, child(self))
         k8s.networking.v1.NetworkPolicy(
             f"{name}-netpol",
             metadata=meta("portal"),
             spec={
                 "podSelector": {"matchLabels": selector},
                 "policyTypes": ["Ingress", "Egress"],
-                "ingress": self._ingress_rules(ns, exposed=host is not None),
+                "ingress": self._ingress_rules(ns, served_port, exposed=host is not None),
                 "egress": self._egress_rules(ns, args),
             },
             opts=child(self),
@@ -180,10 +228,10 @@ class Portal(Component):
         if host:
             if args.ingress is None:
                 raise ValueError("services.portal.url is set but the platform has no ingress settings")
-            # the portal signs people in on its own form (MLflow basic auth behind it)
-            annotations = {**args.ingress.annotations, ANNOTATION_AUTH: "basic"}
-            if f"{ALB}healthcheck-path" in annotations:
-                annotations[f"{ALB}healthcheck-path"] = PORTAL_HEALTH
+            # the portal signs people in on its own form (MLflow basic auth behind it), or the OIDC proxy
+            annotations = {**args.ingress.annotations, ANNOTATION_AUTH: "oidc" if oidc else "basic"}
+            if f"{ALB}healthcheck-path" in annotations:  # the proxy's own /ping: the rest needs a login
+                annotations[f"{ALB}healthcheck-path"] = "/ping" if oidc else PORTAL_HEALTH
             args.ingress.route(f"{name}-ingress", meta("portal", annotations=annotations), host, "portal",
                                child(self))  # fmt: skip
         self.service_url = f"http://portal.{ns}{IN_CLUSTER}"
@@ -191,12 +239,51 @@ class Portal(Component):
         self.register_outputs({"url": self.url})
 
     @staticmethod
-    def _ingress_rules(ns: str, exposed: bool) -> list[dict[str, object]]:
+    def _proxy(oidc: OidcSettings) -> dict[str, object]:
+        """The oauth2-proxy sidecar (as MLflow's): signs people in with the platform's OIDC provider and
+        client, and passes the person upstream in X-Forwarded-Email (--pass-user-headers), after
+        stripping any such header the browser sent (--skip-auth-strip-headers). Browsers only: no
+        bearer tokens, no basic-auth header passed on."""
+
+        def from_secret(var: str, key: str) -> dict[str, object]:
+            return secret_env(var, "portal-oidc", key)
+
+        return {
+            "name": "oauth2-proxy",
+            "image": OAUTH2_PROXY_IMAGE,
+            "args": [
+                "--provider=oidc",
+                pulumi.Output.concat("--oidc-issuer-url=", oidc.issuer_url),
+                f"--http-address=0.0.0.0:{PROXY_PORT}",
+                f"--upstream=http://{LOOPBACK}:{PORT}",
+                "--email-domain=*",  # who may see what: the portal's roles from the spec
+                "--skip-provider-button=true",
+                "--reverse-proxy=true",
+                "--pass-user-headers=true",  # X-Forwarded-User and X-Forwarded-Email, upstream
+                "--skip-auth-strip-headers=true",  # ... never the browser's own
+                "--pass-basic-auth=false",
+                "--proxy-websockets=true",  # Streamlit's page is one websocket
+            ],
+            "env": [
+                from_secret("OAUTH2_PROXY_CLIENT_ID", "oidc-client-id"),
+                from_secret("OAUTH2_PROXY_CLIENT_SECRET", "oidc-client-secret"),
+                from_secret("OAUTH2_PROXY_COOKIE_SECRET", "cookie-secret"),
+            ],
+            "ports": [{"name": "proxy", "containerPort": PROXY_PORT}],
+            "readinessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 10},
+            "livenessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 20},
+            "resources": container_resources("100m", "128Mi", "500m"),
+            "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 2000},
+        }
+
+    @staticmethod
+    def _ingress_rules(ns: str, served_port: int, exposed: bool) -> list[dict[str, object]]:
         """With a url, the ingress controller's traffic: on EKS the ALB sends it straight to the pod IP
         from the VPC (no pod, no namespace to select), so the port is open as MLflow's is, and the
-        portal's own sign-in guards it. Without one, only the platform's namespace (and kubectl
-        port-forward, which no NetworkPolicy sees)."""
-        port = [{"port": PORT, "protocol": "TCP"}]
+        portal's own sign-in (or the OIDC proxy) guards it. Without one, only the platform's namespace
+        (and kubectl port-forward, which no NetworkPolicy sees). Under OIDC the port is the proxy's:
+        Streamlit's own listens on loopback."""
+        port = [{"port": served_port, "protocol": "TCP"}]
         if exposed:
             return [{"ports": port}]
         return [

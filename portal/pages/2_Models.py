@@ -7,7 +7,6 @@ import streamlit as st
 import ui
 from shipyard.catalog import inventory, inventory_csv, inventory_json, model_card_text
 from shipyard.errors import ServiceUnavailable, UserError
-from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.people import person
 from shipyard.registry.client import version_action
 
@@ -120,8 +119,9 @@ if approver and cfg.endpoints.registry:
     decision = "approve" if b1.button("Approve") else ("reject" if b2.button("Reject") else None)
     if decision:
         try:
-            version_action(cfg.endpoints.registry, Credentials(*st.session_state["credentials"]),
-                           picked.model, picked.version, decision, note)  # fmt: skip
+            creds, on_behalf_of = ui.registry_caller()
+            version_action(cfg.endpoints.registry, creds, picked.model, picked.version, decision, note,
+                           on_behalf_of=on_behalf_of)  # fmt: skip
             st.success(f"{decision} of {picked.model} v{picked.version} recorded")
         except UserError as exc:
             st.error(exc.message)

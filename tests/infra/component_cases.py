@@ -154,8 +154,14 @@ def _registry(oidc_issuer_url: str | None = None, **spec_fields: Any) -> Callabl
     return build
 
 
-def _portal(url: str | None, audit_database_secret: str | None = None) -> Callable[[], dict[str, Any]]:
+def _portal(
+    url: str | None, audit_database_secret: str | None = None, oidc: bool = False
+) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
+        # under OIDC: the on-prem ingress (nginx, cert-manager) and the same OIDC settings as MLflow's
+        onprem = IngressSpec(class_name="nginx", cluster_issuer="corp-ca")
+        ingress = ingress_settings("acme-ml", onprem if oidc else AWS.platform.ingress, on_aws=not oidc)
+        settings = OidcSettings("https://sso.example", "mlflow", pulumi.Output.secret("oidc-Secret1"))
         p = Portal(
             "portal",
             PortalArgs(
@@ -171,8 +177,9 @@ def _portal(url: str | None, audit_database_secret: str | None = None) -> Callab
                     "SHIPYARD_PROMETHEUS_URL": "https://prometheus.corp.example:9443",  # outside the cluster
                 },
                 monitoring_namespace="shipyard-monitoring",
-                ingress=ingress_settings("acme-ml", AWS.platform.ingress, on_aws=True),
+                ingress=ingress,
                 audit_database_secret=audit_database_secret,
+                oidc=settings if oidc else None,
             ),
         )
         return {"url": p.url}
@@ -260,6 +267,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "portal": _portal("https://portal.acme.example"),
     "portal_internal": _portal(None),
     "portal_postgres_audit": _portal(None, audit_database_secret="shipyard-audit-db"),
+    "portal_oidc": _portal("https://portal.acme.example", oidc=True),
     "label_studio": label_studio,
     "monitoring": monitoring,
     "gpu": gpu,

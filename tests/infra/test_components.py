@@ -32,6 +32,7 @@ def test_every_component_case_ran(components):
         "portal",
         "portal_internal",
         "portal_postgres_audit",
+        "portal_oidc",
         "label_studio",
         "monitoring",
         "gpu",
@@ -372,6 +373,63 @@ def test_portal_reads_the_registrys_postgres_audit_log_from_its_secret(component
     plain = components["portal"].one("kubernetes:apps/v1:Deployment", "portal-deployment").plain
     (sqlite_c,) = plain["spec"]["template"]["spec"]["containers"]
     assert "SHIPYARD_AUDIT_DATABASE_URL" not in {e["name"] for e in sqlite_c["env"]}
+
+
+def test_portal_under_oidc_signs_people_in_through_its_oauth2_proxy_sidecar(components):
+    g = components["portal_oidc"]
+    assert g.exports["url"] == "https://portal.acme.example"
+    pod = g.one("kubernetes:apps/v1:Deployment", "portal-deployment").plain["spec"]["template"]["spec"]
+    portal, proxy = pod["containers"]
+    assert (portal["name"], proxy["name"]) == ("portal", "oauth2-proxy")
+    # Streamlit on the pod's loopback only, told to take the person from the proxy's header
+    command = portal["command"]
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    assert command[command.index("--server.port") + 1] == "8501"
+    env = {e["name"]: e for e in portal["env"]}
+    assert env["SHIPYARD_PORTAL_IDENTITY"] == {"name": "SHIPYARD_PORTAL_IDENTITY", "value": "proxy-header"}
+    for var in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):  # its own account, as under basic
+        assert env[var]["valueFrom"]["secretKeyRef"]["name"] == "portal"
+    # the kubelet cannot reach loopback: the probes run inside the container, on Streamlit's health
+    for probe in (portal["readinessProbe"], portal["livenessProbe"]):
+        assert "httpGet" not in probe
+        assert probe["exec"]["command"][:2] == ["python", "-c"]
+        assert "http://127.0.0.1:8501/_stcore/health" in probe["exec"]["command"][2]
+    # the sidecar: MLflow's image and flags, the portal upstream, the person passed on
+    args = proxy["args"]
+    assert proxy["image"].startswith("quay.io/oauth2-proxy/oauth2-proxy:v7")
+    flags = ("--provider=oidc", "--oidc-issuer-url=https://sso.example", "--http-address=0.0.0.0:4180",
+             "--upstream=http://127.0.0.1:8501", "--pass-user-headers=true", "--skip-auth-strip-headers=true",
+             "--reverse-proxy=true", "--proxy-websockets=true")  # fmt: skip
+    for flag in flags:
+        assert flag in args, flag
+    assert not any(a.startswith("--skip-jwt-bearer-tokens") for a in args)  # browsers only
+    proxy_env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in proxy["env"]}
+    assert proxy_env == {
+        "OAUTH2_PROXY_CLIENT_ID": {"name": "portal-oidc", "key": "oidc-client-id"},
+        "OAUTH2_PROXY_CLIENT_SECRET": {"name": "portal-oidc", "key": "oidc-client-secret"},
+        "OAUTH2_PROXY_COOKIE_SECRET": {"name": "portal-oidc", "key": "cookie-secret"},
+    }
+    assert proxy["readinessProbe"]["httpGet"] == {"path": "/ping", "port": 4180}
+    assert proxy["securityContext"]["runAsNonRoot"] is True and proxy["resources"]["limits"]["memory"]
+    oidc_secret = g.one("kubernetes:core/v1:Secret", "portal-oidc-secret").plain
+    assert oidc_secret["stringData"] == {
+        "oidc-client-id": "mlflow",
+        "oidc-client-secret": "oidc-Secret1",
+        "cookie-secret": "generated-secret-portal-cookie",
+    }
+    assert g.counts()["random:index/randomPassword:RandomPassword"] == 2  # MLflow account, cookie
+    # only the proxy's port is reachable: Service, NetworkPolicy, Ingress (its health: the proxy's /ping)
+    svc = g.one("kubernetes:core/v1:Service", "portal-svc").plain
+    assert svc["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": 4180}]
+    netpol = g.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "portal-netpol").plain["spec"]
+    assert netpol["ingress"] == [{"ports": [{"port": 4180, "protocol": "TCP"}]}]
+    ing = g.one("kubernetes:networking.k8s.io/v1:Ingress", "portal-ingress").plain
+    assert ing["metadata"]["annotations"]["shipyard.io/auth"] == "oidc"
+    assert ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "portal"
+    # basic auth: unchanged (one container on 0.0.0.0, no identity mode, Streamlit's port)
+    basic = components["portal"].one("kubernetes:apps/v1:Deployment", "portal-deployment").plain
+    (only,) = basic["spec"]["template"]["spec"]["containers"]
+    assert "SHIPYARD_PORTAL_IDENTITY" not in {e["name"] for e in only["env"]}
 
 
 def test_label_studio_monitoring_gpu_alone(components):

@@ -317,13 +317,18 @@ class DeclaredPod:
     wrote, `python` is this venv's python and MLflow's in-cluster URL is the started local MLflow."""
 
     def __init__(self, graph, deployment: str, secrets: tuple[str, ...], tmp: Path, mlflow_port: int,
-                 in_cluster_mlflow, home: bool,
-                 existing: dict[str, dict[str, str]] | None = None) -> None:  # fmt: skip
-        """``existing``: Secrets that exist before the program runs (the spec names them), by name."""
+                 in_cluster_mlflow, home: bool, existing: dict[str, dict[str, str]] | None = None,
+                 container: str | None = None) -> None:  # fmt: skip
+        """``existing``: Secrets that exist before the program runs (the spec names them), by name.
+        ``container``: the one to run, by name, in a pod with sidecars."""
         self.tmp, self.home = tmp, home
         self.pod = _named(graph, "kubernetes:apps/v1:Deployment", deployment)["spec"]["template"]["spec"]
-        # the server, not the oauth2-proxy sidecar (its own image; it cannot run here)
-        (self.container,) = [c for c in self.pod["containers"] if c["name"] != "oauth2-proxy"]
+        # by name, else the server, not the oauth2-proxy sidecar (its own image; it cannot run here)
+        (self.container,) = [
+            c
+            for c in self.pod["containers"]
+            if c["name"] == container or (container is None and c["name"] != "oauth2-proxy")
+        ]
         self.secrets = {n: dict(_named(graph, "kubernetes:core/v1:Secret", n)["stringData"]) for n in secrets}
         self.secrets.update(existing or {})
         self.volumes = {v["name"]: v for v in self.pod["volumes"]}
@@ -571,9 +576,10 @@ def test_portal_starts_as_declared_with_its_generated_account(portal, started):
     assert Path(portal.env["HOME"]).is_dir()
 
 
-def _render_page(port: int) -> list[str]:
+def _render_page(port: int, headers: dict[str, str] | None = None) -> list[str]:
     """One browser session: open Streamlit's websocket, run the page's script, collect what it renders
-    (the Streamlit protocol's own messages), until the script finishes."""
+    (the Streamlit protocol's own messages), until the script finishes. ``headers``: on the websocket's
+    request (what a proxy in front adds)."""
     import asyncio
 
     import websockets
@@ -582,7 +588,9 @@ def _render_page(port: int) -> list[str]:
 
     async def session() -> list[str]:
         url = f"ws://127.0.0.1:{port}/_stcore/stream"
-        async with websockets.connect(url, max_size=None, subprotocols=["streamlit"]) as ws:
+        async with websockets.connect(
+            url, max_size=None, subprotocols=["streamlit"], additional_headers=headers
+        ) as ws:
             rerun = BackMsg()
             rerun.rerun_script.query_string = ""
             await ws.send(rerun.SerializeToString())
@@ -608,3 +616,48 @@ def test_started_portal_renders_its_sign_in_and_fits_in_its_memory_limit(portal)
     limit = _bytes(portal.container["resources"]["limits"]["memory"])
     count, rss = _group_rss(portal.proc.pid)
     assert count and rss < 0.8 * limit, f"portal: {count} processes, {rss >> 20} MiB of {limit >> 20} MiB"
+
+
+# --- the portal under OIDC (on-prem example): Streamlit on loopback behind its oauth2-proxy sidecar ---
+
+
+@pytest.fixture(scope="module")
+def oidc_portal(started, k8s_graph, tmp_path_factory):
+    """The declared portal container of the OIDC example, against the started MLflow of that example.
+
+    Stand-ins as for the basic portal. Not run: the oauth2-proxy sidecar (no OIDC provider here; the
+    websocket request below carries the X-Forwarded-Email it would add) and the init container (it
+    creates the portal's account with MLflow's admin login, which the OIDC MLflow of this branch does
+    not have: MLflow's basic auth under OIDC is the oidc-mlflow branch's; this MLflow reads openly)."""
+    tmp = tmp_path_factory.mktemp("portal-oidc")
+    tracking = lambda c: {e["value"] for e in c["env"] if e["name"] == "MLFLOW_TRACKING_URI"}.pop()  # noqa: E731
+    pod = DeclaredPod(k8s_graph, "portal", ("portal",), tmp, started["oidc"].port, tracking, home=False,
+                      container="portal")  # fmt: skip
+    assert [c["name"] for c in pod.pod["containers"]] == ["portal", "oauth2-proxy"]
+    pod.mounts[pod.container["workingDir"]] = REPO / "portal"
+    s = pod.start("--server.port", "portal.log", Path(pod.local(pod.container["workingDir"])))
+    try:
+        _wait_path(s, tmp, "/_stcore/health", "portal")
+        yield s
+    finally:
+        _stop(s.proc)
+
+
+def test_oidc_portal_listens_on_loopback_and_takes_the_person_from_the_proxy_header(oidc_portal):
+    s = oidc_portal
+    command = s.container["command"]
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    assert _listening_addresses(s.port) == {"127.0.0.1"}  # only the pod's own proxy reaches it
+    assert s.env["SHIPYARD_PORTAL_IDENTITY"] == "proxy-header"
+    probe = s.container["readinessProbe"]["exec"]["command"]
+    assert probe[0] == "python"
+    subprocess.run([sys.executable, *[p.replace(":8501/", f":{s.port}/") for p in probe[1:]]], check=True,
+                   timeout=60)  # fmt: skip
+    # what the sidecar passes: the signed-in person (a team owner of the example spec), no form
+    rendered = "\n".join(_render_page(s.port, {"X-Forwarded-Email": "Credit-ML@corp.example"}))
+    assert "credit-ml@corp.example" in rendered and "single sign-on" in rendered
+    assert 'label: "Password"' not in rendered and "exception" not in rendered
+    # without the header (a request that did not come through the proxy): nothing but the refusal
+    bare = "\n".join(_render_page(s.port))
+    assert "No signed-in person came with this request" in bare
+    assert 'label: "Password"' not in bare and "signed in as" not in bare

@@ -122,6 +122,18 @@ def test_behind_the_oidc_proxy_people_come_through_it_and_mlflows_port_only_from
     assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [(80, 4180), (5000, 5000)]
 
 
+def test_behind_the_oidc_proxy_only_the_portals_proxy_port_is_open(k8s_graph):
+    """The portal behind its own oauth2-proxy sidecar: Streamlit on loopback, only the proxy's port open."""
+    deployment = k8s_graph.one("kubernetes:apps/v1:Deployment", "portal-deployment").plain
+    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+    command = containers["portal"]["command"]
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    assert "--upstream=http://127.0.0.1:8501" in containers["oauth2-proxy"]["args"]
+    policy = k8s_graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "portal-netpol").plain
+    ports = [p for rule in policy["spec"]["ingress"] for p in rule["ports"]]  # no url: the platform's only
+    assert ports == [{"port": 4180, "protocol": "TCP"}]
+
+
 # --- 7: managed addons, CRD upgrades, EKS-tuned monitoring -------------------------------------------
 
 

@@ -388,6 +388,31 @@ def test_kubernetes_mlflow_behind_oidc_proxy_with_s3_keys_from_secret(k8s_graph)
     assert netpol["spec"]["ingress"][1]["ports"] == [{"port": 5000, "protocol": "TCP"}]  # platform only
 
 
+def test_kubernetes_portal_behind_its_oidc_proxy_reads_mlflow_in_the_cluster(k8s_graph):
+    """services.mlflow.auth oidc: the portal is deployed with an oauth2-proxy sidecar using the stack's
+    OIDC settings (MLflow's), Streamlit on loopback in proxy-header mode, only the proxy's port served."""
+    dep = k8s_graph.one("kubernetes:apps/v1:Deployment", "portal-deployment").plain
+    pod = dep["spec"]["template"]["spec"]
+    portal, proxy = pod["containers"]
+    assert proxy["name"] == "oauth2-proxy"
+    assert "--oidc-issuer-url=https://sso.corp.example/realms/ml" in proxy["args"]
+    assert "--upstream=http://127.0.0.1:8501" in proxy["args"]
+    secret = k8s_graph.one("kubernetes:core/v1:Secret", "portal-oidc-secret").plain["stringData"]
+    assert secret["oidc-client-id"] == "mlflow" and secret["oidc-client-secret"] == "oidc-secret-Pp09"
+    command = portal["command"]
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    env = {e["name"]: e.get("value") for e in portal["env"]}
+    assert env["SHIPYARD_PORTAL_IDENTITY"] == "proxy-header"
+    # MLflow's own port (basic auth), not its oauth2-proxy
+    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow.shipyard-system.svc.cluster.local:5000"
+    svc = k8s_graph.one("kubernetes:core/v1:Service", "portal-svc").plain
+    assert svc["spec"]["ports"][0]["targetPort"] == 4180
+    netpol = k8s_graph.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "portal-netpol").plain["spec"]
+    assert [p["port"] for rule in netpol["ingress"] for p in rule["ports"]] == [4180]
+    ingresses = k8s_graph.of("kubernetes:networking.k8s.io/v1:Ingress")
+    assert all(r.plain["metadata"]["name"] != "portal" for r in ingresses)  # the example gives it no url
+
+
 def test_kubernetes_exports(k8s_graph, infra_log):
     e = endpoints_from_outputs(k8s_graph.exports, team="credit")
     assert e.platform == "kubernetes" and e.dvc_endpoint_url == "https://minio.corp.example:9000"
@@ -405,10 +430,10 @@ def test_kubernetes_exports(k8s_graph, infra_log):
     assert server["command"][server["command"].index("--mlflow") + 1] == (
         "http://mlflow.shipyard-system.svc.cluster.local:5000"
     )
+    # ... and the portal: people sign in through its own oauth2-proxy sidecar (docs/platform-engineer.md)
+    assert e.portal == "http://portal.shipyard-system.svc.cluster.local"
     log = infra_log["kubernetes"]
-    assert "registry service is not deployed" not in log
-    # the portal's own OIDC mode is another change: until then it says so (and that warning shows here)
-    assert e.portal is None and "the portal is not deployed" in log
+    assert "registry service is not deployed" not in log and "portal is not deployed" not in log
     quota = k8s_graph.of("kubernetes:core/v1:ResourceQuota")[0].plain
     assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "2"
 

@@ -1,6 +1,17 @@
-"""Signing in to the portal with the platform's identities, and the views a person's roles allow."""
+"""Signing in to the portal with the platform's identities, and the views a person's roles allow.
+
+Two identity modes, chosen by :data:`ENV_IDENTITY` (set by whoever starts the portal, never guessed):
+``basic`` (the default) signs people in on the portal's form against their MLflow basic-auth login;
+``proxy-header`` takes the person from :data:`FORWARDED_EMAIL`, which an authenticating proxy in front
+of the portal (the cluster's oauth2-proxy sidecar under OIDC) sets. That header proves something only
+when nobody but the proxy can reach Streamlit: the mode is refused unless Streamlit listens on loopback.
+"""
 
 from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
 
 import requests
 
@@ -11,6 +22,48 @@ from shipyard.identity.session import check
 from shipyard.spec.model import PlatformSpec
 
 VIEWS = ("manager", "auditor", "project owner")
+ENV_IDENTITY = "SHIPYARD_PORTAL_IDENTITY"
+BASIC = "basic"  # the portal's form, checked against MLflow basic auth
+PROXY_HEADER = "proxy-header"  # the person from the proxy's header, Streamlit on loopback only
+IDENTITY_MODES = (BASIC, PROXY_HEADER)
+FORWARDED_EMAIL = "X-Forwarded-Email"  # what oauth2-proxy passes upstream (--pass-user-headers)
+
+
+class IdentityMisconfigured(Exception):
+    """The portal's identity settings cannot be trusted: it serves no page (one line why, and the fix)."""
+
+
+def identity_mode(bind_address: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """:data:`BASIC` or :data:`PROXY_HEADER`, from :data:`ENV_IDENTITY`; proxy-header only while
+    Streamlit listens on a loopback address (``bind_address``), else anyone reaching the pod could
+    send the header."""
+    e = os.environ if environ is None else environ
+    mode = (e.get(ENV_IDENTITY) or BASIC).strip()
+    if mode not in IDENTITY_MODES:
+        raise IdentityMisconfigured(f"{ENV_IDENTITY}={mode!r} is not one of {', '.join(IDENTITY_MODES)}")
+    if mode == PROXY_HEADER and not is_loopback(bind_address):
+        raise IdentityMisconfigured(
+            f"{ENV_IDENTITY}={PROXY_HEADER} but Streamlit listens on {bind_address or '(all addresses)'}: "
+            "the header is trusted only with --server.address 127.0.0.1 behind the signing-in proxy"
+        )
+    return mode
+
+
+def is_loopback(address: str | None) -> bool:
+    if not address:
+        return False  # Streamlit's default: every address
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def proxy_person(headers: Mapping[str, str]) -> str | None:
+    """The signed-in person's email from the proxy's header (normalised), or None without one."""
+    value = (headers.get(FORWARDED_EMAIL) or "").strip().lower()
+    return value or None
 
 
 def view_roles(spec: PlatformSpec, email: str) -> list[str]:

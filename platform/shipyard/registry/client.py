@@ -8,7 +8,7 @@ import requests
 
 from shipyard.errors import UserError
 from shipyard.identity.mlflow_users import Credentials
-from shipyard.registry.names import ENV_REGISTRY
+from shipyard.registry.names import ENV_REGISTRY, ON_BEHALF_OF
 
 TIMEOUT = 600  # a submit loads and scores two models
 
@@ -37,9 +37,16 @@ def registry_url(url: str | None = None) -> str:
     return found.rstrip("/")
 
 
-def call(url: str, creds: Credentials, path: str, body: dict | None = None) -> dict:
+def call(
+    url: str, creds: Credentials, path: str, body: dict | None = None, on_behalf_of: str | None = None
+) -> dict:
+    """POST as ``creds``; ``on_behalf_of``: the person the portal's account acts for (the registry
+    takes it from the portal's account only)."""
+    headers = {ON_BEHALF_OF: on_behalf_of} if on_behalf_of else None
     try:
-        resp = requests.post(f"{url}{path}", json=body or {}, auth=creds.auth, timeout=TIMEOUT)
+        resp = requests.post(
+            f"{url}{path}", json=body or {}, auth=creds.auth, headers=headers, timeout=TIMEOUT
+        )
     except requests.RequestException as exc:
         raise UserError(
             f"the registry service at {url} is not reachable ({type(exc).__name__})", "start it: shipyard up"
@@ -58,9 +65,15 @@ def submit(url: str, creds: Credentials, run_id: str) -> dict:
 
 
 def version_action(
-    url: str, creds: Credentials, model: str, version: int, action: str, note: str = ""
+    url: str,
+    creds: Credentials,
+    model: str,
+    version: int,
+    action: str,
+    note: str = "",
+    on_behalf_of: str | None = None,
 ) -> dict:
-    return call(url, creds, f"/models/{model}/versions/{int(version)}/{action}", {"note": note})
+    return call(url, creds, f"/models/{model}/versions/{int(version)}/{action}", {"note": note}, on_behalf_of)
 
 
 def validation_set(

@@ -32,11 +32,13 @@ from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
-from shipyard.identity.people import people
+from shipyard.identity.names import PORTAL, normal
+from shipyard.identity.people import people, person
 from shipyard.identity.proxy_auth import proxied_email
 from shipyard.identity.session import check
-from shipyard.registry.names import MAX_VALIDATION_BYTES
-from shipyard.registry.service import Refused, Registry
+from shipyard.registry.names import MAX_VALIDATION_BYTES, ON_BEHALF_OF
+from shipyard.registry.service import ACTING_VIA, Refused, Registry
+from shipyard.spec.model import PlatformSpec
 
 AUTH_CACHE_S = 600
 MAX_BODY = 2 * MAX_VALIDATION_BYTES + 65536  # a validation set's CSV inside JSON, escapes included
@@ -90,6 +92,24 @@ class Authenticator:
         return user
 
 
+def on_behalf_of(spec: PlatformSpec, caller: str, request: Request) -> tuple[str, str | None]:
+    """Who the request acts as, and the account it came through (None: the caller itself).
+
+    Only the portal's account (signed in with its own basic-auth login) may name a person in
+    :data:`ON_BEHALF_OF`; from any other caller the header is refused (403), never ignored. The named
+    email must be a person of the platform; every rule after this (approver, independence, team) is
+    applied to that person exactly as to their own call, and the portal's account has no role itself."""
+    named = request.headers.get(ON_BEHALF_OF)
+    if named is None:
+        return caller, None
+    if caller != PORTAL:
+        raise Refused(f"{caller} may not act on behalf of others: {ON_BEHALF_OF} is the portal's alone")
+    email = normal(named)
+    if not email or person(spec, email) is None:
+        raise Refused(f"{ON_BEHALF_OF}: {email or '(empty)'} is not a person of this platform")
+    return email, PORTAL
+
+
 async def read_json(request: Request):
     """The body as JSON, read up to :data:`MAX_BODY` (a larger one is refused before it is all read)."""
     import json
@@ -115,14 +135,18 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
     def answer(fn):
         async def endpoint(request: Request) -> JSONResponse:
             try:
-                caller = await signed_in(request)
+                caller, via = on_behalf_of(registry.spec, await signed_in(request), request)
                 body = await read_json(request) if request.method == "POST" else {}
                 if not isinstance(body, dict):
                     raise Refused("the request body must be a JSON object", 400)
 
                 def locked():
                     with lock:
-                        return fn(caller, request, body)
+                        token = ACTING_VIA.set(via)  # this thread's change: its audit events say so
+                        try:
+                            return fn(caller, request, body)
+                        finally:
+                            ACTING_VIA.reset(token)
 
                 return JSONResponse(await run_in_threadpool(locked))
             except Refused as exc:
@@ -172,7 +196,8 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
         )
 
     def whoami(caller, request, body):
-        return {"user": caller}
+        via = ACTING_VIA.get()
+        return {"user": caller, **({"via": via} if via else {})}
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -7,16 +7,18 @@ Refusals raise :class:`Refused` with a one-line reason (HTTP 403/409/422 in :mod
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import subprocess
 import tempfile
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard import tags
 from shipyard.audit import names as audit
-from shipyard.audit.store import AuditStore
+from shipyard.audit.store import AuditStore, Event
 from shipyard.errors import NotFound, ServiceUnavailable
 from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, ci_account, normal
 from shipyard.identity.people import person, team_people
@@ -25,6 +27,29 @@ from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, par
 from shipyard.registry import names, validation
 from shipyard.registry.gate import Verdict, decide
 from shipyard.spec.model import PlatformSpec
+
+# the account a person's request came through (the portal's, for on-behalf-of calls), set by the server
+# around one registry change: every audit event that change appends says so in its details
+ACTING_VIA: ContextVar[str | None] = ContextVar("shipyard_registry_via", default=None)
+
+
+class _AuditVia:
+    """The audit store, whose appends add ``details["via"]`` while :data:`ACTING_VIA` is set. A new
+    key inside ``details`` is part of the hashed canonical JSON, as any detail: the chain and its
+    verification are unchanged, earlier events untouched."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+
+    def append(self, actor: str, action: str, project: str = "", model: str = "", version: str | int = "",
+               details: dict | None = None, at: dt.datetime | None = None) -> Event:  # fmt: skip
+        via = ACTING_VIA.get()
+        if via:
+            details = {**(details or {}), names.VIA: via}
+        return self.store.append(actor, action, project, model, version, details, at)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
 
 
 class Refused(Exception):
@@ -52,7 +77,7 @@ class Registry:
         mlflow.set_registry_uri(tracking_uri)
         self.spec = spec
         self.uri = tracking_uri
-        self.audit = audit_store
+        self.audit = _AuditVia(audit_store)
         self.api = MlflowApi(tracking_uri)
 
     # --- project facts ---------------------------------------------------------------------
