@@ -95,12 +95,31 @@ def load(directory: Path):
     return joblib.load(directory / MODEL_FILE)
 
 
+def _import_skops() -> None:
+    """Import skops (MLflow saves the model with it) without importing torch. At import skops lists
+    scikit-learn's estimators by importing every scikit-learn package, its array-API shim for torch
+    among them, which imports torch (~2.5 s) wherever torch is installed. That shim holds no
+    estimator, so with torch hidden for the import the trusted types are the same."""
+    import sys
+
+    if "skops.io" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # `import torch` raises ImportError: the package walk skips the shim
+    try:
+        import skops.io  # noqa: F401
+    except ImportError:  # no skops: MLflow says so when it saves
+        pass
+    finally:
+        del sys.modules["torch"]
+
+
 def log_to_mlflow(model, x_example: pd.DataFrame):
     """Log the model into the active MLflow run; returns MLflow's ModelInfo."""
     import mlflow.sklearn
     import sklearn
     from mlflow.models import infer_signature
 
+    _import_skops()
     signature = infer_signature(x_example, model.predict(x_example))
     return mlflow.sklearn.log_model(
         model,

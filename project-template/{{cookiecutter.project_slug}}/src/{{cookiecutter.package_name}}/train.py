@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pandas as pd
 from shipyard import tags
@@ -44,10 +45,13 @@ def main() -> None:
     task = p["task"]
     train = pd.read_csv(config.FEATURES / "train.csv")
     x, y = features.xy(train)
+    t0 = time.perf_counter()
     model = modeling.fit(task, p["train"], x, y)
-    modeling.save(model, config.MODELS)
+    t1 = time.perf_counter()
     predicted, score = modeling.predict(task, model, x), modeling.predict_score(task, model, x)
     train_metrics = evaluate.score(task, y, predicted, score)
+    t2 = time.perf_counter()
+    modeling.save(model, config.MODELS)
 
     client = tracking.client()
     experiment_id = tracking.ensure_experiment(client)
@@ -72,6 +76,7 @@ def main() -> None:
     }
     config.RUN_FILE.write_text(json.dumps(record, indent=2))
     print(f"trained: MLflow run {run.info.run_id} in experiment {config.project()['project']}")
+    print(evaluate.ml_seconds(fit=t1 - t0, score=t2 - t1))
 
 
 if __name__ == "__main__":
