@@ -56,12 +56,14 @@ def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
 
 
 # Parallel runs: `./dev test` runs three pytest-xdist workers with --dist loadgroup, and every test
-# file belongs to one of three lanes, so each worker runs one lane's files in the order a serial run
-# would (tests of a file may build on each other; a session platform is started once, not per worker):
-# - the files with a test on the session's full platform (`embedded_platform`);
-# - the files on the registry's platform (`light_platform`) and the heavy files listed in REGISTRY_LANE
-#   (chosen to even out the lanes' times, measured from `--durations=0`);
+# file belongs to one of three lanes, each lane run by one worker in the order a serial run would
+# (tests of a file may build on each other; a session platform is started once, not per worker):
+# - the files with a test or fixture on the session's full platform (`embedded_platform`);
+# - the files on the registry's platform (`light_platform`) and the heavy files in REGISTRY_LANE
+#   (chosen to even out the lanes' times, measured with `--durations=0`);
 # - everything else.
+# The lanes are the scheduler's scopes (xdist's own xdist_group marks do not reach pytest 9's node
+# ids), so they are read from the test files' text: the controller collects no tests.
 REGISTRY_LANE = (
     "tests/template/test_matrix.py",
     "tests/local/test_faults.py",
@@ -69,15 +71,30 @@ REGISTRY_LANE = (
 )
 
 
-def pytest_collection_modifyitems(config, items):
-    files: dict[str, str] = {}
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        if "embedded_platform" in item.fixturenames:
-            files[path] = "platform"
-        elif files.get(path) != "platform" and (
-            "light_platform" in item.fixturenames or path in REGISTRY_LANE
-        ):
-            files[path] = "registry"
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(files.get(item.nodeid.split("::")[0], "rest")))
+def _lanes(root: Path) -> dict[str, str]:
+    import re
+
+    takes = lambda name: re.compile(rf"def \w+\([^)]*\b{name}\b")  # noqa: E731  a test or fixture's argument
+    platform, registry = takes("embedded_platform"), takes("light_platform")
+    lanes: dict[str, str] = {}
+    for path in sorted(root.glob("tests/**/test_*.py")):
+        name, text = path.relative_to(root).as_posix(), path.read_text()
+        if platform.search(text):
+            lanes[name] = "platform"
+        elif registry.search(text) or name in REGISTRY_LANE:
+            lanes[name] = "registry"
+    return lanes
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    lanes = _lanes(REPO)
+
+    class Lanes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return lanes.get(nodeid.split("::")[0], "rest")
+
+    return Lanes(config, log)
