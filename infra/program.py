@@ -298,7 +298,9 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
             ),
             opts=in_ns,
         )  # fmt: skip
-        endpoints["mlflow"] = mlflow.url
+        # the URL a team's jobs use with their basic-auth login: behind OIDC the public URL is the proxy's
+        # (people's browsers), so jobs (in-cluster runners, training Jobs) get MLflow's own port
+        endpoints["mlflow"] = mlflow.service_url if s.mlflow.auth == "oidc" else mlflow.url
         outputs["mlflowAdminPassword"] = mlflow.admin_password
         # the registry signs callers in against MLflow's basic-auth users (and, behind OIDC, people
         # through its own proxy sidecar) and creates its account with MLflow's admin login

@@ -38,6 +38,24 @@ from .fixtures.pushgateway import pushgateway  # noqa: E402,F401
 
 
 @pytest.fixture(autouse=True)
+def _no_tracking_uri_left_behind():
+    """``mlflow.set_tracking_uri`` (a test, or the registry service run in-process) also exports
+    $MLFLOW_TRACKING_URI for subprocesses: left set, a later test's CLI would talk to that test's MLflow
+    (with another platform's login: 401). Each test ends with the tracking URI it started with."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    utils = sys.modules.get("mlflow.tracking._tracking_service.utils")
+    uri = getattr(utils, "_tracking_uri", None)
+    yield
+    utils = sys.modules.get("mlflow.tracking._tracking_service.utils")
+    if utils is not None:
+        utils._tracking_uri = uri
+    if env is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = env
+
+
+@pytest.fixture(autouse=True)
 def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
     """In-process MLflow clients act as the admin of the platform this test uses. Several embedded
     platforms live in one session (the session's, the registry's, a module's own); each `up` leaves its

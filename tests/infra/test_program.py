@@ -418,6 +418,8 @@ def test_kubernetes_exports(k8s_graph, infra_log):
     assert e.platform == "kubernetes" and e.dvc_endpoint_url == "https://minio.corp.example:9000"
     assert e.dvc_remote("credit", "scoring") == "s3://ml-dvc/credit/scoring"
     assert k8s_graph.exports["endpoints"]["dvc_remote_root"] == "s3://ml-dvc"
+    # OIDC: jobs sign in with basic auth, which the proxy in front of the public URL does not take
+    assert e.mlflow == "http://mlflow.shipyard-system.svc.cluster.local:5000"
     # OIDC: MLflow still has its basic-auth admin (service accounts, the people's users from the spec)
     assert "mlflowAdminPassword" in k8s_graph.exports
     # ... so the registry is deployed, after MLflow, reaching MLflow's own port with basic auth
