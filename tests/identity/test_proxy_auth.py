@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,8 @@ import requests
 from shipyard.identity.mlflow_users import AuthAdmin, Credentials, provision_signed_in_people
 from shipyard.identity.proxy_auth import AUTHORIZATION_FUNCTION, is_loopback, proxied_email
 from shipyard.spec.loader import parse_spec
+
+from tests.fixtures.waiting import wait_ok
 
 REPO = Path(__file__).resolve().parents[2]
 PLATFORM = REPO / "platform"
@@ -61,17 +62,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _wait(proc: subprocess.Popen, url: str, log: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=3).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"no {url} within {timeout} s:\n{log.read_text()[-3000:]}")
+    wait_ok(url, [proc], log, timeout)
 
 
 # --- the header rule alone ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -400,6 +401,21 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+@contextmanager
+def _registry_pod(graph, secrets: tuple[str, ...], tmp: Path, mlflow_port: int, **kw):
+    """The declared registry pod run here: its init container, then the server, until /health answers."""
+    command = lambda c: c["command"][c["command"].index("--mlflow") + 1]  # noqa: E731
+    pod = DeclaredPod(graph, "registry", secrets, tmp, mlflow_port, command, home=True, **kw)
+    said = pod.run_init()
+    s = pod.start("--port", "registry.log", tmp)
+    s.init_output = said  # type: ignore[attr-defined]
+    try:
+        wait_healthy(s, tmp, what="registry")
+        yield pod, s
+    finally:
+        _stop(s.proc)
+
+
 @pytest.fixture(scope="module")
 def registry(started, aws_graph, tmp_path_factory):
     """The declared registry pod, init container then server, against the started basic-auth MLflow.
@@ -407,18 +423,10 @@ def registry(started, aws_graph, tmp_path_factory):
     Stand-ins: the PVC (/data) and the ConfigMap mount (/etc/shipyard) become temporary directories,
     MLflow's in-cluster URL the local MLflow, port 8000 a free port, `python` this venv's python."""
     tmp = tmp_path_factory.mktemp("registry")
-    command = lambda c: c["command"][c["command"].index("--mlflow") + 1]  # noqa: E731
-    pod = DeclaredPod(aws_graph, "registry", ("registry", "mlflow"), tmp, started["basic"].port, command,
-                      home=True)  # fmt: skip
-    assert pod.volumes["data"]["persistentVolumeClaim"]["claimName"] == "registry-data"
-    pod.run_init()
-    s = pod.start("--port", "registry.log", tmp)
-    s.data = pod.mounts["/data"]  # type: ignore[attr-defined]
-    try:
-        wait_healthy(s, tmp, what="registry")
+    with _registry_pod(aws_graph, ("registry", "mlflow"), tmp, started["basic"].port) as (pod, s):
+        assert pod.volumes["data"]["persistentVolumeClaim"]["claimName"] == "registry-data"
+        s.data = pod.mounts["/data"]  # type: ignore[attr-defined]
         yield s
-    finally:
-        _stop(s.proc)
 
 
 def test_the_registry_with_its_audit_log_in_postgres_starts_as_declared(
@@ -432,15 +440,10 @@ def test_the_registry_with_its_audit_log_in_postgres_starts_as_declared(
     Secret, no volume. Stand-ins as above; the database is a real PostgreSQL (tests/fixtures)."""
     url = postgres.new_database()
     mlflow_secret = dict(_named(aws_graph, "kubernetes:core/v1:Secret", "mlflow")["stringData"])
-    command = lambda c: c["command"][c["command"].index("--mlflow") + 1]  # noqa: E731
-    pod = DeclaredPod(components["registry_postgres"], "registry", ("registry",), tmp_path,
-                      started["basic"].port, command, home=True,
-                      existing={"shipyard-audit-db": {"url": url}, "mlflow": mlflow_secret})  # fmt: skip
-    assert "emptyDir" in pod.volumes["data"]
-    pod.run_init()
-    s = pod.start("--port", "registry.log", tmp_path)
-    try:
-        wait_healthy(s, tmp_path, what="registry")
+    existing = {"shipyard-audit-db": {"url": url}, "mlflow": mlflow_secret}
+    graph = components["registry_postgres"]
+    with _registry_pod(graph, ("registry",), tmp_path, started["basic"].port, existing=existing) as (pod, s):
+        assert "emptyDir" in pod.volumes["data"]
         import psycopg
 
         with psycopg.connect(url) as conn:  # opened at start: the table and its append-only trigger
@@ -449,8 +452,6 @@ def test_the_registry_with_its_audit_log_in_postgres_starts_as_declared(
             ).fetchone()
         assert triggers >= 1
         assert not (pod.mounts["/data"] / "audit").exists()  # no SQLite log beside it
-    finally:
-        _stop(s.proc)
 
 
 @pytest.fixture(scope="module")
@@ -459,18 +460,9 @@ def registry_oidc(started, k8s_graph, tmp_path_factory):
     MLflow: the init container creates the registry's account and the spec's people; the server trusts
     the proxy's header (the sidecar itself is not run: a loopback client plays it)."""
     tmp = tmp_path_factory.mktemp("registry-oidc")
-    command = lambda c: c["command"][c["command"].index("--mlflow") + 1]  # noqa: E731
-    pod = DeclaredPod(k8s_graph, "registry", ("registry", "mlflow"), tmp, started["oidc"].port, command,
-                      home=True)  # fmt: skip
-    assert pod.in_cluster == "http://mlflow.shipyard-system.svc.cluster.local:5000"  # MLflow's own port
-    said = pod.run_init()
-    s = pod.start("--port", "registry.log", tmp)
-    s.init_output = said  # type: ignore[attr-defined]
-    try:
-        wait_healthy(s, tmp, what="registry")
+    with _registry_pod(k8s_graph, ("registry", "mlflow"), tmp, started["oidc"].port) as (pod, s):
+        assert pod.in_cluster == "http://mlflow.shipyard-system.svc.cluster.local:5000"  # MLflow's own port
         yield s
-    finally:
-        _stop(s.proc)
 
 
 def test_registry_behind_oidc_starts_as_declared_and_believes_its_proxy_from_loopback_only(

@@ -18,6 +18,7 @@ from shipyard import tags
 
 from tests.fixtures.mlflow_seed import PortfolioSeed, seed_portfolio, write_portfolio_spec
 from tests.fixtures.mlflow_server import free_port
+from tests.fixtures.waiting import wait_ok
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 FRAUD_DRIFT = 0.12
@@ -50,18 +51,7 @@ class PromStack:
 
 
 def _wait(url: str, procs: list[subprocess.Popen], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for p in procs:
-            if p.poll() is not None:
-                raise RuntimeError(f"{p.args[0]} exited with {p.returncode}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer in {timeout}s")
+    wait_ok(url, procs, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -9,15 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.fixtures.mlflow_server import free_port
+from tests.fixtures.portal_process import start_portal, stop_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
 
@@ -37,22 +36,12 @@ def portal_url(portal_data, drift_pushed, tmp_path_factory):
         "SHIPYARD_PROMETHEUS_URL": drift_pushed.prometheus,
         "SHIPYARD_PUSHGATEWAY_URL": drift_pushed.pushgateway,
     }
-    log = open(tmp_path_factory.mktemp("portal") / "portal.log", "w")  # noqa: SIM115
     cmd = [sys.executable, "-m", "shipyard.cli.main", "portal", "--spec", str(portal_data.spec),
            "--port", str(port), "--prefix", portal_data.seeded.prefix]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, Path(log.name).read_text()
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=2).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
+    proc = start_portal(cmd, env, tmp_path_factory.mktemp("portal") / "portal.log", url)
     yield url
-    os.killpg(proc.pid, 15)
-    proc.wait(30)
+    stop_portal(proc)
 
 
 def settle(page, quiet_ms: int = 1500) -> None:

@@ -8,13 +8,9 @@ gets no page content."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 from shipyard.identity.portal import (
     ENV_IDENTITY,
     FORWARDED_EMAIL,
@@ -23,11 +19,12 @@ from shipyard.identity.portal import (
     identity_mode,
     proxy_person,
 )
-from shipyard.resolver import PORTAL_HEALTH, portal_command
+from shipyard.resolver import portal_command
 from streamlit.testing.v1 import AppTest
 
 from tests.fixtures.header_proxy import HeaderProxy
 from tests.fixtures.mlflow_server import free_port
+from tests.fixtures.portal_process import start_portal, stop_portal
 from tests.portal.conftest import PORTAL
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_FLAGS, check_clean, settle
 
@@ -75,27 +72,15 @@ def proxied_portal(portal_data, drift_pushed, tmp_path_factory):
         "SHIPYARD_PUSHGATEWAY_URL": drift_pushed.pushgateway,
         "SHIPYARD_PORTAL_PREFIX": portal_data.seeded.prefix,
     }
-    log = open(tmp / "portal.log", "w")  # noqa: SIM115
-    cmd = portal_command(sys.executable, HOME, port, "127.0.0.1")
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=PORTAL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
     direct = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, Path(log.name).read_text()
-        try:
-            if requests.get(f"{direct}{PORTAL_HEALTH}", timeout=2).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
+    cmd = portal_command(sys.executable, HOME, port, "127.0.0.1")
+    proc = start_portal(cmd, env, tmp / "portal.log", direct, cwd=PORTAL)
     proxy = HeaderProxy(direct).start()
     try:
         yield proxy, direct
     finally:
         proxy.stop()
-        os.killpg(proc.pid, 15)
-        proc.wait(30)
+        stop_portal(proc)
 
 
 @pytest.mark.services

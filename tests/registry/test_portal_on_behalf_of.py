@@ -7,22 +7,19 @@ actor, through the portal (MLflow with basic-auth, the light embedded platform).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.identity import PORTAL
 from shipyard.identity.portal import ENV_IDENTITY, PROXY_HEADER
-from shipyard.resolver import PORTAL_HEALTH, portal_command
+from shipyard.resolver import portal_command
 
 from tests.fixtures.embedded_platform import REPO
 from tests.fixtures.header_proxy import HeaderProxy
 from tests.fixtures.mlflow_server import free_port
+from tests.fixtures.portal_process import start_portal, stop_portal
 from tests.portal.conftest import PORTAL_ENV_VARS
 from tests.portal.test_browser import CHROMIUM, CHROMIUM_FLAGS, check_clean, settle
 
@@ -42,28 +39,16 @@ def proxied_portal(light_platform, tmp_path):
         **light_platform.endpoints.to_env(),
         **light_platform.credentials(PORTAL).env(),  # what the Deployment reads from the `portal` Secret
     }
-    log = open(tmp_path / "portal.log", "w")  # noqa: SIM115
     portal_dir = REPO / "portal"
-    proc = subprocess.Popen(
-        portal_command(sys.executable, str(portal_dir / "Home.py"), port, "127.0.0.1"),
-        env=env, cwd=portal_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
     direct = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, Path(log.name).read_text()
-        try:
-            if requests.get(f"{direct}{PORTAL_HEALTH}", timeout=2).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
+    cmd = portal_command(sys.executable, str(portal_dir / "Home.py"), port, "127.0.0.1")
+    proc = start_portal(cmd, env, tmp_path / "portal.log", direct, cwd=portal_dir, wait=180)
     proxy = HeaderProxy(direct).start()
     try:
         yield proxy
     finally:
         proxy.stop()
-        os.killpg(proc.pid, 15)
-        proc.wait(30)
+        stop_portal(proc)
 
 
 def test_an_approver_signed_in_by_the_proxy_approves_on_the_models_page(
