@@ -9,12 +9,12 @@ when nobody but the proxy can reach Streamlit: the mode is refused unless Stream
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 
 import requests
 
+from shipyard.identity import proxy_auth
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.names import APPROVER, AUDITOR, MANAGER, PLATFORM_ADMIN, TEAM_MEMBER, TEAM_OWNER
 from shipyard.identity.people import person
@@ -26,7 +26,7 @@ ENV_IDENTITY = "SHIPYARD_PORTAL_IDENTITY"
 BASIC = "basic"  # the portal's form, checked against MLflow basic auth
 PROXY_HEADER = "proxy-header"  # the person from the proxy's header, Streamlit on loopback only
 IDENTITY_MODES = (BASIC, PROXY_HEADER)
-FORWARDED_EMAIL = "X-Forwarded-Email"  # what oauth2-proxy passes upstream (--pass-user-headers)
+FORWARDED_EMAIL = proxy_auth.EMAIL_HEADER  # what oauth2-proxy passes upstream (--pass-user-headers)
 
 
 class IdentityMisconfigured(Exception):
@@ -50,20 +50,13 @@ def identity_mode(bind_address: str | None, environ: Mapping[str, str] | None = 
 
 
 def is_loopback(address: str | None) -> bool:
-    if not address:
-        return False  # Streamlit's default: every address
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Whether Streamlit's ``--server.address`` is loopback only (unset: every address)."""
+    return address == "localhost" or proxy_auth.is_loopback(address)
 
 
 def proxy_person(headers: Mapping[str, str]) -> str | None:
-    """The signed-in person's email from the proxy's header (normalised), or None without one."""
-    value = (headers.get(FORWARDED_EMAIL) or "").strip().lower()
-    return value or None
+    """The signed-in person's email from the proxy's header (one email, normalised), or None."""
+    return proxy_auth.forwarded_email(headers)
 
 
 def view_roles(spec: PlatformSpec, email: str) -> list[str]:

@@ -40,8 +40,12 @@ def is_loopback(address: str | None) -> bool:
 def proxied_email(peer: str | None, headers: Mapping[str, str]) -> str | None:
     """The person the proxy vouches for (lower-cased email), or None: no header, a peer that is not
     loopback (the header is then anyone's), or a value that is not one email."""
-    if not is_loopback(peer):
-        return None
+    return forwarded_email(headers) if is_loopback(peer) else None
+
+
+def forwarded_email(headers: Mapping[str, str]) -> str | None:
+    """The header's one email, lower-cased, or None; whether to believe it is the caller's question
+    (a loopback peer here; for the portal, Streamlit bound to loopback)."""
     value = headers.get(EMAIL_HEADER)
     if not value:
         return None
