@@ -20,7 +20,7 @@ from shipyard import tags
 from shipyard.errors import UserError
 from shipyard.identity import secrets
 from shipyard.identity.credentials import Credentials
-from shipyard.identity.names import ADMIN, PORTAL, REGISTRY, RUNNER, ci_account
+from shipyard.identity.names import ADMIN, PLATFORM_ADMIN, PORTAL, REGISTRY, RUNNER, ci_account
 from shipyard.identity.people import people
 from shipyard.spec.model import PlatformSpec
 
@@ -126,7 +126,7 @@ def provision_people(spec: PlatformSpec, data_dir: Path, url: str) -> list[str]:
             created.append(name)
     for email, person in everyone.items():
         pw = secrets.ensure_password(data_dir, email)
-        if admin.ensure_user(email, pw, admin=person.has("platform_admin")):
+        if admin.ensure_user(email, pw, admin=person.has(PLATFORM_ADMIN)):
             created.append(email)
     for project in project_experiments(url, admin.session):
         provision_project(spec, data_dir, url, project["name"], project["experiment_id"], project["team"])
@@ -197,7 +197,7 @@ def provision_signed_in_people(spec: PlatformSpec, url: str, admin: Credentials)
     client = AuthAdmin(url, admin)
     created = []
     for email, person in people(spec).items():
-        if client.ensure_user(email, random.token_urlsafe(32), admin=person.has("platform_admin")):
+        if client.ensure_user(email, random.token_urlsafe(32), admin=person.has(PLATFORM_ADMIN)):
             created.append(email)
     for project in project_experiments(url, client.session):
         try:
