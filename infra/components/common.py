@@ -148,14 +148,20 @@ def http_probe(path: str, port: int, delay: int) -> dict[str, object]:
     }
 
 
-def oauth2_proxy_container(issuer_url: pulumi.Input[str], upstream_port: int,
-                           secret: str) -> dict[str, object]:  # fmt: skip
+def oauth2_proxy_container(
+    issuer_url: pulumi.Input[str],
+    upstream_port: int,
+    secret: str,
+    bearer_tokens: bool = True,
+    websockets: bool = False,
+) -> dict[str, object]:
     """The oauth2-proxy sidecar in front of a server in the same pod (upstream on the pod's loopback).
     It signs people in through the IdP (a session cookie, or an IdP token sent as a bearer token) and
     passes their email upstream as ``X-Forwarded-Email``, replacing one the client sent; the server
     believes that header from a loopback peer only (``shipyard.identity.proxy_auth``). The client id,
     its secret and the cookie secret come from ``secret`` (keys ``oidc-client-id``,
-    ``oidc-client-secret``, ``cookie-secret``)."""
+    ``oidc-client-secret``, ``cookie-secret``). ``bearer_tokens``: IdP tokens from the CLI and scripts
+    are taken too (a browser-only server, the portal, says no); ``websockets``: proxied (Streamlit)."""
     return {
         "name": "oauth2-proxy",
         "image": OAUTH2_PROXY_IMAGE,
@@ -167,8 +173,11 @@ def oauth2_proxy_container(issuer_url: pulumi.Input[str], upstream_port: int,
             "--email-domain=*",
             "--skip-provider-button=true",
             "--reverse-proxy=true",
-            "--skip-jwt-bearer-tokens=true",  # the CLI and scripts send a person's IdP token (bearer)
             "--pass-user-headers=true",  # X-Forwarded-Email: the person, by the IdP's email claim
+            "--skip-auth-strip-headers=true",  # ... never one the client sent
+            "--pass-basic-auth=false",
+            *(["--skip-jwt-bearer-tokens=true"] if bearer_tokens else []),  # a person's IdP token
+            *(["--proxy-websockets=true"] if websockets else []),
         ],
         "env": [
             secret_env("OAUTH2_PROXY_CLIENT_ID", secret, "oidc-client-id"),

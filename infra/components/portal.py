@@ -44,14 +44,14 @@ from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.model import PortalSpec
 
 from components.common import (
-    OAUTH2_PROXY_IMAGE,
+    PROXY_PORT,
     Component,
     child,
-    container_resources,
     http_probe,
     http_service,
     k8s_labels,
     mlflow_account,
+    oauth2_proxy_container,
     secret_env,
 )
 from components.ingress import ALB, IngressSettings
@@ -59,7 +59,6 @@ from components.mlflow import OidcSettings
 from components.registry import AUDIT_URL_KEY, account_init_container
 
 PORT = PORTAL_PORT
-PROXY_PORT = 4180  # the oauth2-proxy sidecar's, under OIDC (as MLflow's)
 LOOPBACK = "127.0.0.1"
 # under OIDC Streamlit answers on loopback only, which the kubelet's httpGet (the pod IP) cannot reach
 HEALTH_CHECK = (
@@ -240,41 +239,11 @@ class Portal(Component):
 
     @staticmethod
     def _proxy(oidc: OidcSettings) -> dict[str, object]:
-        """The oauth2-proxy sidecar (as MLflow's): signs people in with the platform's OIDC provider and
-        client, and passes the person upstream in X-Forwarded-Email (--pass-user-headers), after
-        stripping any such header the browser sent (--skip-auth-strip-headers). Browsers only: no
-        bearer tokens, no basic-auth header passed on."""
-
-        def from_secret(var: str, key: str) -> dict[str, object]:
-            return secret_env(var, "portal-oidc", key)
-
-        return {
-            "name": "oauth2-proxy",
-            "image": OAUTH2_PROXY_IMAGE,
-            "args": [
-                "--provider=oidc",
-                pulumi.Output.concat("--oidc-issuer-url=", oidc.issuer_url),
-                f"--http-address=0.0.0.0:{PROXY_PORT}",
-                f"--upstream=http://{LOOPBACK}:{PORT}",
-                "--email-domain=*",  # who may see what: the portal's roles from the spec
-                "--skip-provider-button=true",
-                "--reverse-proxy=true",
-                "--pass-user-headers=true",  # X-Forwarded-User and X-Forwarded-Email, upstream
-                "--skip-auth-strip-headers=true",  # ... never the browser's own
-                "--pass-basic-auth=false",
-                "--proxy-websockets=true",  # Streamlit's page is one websocket
-            ],
-            "env": [
-                from_secret("OAUTH2_PROXY_CLIENT_ID", "oidc-client-id"),
-                from_secret("OAUTH2_PROXY_CLIENT_SECRET", "oidc-client-secret"),
-                from_secret("OAUTH2_PROXY_COOKIE_SECRET", "cookie-secret"),
-            ],
-            "ports": [{"name": "proxy", "containerPort": PROXY_PORT}],
-            "readinessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 10},
-            "livenessProbe": {"httpGet": {"path": "/ping", "port": PROXY_PORT}, "periodSeconds": 20},
-            "resources": container_resources("100m", "128Mi", "500m"),
-            "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 2000},
-        }
+        """The oauth2-proxy sidecar (as MLflow's, its own Secret): browsers only (no bearer tokens), and
+        Streamlit's page is one websocket."""
+        return oauth2_proxy_container(
+            oidc.issuer_url, PORT, "portal-oidc", bearer_tokens=False, websockets=True
+        )
 
     @staticmethod
     def _ingress_rules(ns: str, served_port: int, exposed: bool) -> list[dict[str, object]]:
