@@ -185,6 +185,7 @@ def test_registry_behind_oidc_has_its_proxy_and_provisions_the_specs_people(comp
     proxy = containers["oauth2-proxy"]
     assert "--upstream=http://127.0.0.1:8000" in proxy["args"]
     assert "--skip-jwt-bearer-tokens=true" in proxy["args"]
+    assert "--skip-auth-strip-headers=true" in proxy["args"]  # a client-sent X-Forwarded-Email never passes
     assert "--oidc-issuer-url=https://sso.example" in proxy["args"]
     assert {e["valueFrom"]["secretKeyRef"]["name"] for e in proxy["env"]} == {"mlflow"}
     (init,) = pod["initContainers"]
