@@ -73,19 +73,27 @@ def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
                 return
 
 
-# Parallel runs: `./dev test` runs three pytest-xdist workers with --dist loadgroup, and every test
-# file belongs to one of three lanes, each lane run by one worker in the order a serial run would
-# (tests of a file may build on each other; a session platform is started once, not per worker):
-# - the files with a test or fixture on the session's full platform (`embedded_platform`);
-# - the files on the registry's platform (`light_platform`) and the heavy files in REGISTRY_LANE
-#   (chosen to even out the lanes' times, measured with `--durations=0`);
-# - everything else.
-# The lanes are the scheduler's scopes (xdist's own xdist_group marks do not reach pytest 9's node
-# ids), so they are read from the test files' text: the controller collects no tests.
-REGISTRY_LANE = (
-    "tests/template/test_matrix.py",
+# Parallel runs: `./dev test` runs pytest-xdist workers with --dist loadgroup. The unit a worker takes
+# whole (the scheduler's scope) is:
+# - "platform": the files with a test or fixture on the session's full platform (`embedded_platform`),
+#   so that platform starts once, not once per worker;
+# - "registry": the files on the registry's platform (`light_platform`), for the same reason;
+# - a directory whose session fixtures are dear to build (the infra programs, the portal's seeded MLflow);
+# - otherwise one test file (tests of a file may build on each other, in file order).
+# The two platform lanes are handed out first, then the units known to be long (HEAVY, measured with
+# `--durations=0`), then the rest in collection order; a worker that is done takes the next unit.
+# The scopes are read from the test files' text (xdist's own xdist_group marks do not reach pytest 9's
+# node ids), so the controller collects no tests.
+SHARED_DIRS = ("tests/infra/", "tests/portal/")
+HEAVY = (
     "tests/local/test_faults.py",
+    "tests/portal/",
+    "tests/infra/",
     "tests/template/test_fleet_embedded.py",
+    "tests/template/test_project_ci.py",
+    "tests/template/test_branch_ci.py",
+    "tests/template/test_python_versions.py",
+    "tests/template/test_matrix.py",
 )
 
 
@@ -99,9 +107,20 @@ def _lanes(root: Path) -> dict[str, str]:
         name, text = path.relative_to(root).as_posix(), path.read_text()
         if platform.search(text):
             lanes[name] = "platform"
-        elif registry.search(text) or name in REGISTRY_LANE:
+        elif registry.search(text):
             lanes[name] = "registry"
     return lanes
+
+
+def _scope(lanes: dict[str, str], path: str) -> str:
+    if path in lanes:
+        return lanes[path]
+    return next((d for d in SHARED_DIRS if path.startswith(d)), path)
+
+
+def _rank(scope: str) -> int:
+    order = ("platform", "registry", *HEAVY)
+    return order.index(scope) if scope in order else len(order)
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -113,6 +132,11 @@ def pytest_xdist_make_scheduler(config, log):
 
     class Lanes(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return lanes.get(nodeid.split("::")[0], "rest")
+            return _scope(lanes, nodeid.split("::")[0])
+
+        def _assign_work_unit(self, node) -> None:
+            # the long units before the short ones (collection order among equals)
+            self.workqueue.move_to_end(min(self.workqueue, key=_rank), last=False)
+            super()._assign_work_unit(node)
 
     return Lanes(config, log)

@@ -87,6 +87,26 @@ def test_push_queues_a_run_even_when_the_platform_is_down(tmp_path):
     assert json.loads(next((data / "ci" / "queue").glob("*.json")).read_text())["repo"] == str(repo)
 
 
+def test_a_push_whose_head_says_skip_ci_queues_nothing_and_the_next_push_does(tmp_path):
+    data = tmp_path / "data"
+    repo = ensure_repo(data, "churn")
+    work = tmp_path / "work"
+    git = ["git", "-c", "user.email=a@example.com", "-c", "user.name=A"]
+    subprocess.run([*git, "init", "-q", "-b", "main", str(work)], check=True)
+    pushed = []
+    for n, message in enumerate(("Docs only [Skip CI]", "Model change")):
+        (work / "README").write_text(f"{n}\n")
+        subprocess.run([*git, "add", "README"], cwd=work, check=True)
+        subprocess.run([*git, "commit", "-qm", message], cwd=work, check=True)
+        push = subprocess.run([*git, "push", repo.as_uri(), "main"], cwd=work, capture_output=True, text=True)
+        assert push.returncode == 0, push.stderr
+        pushed.append(push.stderr)
+    assert "[skip ci] in its message: no CI run for churn main@" in pushed[0]
+    assert "queued for churn main@" in pushed[1]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True).stdout
+    assert [(j.commit, j.branch) for j in CiQueue(data / "ci").pending()] == [(head.strip(), "main")]
+
+
 def test_an_unreadable_job_file_does_not_block_the_queue(tmp_path):
     queue = CiQueue(tmp_path)
     (queue.queued / "00000000000000000000-bad.json").write_text("{not json")

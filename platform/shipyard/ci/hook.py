@@ -5,6 +5,8 @@ on stdin. As ``pre-receive`` (``--check``) it refuses the push when the CI queue
 so no commit lands without its run. As ``post-receive`` it first writes the queue entry (durably),
 then creates the MLflow run (status ``queued``) when MLflow answers, then hands the entry to the
 runner; when MLflow is down the runner creates the run later. A run is never recorded without a job.
+A pushed head whose commit message says ``[skip ci]`` or ``[ci skip]`` (as on GitHub and GitLab) queues
+nothing: the push says so.
 The record layer talks REST: importing MLflow would make every push wait seconds.
 """
 
@@ -12,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
 from shipyard.ci.queue import CiQueue
 
 ZERO = "0" * 40
+SKIP_CI = re.compile(r"\[(skip ci|ci skip)\]", re.IGNORECASE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         if new == ZERO or not ref.startswith("refs/heads/"):
             continue  # a deleted branch or a tag: nothing to build
         branch = ref.removeprefix("refs/heads/")
+        if _skips_ci(new):
+            print(f"shipyard: [skip ci] in its message: no CI run for {args.project} {branch}@{new[:8]}")
+            continue
         try:
             job = queue.stage(args.project, args.repo, new, branch)  # durable first, then recorded
         except OSError as exc:
@@ -66,6 +74,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shipyard: CI run {shown} queued for {args.project} {branch}@{new[:8]}")
         print(f"shipyard: follow it with `shipyard ci list --project {args.project}`")
     return rc
+
+
+def _skips_ci(commit: str) -> bool:
+    """The head's message asks for no CI run. Git runs hooks in the bare repo with $GIT_DIR set."""
+    try:
+        message = subprocess.run(
+            ["git", "log", "-1", "--format=%B", commit], capture_output=True, text=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False  # unreadable: build it (a run too many is better than a push left untested)
+    return bool(SKIP_CI.search(message))
 
 
 def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str | None:
