@@ -32,7 +32,7 @@ def cli():
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-from .fixtures.embedded_platform import embedded_platform  # noqa: E402,F401
+from .fixtures.embedded_platform import embedded_platform, light_platform  # noqa: E402,F401
 from .fixtures.mlflow_server import mlflow_server, mlflow_url  # noqa: E402,F401  (fixtures, re-exported)
 from .fixtures.pushgateway import pushgateway  # noqa: E402,F401
 

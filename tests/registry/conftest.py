@@ -1,6 +1,6 @@
-"""One light embedded platform (MLflow with basic-auth, the CI runner, the registry service; no Label
-Studio, Prometheus or portal) for the registry tests, and helpers that play a CI job for real: a CI
-run recorded as the runner, a model trained and logged with the project's CI credential."""
+"""Helpers for the registry tests on the light embedded platform (``light_platform``,
+tests/fixtures/embedded_platform.py) that play a CI job for real: a CI run recorded as the runner, a
+model trained and logged with the project's CI credential."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-import pytest
 import sklearn
 from shipyard import tags
 from shipyard.ci.runs import start_ci_run
@@ -26,18 +25,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
-from tests.fixtures.embedded_platform import EmbeddedPlatform, start_platform
-
-
-@pytest.fixture(scope="session")
-def light_platform(tmp_path_factory) -> EmbeddedPlatform:
-    platform = start_platform(
-        tmp_path_factory.mktemp("registry-platform"), label_studio=False, prometheus=False, portal=False
-    )
-    try:
-        yield platform
-    finally:
-        platform.down()
+from tests.fixtures.embedded_platform import EmbeddedPlatform
 
 
 def _data():

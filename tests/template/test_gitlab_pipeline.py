@@ -1,6 +1,7 @@
 """The generated `.gitlab-ci.yml` run by a real GitLab CI emulator (gitlab-ci-local 4.56.2, shell
-executor) against the embedded platform, from a clean checkout and a clean virtual environment that gets
-`shipyard` only from the platform's package index (`./dev setup` installs gitlab-ci-local and rsync).
+executor) against the light embedded platform (MLflow, the registry, the package index, the DVC remote),
+from a clean checkout and a clean virtual environment that gets `shipyard` only from the platform's
+package index (`./dev setup` installs gitlab-ci-local and rsync).
 
 The runner host passes only what a runner host has: system PATH (not Shipyard's venv), its TLS settings,
 and a restored uv cache (CI's cache). Everything else comes from CI variables (--variable).
@@ -57,11 +58,11 @@ def clean_checkout(project: Path, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def gitlab_project(embedded_platform, tmp_path_factory):
+def gitlab_project(light_platform, tmp_path_factory):
     if not GITLAB_CI_LOCAL.exists() or not shutil.which("rsync"):
         pytest.skip("gitlab-ci-local or rsync is missing: ./dev setup installs them")
     root = tmp_path_factory.mktemp("gitlab-pipeline")
-    new = embedded_platform.cli(
+    new = light_platform.cli(
         "new", "GitLab Pipeline", "--team", "demo", "--ci", "gitlab", "--no-input", "-o", str(root)
     )
     assert new.returncode == 0, new.stdout + new.stderr
@@ -81,11 +82,11 @@ def ci_variables(platform, slug: str, **extra: str) -> dict[str, str]:
     return variables
 
 
-def test_unreachable_index_fails_in_one_line_naming_the_variable(gitlab_project, embedded_platform, tmp_path):
+def test_unreachable_index_fails_in_one_line_naming_the_variable(gitlab_project, light_platform, tmp_path):
     checkout = clean_checkout(gitlab_project, tmp_path / "checkout")
     dead = f"http://127.0.0.1:{free_port()}/simple/"
     result = gitlab_ci_local(
-        checkout, ci_variables(embedded_platform, gitlab_project.name, **{ENV_PACKAGE_INDEX: dead})
+        checkout, ci_variables(light_platform, gitlab_project.name, **{ENV_PACKAGE_INDEX: dead})
     )
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
@@ -96,11 +97,11 @@ def test_unreachable_index_fails_in_one_line_naming_the_variable(gitlab_project,
 
 
 def test_generated_pipeline_installs_shipyard_from_the_platform_index_and_registers(
-    gitlab_project, embedded_platform, tmp_path
+    gitlab_project, light_platform, tmp_path
 ):
     from mlflow import MlflowClient
 
-    platform, slug = embedded_platform, gitlab_project.name
+    platform, slug = light_platform, gitlab_project.name
     index = platform.endpoints.package_index
     assert index and f"{index}" in (gitlab_project / "Makefile").read_text()
     checkout = clean_checkout(gitlab_project, tmp_path / "checkout")
