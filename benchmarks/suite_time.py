@@ -27,7 +27,7 @@ from _report import Figure, goal_le, write  # noqa: E402
 
 GOAL_S = 8 * 60
 # exactly the pytest of `./dev test` (dev, "test"), with every duration so the files can be ranked
-PYTEST = ["-m", "pytest", "-n", "3", "--dist", "loadgroup", "--durations=0", "-q", "-p", "no:cacheprovider"]
+PYTEST = ["-m", "pytest", "-n", "4", "--dist", "loadgroup", "--durations=0", "-q", "-p", "no:cacheprovider"]
 DURATION = re.compile(r"^([\d.]+)s (?:setup|call|teardown)\s+(\S+?)::")
 
 
@@ -61,7 +61,7 @@ def main() -> int:
     figures = [
         Figure(
             "suite_time",
-            "pytest wall (3 workers)",
+            "pytest wall (4 workers)",
             wall,
             "s",
             f"<= {GOAL_S} s",
