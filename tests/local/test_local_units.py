@@ -67,21 +67,29 @@ def test_queue_moves_a_job_through_its_states(tmp_path):
     assert queue.in_running() == [] and (tmp_path / "done" / f"{first.id}.json").exists()
 
 
+GIT = ["git", "-c", "user.email=a@example.com", "-c", "user.name=A"]
+
+
+def _commit_and_push(work, repo, message: str) -> tuple[str, str]:
+    """Commit a change to README in ``work`` (a repo is made on first use), push it to the bare
+    ``repo`` as a person would; returns (commit sha, what the push printed)."""
+    if not work.exists():
+        subprocess.run([*GIT, "init", "-q", "-b", "main", str(work)], check=True)
+    readme = work / "README"
+    readme.write_text((readme.read_text() if readme.exists() else "") + f"{message}\n")
+    subprocess.run([*GIT, "add", "README"], cwd=work, check=True)
+    subprocess.run([*GIT, "commit", "-qm", message], cwd=work, check=True)
+    push = subprocess.run([*GIT, "push", repo.as_uri(), "main"], cwd=work, capture_output=True, text=True)
+    assert push.returncode == 0, push.stderr
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True)
+    return head.stdout.strip(), push.stderr
+
+
 def test_push_queues_a_run_even_when_the_platform_is_down(tmp_path):
     data = tmp_path / "data"
     repo = ensure_repo(data, "churn")
-    work = tmp_path / "work"
-    git = ["git", "-c", "user.email=a@example.com", "-c", "user.name=A"]
-    subprocess.run([*git, "init", "-q", "-b", "main", str(work)], check=True)
-    (work / "README").write_text("hi\n")
-    subprocess.run([*git, "add", "README"], cwd=work, check=True)
-    subprocess.run([*git, "commit", "-qm", "one"], cwd=work, check=True)
-    push = subprocess.run([*git, "push", repo.as_uri(), "main"], cwd=work, capture_output=True, text=True)
-    assert push.returncode == 0, push.stderr
-    assert "queued for churn main@" in push.stderr
-    sha = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True
-    ).stdout.strip()
+    sha, printed = _commit_and_push(tmp_path / "work", repo, "one")
+    assert "queued for churn main@" in printed
     jobs = CiQueue(data / "ci").pending()
     assert [(j.project, j.commit, j.branch, j.run_id) for j in jobs] == [("churn", sha, "main", None)]
     assert json.loads(next((data / "ci" / "queue").glob("*.json")).read_text())["repo"] == str(repo)
@@ -90,21 +98,12 @@ def test_push_queues_a_run_even_when_the_platform_is_down(tmp_path):
 def test_a_push_whose_head_says_skip_ci_queues_nothing_and_the_next_push_does(tmp_path):
     data = tmp_path / "data"
     repo = ensure_repo(data, "churn")
-    work = tmp_path / "work"
-    git = ["git", "-c", "user.email=a@example.com", "-c", "user.name=A"]
-    subprocess.run([*git, "init", "-q", "-b", "main", str(work)], check=True)
-    pushed = []
-    for n, message in enumerate(("Docs only [Skip CI]", "Model change")):
-        (work / "README").write_text(f"{n}\n")
-        subprocess.run([*git, "add", "README"], cwd=work, check=True)
-        subprocess.run([*git, "commit", "-qm", message], cwd=work, check=True)
-        push = subprocess.run([*git, "push", repo.as_uri(), "main"], cwd=work, capture_output=True, text=True)
-        assert push.returncode == 0, push.stderr
-        pushed.append(push.stderr)
-    assert "[skip ci] in its message: no CI run for churn main@" in pushed[0]
-    assert "queued for churn main@" in pushed[1]
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True).stdout
-    assert [(j.commit, j.branch) for j in CiQueue(data / "ci").pending()] == [(head.strip(), "main")]
+    _, skipped = _commit_and_push(tmp_path / "work", repo, "Docs only [Skip CI]")
+    assert "[skip ci] in its message: no CI run for churn main@" in skipped
+    assert CiQueue(data / "ci").pending() == []
+    head, printed = _commit_and_push(tmp_path / "work", repo, "Model change")
+    assert "queued for churn main@" in printed
+    assert [(j.commit, j.branch) for j in CiQueue(data / "ci").pending()] == [(head, "main")]
 
 
 def test_an_unreadable_job_file_does_not_block_the_queue(tmp_path):
