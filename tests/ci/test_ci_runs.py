@@ -55,9 +55,7 @@ def test_ci_start_and_finish_record_a_github_run(light_platform, project):
     finish = run_cli("ci", "finish", run_id, "--status", "failed", "--failed-step", "test",
                      "--steps", "lint,test", env=env)  # fmt: skip
     assert finish.returncode == 0, finish.stderr
-    run = wait_for_ci_run(
-        MlflowApi(light_platform.endpoints.mlflow), "fraud-gh", run_id=run_id, timeout=10
-    )
+    run = wait_for_ci_run(MlflowApi(light_platform.endpoints.mlflow), "fraud-gh", run_id=run_id, timeout=10)
     assert (run.status, run.provider, run.branch, run.commit) == (
         "failed",
         "github",
