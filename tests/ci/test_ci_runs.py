@@ -30,7 +30,7 @@ def project(light_platform):
     return info
 
 
-def test_provisioning_outside_the_light_platform_is_idempotent(light_platform, project):
+def test_provisioning_outside_the_embedded_platform_is_idempotent(light_platform, project):
     spec = load_spec(REPO / "platform.yaml")
     endpoints = Endpoints(platform="kubernetes", mlflow=light_platform.endpoints.mlflow)
     again = provision_project(spec, endpoints, None, "fraud-gh", "risk", risk_tier="high")
