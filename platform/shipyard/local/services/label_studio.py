@@ -3,6 +3,9 @@
 The admin user and a legacy API token are created non-interactively on the very first start
 (``LABEL_STUDIO_USER_TOKEN`` + ``LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN``: later starts cannot enable
 it). The credentials are generated once and kept in ``<data dir>/label-studio/credentials.json``.
+
+A new data dir starts from a copy of an empty database that Label Studio migrated once for its venv
+(:func:`empty_database`): its ~400 migrations take ~30 s of CPU on a 2-core machine, every time.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,6 +27,17 @@ from shipyard.local.service import Context, Report, Service
 
 VENV_ENV = "SHIPYARD_LABEL_STUDIO_VENV"  # a prebuilt venv shared between data dirs (tests, CI)
 ADMIN = "admin@shipyard.local"
+DATABASE = "label_studio.sqlite3"  # Label Studio's SQLite file in its data dir
+# Not passed on to the migration of the empty database: they would point it at another Python,
+# database or data dir.
+FOREIGN_ENV = (
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "DJANGO_DB",
+    "DATABASE_NAME",
+    "LABEL_STUDIO_BASE_DATA_DIR",
+)
 
 
 def venv_dir(ctx: Context) -> Path:
@@ -72,6 +87,50 @@ def ensure_venv(venv: Path, version: str, report: Report) -> Path:
                 _run_with_ticker(cmd, out, log, report)
         stamp.write_text(version)
     return exe
+
+
+def empty_database(venv: Path, version: str, report: Report) -> Path | None:
+    """Label Studio's database with every migration applied and nothing else (no user, no secret), made
+    once per venv and version; None when it cannot be made (Label Studio then migrates its own)."""
+    made = venv / ".shipyard-empty-database" / version / DATABASE
+    if made.exists():
+        return made
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a parallel `up` waits for the one that migrates
+        if made.exists():
+            return made
+        report("migrating an empty database once for new data dirs (~30 s)")
+        made.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=made.parent) as tmp:
+            # every command of its CLI migrates its database first: `version` then only prints
+            env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+            env.update(HOME=tmp, LATEST_VERSION_CHECK="false", COLLECT_ANALYTICS="false")
+            data = Path(tmp) / "data"
+            cmd = [str(venv / "bin" / "label-studio"), "version", "--data-dir", str(data)]
+            try:
+                done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                report(f"could not migrate an empty database ({exc}): Label Studio migrates its own")
+                return None
+            if done.returncode != 0 or not (data / DATABASE).exists():
+                last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+                report(
+                    f"could not migrate an empty database ({last[0][:120]}): Label Studio migrates its own"
+                )
+                return None
+            os.replace(data / DATABASE, made)  # whole or not at all
+    return made
+
+
+def _seed_database(data: Path, empty: Path | None) -> None:
+    """A data dir without a database gets a copy of the empty one (Label Studio's own `.env` secret and
+    its admin are made at its first start, as without the copy)."""
+    target = data / DATABASE
+    if empty is None or target.exists():
+        return
+    partial = target.with_name(f".{DATABASE}.partial")
+    shutil.copyfile(empty, partial)
+    os.replace(partial, target)
 
 
 def _run_with_ticker(cmd: list[str], out, log: Path, report: Report) -> None:
@@ -130,6 +189,7 @@ def services(ctx: Context) -> list[Service]:
         home.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
         ensure_venv(venv, version, report)
+        _seed_database(data, empty_database(venv, version, report))
 
     def command() -> list[str]:
         return [
