@@ -30,7 +30,10 @@ def cli():
     return run_cli
 
 
+# Nothing leaves the machine from a test: no MLflow telemetry, and no DVC usage analytics (each `dvc`
+# command a test runs, as a user would run it, also forks a daemon that imports DVC again to send them).
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DVC_NO_ANALYTICS", "true")
 
 from .fixtures.embedded_platform import embedded_platform, light_platform  # noqa: E402,F401
 from .fixtures.mlflow_server import mlflow_server, mlflow_url  # noqa: E402,F401  (fixtures, re-exported)
