@@ -312,7 +312,7 @@ def preload() -> None:
                 target = getattr(target, attr)
             if isinstance(target, types.ModuleType):
                 hasattr(target, "__all__")  # a lazy module loads on (almost) any attribute
-        except (ImportError, AttributeError) as exc:
+        except Exception as exc:  # the runs that use it report it
             print(f"preload: {'.'.join((root, *attrs))}: {exc!r}", file=sys.stderr)
 
 
@@ -341,6 +341,8 @@ def _child(argv: list[str], log: str) -> NoReturn:
         os.close(fd)
         gc.enable()
         status = _exit_status(argv)
+    except BaseException:  # setting up its log: to the log if it got that far, else the parent's stderr
+        traceback.print_exc()
     finally:
         try:
             sys.stdout.flush()
@@ -374,6 +376,7 @@ def run_batch(runs: dict[str, dict[str, Any]], jobs: int) -> dict[str, int]:
 def batch_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="harness.py batch")
     parser.add_argument("runs", help='JSON: {name: {"args": [mode, OUT.json, ...], "log": LOG}}')
+    # on 2 cores, 2 at a time and all ten at once took the same CPU and wall time; fewer is less memory
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at a time")
     a = parser.parse_args(argv)
     statuses = run_batch(json.loads(Path(a.runs).read_text()), max(1, a.jobs))
