@@ -2,12 +2,15 @@
 
 The Pulumi engine and CLI cannot run on the test machines (no cloud, no engine binary), so every graph
 comes from ``harness.py`` running the real program under ``pulumi.runtime.set_mocks``, one process per
-run (mocks and config are process-global). The runs start together once per session.
+run (mocks and config are process-global). The runs happen once per session, as one ``harness.py batch``:
+a parent that imports pulumi and the program once and forks each run's process.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -215,22 +218,42 @@ def infra_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
             "kubernetes-example",
         ],
     }
-    procs = {
-        key: subprocess.Popen(
-            [sys.executable, str(HARNESS), args[0], str(tmp / f"{key}.json"), *args[1:]],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=REPO,
-        )
+    batch = {
+        key: {"args": [args[0], str(tmp / f"{key}.json"), *args[1:]], "log": str(tmp / f"{key}.log")}
         for key, args in runs.items()
     }
+    (tmp / "runs.json").write_text(json.dumps(batch, indent=1))
+    proc = subprocess.Popen(
+        [sys.executable, str(HARNESS), "batch", str(tmp / "runs.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,  # its forked runs share its process group: killed together below
+    )
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        unfinished = [key for key in runs if not (tmp / f"{key}.json").exists()]
+        raise AssertionError(f"mocked runs {unfinished} did not finish in 300 s:\n{err[-4000:]}") from None
+    finally:
+        if proc.poll() is None:  # interrupted: leave no runs behind
+            os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        statuses = json.loads(out)
+    except json.JSONDecodeError:
+        raise AssertionError(f"harness.py batch failed (exit {proc.returncode}):\n{err[-4000:]}") from None
+    batch_said = f"\n(harness.py batch said: {err[-2000:]})" if err.strip() else ""
     results: dict[str, Any] = {}
     logs = results["_logs"] = {}
-    for key, proc in procs.items():
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"mocked run {key} failed:\n{out[-4000:]}"
-        logs[key] = out  # what the program said (its warnings): see infra_log
+    for key in runs:
+        log = tmp / f"{key}.log"
+        # what the program said (its warnings): see infra_log
+        logs[key] = log.read_text() if log.exists() else ""
+        status = statuses.get(key)
+        assert status == 0, f"mocked run {key} failed (exit {status}):\n{logs[key][-4000:]}{batch_said}"
         results[key] = json.loads((tmp / f"{key}.json").read_text())
     return results
 

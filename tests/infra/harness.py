@@ -5,19 +5,35 @@ the engine: every resource registration is recorded (type, name, inputs, parent)
 its inputs plus the computed outputs real providers return (ids, ARNs, endpoints). Mocks and config
 are process-global, so each run happens in its own process:
 
-    python tests/infra/harness.py program --spec examples/platform.aws.yaml --stack aws-example OUT.json
+    python tests/infra/harness.py program OUT.json --spec examples/platform.aws.yaml --stack aws-example
     python tests/infra/harness.py components OUT.json
+
+Most of a run's CPU goes to importing pulumi and the provider SDKs, so ``batch`` runs many at once
+(the test fixture's way): one parent imports the program's modules and the provider submodules they
+name (``preload``), then forks one child per run. Each child is a run's own process, as above: it sets
+its config and mocks, runs, writes OUT.json and its output (stdout and stderr) to its log, and exits
+with the run's status; the parent has set no config, mocks, event loop or thread to inherit.
+
+    python tests/infra/harness.py batch RUNS.json [--jobs N]
+
+RUNS.json maps each run's name to ``{"args": [program|components, OUT.json, ...], "log": LOG}``; the
+parent prints ``{name: exit status}`` (as JSON) and exits 1 if any run failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import gc
+import importlib
 import json
 import os
 import runpy
 import sys
+import traceback
+import types
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # pulumi_aws and pulumi_kubernetes are ~100 MB of Python: without cached bytecode every run spends
 # ~15 s compiling them, so cache it even where PYTHONDONTWRITEBYTECODE is set.
@@ -25,6 +41,7 @@ sys.dont_write_bytecode = False
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
+COMPONENT_CASES = Path(__file__).resolve().with_name("component_cases.py")
 
 # What the stacks' config holds besides the spec: endpoints (plain) and secrets (set with
 # `pulumi config set --secret`). Fake values only.
@@ -47,7 +64,8 @@ FAKE_SECRETS: dict[str, str] = {
 
 
 def configure(spec: str | None, drop: tuple[str, ...] = ()) -> None:
-    """Stack config as `pulumi config` would hand it to the program (must precede importing pulumi)."""
+    """Stack config as `pulumi config` would hand it to the program (before the program reads it:
+    pulumi.Config reads PULUMI_CONFIG from the environment on each lookup)."""
     config: dict[str, str] = {}
     if spec:
         config["shipyard:spec"] = str(Path(spec).resolve())
@@ -216,7 +234,7 @@ def run_components() -> dict[str, Any]:
     return results
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["program", "components"])
     parser.add_argument("out")
@@ -224,7 +242,7 @@ def main() -> None:
     parser.add_argument("--stack", default="aws-example")
     parser.add_argument("--drop-config", action="append", default=[], help="leave this shipyard: key unset")
     parser.add_argument("--preview", action="store_true", help="unknown computed outputs, as in a preview")
-    a = parser.parse_args()
+    a = parser.parse_args(argv)
     if a.mode == "program":
         result = run_program(a.spec, a.stack, tuple(a.drop_config), a.preview)
     else:
@@ -232,6 +250,143 @@ def main() -> None:
     Path(a.out).write_text(json.dumps(result, default=str, indent=1))
 
 
+def _provider_names(source: Path) -> set[tuple[str, ...]]:
+    """Each attribute chain off a provider SDK that ``source`` names, as (module, attr, ...):
+    ``aws.ec2.Vpc`` after ``import pulumi_aws as aws`` is ("pulumi_aws", "ec2", "Vpc")."""
+    tree = ast.parse(source.read_text(), str(source))
+    bound: dict[str, tuple[str, ...]] = {}  # local name -> (module, attr, ...)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("pulumi_"):
+                    local = alias.asname or alias.name.split(".")[0]
+                    bound[local] = (alias.name,) if alias.asname else (alias.name.split(".")[0],)
+        elif (
+            isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("pulumi_")
+        ):
+            for alias in node.names:
+                bound[alias.asname or alias.name] = (node.module, alias.name)
+    chains = set(bound.values())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            attrs: list[str] = []
+            value: ast.expr = node
+            while isinstance(value, ast.Attribute):
+                attrs.append(value.attr)
+                value = value.value
+            if isinstance(value, ast.Name) and value.id in bound:
+                chains.add((*bound[value.id], *reversed(attrs)))
+    return chains
+
+
+# loaded by pulumi_kubernetes itself while a run reads its objects' outputs (no source names it)
+PRELOAD_ALSO = {("pulumi_kubernetes", "meta", "v1")}
+
+
+def preload() -> None:
+    """Import what every run imports, once, in the parent of ``batch``'s forked runs.
+
+    That is the program's own modules (none reads config, registers a resource, makes an Output or
+    starts an event loop or thread at import) and the provider submodules they name: pulumi_aws and
+    pulumi_kubernetes import a subpackage (``aws.ec2``) on first use, so each attribute chain the
+    program and component_cases.py name off one (``aws.ec2.Vpc``) is resolved here. component_cases.py
+    is only read: it makes Outputs at import, which needs an event loop. Best effort: what fails to
+    import here, a run imports (and reports) itself."""
+    sys.path.insert(0, str(INFRA))
+    modules = [
+        "settings",
+        "program",
+        *(f"components.{p.stem}" for p in sorted(INFRA.glob("components/*.py"))),
+    ]
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # the runs report it with their output
+            print(f"preload: {name}: {exc!r}", file=sys.stderr)
+    sources = [*INFRA.glob("*.py"), *INFRA.glob("components/*.py"), COMPONENT_CASES]
+    chains = set(PRELOAD_ALSO).union(*(_provider_names(source) for source in sources))
+    for root, *attrs in sorted(chains):
+        try:
+            target: Any = importlib.import_module(root)
+            for attr in attrs:
+                target = getattr(target, attr)
+            if isinstance(target, types.ModuleType):
+                hasattr(target, "__all__")  # a lazy module loads on (almost) any attribute
+        except Exception as exc:  # the runs that use it report it
+            print(f"preload: {'.'.join((root, *attrs))}: {exc!r}", file=sys.stderr)
+
+
+def _exit_status(argv: list[str]) -> int:
+    """Run ``main(argv)`` and return the status ``python harness.py ARGV`` would exit with."""
+    try:
+        main(argv)
+    except SystemExit as exc:  # argparse's usage errors, sys.exit
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
+    except BaseException:  # as the interpreter reports an uncaught exception
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def _child(argv: list[str], log: str) -> NoReturn:
+    """A forked run: its output goes to ``log``; it never returns into the parent's loop."""
+    status = 1
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        gc.enable()
+        status = _exit_status(argv)
+    except BaseException:  # setting up its log: to the log if it got that far, else the parent's stderr
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(status)
+
+
+def run_batch(runs: dict[str, dict[str, Any]], jobs: int) -> dict[str, int]:
+    """Fork one child per run (at most ``jobs`` at a time) after ``preload``; each run's exit status."""
+    gc.disable()  # no collections while preloading; frozen below, the children never scan it
+    preload()
+    gc.freeze()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pending = list(runs.items())
+    running: dict[int, str] = {}
+    statuses: dict[str, int] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            name, run = pending.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                _child([str(arg) for arg in run["args"]], str(run["log"]))
+            running[pid] = name
+        pid, wait_status = os.wait()
+        statuses[running.pop(pid)] = os.waitstatus_to_exitcode(wait_status)
+    return statuses
+
+
+def batch_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="harness.py batch")
+    parser.add_argument("runs", help='JSON: {name: {"args": [mode, OUT.json, ...], "log": LOG}}')
+    # on 2 cores, 2 at a time and all ten at once took the same CPU and wall time; fewer is less memory
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at a time")
+    a = parser.parse_args(argv)
+    statuses = run_batch(json.loads(Path(a.runs).read_text()), max(1, a.jobs))
+    print(json.dumps(statuses))
+    sys.exit(1 if any(statuses.values()) else 0)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    main()
+    if sys.argv[1:2] == ["batch"]:
+        batch_main(sys.argv[2:])
+    else:
+        main()
