@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from shipyard.registry.scoring import LOWER_IS_BETTER
+from shipyard.registry.names import LOWER_IS_BETTER
 from shipyard.spec.model import PlatformSpec
 
 

@@ -8,7 +8,6 @@ from sklearn import metrics as skm
 
 CLASSIFICATION = ("accuracy", "f1", "precision", "recall")
 REGRESSION = ("r2", "rmse", "mae")
-LOWER_IS_BETTER = {"rmse", "mae", "log_loss"}
 
 
 def labels(task: str, predicted) -> np.ndarray:
