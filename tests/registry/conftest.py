@@ -20,6 +20,7 @@ from shipyard.identity.session import acting_as
 from shipyard.projects import provision_project
 from shipyard.records import MlflowApi
 from shipyard.registry import client as registry
+from shipyard.registry.flavours import import_skops
 from shipyard.registry.names import EVAL_ARTIFACT, EVAL_HASH
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
@@ -87,7 +88,9 @@ class Project:
             with mlflow.start_run(experiment_id=self.experiment_id, tags=run_tags) as run:
                 mlflow.log_param("task", "classification")
                 # explicit requirements, as the template logs them: MLflow would otherwise infer them
-                # in a subprocess that imports the model again (~5-10 s of CPU per job)
+                # in a subprocess that imports the model again (~5-10 s of CPU per job); skops
+                # imported as the platform imports it (not torch with it)
+                import_skops()
                 mlflow.sklearn.log_model(
                     model,
                     name="model",

@@ -214,11 +214,13 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
 
 
 def _preload_model_flavours() -> None:
+    from shipyard.registry.flavours import import_skops
+
     try:
         import mlflow.sklearn  # noqa: F401
-        import skops.io  # noqa: F401
-    except ImportError:  # an image without skops still serves; its first submit pays the import
+    except ImportError:  # an image without it still serves; its first submit pays the import
         pass
+    import_skops()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -286,9 +286,9 @@ class Registry:
 
     @staticmethod
     def _load(uri: str):
-        import mlflow.pyfunc
+        from shipyard.registry.flavours import load_model
 
-        return mlflow.pyfunc.load_model(uri)
+        return load_model(uri)
 
     def _alias_version(self, model: str, alias: str) -> str | None:
         try:
