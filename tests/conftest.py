@@ -83,20 +83,31 @@ def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
 # - "registry": the files on the registry's platform (`light_platform`), for the same reason;
 # - a directory whose session fixtures are dear to build (the infra programs, the portal's seeded MLflow);
 # - otherwise one test file (tests of a file may build on each other, in file order).
-# The two platform lanes are handed out first, then the units known to be long (HEAVY, measured with
-# `--durations=0`), then the rest in collection order; a worker that is done takes the next unit.
+# The two platform lanes are handed out first (platform ~360 s, registry ~315 s), then the units known
+# to be long, longest first (HEAVY: wall seconds per unit measured in two `./dev test` runs on 2 cores,
+# 2026-12-05; a long unit left for last keeps one worker busy while the others idle), then the rest in
+# collection order; a worker that is done takes the next unit.
 # The scopes are read from the test files' text (xdist's own xdist_group marks do not reach pytest 9's
 # node ids), so the controller collects no tests.
 SHARED_DIRS = ("tests/infra/", "tests/portal/")
 HEAVY = (
-    "tests/local/test_faults.py",
-    "tests/portal/",
-    "tests/infra/",
-    "tests/template/test_fleet_embedded.py",
-    "tests/template/test_project_ci.py",
-    "tests/template/test_branch_ci.py",
-    "tests/template/test_python_versions.py",
-    "tests/template/test_matrix.py",
+    "tests/local/test_faults.py",  # ~197 s
+    "tests/template/test_project_ci.py",  # ~148 s
+    "tests/portal/",  # ~147 s
+    "tests/infra/",  # ~125 s
+    "tests/template/test_branch_ci.py",  # ~104 s
+    "tests/template/test_fleet_embedded.py",  # ~99 s
+    "tests/template/test_fleet_update.py",  # ~81 s
+    "tests/template/test_matrix.py",  # ~76 s
+    "tests/template/test_python_versions.py",  # ~63 s
+    "tests/identity/test_proxy_auth.py",  # ~48 s
+    "tests/template/test_local_gate.py",  # ~33 s
+    "tests/template/test_new_answers.py",  # ~25 s
+    "tests/costs/test_usage_mlflow.py",  # ~25 s
+    "tests/records/test_mlflow_api.py",  # ~16 s
+    "tests/registry/test_flavours.py",  # ~16 s
+    "tests/cli/test_hostile_inputs.py",  # ~15 s
+    "tests/template/test_hooks.py",  # ~15 s
 )
 
 

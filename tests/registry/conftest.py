@@ -12,7 +12,6 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-import sklearn
 from shipyard import tags
 from shipyard.ci.runs import start_ci_run
 from shipyard.identity import RUNNER, ci_account
@@ -22,14 +21,15 @@ from shipyard.records import MlflowApi
 from shipyard.registry import client as registry
 from shipyard.registry.flavours import import_skops
 from shipyard.registry.names import EVAL_ARTIFACT, EVAL_HASH
-from sklearn.datasets import load_breast_cancer
-from sklearn.model_selection import train_test_split
-from sklearn.tree import DecisionTreeClassifier
 
 from tests.fixtures.embedded_platform import EmbeddedPlatform
 
 
 def _data():
+    # scikit-learn only where a job trains: every xdist worker collects this file (~1 s of import each)
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
     x, y = load_breast_cancer(return_X_y=True, as_frame=True)
     x.columns = [f"f{i}" for i in range(x.shape[1])]
     return train_test_split(x, y, test_size=0.25, random_state=0)
@@ -65,6 +65,9 @@ class Project:
         commit = uuid.uuid4().hex + "0" * 8
         with acting_as(self.platform.credentials(RUNNER)):
             ci_run_id = start_ci_run(MlflowApi(uri), self.name, commit, branch, "shipyard", status="running")
+        import sklearn
+        from sklearn.tree import DecisionTreeClassifier
+
         x_train, x_test, y_train, y_test = _data()
         if noise:
             rng = np.random.default_rng(0)

@@ -19,11 +19,17 @@ from shipyard.audit.store import AuditStore
 from shipyard.identity import ADMIN
 from shipyard.identity.session import acting_as
 from shipyard.registry.client import RegistryRefused
-from shipyard.registry.scoring import score_model
 
 from .conftest import new_project
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+def score_model(*args):
+    # imported here: scoring imports scikit-learn, and every xdist worker collects this file
+    from shipyard.registry.scoring import score_model
+
+    return score_model(*args)
 
 
 def _client(platform, who: str) -> MlflowClient:
