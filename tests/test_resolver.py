@@ -79,7 +79,7 @@ def test_without_a_spec_only_where_allowed(tmp_path, monkeypatch):
         None, tmp_path / "home", require_spec=False, environ={"MLFLOW_TRACKING_URI": "http://ci:1"}
     )
     assert p.spec is None and p.endpoints.mlflow == "http://ci:1"
-    with pytest.raises(UserError, match="no such spec file"):
+    with pytest.raises(UserError, match="no platform has been started in .*no ./platform.yaml here"):
         resolve_platform(None, tmp_path / "home", environ=NO_ENV)
 
 

@@ -8,6 +8,10 @@ where each service is. Endpoints come, in order of precedence, from:
 3. stack outputs (``pulumi stack output --json``) when given;
 4. what ``shipyard up`` recorded in the data dir's ``state.json`` (the embedded platform);
 5. what the spec says: derived ports on one machine, the services' URLs on a cluster.
+
+The spec is ``--spec``, else ``$SHIPYARD_SPEC``, else (a data dir named by ``--data-dir`` or
+``$SHIPYARD_HOME``) the one the platform there was started with, else ``./platform.yaml``
+(:func:`locate_spec`): given its data dir, a command works from any directory.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ def resolve_platform(
     file, resolve from the data dir's state and the environment alone.
     """
     env = os.environ if environ is None else environ
-    path, spec = _find_spec(spec_file, env, require_spec)
+    path, spec = _find_spec(spec_file, data_dir, env, require_spec)
     home = default_data_dir(data_dir, spec)
     state = load_state(DataLayout(home).state_file, home)
     if spec is None and state.spec_path and Path(state.spec_path).is_file():
@@ -136,13 +140,68 @@ def endpoints_from_state(recorded: Mapping[str, Any]) -> Endpoints:
     return Endpoints(**{k: v for k, v in recorded.items() if k in known})
 
 
+def locate_spec(
+    spec_file: str | os.PathLike[str] | None,
+    data_dir: str | os.PathLike[str] | None,
+    environ: Mapping[str, str] | None = None,
+) -> Path | None:
+    """The spec file a command uses, None where there is none: ``--spec``, else ``$SHIPYARD_SPEC``;
+    else, where a data dir is named (``--data-dir``, ``$SHIPYARD_HOME``), the spec the platform there
+    was started with (``shipyard up`` records it in ``state.json``), so a command works from any
+    directory; else ``./platform.yaml``."""
+    env = os.environ if environ is None else environ
+    explicit = spec_file or env.get(SPEC_ENV)
+    if explicit:
+        return Path(explicit)
+    home = _named_data_dir(data_dir, env)
+    if home is not None:
+        recorded = load_state(DataLayout(home).state_file, home).spec_path
+        if recorded and Path(recorded).is_file():
+            return Path(recorded)
+    default = Path(DEFAULT_SPEC)
+    return default if default.is_file() else None
+
+
+def spec_path_for(
+    spec_file: str | os.PathLike[str] | None,
+    data_dir: str | os.PathLike[str] | None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """:func:`locate_spec`, where a command needs a spec: a named data dir that gives none is named in
+    the error (without one, ``./platform.yaml``'s own "no such spec file" error follows)."""
+    found = locate_spec(spec_file, data_dir, environ)
+    if found is not None:
+        return found
+    home = _named_data_dir(data_dir, os.environ if environ is None else environ)
+    if home is None:
+        return Path(DEFAULT_SPEC)
+    fix = f"pass the spec: --spec PATH (or set ${SPEC_ENV})"
+    recorded = load_state(DataLayout(home).state_file, home).spec_path
+    if recorded:
+        raise UserError(
+            f"{recorded}: no such spec file (the platform in {home} was started with it), "
+            f"and there is no ./{DEFAULT_SPEC} here",
+            f"{fix}; `shipyard up --data-dir {home} --spec PATH` records the new one",
+        )
+    raise UserError(
+        f"no platform has been started in {home} (it records no spec), and there is no ./{DEFAULT_SPEC} here",
+        f"{fix}, or start one there: shipyard up --data-dir {home} --spec PATH",
+    )
+
+
+def _named_data_dir(data_dir: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    named = data_dir or env.get(ENV_HOME)
+    return Path(named).expanduser().resolve() if named else None
+
+
 def _find_spec(
-    spec_file: str | os.PathLike[str] | None, env: Mapping[str, str], require: bool
+    spec_file: str | os.PathLike[str] | None,
+    data_dir: str | os.PathLike[str] | None,
+    env: Mapping[str, str],
+    require: bool,
 ) -> tuple[Path | None, PlatformSpec | None]:
-    path = Path(spec_file or env.get(SPEC_ENV) or DEFAULT_SPEC)
-    if require or spec_file or env.get(SPEC_ENV) or path.exists():
-        return path, load_spec(path)
-    return None, None
+    path = spec_path_for(spec_file, data_dir, env) if require else locate_spec(spec_file, data_dir, env)
+    return (path, load_spec(path)) if path is not None else (None, None)
 
 
 def _base_endpoints(spec: PlatformSpec | None, home: Path, recorded: Mapping[str, Any]) -> Endpoints:
@@ -211,7 +270,7 @@ def portal_settings(environ: Mapping[str, str] | None = None) -> PortalSettings:
     if not e.get(ENV_MLFLOW):
         platform = resolve_platform(e.get(ENV_SPEC), e.get(ENV_HOME), environ=e)
     else:
-        path = Path(e.get(ENV_SPEC) or DEFAULT_SPEC)
+        path = spec_path_for(None, e.get(ENV_HOME), e)
         spec = load_spec(path)
         home = default_data_dir(e.get(ENV_HOME), spec)
         endpoints = Endpoints.from_env(e)
@@ -236,9 +295,11 @@ __all__ = [
     "Platform",
     "PortalSettings",
     "endpoints_from_state",
+    "locate_spec",
     "platform_from_data_dir",
     "portal_command",
     "portal_env",
     "portal_settings",
     "resolve_platform",
+    "spec_path_for",
 ]

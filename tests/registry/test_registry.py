@@ -322,6 +322,22 @@ def test_login_and_whoami_act_as_the_signed_in_person(light_platform):
     shipyard("logout", env=clean)
 
 
+def test_show_password_outside_the_checkout_uses_the_spec_up_recorded(light_platform, tmp_path):
+    """docs/ci.md: `shipyard login --user ci-<project> --show-password` from anywhere, given the data dir."""
+    from tests.fixtures.embedded_platform import shipyard
+
+    user, data_dir = "data-scientist@example.com", str(light_platform.data_dir)
+    no_spec = {**light_platform.env, "SHIPYARD_SPEC": "", "SHIPYARD_HOME": ""}  # and no ./platform.yaml
+    expected = light_platform.credentials(user).password + "\n"
+    show = ("login", "--user", user, "--show-password")
+    flag = shipyard(*show, "--data-dir", data_dir, env=no_spec, cwd=tmp_path)
+    assert (flag.returncode, flag.stdout) == (0, expected), flag.stderr
+    home = shipyard(*show, env={**no_spec, "SHIPYARD_HOME": data_dir}, cwd=tmp_path)
+    assert (home.returncode, home.stdout) == (0, expected), home.stderr
+    audit = shipyard("audit", "verify", "--data-dir", data_dir, env=no_spec, cwd=tmp_path)
+    assert audit.returncode == 0 and "audit log verified" in audit.stdout, audit.stderr
+
+
 # 10 (last: it restarts the session's platform) -----------------------------------------------------
 def test_down_up_keeps_users_permissions_and_the_chain(light_platform, tmp_path):
     p = new_project(light_platform)

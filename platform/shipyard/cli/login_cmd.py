@@ -35,19 +35,18 @@ def login(
     user: str = typer.Option(..., "--user", help="your email (or a service account name)"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
     show_password: bool = typer.Option(
-        False, "--show-password", help="print the password the platform made for USER (needs the data dir)"
+        False,
+        "--show-password",
+        help="print the password the platform made for USER (needs the data dir, not a running platform)",
     ),
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Sign in to the platform; later commands act as you (the login is a 0600 file in the data dir)."""
-    platform, root, endpoints = _platform(spec, data_dir)
     if show_password:
-        value = secrets.password(root, user.lower()) or secrets.password(root, user)
-        if not value:
-            raise UserError(f"the platform made no password for {user!r}", "check the spelling of the email")
-        typer.echo(value)
+        typer.echo(_made_password(spec, data_dir, user))
         return
+    platform, root, endpoints = _platform(spec, data_dir)
     if password_stdin:
         pw = sys.stdin.readline().strip()
     else:
@@ -59,6 +58,21 @@ def login(
     console.print(
         f"[green]signed in[/] as {creds.username} ({_roles(platform, creds.username)}); login in {path}"
     )
+
+
+def _made_password(spec: Path | None, data_dir: Path | None, user: str) -> str:
+    """The password ``shipyard up`` made for ``user``: read from the data dir (0600 file), so a stopped
+    platform's data dir serves too; never a sign-in."""
+    from shipyard.local.runtime import load_endpoints, resolve
+
+    _, _, layout = resolve(spec, data_dir)
+    load_endpoints(layout.root, require_running=False)  # a platform was started there, else it is named
+    value = secrets.password(layout.root, user.lower()) or secrets.password(layout.root, user)
+    if not value:
+        raise UserError(
+            f"the platform in {layout.root} made no password for {user!r}", "check the spelling of the email"
+        )
+    return value
 
 
 def logout_cmd(data_dir: Path | None = DataDirOpt, spec: Path | None = SpecOpt) -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
-SpecOpt = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC, else ./platform.yaml)")
+SpecOpt = typer.Option(
+    None,
+    "--spec",
+    help="platform spec (default: $SHIPYARD_SPEC, else the one the platform in the data dir given by"
+    " --data-dir or $SHIPYARD_HOME was started with, else ./platform.yaml)",
+)
 DataDirOpt = typer.Option(
     None, "--data-dir", help="the embedded platform's data dir (default: $SHIPYARD_HOME, else ~/.shipyard)"
 )

@@ -13,7 +13,7 @@ from rich.table import Table
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.endpoints import default_data_dir
 from shipyard.errors import UserError
-from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
+from shipyard.spec import PlatformSpec, load_spec
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 notes = Console(stderr=True)  # side remarks stay off stdout, which --json keeps parseable
@@ -60,10 +60,11 @@ def publish(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Publish the template as release v<_template_version> (commit + tag in the template repository)."""
+    from shipyard.resolver import spec_path_for
     from shipyard.template import template_dir
     from shipyard.template_repo import publish as publish_release
 
-    platform_spec = load_spec(resolve_spec_path(spec))
+    platform_spec = load_spec(spec_path_for(spec, data_dir))
     url = repo or template_url(platform_spec, default_data_dir(data_dir, platform_spec), ensure=False)
     release, state = publish_release(template_dir(template), url)
     verb = "published" if state == "new" else "already published"

@@ -26,7 +26,7 @@ from shipyard.errors import UserError
 from shipyard.local import process
 from shipyard.local.service import Context, Service, http_ok
 from shipyard.local.services import collect
-from shipyard.resolver import Platform, endpoints_from_state
+from shipyard.resolver import Platform, endpoints_from_state, spec_path_for
 from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
 
 Echo = Callable[[str], None]
@@ -115,7 +115,9 @@ class _Aborted(Exception):
 
 
 def resolve(spec_path: str | os.PathLike | None, data_dir: str | os.PathLike | None):
-    file = resolve_spec_path(spec_path)
+    """The spec (given, else the one the named data dir's platform was started with, else
+    ./platform.yaml: :func:`shipyard.resolver.locate_spec`), its path and the data dir."""
+    file = spec_path_for(spec_path, data_dir)
     spec = load_spec(file)
     return spec, file.resolve(), DataLayout(default_data_dir(data_dir, spec))
 
