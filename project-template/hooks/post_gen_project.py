@@ -26,6 +26,9 @@ if not LABELING:
     unused += [Path("labeling"), Path("data/labels"), PACKAGE / "labeling.py", Path("tests/test_labeling.py")]
 if not PYTORCH:
     unused += [PACKAGE / "torch_model.py", Path("tests/test_torch_model.py")]
+    unused += [Path("requirements-torch-cpu.lock"), Path("requirements-torch-cuda.lock")]
+elif not GPU:
+    unused.append(Path("requirements-torch-cuda.lock"))  # no GPU pool: the CPU build only
 
 for path in unused:
     if path.is_dir():

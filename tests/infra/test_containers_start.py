@@ -507,7 +507,7 @@ def test_the_registry_image_is_built_from_the_locked_requirements_at_the_package
     dockerfile = (REPO / "infra/images/shipyard/Dockerfile").read_text()
     lock_python = re.search(r"--python-version (\d+\.\d+)", (REPO / "requirements.lock").read_text()).group(1)
     assert re.search(rf"^FROM python:{lock_python}-slim$", dockerfile, re.M)
-    assert "pip install --no-cache-dir -r /tmp/requirements.lock" in dockerfile
+    assert "pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.lock" in dockerfile
     assert re.search(r"^RUN pip install .*shipyard-\*\.whl", dockerfile, re.M)
     assert re.search(rf"^USER {int(container['securityContext']['runAsUser'])}$", dockerfile, re.M)
 

@@ -32,7 +32,10 @@ def test_make_image_builds_the_image_the_job_runs(tmp_path):
     steps = instructions((project / "Dockerfile").read_text())
     kinds = [kind for kind, _ in steps]
     assert kinds[0] == "FROM" and ":" in steps[0][1] and not steps[0][1].endswith(":latest")
-    assert set(kinds) <= {"FROM", "RUN", "WORKDIR", "COPY", "ENV", "CMD"}
+    assert set(kinds) <= {"FROM", "RUN", "WORKDIR", "COPY", "ENV", "CMD", "ARG"}
+    installs = [args for kind, args in steps if kind == "RUN" and "pip install" in args]
+    assert installs and all("--no-deps" in args for args in installs)  # every package from a lock
+    assert "ci/platform_index.py install" in installs[0]  # shipyard only from the platform's index
     for kind, args in steps:
         if kind == "COPY":
             *sources, _ = args.split()
@@ -55,7 +58,8 @@ def test_make_image_builds_the_image_the_job_runs(tmp_path):
     assert render.returncode == 0, render.stderr
     image = render.stdout.strip()
     assert image.endswith(":" + head[:8])
-    assert f"docker build -t {image} ." in dry.stdout and f"docker push {image}" in dry.stdout
+    assert f"docker build --build-arg SHIPYARD_INDEX_URL -t {image} ." in dry.stdout
+    assert f"docker push {image}" in dry.stdout
 
 
 def test_make_image_without_a_commit_is_a_one_line_error(tmp_path):

@@ -11,8 +11,10 @@ A new data dir starts from a copy of an empty database that Label Studio migrate
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -25,7 +27,11 @@ from pathlib import Path
 from shipyard.errors import UserError
 from shipyard.local.service import Context, Report, Service
 
-VENV_ENV = "SHIPYARD_LABEL_STUDIO_VENV"  # a prebuilt venv shared between data dirs (tests, CI)
+VENV_ENV = "SHIPYARD_LABEL_STUDIO_VENV"  # a venv shared between data dirs (tests, CI); built from the lock
+LOCKS = Path(__file__).resolve().parents[2] / "data" / "locks"  # label-studio-<version>.lock (./dev lock)
+LOCK_STAMP = ".shipyard-lock.sha"  # the sha256 of the lock a venv was built from
+BUILDING = ".shipyard-building"  # present while Shipyard builds a venv: a crash leaves it to rebuild
+OLD_STAMP = ".shipyard-label-studio"  # before locks: held the version only
 ADMIN = "admin@shipyard.local"
 DATABASE = "label_studio.sqlite3"  # Label Studio's SQLite file in its data dir
 # Not passed on to the migration of the empty database: they would point it at another Python,
@@ -58,35 +64,86 @@ def credentials(root: Path) -> dict[str, str]:
     return creds
 
 
+def lock_file(version: str) -> Path:
+    """The hashed lock that Label Studio ``version``'s venv is installed from (shipped in the package)."""
+    lock = LOCKS / f"label-studio-{version}.lock"
+    if not (lock.is_file() and lock.with_suffix(".build.lock").is_file()):
+        names = (re.fullmatch(r"label-studio-(.+)\.lock", p.name) for p in LOCKS.glob("*.lock"))
+        shipped = sorted(m[1] for m in names if m and not m[1].endswith(".build"))
+        raise UserError(
+            f"services.label_studio.version: {version!r} has no lock shipped with Shipyard "
+            f"(locked: {', '.join(shipped) or 'none'})",
+            f"set services.label_studio.version to {shipped[-1] if shipped else 'a locked version'}, or turn "
+            "local.label_studio off",
+        )
+    return lock
+
+
+def lock_digest(lock: Path) -> str:
+    """The digest a venv built from ``lock`` (and its build constraints) is stamped with."""
+    return hashlib.sha256(lock.read_bytes() + lock.with_suffix(".build.lock").read_bytes()).hexdigest()
+
+
+def _uv() -> str:
+    try:
+        from uv import find_uv_bin  # a dependency of shipyard
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found:
+            return found
+    raise UserError(
+        "label-studio: uv is needed to install its locked virtual environment, and none is installed",
+        "install Shipyard with its dependencies (./dev setup, or pip install shipyard), or set "
+        "local.label_studio: false in the spec",
+    )
+
+
 def ensure_venv(venv: Path, version: str, report: Report) -> Path:
-    """Create ``venv`` with label-studio==version unless it is there; return its ``label-studio``."""
+    """``venv`` installed exactly from Label Studio ``version``'s shipped lock (hashes required); a venv
+    stamped with another lock's digest, or left half-built, is built anew. Returns its ``label-studio``."""
+    lock = lock_file(version)
+    want = lock_digest(lock)
     exe = venv / "bin" / "label-studio"
-    stamp = venv / ".shipyard-label-studio"
-    if exe.exists() and stamp.exists() and stamp.read_text().strip() == version:
+    stamp = venv / LOCK_STAMP
+    if exe.exists() and stamp.exists() and stamp.read_text().strip() == want:
         return exe
     venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # a parallel `up` (another test session) builds it once
-        if exe.exists() and stamp.exists() and stamp.read_text().strip() == version:
+    with open(venv.parent / f".{venv.name}.lock", "w") as flock:
+        fcntl.flock(flock, fcntl.LOCK_EX)  # a parallel `up` (another test session) builds it once
+        if exe.exists() and stamp.exists() and stamp.read_text().strip() == want:
             return exe
-        report(f"creating its virtual environment (first time: ~1 min, ~1 GB) in {venv}")
-        uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
-        if uv:
-            steps = [
-                [uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(venv)],
-                [uv, "pip", "install", "--python", str(venv / "bin" / "python"), f"label-studio=={version}"],
-            ]
-        else:
-            steps = [
-                [sys.executable, "-m", "venv", str(venv)],
-                [str(venv / "bin" / "pip"), "install", "--progress-bar", "off", f"label-studio=={version}"],
-            ]
+        _clear_own_venv(venv)
+        venv.mkdir(parents=True, exist_ok=True)
+        (venv / BUILDING).write_text(want)  # ours from here on: a crash leaves it to be built anew
+        report(f"creating its virtual environment from {lock.name} (first time: ~1 min, ~1 GB) in {venv}")
+        uv, python = _uv(), str(venv / "bin" / "python")
+        # the few packages that are source only build with the locked setuptools (hashes checked too)
+        steps = [
+            [uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(venv)],
+            [uv, "pip", "sync", "--python", python, "--require-hashes", "--build-constraints",
+             str(lock.with_suffix(".build.lock")), str(lock)],
+        ]  # fmt: skip
         log = venv.parent / f"{venv.name}-install.log"
         with open(log, "w") as out:
             for cmd in steps:
                 _run_with_ticker(cmd, out, log, report)
-        stamp.write_text(version)
+        stamp.write_text(want)
+        (venv / BUILDING).unlink()
     return exe
+
+
+def _clear_own_venv(venv: Path) -> None:
+    """Remove a venv Shipyard built (any lock, or half-built); refuse to touch anyone else's."""
+    if not venv.exists() or not any(venv.iterdir()):
+        return
+    if not any((venv / mark).exists() for mark in (LOCK_STAMP, BUILDING, OLD_STAMP)):
+        raise UserError(
+            f"${VENV_ENV}: {venv} is not a Label Studio venv that Shipyard built from its lock",
+            f"unset ${VENV_ENV} (Shipyard builds its own), or point it at a new or empty directory",
+        )
+    shutil.rmtree(venv)
 
 
 def empty_database(venv: Path, version: str, report: Report) -> Path | None:
@@ -153,8 +210,8 @@ def _run_with_ticker(cmd: list[str], out, log: Path, report: Report) -> None:
         raise UserError(
             f"label-studio: creating its virtual environment failed (exit {rc}); "
             f"last lines of {log}:\n{tail}",
-            "check the network access to PyPI, or point $SHIPYARD_LABEL_STUDIO_VENV at a venv with "
-            "label-studio installed, or set local.label_studio: false in the spec",
+            "check the network access to PyPI (or the index uv/pip are configured with) and run it again; "
+            "or set local.label_studio: false in the spec",
         )
 
 
