@@ -44,3 +44,18 @@ def test_uv_and_shipyard_are_pinned_with_hashes():
     (uv,) = entries((PROJECT / "ci" / "bootstrap.lock").read_text())
     assert uv.startswith("uv==") and "--hash=sha256:" in uv
     assert "shipyard==" in (PROJECT / "platform.lock").read_text()
+
+
+def test_the_torch_locks_pin_torch_and_its_dependencies_with_hashes_at_the_platform_versions():
+    template = pins((PROJECT / "requirements.lock").read_text())
+    builds = {"cpu": "2.13.0+cpu", "cuda": "2.13.0"}
+    for build, version in builds.items():
+        text = (PROJECT / f"requirements-torch-{build}.lock").read_text()
+        locked = pins(text)
+        assert locked["torch"] == version
+        assert all("--hash=sha256:" in entry for entry in entries(text))
+        drifted = {n: (v, template[n]) for n, v in locked.items() if n in template and template[n] != v}
+        assert not drifted, f"run ./dev lock: torch's dependencies differ from requirements.lock: {drifted}"
+    makefile = (PROJECT / "Makefile").read_text()
+    assert "TORCH_VERSION ?= 2.13.0$(if $(filter cpu,$(TORCH_BUILD)),+cpu)" in makefile
+    assert "-r $(TORCH_LOCK)" in makefile and "--require-hashes" in makefile
