@@ -363,6 +363,7 @@ class Runner:
         venv_bin = Path(sys.executable).parent
         env = self._clean_env()
         env.update(endpoints.to_env(team or None, project))
+        env.update(service_calls.mlflow_client_env())  # training's MLflow calls: the platform's bounds
         env.update(
             {
                 **self._ci_credentials(project),

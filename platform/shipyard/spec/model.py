@@ -207,7 +207,25 @@ class PackageIndexSpec(Strict):
     )
 
 
+class ServiceCalls(Strict):
+    """The one timeout policy of every call to a platform service: the CLI, the portal, the registry
+    client and CI jobs' MLflow client (``$SHIPYARD_SERVICE_TIMEOUT`` / ``_RETRIES`` override it)."""
+
+    timeout_seconds: float = Field(
+        10, gt=0, le=600, allow_inf_nan=False, description="seconds one request may wait for an answer"
+    )
+    retries: int = Field(2, ge=0, le=10, description="tries again after a refused connection or a 5xx")
+    scoring_timeout_seconds: float = Field(
+        300,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="seconds a registry submit may take (it loads and scores two models)",
+    )
+
+
 class Services(Strict):
+    calls: ServiceCalls = ServiceCalls()
     mlflow: MlflowSpec = MlflowSpec()
     registry: RegistrySpec = RegistrySpec()
     dvc: DvcSpec = DvcSpec()
