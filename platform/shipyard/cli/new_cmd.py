@@ -14,7 +14,7 @@ from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.resolver import Platform, resolve_platform
 from shipyard.spec import PlatformSpec
-from shipyard.template import ENV_TEMPLATE, Baked, bake, template_dir, write_cruft_file
+from shipyard.template import ENV_TEMPLATE, Baked, bake, precheck, template_dir, write_cruft_file
 from shipyard.template_repo import URL_KEY, VERSION_KEY, Release
 
 console = Console()
@@ -81,6 +81,7 @@ def new(
         answers.pop("project_slug", None)
     source = template_dir(template)
     explicit_tier = risk_tier if no_input else "asked"
+    precheck(source, answers, no_input, platform_spec)  # before the template repository is touched
 
     def keep_tier(values: dict) -> None:
         """Never re-tier an existing project as a side effect of generating it again."""
