@@ -10,6 +10,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from shipyard.cli.options import DataDirOpt
+from shipyard.cli.paths import writable_dir
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.resolver import Platform, resolve_platform
@@ -46,7 +48,7 @@ def new(
         "default: when the embedded platform is running",
     ),
     spec: Path | None = typer.Option(None, "--spec", help="platform spec ($SHIPYARD_SPEC, ./platform.yaml)"),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="embedded platform data ($SHIPYARD_HOME)"),
+    data_dir: Path | None = DataDirOpt,
     stack_outputs: Path | None = typer.Option(
         None,
         "--stack-outputs",
@@ -55,6 +57,7 @@ def new(
     template: Path | None = typer.Option(None, "--template", help="template (default: project-template/)"),
 ) -> None:
     """Generate a project from the template with this platform's endpoints, checked against the spec."""
+    writable_dir(output_dir, "--output-dir")
     if stack_outputs is not None and not stack_outputs.is_file():
         raise UserError(
             f"--stack-outputs {stack_outputs} is not a file",
