@@ -251,6 +251,12 @@ CASES = [
         {"ok.yaml": spec_with()},
     ),  # fmt: skip
     Case(
+        "cost-month-one-digit",  # issue 35: was taken as 2026-01
+        ["cost", "report", "--month", "2026-1", "--spec", "ok.yaml"],
+        "month '2026-1' is not in the form YYYY-MM",
+        {"ok.yaml": spec_with()},
+    ),  # fmt: skip
+    Case(
         "cost-month-text",
         ["cost", "report", "--month", "[bold]x", "--spec", "ok.yaml"],
         "'[bold]x'",
