@@ -509,6 +509,16 @@ class LocalPorts(Strict):
     registry: Port = 5100
 
 
+class Retention(Strict):
+    """How long the embedded platform keeps what runs leave behind (the CI runner tidies every 10 min)."""
+
+    ci_runs_days: int = Field(
+        30, ge=1, le=3650, description="days a finished CI run's job file and log stay under <data dir>/ci"
+    )
+    log_max_mb: int = Field(50, ge=1, le=10_240, description="a service log larger than this is rotated")
+    logs_kept: int = Field(3, ge=1, le=50, description="rotated copies kept of each service log")
+
+
 class LocalSpec(Strict):
     host: str = Field("127.0.0.1", description="an IP address or a hostname the services listen on")
     data_dir: str | None = Field(None, description="default: $SHIPYARD_HOME, else ~/.shipyard")
@@ -516,6 +526,7 @@ class LocalSpec(Strict):
     label_studio: bool = Field(True, description="start Label Studio (heavy: ~1 GB venv on first up)")
     prometheus: bool = True
     portal: bool = True
+    retention: Retention = Retention()
     instance_type: str = Field(
         "m6i.large",
         description="price the embedded machine's runs as this instance type (costs show what the work "
