@@ -210,3 +210,13 @@ def test_the_spec_has_one_policy_with_sane_defaults():
     )
     with pytest.raises(ValueError):
         ServiceCalls(timeout_seconds=0)
+
+
+def test_the_portal_adopts_the_specs_policy(tmp_path, monkeypatch):
+    from shipyard.resolver import portal_settings
+
+    monkeypatch.setattr(service_calls, "_policy", None)
+    monkeypatch.delenv(service_calls.TIMEOUT_ENV, raising=False)
+    spec = _spec_with_bound(tmp_path, 4)
+    portal_settings({"MLFLOW_TRACKING_URI": "http://127.0.0.1:9", "SHIPYARD_SPEC": spec})
+    assert service_calls.timeout() == 4

@@ -283,6 +283,7 @@ def portal_settings(environ: Mapping[str, str] | None = None) -> PortalSettings:
         if recorded.get("mlflow") == endpoints.mlflow and recorded.get("mlflow_artifacts"):
             endpoints = endpoints.replace(mlflow_artifacts=recorded["mlflow_artifacts"])  # storage costs
         platform = Platform(spec=spec, spec_path=path.resolve(), endpoints=endpoints, data_dir=home)
+        service_calls.use_spec(spec)  # the portal's calls: the spec's timeout policy too
     if e.get(ENV_DVC_ROOT):
         platform = platform.with_endpoints(dvc_remote_root=e[ENV_DVC_ROOT])
     return PortalSettings(
