@@ -253,7 +253,13 @@ def check_choices(template: Path, answers: dict[str, Any]) -> None:
             )
 
 
-def precheck(template: Path, answers: dict[str, Any], no_input: bool, spec: PlatformSpec | None) -> None:
+def precheck(
+    template: Path,
+    answers: dict[str, Any],
+    no_input: bool,
+    spec: PlatformSpec | None,
+    output_dir: Path | None = None,
+) -> None:
     """What the given answers allow to judge before anything is touched (the platform's template
     repository included): text, choices, the names derived from them, the owner and the team. Answers
     still to be prompted for are judged by :func:`bake`."""
@@ -276,6 +282,11 @@ def precheck(template: Path, answers: dict[str, Any], no_input: bool, spec: Plat
             raise UserError(f"template answers: {exc}", "check the values passed to shipyard new") from None
     if no_input or {"project_name", "project_slug", "package_name"} & answers.keys():
         check_names(values, template)
+        if output_dir is not None and (output_dir / values["project_slug"]).exists():
+            raise UserError(
+                f"{output_dir / values['project_slug']} already exists",
+                "pick another --output-dir or project name, or remove the directory",
+            )
     if spec is not None and (no_input or "team" in answers):
         check_answers(spec, values)
 

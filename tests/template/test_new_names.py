@@ -66,6 +66,11 @@ def test_a_refused_new_leaves_the_published_template_repository_as_it_was(cli, t
                   "--data-dir", str(home))  # fmt: skip
     assert refused.returncode == 2 and "owner_email 'x' is not an email" in refused.stderr
     assert _tree(repo) == before
+    again = cli(
+        "new", "First", "--team", "demo", "-o", str(tmp_path / "ok"), *COMMON, "--data-dir", str(home)
+    )
+    assert again.returncode == 2 and "first already exists" in again.stderr
+    assert _tree(repo) == before
 
 
 @pytest.mark.parametrize(

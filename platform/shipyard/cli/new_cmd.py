@@ -84,7 +84,7 @@ def new(
         answers.pop("project_slug", None)
     source = template_dir(template)
     explicit_tier = risk_tier if no_input else "asked"
-    precheck(source, answers, no_input, platform_spec)  # before the template repository is touched
+    precheck(source, answers, no_input, platform_spec, output_dir.resolve())  # before anything is touched
 
     def keep_tier(values: dict) -> None:
         """Never re-tier an existing project as a side effect of generating it again."""
