@@ -82,3 +82,141 @@ def test_the_record_layer_follows_the_service_timeout_against_a_server_that_neve
             api.call("GET", "experiments/search", {"max_results": 1})
         assert time.monotonic() - start < 30  # 0.5 s, not the 60 s default (a hang guard, not a timing)
         assert caught.value.url == url
+
+
+# --- one timeout policy, from the spec (issue 35, item 4) -----------------------------------------
+
+
+@pytest.fixture
+def silent_url():
+    """A socket that accepts connections (the backlog) and never answers."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        yield f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+
+@pytest.fixture
+def healthy_mlflow():
+    """Answers /health only: what `model promote` asks before it calls the registry."""
+    import http.server
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"OK")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _spec_with_bound(tmp_path, seconds: float) -> str:
+    """A cluster platform's spec (no embedded platform to start) with the service timeout ``seconds``."""
+    import yaml
+
+    repo = __import__("pathlib").Path(__file__).resolve().parents[1]
+    data = yaml.safe_load((repo / "examples" / "platform.kubernetes.yaml").read_text())
+    data["services"]["calls"] = {"timeout_seconds": seconds, "retries": 0}
+    path = tmp_path / "platform.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def _clean_env(tmp_path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "SHIPYARD_"))}
+    return {**env, "SHIPYARD_HOME": str(tmp_path / "home"), "MLFLOW_DISABLE_TELEMETRY": "true", **extra}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["project", "list"], ["cost", "report"], ["cost", "budgets"]],
+    ids=["project-list", "cost-report", "cost-budgets"],
+)
+def test_a_silent_mlflow_is_named_within_the_specs_timeout(tmp_path, silent_url, argv):
+    from tests.conftest import run_cli
+
+    spec = _spec_with_bound(tmp_path, 1)
+    # the hang guard: today these wait 60 s per call; the bound is 1 s (no timing asserted beyond it)
+    proc = run_cli(
+        *argv, "--spec", spec, env=_clean_env(tmp_path, MLFLOW_TRACKING_URI=silent_url), timeout=50
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert f"MLflow at {silent_url}" in proc.stderr
+    assert "no answer within 1s (services.calls.timeout_seconds)" in proc.stderr
+    assert "fix:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_silent_registry_is_named_within_the_specs_timeout(tmp_path, silent_url, healthy_mlflow):
+    from tests.conftest import run_cli
+
+    env = _clean_env(
+        tmp_path,
+        MLFLOW_TRACKING_URI=healthy_mlflow,
+        SHIPYARD_REGISTRY_URL=silent_url,
+        MLFLOW_TRACKING_USERNAME="approver@example.com",
+        MLFLOW_TRACKING_PASSWORD="pw",
+    )
+    spec = _spec_with_bound(tmp_path, 1)
+    # today: 600 s (registry/client.py's own TIMEOUT); the hang guard is far below that
+    proc = run_cli("model", "promote", "m", "1", "--spec", spec, env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert f"the registry service at {silent_url}" in proc.stderr
+    assert "no answer within 1s (services.calls.timeout_seconds)" in proc.stderr
+
+
+def test_the_environment_overrides_the_spec_and_is_named(tmp_path, silent_url):
+    from tests.conftest import run_cli
+
+    spec = _spec_with_bound(tmp_path, 30)
+    env = _clean_env(tmp_path, MLFLOW_TRACKING_URI=silent_url, SHIPYARD_SERVICE_TIMEOUT="1")
+    proc = run_cli("project", "list", "--spec", spec, env=env, timeout=50)
+    assert proc.returncode == 2 and "no answer within 1s ($SHIPYARD_SERVICE_TIMEOUT)" in proc.stderr
+
+
+def test_ci_jobs_get_the_specs_mlflow_bounds(tmp_path, monkeypatch):
+    """A job's training calls MLflow with MLflow's own client: without these it retries for minutes."""
+    from shipyard.endpoints import Endpoints
+    from shipyard.local.runner import Runner
+    from shipyard.spec import load_spec
+
+    for key in [k for k in os.environ if k.startswith("MLFLOW_HTTP_REQUEST")]:
+        monkeypatch.delenv(key)
+    monkeypatch.delenv(service_calls.TIMEOUT_ENV, raising=False)
+    monkeypatch.delenv(service_calls.RETRIES_ENV, raising=False)
+    monkeypatch.setattr(service_calls, "_policy", None)
+    service_calls.use_spec(load_spec(_spec_with_bound(tmp_path, 7)))
+    env = Runner(tmp_path, "local")._env(Endpoints(platform="local"), "demo", "p", "r" * 32)
+    assert env["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "7"
+    assert env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "0"
+
+
+def test_the_spec_has_one_policy_with_sane_defaults():
+    from shipyard.spec.model import ServiceCalls
+
+    calls = ServiceCalls()
+    assert (
+        calls.timeout_seconds == service_calls.DEFAULT_TIMEOUT
+        and calls.retries == service_calls.DEFAULT_RETRIES
+    )
+    with pytest.raises(ValueError):
+        ServiceCalls(timeout_seconds=0)
+
+
+def test_the_portal_adopts_the_specs_policy(tmp_path, monkeypatch):
+    from shipyard.resolver import portal_settings
+
+    monkeypatch.setattr(service_calls, "_policy", None)
+    monkeypatch.delenv(service_calls.TIMEOUT_ENV, raising=False)
+    spec = _spec_with_bound(tmp_path, 4)
+    portal_settings({"MLFLOW_TRACKING_URI": "http://127.0.0.1:9", "SHIPYARD_SPEC": spec})
+    assert service_calls.timeout() == 4

@@ -109,11 +109,29 @@ def parse_json(text: str, name: str, fix: str) -> Any:
     if _json_depth(text) > MAX_DEPTH:
         raise InputError(name, f"is nested more than {MAX_DEPTH} levels deep", fix)
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except DuplicateKey as exc:
+        raise InputError(name, f"has the key {exc.key!r} more than once in one object", fix) from None
     except json.JSONDecodeError as exc:
         raise InputError(name, f"is not JSON ({exc.msg})", fix, line=exc.lineno) from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits
         raise InputError(name, f"is not usable JSON ({exc})", fix) from None
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: with two, which one counts would be the parser's choice."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 def _json_depth(text: str) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shipyard import service_calls
 from shipyard.datadir import DataLayout, load_state
 from shipyard.endpoints import ENV_MLFLOW, Endpoints, cluster_endpoints, default_data_dir, local_endpoints
 from shipyard.errors import UserError
@@ -117,6 +118,7 @@ def resolve_platform(
     from_env = {k: v for k, v in Endpoints.from_env(env).as_dict().items() if v and k != "platform"}
     explicit = {k: v for k, v in (overrides or {}).items() if v}
     endpoints = endpoints.replace(**{**from_env, **explicit})
+    service_calls.use_spec(spec)  # the spec's timeout policy bounds every call the command makes
     return Platform(spec=spec, spec_path=path.resolve() if path else None, endpoints=endpoints, data_dir=home)
 
 
@@ -131,6 +133,7 @@ def platform_from_data_dir(data_dir: str | os.PathLike[str]) -> Platform:
         )
     path = Path(state.spec_path) if state.spec_path else None
     spec = load_spec(path) if path and path.is_file() else None
+    service_calls.use_spec(spec)
     return Platform(spec=spec, spec_path=path, endpoints=endpoints_from_state(state.endpoints), data_dir=home)
 
 
@@ -280,6 +283,7 @@ def portal_settings(environ: Mapping[str, str] | None = None) -> PortalSettings:
         if recorded.get("mlflow") == endpoints.mlflow and recorded.get("mlflow_artifacts"):
             endpoints = endpoints.replace(mlflow_artifacts=recorded["mlflow_artifacts"])  # storage costs
         platform = Platform(spec=spec, spec_path=path.resolve(), endpoints=endpoints, data_dir=home)
+        service_calls.use_spec(spec)  # the portal's calls: the spec's timeout policy too
     if e.get(ENV_DVC_ROOT):
         platform = platform.with_endpoints(dvc_remote_root=e[ENV_DVC_ROOT])
     return PortalSettings(

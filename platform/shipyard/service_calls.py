@@ -1,10 +1,14 @@
-"""Bounded calls to the platform's services (MLflow, Label Studio, Prometheus): fail fast, name the cause.
+"""Bounded calls to the platform's services (MLflow, the registry, Label Studio, Prometheus): fail fast,
+name the cause.
 
-Every request Shipyard makes has a timeout (``$SHIPYARD_SERVICE_TIMEOUT`` seconds, default 10) and a
-small retry budget (``$SHIPYARD_SERVICE_RETRIES``, default 2). MLflow's own client retries a dead
-server for minutes by default; :func:`bound_mlflow_calls` sets its ``MLFLOW_HTTP_REQUEST_*``
-variables from the same two settings, so a command against a stopped platform ends in seconds with
-"MLflow is unreachable at URL" and the fix.
+The one timeout policy: every request Shipyard makes waits at most ``services.calls.timeout_seconds``
+of the platform spec (default 10) and is retried ``services.calls.retries`` times (default 2);
+``$SHIPYARD_SERVICE_TIMEOUT`` / ``$SHIPYARD_SERVICE_RETRIES`` override the spec. Only a registry
+submit, which loads and scores two models, has its own bound (``scoring_timeout_seconds``).
+MLflow's own client retries a dead server for minutes by default; :func:`bound_mlflow_calls` sets its
+``MLFLOW_HTTP_REQUEST_*`` variables from the same settings (and the CI runner gives them to every job),
+so a command against a stopped or silent platform ends in seconds with the service, the bound and the
+fix named.
 """
 
 from __future__ import annotations
@@ -13,13 +17,33 @@ import os
 import re
 import sys
 from collections.abc import MutableMapping
+from typing import TYPE_CHECKING
 
-from shipyard.errors import UserError
+from shipyard.errors import ServiceUnavailable, UserError
+
+if TYPE_CHECKING:
+    from shipyard.spec.model import PlatformSpec, ServiceCalls
 
 TIMEOUT_ENV = "SHIPYARD_SERVICE_TIMEOUT"
 RETRIES_ENV = "SHIPYARD_SERVICE_RETRIES"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 2
+DEFAULT_SCORING_TIMEOUT = 300.0
+SPEC_FIELD = "services.calls.timeout_seconds"
+
+_policy: ServiceCalls | None = None  # the spec's, once a command has resolved its platform
+_mlflow_keys_set: set[str] = set()  # the MLFLOW_HTTP_REQUEST_* variables this process set itself
+
+
+def use_spec(spec: PlatformSpec | None) -> None:
+    """Adopt ``spec``'s policy for this process (the resolver calls it for every command)."""
+    global _policy
+    if spec is None:
+        return
+    _policy = spec.services.calls
+    for key, value in mlflow_client_env().items():  # re-bound what we set before the spec was known
+        if key in _mlflow_keys_set:
+            os.environ[key] = value
 
 
 def _number(name: str, default: float, low: float, high: float) -> float:
@@ -39,12 +63,36 @@ def _number(name: str, default: float, low: float, high: float) -> float:
 
 def timeout() -> float:
     """Seconds one request to a platform service may take."""
-    return _number(TIMEOUT_ENV, DEFAULT_TIMEOUT, 0.1, 600)
+    return _number(TIMEOUT_ENV, _policy.timeout_seconds if _policy else DEFAULT_TIMEOUT, 0.1, 600)
 
 
 def retries() -> int:
     """How often a failed request is retried (connection errors, 5xx)."""
-    return int(_number(RETRIES_ENV, DEFAULT_RETRIES, 0, 10))
+    return int(_number(RETRIES_ENV, _policy.retries if _policy else DEFAULT_RETRIES, 0, 10))
+
+
+def scoring_timeout() -> float:
+    """Seconds a registry submit may take: it loads and scores two models."""
+    return _policy.scoring_timeout_seconds if _policy else DEFAULT_SCORING_TIMEOUT
+
+
+def bound_name() -> str:
+    """Where the timeout in force comes from, for an error's fix line."""
+    return f"${TIMEOUT_ENV}" if os.environ.get(TIMEOUT_ENV) else SPEC_FIELD
+
+
+def timed_out(
+    service: str, url: str | None, seconds: float | None = None, setting: str = ""
+) -> ServiceUnavailable:
+    """The one error for a service that accepted a request and did not answer within the policy."""
+    seconds = timeout() if seconds is None else seconds
+    setting = setting or bound_name()
+    return ServiceUnavailable(
+        service,
+        url,
+        f"no answer within {seconds:g}s ({setting})",
+        f"check that {service} is running and not overloaded (`shipyard status`), or raise {setting}",
+    )
 
 
 def mlflow_client_env() -> dict[str, str]:
@@ -61,7 +109,10 @@ def bound_mlflow_calls(environ: MutableMapping[str, str] | None = None) -> None:
     """Bound MLflow's client in this process, unless the user set its variables themselves."""
     env = os.environ if environ is None else environ
     for key, value in mlflow_client_env().items():
-        env.setdefault(key, value)
+        if key not in env:
+            env[key] = value
+            if environ is None:
+                _mlflow_keys_set.add(key)
 
 
 class ServiceUnreachable(UserError):
@@ -90,9 +141,9 @@ def require_reachable(service: str, url: str, health_path: str = "/health") -> N
     import requests
 
     try:
-        resp = requests.get(f"{url.rstrip('/')}{health_path}", timeout=min(timeout(), 5))
+        resp = requests.get(f"{url.rstrip('/')}{health_path}", timeout=timeout())
     except requests.Timeout:
-        raise ServiceUnreachable(service, url, f"no answer in {min(timeout(), 5):g}s") from None
+        raise timed_out(service, url) from None
     except requests.RequestException as exc:
         raise ServiceUnreachable(service, url, type(exc).__name__) from None
     if resp.status_code >= 500:

@@ -8,6 +8,7 @@ team's jobs, and into a copy of the platform spec with the service URLs filled i
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from dataclasses import fields
 from typing import Any
@@ -15,10 +16,17 @@ from typing import Any
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.input_files import parse_json, read_text
-from shipyard.spec.model import PlatformSpec
+from shipyard.spec.model import NAME_PATTERN, URL, Environment, PlatformSpec
 
 SECRET_PLACEHOLDER = "[secret]"  # what `pulumi stack output --json` prints without --show-secrets
 FIELDS = {f.name for f in fields(Endpoints)}
+# endpoints clients open (and the portal links to): http(s) only, never javascript:, file: or a path
+URL_FIELDS = (
+    "mlflow", "dvc_endpoint_url", "label_studio", "prometheus", "pushgateway", "grafana", "portal",
+    "package_index", "registry",
+)  # fmt: skip
+PLATFORMS = tuple(e.value for e in Environment)
+NAME = re.compile(NAME_PATTERN)
 
 
 OUTPUTS_FIX = "pass the output of `pulumi stack output --json` (run in infra/)"
@@ -75,8 +83,16 @@ def endpoints_from_outputs(outputs: dict[str, Any], team: str | None = None) -> 
     values = {k: (None if v == SECRET_PLACEHOLDER else v) for k, v in raw.items()}
     if "platform" not in values:
         raise UserError("stack outputs: endpoints.platform is missing", "re-run `pulumi up` in infra/")
+    if values["platform"] not in PLATFORMS:
+        raise UserError(
+            f"stack outputs: endpoints.platform {values['platform']!r} is not one of {', '.join(PLATFORMS)}",
+            "pass the outputs of Shipyard's infra program (`pulumi stack output --json` in infra/)",
+        )
+    for key in URL_FIELDS:
+        _check_url(key, values.get(key))
     remotes: dict[str, str] = outputs.get("dvcRemotes") or {}
     if team is not None:
+        check_name(team, "--team")
         if team not in remotes:
             known = ", ".join(sorted(remotes)) or "none"
             raise UserError(
@@ -85,6 +101,31 @@ def endpoints_from_outputs(outputs: dict[str, Any], team: str | None = None) -> 
             )
         values["dvc_remote_root"] = remotes[team]
     return Endpoints(**values)
+
+
+def check_name(value: str, flag: str) -> str:
+    """A team or project name from the command line: a DNS label, never a path (``../x``)."""
+    if not NAME.match(value):
+        raise UserError(
+            f"{flag} {value!r} is not a team or project name",
+            "use lowercase letters, digits and '-' (as in the platform spec), e.g. --team demo",
+        )
+    return value
+
+
+def _check_url(key: str, value: str | None) -> None:
+    if value is None:
+        return
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise UserError(
+            f"stack outputs: endpoints.{key} contains a control character ({value[:40]!r})",
+            "fix that output in the infra program and run `pulumi up` again",
+        )
+    if not URL.match(value):
+        raise UserError(
+            f"stack outputs: endpoints.{key} {value[:80]!r} is not an http(s) URL",
+            "fix that output in the infra program (http:// or https://) and run `pulumi up` again",
+        )
 
 
 def spec_with_outputs(spec: PlatformSpec, outputs: dict[str, Any]) -> PlatformSpec:

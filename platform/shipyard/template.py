@@ -171,7 +171,7 @@ def bake(
         except CookiecutterException as exc:
             raise UserError(f"template answers: {exc}", "check the values passed to shipyard new") from None
         check_answer_text(values)  # typed answers too: they would be rendered by every later update
-        check_names(values)
+        check_names(values, template)
         if adjust is not None:
             adjust(values)
         return _generate(template, output_dir, context, values, spec, endpoints_for)
@@ -253,9 +253,68 @@ def check_choices(template: Path, answers: dict[str, Any]) -> None:
             )
 
 
-def check_names(values: dict[str, Any]) -> None:
+def precheck(
+    template: Path,
+    answers: dict[str, Any],
+    no_input: bool,
+    spec: PlatformSpec | None,
+    output_dir: Path | None = None,
+) -> None:
+    """What the given answers allow to judge before anything is touched (the platform's template
+    repository included): text, choices, the names derived from them, the owner and the team. Answers
+    still to be prompted for are judged by :func:`bake`."""
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    from shipyard.spec.model import EMAIL
+
+    check_answer_text(answers)
+    check_choices(template, answers)
+    owner = answers.get("owner_email")
+    if isinstance(owner, str) and not EMAIL.match(owner):
+        raise UserError(f"owner_email {owner!r} is not an email address", "e.g. --owner you@example.com")
+    with _template_on_path(template):
+        context = generate_context(context_file=str(template / "cookiecutter.json"), extra_context=answers)
+        try:
+            values = prompt_for_config(context, no_input=True)  # defaults for what is still open
+        except CookiecutterException as exc:
+            raise UserError(f"template answers: {exc}", "check the values passed to shipyard new") from None
+    if no_input or {"project_name", "project_slug", "package_name"} & answers.keys():
+        check_names(values, template)
+        if output_dir is not None and (output_dir / values["project_slug"]).exists():
+            raise UserError(
+                f"{output_dir / values['project_slug']} already exists",
+                "pick another --output-dir or project name, or remove the directory",
+            )
+    if spec is not None and (no_input or "team" in answers):
+        check_answers(spec, values)
+
+
+def shadowed_module(template: Path, package: str) -> str:
+    """What a package named ``package`` would hide in a project of ``template`` ('' for nothing): the
+    template's own answer (its local_extensions.py, which its pre_gen hook uses), else the stdlib's."""
+    import importlib.util
+
+    source = template / "local_extensions.py"
+    module_spec = importlib.util.spec_from_file_location(f"_shipyard_template_{abs(hash(source))}", source)
+    if source.is_file() and module_spec and module_spec.loader:
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        if hasattr(module, "shadowed_module"):
+            return module.shadowed_module(package)
+    return f"the standard library's module {package!r}" if package in sys.stdlib_module_names else ""
+
+
+def check_names(values: dict[str, Any], template: Path | None = None) -> None:
     """The slug and package name become directories: checked before anything is written."""
     slug, package = values["project_slug"], values["package_name"]
+    name = values.get("project_name")
+    if isinstance(name, str) and not any(ch.isalnum() for ch in name):
+        raise UserError(
+            f"project_name {name!r} has no letter or digit (every such name would become the slug 'model')",
+            "give the project a name with letters or digits, e.g. shipyard new 'Credit Risk'",
+        )
     if not SLUG.match(slug) or "--" in slug:
         example = _slugify(values.get("project_name", "")) or "credit-risk"
         raise UserError(
@@ -267,6 +326,12 @@ def check_names(values: dict[str, Any]) -> None:
         raise UserError(
             f"package_name {package!r} is not a valid Python package name",
             "use lowercase letters, digits and '_', starting with a letter (package_name=credit_risk)",
+        )
+    hidden = shadowed_module(template, package) if template is not None else ""
+    if hidden:
+        raise UserError(
+            f"project {slug!r} would have the package src/{package}, which hides {hidden}",
+            f"give another name or slug, e.g. --slug {slug}-model",
         )
 
 

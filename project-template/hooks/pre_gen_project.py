@@ -24,20 +24,9 @@ TEXT_LIMITS = {"project_name": 200, "description": 500, "owner_email": 254}
 # {% raw %}
 JINJA_OPENERS = ("{{", "{%", "{#")
 # {% endraw %}
-# A package with one of these names would shadow Python or a dependency of the project.
-SHADOWED = {
-    "mlflow",
-    "dvc",
-    "pandas",
-    "sklearn",
-    "scipy",
-    "torch",
-    "yaml",
-    "shipyard",
-    "test",
-    "tests",
-    "src",
-}
+# What a package of the answered name would hide from the project: a standard-library module or an import
+# name of a locked dependency (local_extensions.shadowed_module, the check `shipyard new` makes too)
+SHADOWS = json.loads(r"""[{{ cookiecutter.package_name | shadowed_module | tojson }}]""")[0]
 
 
 def text_problems(ctx: dict) -> list[tuple[str, str]]:
@@ -70,11 +59,11 @@ def problems(ctx: dict) -> list[tuple[str, str]]:
             )
         )
     package = ctx["package_name"]
-    if package in SHADOWED:
+    if SHADOWS:
         found.append(
             (
-                f"package_name {package!r} would shadow the Python package of that name",
-                f"use another name, e.g. package_name={package}_model",
+                f"package_name {package!r} would shadow {SHADOWS}",
+                f"use another name, e.g. package_name={package}_model (or project_slug={package}-model)",
             )
         )
     elif not (package.isidentifier() and package.islower() and not keyword.iskeyword(package)):
@@ -86,6 +75,13 @@ def problems(ctx: dict) -> list[tuple[str, str]]:
         )
     if not ctx["project_name"].strip():
         found.append(("project_name is empty", "give the project a name, e.g. project_name='Credit Risk'"))
+    elif not any(ch.isalnum() for ch in ctx["project_name"]):
+        found.append(
+            (
+                f"project_name {ctx['project_name']!r} has no letter or digit",
+                "give the project a name with letters or digits, e.g. project_name='Credit Risk'",
+            )
+        )
     if not TEAM.match(ctx["team"]):
         found.append(
             (

@@ -49,6 +49,14 @@ def _bomb(levels: int, width: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _team_with(**changes: object) -> str:
+    import copy
+
+    data = copy.deepcopy(VALID)
+    data["teams"][0].update(changes)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 OUTPUTS_OK = (
     '{"endpoints": {"platform": "aws", "mlflow": "https://mlflow.example.com"}, '
     '"dvcRemotes": {"demo": "s3://b/demo"}}'
@@ -243,6 +251,12 @@ CASES = [
         {"ok.yaml": spec_with()},
     ),  # fmt: skip
     Case(
+        "cost-month-one-digit",  # issue 35: was taken as 2026-01
+        ["cost", "report", "--month", "2026-1", "--spec", "ok.yaml"],
+        "month '2026-1' is not in the form YYYY-MM",
+        {"ok.yaml": spec_with()},
+    ),  # fmt: skip
+    Case(
         "cost-month-text",
         ["cost", "report", "--month", "[bold]x", "--spec", "ok.yaml"],
         "'[bold]x'",
@@ -308,6 +322,31 @@ CASES = [
     ),  # fmt: skip
     _outputs("outputs-project-no-team", OUTPUTS_OK, "--project needs --team", "--project", "p"),
     _outputs("outputs-unknown-team", OUTPUTS_OK, "team 'ops' has no DVC remote", "--team", "ops"),
+    # issue 35, item 7: accepted before
+    _outputs(
+        "outputs-duplicate-key",
+        '{"endpoints": {"platform": "aws", "mlflow": "https://a.example.com", "mlflow": "https://b.example.com"}}',
+        "has the key 'mlflow' more than once",
+    ),  # fmt: skip
+    _outputs(
+        "outputs-javascript-url",
+        '{"endpoints": {"platform": "aws", "portal": "javascript:alert(1)"}}',
+        "endpoints.portal 'javascript:alert(1)' is not an http(s) URL",
+    ),  # fmt: skip
+    _outputs(
+        "outputs-platform-mars", '{"endpoints": {"platform": "mars"}}', "endpoints.platform 'mars' is not one"
+    ),
+    _outputs(
+        "outputs-team-path", OUTPUTS_OK, "--team '../x' is not a team or project name", "--team", "../x"
+    ),
+    _outputs(
+        "outputs-project-path", OUTPUTS_OK, "--project '../p' is not", "--team", "demo", "--project", "../p"
+    ),
+    _spec(
+        "spec-port-bool", spec_with(local__ports={"mlflow": True}), "local.ports.mlflow: expected a number"
+    ),
+    _spec("spec-budget-bool", _team_with(monthly_budget=True), "teams[0].monthly_budget: expected a number"),
+    _spec("spec-owner-markup", _team_with(owners=["<script>x</script>@x.com"]), "is not an email address"),
 ]
 
 
@@ -424,9 +463,13 @@ def test_a_bug_shows_one_line_and_a_log_file_not_a_stack(tmp_path, monkeypatch, 
 
 def test_infra_outputs_env_is_shell_safe(tmp_path, capsys):
     out = tmp_path / "out.json"
-    out.write_text('{"endpoints": {"platform": "aws", "mlflow": "https://m.example.com/a b$(id)`x`"}}')
-    assert main(["infra", "outputs", str(out), "--env"]) == 0
+    # endpoint URLs must be http(s) URLs (issue 35): a remote root is free text and must come out quoted
+    out.write_text(
+        '{"endpoints": {"platform": "aws", "mlflow": "https://m.example.com"}, '
+        '"dvcRemotes": {"demo": "s3://b/a b$(id)`x`"}}'
+    )
+    assert main(["infra", "outputs", str(out), "--env", "--team", "demo", "--project", "p"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    script = "\n".join(lines) + '\nprintf %s "$MLFLOW_TRACKING_URI"'
+    script = "\n".join(lines) + '\nprintf %s "$SHIPYARD_DVC_REMOTE"'
     shown = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
-    assert shown == "https://m.example.com/a b$(id)`x`"
+    assert shown == "s3://b/a b$(id)`x`/demo/p"

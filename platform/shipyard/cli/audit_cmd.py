@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.cli.paths import check_output_file, output_file_arg, write_output
 from shipyard.errors import UserError
 
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -101,20 +102,24 @@ def verify(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> N
 
 def export(
     fmt: str = typer.Option("jsonl", "--format", help="jsonl | csv"),
-    out: Path | None = typer.Option(None, "--out", help="file to write (default: stdout)"),
+    out: Path | None = typer.Option(
+        None, "--out", parser=output_file_arg, help="file to write (default: stdout)"
+    ),
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Every event with its hashes, and the chain head, so a copy can be checked later."""
     if fmt not in ("jsonl", "csv"):
         raise UserError(f"--format {fmt!r} is not known", "use --format jsonl or --format csv")
+    if out is not None:
+        check_output_file(out)  # before the work
     store, root = _store(spec, data_dir)
     _reconcile(store, root)
     text = render_export(store, fmt)
     if out is None:
         typer.echo(text, nl=False)
         return
-    out.write_text(text)
+    write_output(out, text)
     console.print(f"wrote {out}", highlight=False)
 
 

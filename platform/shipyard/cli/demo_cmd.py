@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from shipyard.cli.options import DataDirOpt
+
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
@@ -18,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 def demo(
     spec: Path | None = typer.Option(None, "--spec", help="platform spec (default: ./platform.yaml)"),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="default: $SHIPYARD_HOME, ~/.shipyard"),
+    data_dir: Path | None = DataDirOpt,
     as_json: bool = typer.Option(False, "--json", help="also print the outcome as JSON at the end"),
 ) -> None:
     """Start the platform, create a project, push it (CI gates and registers a model), promote it,

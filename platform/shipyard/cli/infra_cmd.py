@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from shipyard.errors import UserError
-from shipyard.stack_outputs import endpoints_from_outputs, env_lines, read_outputs
+from shipyard.stack_outputs import check_name, endpoints_from_outputs, env_lines, read_outputs
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +26,8 @@ def outputs(
     """Print the platform's endpoints (JSON), or the job environment with --env."""
     if project and not team:
         raise UserError("--project needs --team", "pass --team TEAM --project PROJECT")
+    if project is not None:
+        check_name(project, "--project")
     endpoints = endpoints_from_outputs(read_outputs(file), team)
     if env:
         for line in env_lines(endpoints.to_env(team, project)):

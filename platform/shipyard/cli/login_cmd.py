@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from shipyard.cli.options import DataDirOpt, SpecOpt
-from shipyard.errors import UserError
+from shipyard.errors import BadInput, UserError
 from shipyard.identity import secrets
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.people import person
@@ -46,10 +46,9 @@ def login(
     if show_password:
         typer.echo(_made_password(spec, data_dir, user))
         return
+    pw = _password_from_stdin() if password_stdin else None  # the input first: nothing else depends on it
     platform, root, endpoints = _platform(spec, data_dir)
-    if password_stdin:
-        pw = sys.stdin.readline().strip()
-    else:
+    if pw is None:
         pw = typer.prompt(f"password for {user}", hide_input=True)
     creds = Credentials(user.lower() if "@" in user else user, pw)
     if not check(endpoints.mlflow, creds):
@@ -58,6 +57,28 @@ def login(
     console.print(
         f"[green]signed in[/] as {creds.username} ({_roles(platform, creds.username)}); login in {path}"
     )
+
+
+MAX_PASSWORD_BYTES = 1024
+
+
+def _password_from_stdin() -> str:
+    """The first line of stdin as a password: UTF-8 text without control characters, bounded."""
+    stream = getattr(sys.stdin, "buffer", None)
+    raw = stream.readline(MAX_PASSWORD_BYTES + 1) if stream is not None else sys.stdin.readline().encode()
+    raw = raw.rstrip(b"\r\n")
+    fix = "pipe the password as one line of text: printf '%s\\n' \"$PW\" | shipyard login --password-stdin"
+    if len(raw) > MAX_PASSWORD_BYTES:
+        raise BadInput(f"the password on stdin is longer than {MAX_PASSWORD_BYTES} bytes", fix)
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BadInput("the password on stdin is not UTF-8 text (binary data?)", fix) from None
+    if any(ord(c) < 32 or c == "\x7f" for c in text):
+        raise BadInput("the password on stdin contains control characters", fix)
+    if not text:
+        raise BadInput("no password on stdin (an empty line)", fix)
+    return text
 
 
 def _made_password(spec: Path | None, data_dir: Path | None, user: str) -> str:

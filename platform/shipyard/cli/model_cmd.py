@@ -13,6 +13,7 @@ from rich.table import Table
 from shipyard.catalog import inventory, load_snapshot
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.registry import client
+from shipyard.registry.notes import check_note
 from shipyard.resolver import Platform, resolve_platform
 from shipyard.service_calls import check_url, require_reachable
 
@@ -96,6 +97,7 @@ def approve(
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Approve a version that passed the platform gate, as the signed-in approver (`shipyard login`)."""
+    check_note(note, "approve")
     _, url, creds = _registry(spec, data_dir, mlflow)
     result = client.version_action(url, creds, model, version, "approve", note)
     have = result["approved_by"]
@@ -115,6 +117,7 @@ def promote(
 ) -> None:
     """Make a version champion (an earlier one: a rollback), as the signed-in person; past the platform
     gate and with the approvals its risk tier needs."""
+    check_note(note, "promote")
     _, url, creds = _registry(spec, data_dir, mlflow)
     result = client.version_action(url, creds, model, version, "promote", note)
     was = f" (was v{result['previous']})" if result.get("previous") else ""
@@ -135,6 +138,7 @@ def validation_set(
     from shipyard.input_files import read_text
     from shipyard.registry.names import MAX_VALIDATION_BYTES
 
+    check_note(note, "validation-set")
     text = read_text(file, "pass the path of the CSV file", MAX_VALIDATION_BYTES, kind="CSV file")
     _, url, creds = _registry(spec, data_dir, mlflow)
     result = client.validation_set(url, creds, model, text, file.name, note)
@@ -153,9 +157,18 @@ def _recorder(action: str, doc: str):
         data_dir: Path | None = DataDirOpt,
         mlflow: str | None = MlflowOpt,
     ) -> None:
+        check_note(note, action)
         _, url, creds = _registry(spec, data_dir, mlflow)
-        client.version_action(url, creds, model, version, action, note)
+        result = client.version_action(url, creds, model, version, action, note)
         console.print(f"[green]{action}[/] {model} v{version} recorded (by {creds.username})")
+        if action == "reject" and result.get("champion"):
+            console.print(
+                f"[yellow]{model} v{version} is still champion[/]: a rejection is recorded, it does not stop "
+                f"a serving model; it serves until another version is promoted "
+                f"(shipyard model promote {model} VERSION, an earlier one rolls back)",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     command.__doc__ = doc
     return command

@@ -10,11 +10,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from shipyard.cli.options import DataDirOpt
+from shipyard.cli.paths import writable_dir
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.resolver import Platform, resolve_platform
 from shipyard.spec import PlatformSpec
-from shipyard.template import ENV_TEMPLATE, Baked, bake, template_dir, write_cruft_file
+from shipyard.template import ENV_TEMPLATE, Baked, bake, precheck, template_dir, write_cruft_file
 from shipyard.template_repo import URL_KEY, VERSION_KEY, Release
 
 console = Console()
@@ -46,7 +48,7 @@ def new(
         "default: when the embedded platform is running",
     ),
     spec: Path | None = typer.Option(None, "--spec", help="platform spec ($SHIPYARD_SPEC, ./platform.yaml)"),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="embedded platform data ($SHIPYARD_HOME)"),
+    data_dir: Path | None = DataDirOpt,
     stack_outputs: Path | None = typer.Option(
         None,
         "--stack-outputs",
@@ -55,6 +57,7 @@ def new(
     template: Path | None = typer.Option(None, "--template", help="template (default: project-template/)"),
 ) -> None:
     """Generate a project from the template with this platform's endpoints, checked against the spec."""
+    writable_dir(output_dir, "--output-dir")
     if stack_outputs is not None and not stack_outputs.is_file():
         raise UserError(
             f"--stack-outputs {stack_outputs} is not a file",
@@ -81,6 +84,7 @@ def new(
         answers.pop("project_slug", None)
     source = template_dir(template)
     explicit_tier = risk_tier if no_input else "asked"
+    precheck(source, answers, no_input, platform_spec, output_dir.resolve())  # before anything is touched
 
     def keep_tier(values: dict) -> None:
         """Never re-tier an existing project as a side effect of generating it again."""

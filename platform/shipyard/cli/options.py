@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from shipyard.cli.paths import data_dir_arg
+
 SpecOpt = typer.Option(
     None,
     "--spec",
@@ -11,5 +13,8 @@ SpecOpt = typer.Option(
     " --data-dir or $SHIPYARD_HOME was started with, else ./platform.yaml)",
 )
 DataDirOpt = typer.Option(
-    None, "--data-dir", help="the embedded platform's data dir (default: $SHIPYARD_HOME, else ~/.shipyard)"
+    None,
+    "--data-dir",
+    parser=data_dir_arg,  # checked as given: "" is no folder, a file is no data dir
+    help="the embedded platform's data dir (default: $SHIPYARD_HOME, else ~/.shipyard)",
 )

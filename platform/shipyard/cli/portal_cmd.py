@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from shipyard.cli.options import DataDirOpt
+from shipyard.cli.paths import port_arg
 from shipyard.local.services.portal import portal_command
 from shipyard.resolver import portal_env, resolve_platform
 
@@ -18,9 +20,7 @@ def register(app: typer.Typer) -> None:
 
 def portal(
     spec: Path | None = typer.Option(None, "--spec", help="platform spec (default: $SHIPYARD_SPEC)"),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="embedded platform data (default: $SHIPYARD_HOME)"
-    ),
+    data_dir: Path | None = DataDirOpt,
     port: int | None = typer.Option(None, "--port", help="default: the spec's local.ports.portal"),
     mlflow: str | None = typer.Option(None, "--mlflow", help="MLflow URL (default: from the spec)"),
     prometheus: str | None = typer.Option(
@@ -30,6 +30,7 @@ def portal(
     print_env: bool = typer.Option(False, "--print-env", help="print the portal's environment and exit"),
 ) -> None:
     """Start the portal for managers and model risk auditors (Streamlit)."""
+    port_arg(port)
     platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow, "prometheus": prometheus})
     env = portal_env(platform, prefix)
     if print_env:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.cli.paths import writable_dir
 from shipyard.local import runtime
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
@@ -35,6 +36,8 @@ def up(
     ),
 ) -> None:
     """Start the embedded platform (MLflow, DVC remote, Label Studio, Prometheus, CI runner); idempotent."""
+    if data_dir is not None:
+        writable_dir(data_dir, "--data-dir")  # a read-only mount fails here, not mid-start
     result = runtime.up(
         spec, data_dir, echo=lambda line: console.print(line, highlight=False, soft_wrap=True)
     )

@@ -10,6 +10,7 @@ belongs to the model of the training run that points at it (``shipyard.ci.run_id
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
@@ -24,9 +25,14 @@ from shipyard.records.read import list_projects
 UNKNOWN_TEAM = "(no team)"
 
 
+MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     """UTC start of ``YYYY-MM`` and of the next month."""
     try:
+        if not MONTH.match(month):  # strptime would take 2026-1 (and 2026-01-garbage is refused anyway)
+            raise ValueError(month)
         start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
     except ValueError:
         raise BadInput(f"month {month!r} is not in the form YYYY-MM", "pass e.g. --month 2026-11") from None

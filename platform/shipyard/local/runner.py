@@ -33,6 +33,7 @@ from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs, project_of
 from shipyard.endpoints import Endpoints
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.local import process
+from shipyard.local.housekeeping import Housekeeper
 from shipyard.records import MlflowApi, write
 from shipyard.resolver import Platform, platform_from_data_dir
 from shipyard.service_calls import bound_mlflow_calls, unreachable_from
@@ -191,10 +192,12 @@ class Runner:
         self.serving = True
         self.beat()
         print("runner ready", flush=True)
+        housekeeper = Housekeeper(self.data_dir, lambda: self.platform().spec)  # local/housekeeping.py
         while not self.stopping.is_set():
             self.beat()
             job = self.queue.next()
             if job is None:
+                housekeeper.maybe_run()
                 self.stopping.wait(0.5)
                 continue
             try:
@@ -363,6 +366,7 @@ class Runner:
         venv_bin = Path(sys.executable).parent
         env = self._clean_env()
         env.update(endpoints.to_env(team or None, project))
+        env.update(service_calls.mlflow_client_env())  # training's MLflow calls: the platform's bounds
         env.update(
             {
                 **self._ci_credentials(project),

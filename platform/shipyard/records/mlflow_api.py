@@ -42,7 +42,8 @@ LOGGED_MODELS_PAGE = 100
 # MLflow's search_runs takes at most 100 experiment ids per request
 EXPERIMENTS_PER_RUN_SEARCH = 100
 # a whole-platform read serialises thousands of runs: longer than one plain call's 10 s, unless the user
-# bounds every call with $SHIPYARD_SERVICE_TIMEOUT
+# bounds every call with $SHIPYARD_SERVICE_TIMEOUT. Such a client first asks /health within the service
+# timeout, so a server that accepts and never answers is named in seconds, not after this bound.
 DEFAULT_TIMEOUT = 60.0
 READ_RETRY_DELAYS = (0.5, 2.0)  # seconds before the 2nd and 3rd try of a read whose connection broke
 
@@ -78,6 +79,7 @@ class MlflowApi:
         password = password or os.environ.get(ENV_PASSWORD)
         self.auth = (username, password or "") if username else None
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
+        self._probed = False
 
     @classmethod
     def of(cls, endpoints: Endpoints, timeout: float | None = None) -> MlflowApi:
@@ -96,8 +98,22 @@ class MlflowApi:
 
     # --- transport ------------------------------------------------------------------------------
 
+    def _probe(self) -> None:
+        """A long-read client asks /health within the service timeout once, before its first call."""
+        bound = service_calls.timeout()
+        if self._probed or self.timeout <= bound:
+            return
+        try:
+            self.session.get(f"{self.base_url}/health", timeout=bound)
+        except requests.Timeout:
+            raise service_calls.timed_out("MLflow", self.base_url, bound) from None
+        except requests.RequestException:
+            pass  # refused or reset: the call itself says so
+        self._probed = True
+
     def call(self, method: str, endpoint: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.base_url}/api/2.0/mlflow/{endpoint}"
+        self._probe()
         # reads are idempotent: a connection the server dropped (uvicorn restarts a worker that missed its
         # health check on a loaded machine, mid-request) is retried, briefly; a write is never repeated
         attempts = len(READ_RETRY_DELAYS) + 1 if method == "GET" or endpoint.endswith("/search") else 1
@@ -112,6 +128,8 @@ class MlflowApi:
                 if attempt + 1 == attempts:
                     raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
                 time.sleep(READ_RETRY_DELAYS[attempt])
+            except requests.Timeout:
+                raise service_calls.timed_out("MLflow", self.base_url, self.timeout) from None
             except requests.RequestException as exc:
                 raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
         if resp.status_code >= 500:

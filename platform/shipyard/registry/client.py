@@ -6,11 +6,12 @@ import os
 
 import requests
 
+from shipyard import service_calls
 from shipyard.errors import UserError
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.registry.names import ENV_REGISTRY, ON_BEHALF_OF
 
-TIMEOUT = 600  # a submit loads and scores two models
+SERVICE = "the registry service"
 
 
 class RegistryRefused(UserError):
@@ -38,15 +39,25 @@ def registry_url(url: str | None = None) -> str:
 
 
 def call(
-    url: str, creds: Credentials, path: str, body: dict | None = None, on_behalf_of: str | None = None
+    url: str,
+    creds: Credentials,
+    path: str,
+    body: dict | None = None,
+    on_behalf_of: str | None = None,
+    scoring: bool = False,
 ) -> dict:
     """POST as ``creds``; ``on_behalf_of``: the person the portal's account acts for (the registry
-    takes it from the portal's account only)."""
+    takes it from the portal's account only). Bounded by the platform's service timeout, or by its
+    scoring timeout for a call that scores models (``scoring``)."""
     headers = {ON_BEHALF_OF: on_behalf_of} if on_behalf_of else None
+    if scoring:
+        bound, setting = service_calls.scoring_timeout(), "services.calls.scoring_timeout_seconds"
+    else:
+        bound, setting = service_calls.timeout(), service_calls.bound_name()
     try:
-        resp = requests.post(
-            f"{url}{path}", json=body or {}, auth=creds.auth, headers=headers, timeout=TIMEOUT
-        )
+        resp = requests.post(f"{url}{path}", json=body or {}, auth=creds.auth, headers=headers, timeout=bound)
+    except requests.Timeout:
+        raise service_calls.timed_out(SERVICE, url, bound, setting) from None
     except requests.RequestException as exc:
         raise UserError(
             f"the registry service at {url} is not reachable ({type(exc).__name__})", "start it: shipyard up"
@@ -61,7 +72,7 @@ def call(
 
 
 def submit(url: str, creds: Credentials, run_id: str) -> dict:
-    return call(url, creds, "/submit", {"run_id": run_id})
+    return call(url, creds, "/submit", {"run_id": run_id}, scoring=True)
 
 
 def version_action(
@@ -79,9 +90,8 @@ def version_action(
 def validation_set(
     url: str, creds: Credentials, model: str, csv_text: str, filename: str, note: str = ""
 ) -> dict:
-    return call(
-        url, creds, f"/models/{model}/validation-set", {"csv": csv_text, "filename": filename, "note": note}
-    )
+    body = {"csv": csv_text, "filename": filename, "note": note}
+    return call(url, creds, f"/models/{model}/validation-set", body, scoring=True)
 
 
 def format_verdict(result: dict) -> list[str]:

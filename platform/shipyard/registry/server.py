@@ -37,6 +37,7 @@ from shipyard.identity.people import people, person
 from shipyard.identity.proxy_auth import proxied_email
 from shipyard.identity.session import check
 from shipyard.registry.names import MAX_VALIDATION_BYTES, ON_BEHALF_OF
+from shipyard.registry.notes import request_note
 from shipyard.registry.service import ACTING_VIA, Refused, Registry
 from shipyard.spec.model import PlatformSpec
 
@@ -175,9 +176,9 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
     def version_action(caller, request, body):
         model, version = request.path_params["model"], request.path_params["version"]
         action = request.path_params["action"]
-        note = str(body.get("note", ""))[:2000]
         if action not in ACTIONS:
             raise Refused(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 404)
+        note = request_note(body, action)
         if not version.isdigit():
             raise Refused(f"version {version!r} is not a number", 400)
         if action == "approve":
@@ -190,7 +191,7 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
         text, filename = body.get("csv"), body.get("filename", "")
         if not isinstance(text, str) or not text:
             raise Refused("a validation set needs {'csv': <the CSV text>, 'filename': ...}", 400)
-        note = str(body.get("note", ""))[:2000]
+        note = request_note(body, "validation-set")
         return registry.register_validation_set(
             caller, request.path_params["model"], text, str(filename), note
         )

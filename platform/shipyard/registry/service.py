@@ -442,4 +442,11 @@ class Registry:
             version
         ):
             self.api.delete_alias(model, tags.CHALLENGER)
-        return {"model": model, "version": version, "action": action, "event": event.seq}
+        champion = self._alias_version(model, tags.CHAMPION) == str(version)  # a reject leaves it serving
+        return {
+            "model": model,
+            "version": version,
+            "action": action,
+            "event": event.seq,
+            "champion": champion,
+        }

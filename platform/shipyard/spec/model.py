@@ -10,9 +10,9 @@ import datetime as dt
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from shipyard.spec import default_prices as prices
 from shipyard.spec.labels import GPU_TAINT_KEY, LABEL_GPU_TYPE, LABEL_POOL
@@ -22,7 +22,10 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lowercase letters
 PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# an address a person types: no markup, quotes or spaces (the portal shows it, a shell may see it)
+EMAIL = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
 HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -40,6 +43,37 @@ NON_NEGATIVE_METRICS = {"rmse", "mse", "mae", "log_loss", "mape"}
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value: object, info: ValidationInfo) -> object:
+        """YAML's true/false is never a number: pydantic would take `ports.mlflow: true` as port 1."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or _admits_bool(field.annotation):
+            return value
+        origin = get_origin(field.annotation)  # a list or dict of numbers: its items too (not a model's)
+        items = list(value) if origin is list and isinstance(value, list) else []
+        if origin is dict and isinstance(value, dict):
+            items = list(value.values())
+        if isinstance(value, bool) or any(isinstance(v, bool) for v in items):
+            raise ValueError(f"expected {_expected(field.annotation)}, got a boolean (true/false)")
+        return value
+
+
+def _admits_bool(annotation: object) -> bool:
+    """Whether a field's type takes a bool anywhere (bool itself, a Literal of one, an Any)."""
+    if annotation is bool or annotation is Any:
+        return True
+    if get_origin(annotation) is Literal:
+        return any(isinstance(arg, bool) for arg in get_args(annotation))
+    return any(_admits_bool(arg) for arg in get_args(annotation))
+
+
+def _expected(annotation: object) -> str:
+    text = str(annotation)
+    if "int" in text or "float" in text:
+        return "a number"
+    return "text" if "str" in text else "a value of the field's type"
 
 
 class Environment(StrEnum):
@@ -207,7 +241,25 @@ class PackageIndexSpec(Strict):
     )
 
 
+class ServiceCalls(Strict):
+    """The one timeout policy of every call to a platform service: the CLI, the portal, the registry
+    client and CI jobs' MLflow client (``$SHIPYARD_SERVICE_TIMEOUT`` / ``_RETRIES`` override it)."""
+
+    timeout_seconds: float = Field(
+        10, gt=0, le=600, allow_inf_nan=False, description="seconds one request may wait for an answer"
+    )
+    retries: int = Field(2, ge=0, le=10, description="tries again after a refused connection or a 5xx")
+    scoring_timeout_seconds: float = Field(
+        300,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="seconds a registry submit may take (it loads and scores two models)",
+    )
+
+
 class Services(Strict):
+    calls: ServiceCalls = ServiceCalls()
     mlflow: MlflowSpec = MlflowSpec()
     registry: RegistrySpec = RegistrySpec()
     dvc: DvcSpec = DvcSpec()
@@ -457,6 +509,16 @@ class LocalPorts(Strict):
     registry: Port = 5100
 
 
+class Retention(Strict):
+    """How long the embedded platform keeps what runs leave behind (the CI runner tidies every 10 min)."""
+
+    ci_runs_days: int = Field(
+        30, ge=1, le=3650, description="days a finished CI run's job file and log stay under <data dir>/ci"
+    )
+    log_max_mb: int = Field(50, ge=1, le=10_240, description="a service log larger than this is rotated")
+    logs_kept: int = Field(3, ge=1, le=50, description="rotated copies kept of each service log")
+
+
 class LocalSpec(Strict):
     host: str = Field("127.0.0.1", description="an IP address or a hostname the services listen on")
     data_dir: str | None = Field(None, description="default: $SHIPYARD_HOME, else ~/.shipyard")
@@ -464,6 +526,7 @@ class LocalSpec(Strict):
     label_studio: bool = Field(True, description="start Label Studio (heavy: ~1 GB venv on first up)")
     prometheus: bool = True
     portal: bool = True
+    retention: Retention = Retention()
     instance_type: str = Field(
         "m6i.large",
         description="price the embedded machine's runs as this instance type (costs show what the work "
