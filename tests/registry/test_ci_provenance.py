@@ -70,6 +70,15 @@ def test_a_ci_run_a_member_created_is_refused(light_platform, tmp_path):
     refused = _refused(lambda: p.submit(job, creds=member))
     assert refused.status == 422 and "\n" not in refused.reason
     assert f"CI run {ci_run_id} was not started by the platform's CI runner" in refused.reason, refused.reason
+    # the same with the commit `not-a-commit` (which the old registry took as well)
+    with acting_as(member):
+        fake_ci = start_ci_run(
+            MlflowApi(light_platform.endpoints.mlflow), p.name, "not-a-commit", "main", "shipyard"
+        )
+    fake = p.training_run(tmp_path, fake_ci, "not-a-commit", data_hash, _always_positive(train), positives,
+                          creds=member)  # fmt: skip
+    refused = _refused(lambda: p.submit(fake, creds=member))
+    assert refused.status == 422 and "was not started by the platform's CI runner" in refused.reason
     assert _versions(light_platform, p.name) == []
 
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.ci.queue import Job
-from shipyard.local import process
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -69,7 +68,7 @@ def runner_job(data_dir: Path, ci_run_id: str) -> Job:
                 raise Unverified(
                     f"CI run {ci_run_id} has finished (runner job {job.id}): submit from its job"
                 )
-            if not (job.pid and process.is_alive(job.pid, job.pid_start)):
+            if not _alive(job.pid, job.pid_start):
                 raise Unverified(f"CI run {ci_run_id}: its job {job.id} is not running (no live `make ci`)")
             return job
     raise Unverified(
@@ -179,6 +178,18 @@ def csv_sha256(frame) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return hashlib.sha256(buffer.getvalue().encode()).hexdigest()
+
+
+def _alive(pid: int | None, started: str | None) -> bool:
+    """The process ``pid`` runs and is the one the runner started (same kernel start time)."""
+    if not pid:
+        return False
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = text[text.rfind(")") + 2 :].split()  # from 'state' (field 3) on
+    return fields[0] not in ("Z", "X") and (started is None or fields[19] == started)
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
