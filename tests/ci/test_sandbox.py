@@ -67,3 +67,14 @@ def test_a_job_folder_is_outside_the_data_dir_and_its_own(tmp_path):
     import shutil
 
     shutil.rmtree(work)
+
+
+def test_jobs_run_as_an_unprivileged_user_only_when_the_platform_can_switch(monkeypatch):
+    if os.geteuid() == 0:
+        user = sandbox.job_user()  # created on first use
+        assert user.isolated and user.name == sandbox.CI_USER and user.uid != 0
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    unprivileged = sandbox.job_user()
+    assert not unprivileged.isolated  # it cannot switch: the runner warns in every job's log
+    assert sandbox.command(unprivileged, ["make", "ci"], []) == (["make", "ci"], {})
+    assert "CAN read the platform's data dir" in sandbox.UNISOLATED_WARNING

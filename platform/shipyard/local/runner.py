@@ -159,6 +159,8 @@ class Runner:
                 continue
             if job.run_id:
                 self._interrupt(api, job.run_id, "the runner stopped during this run")
+            if job.work:  # the job's own folder (checkout, HOME, its DVC remote) outside the data dir
+                shutil.rmtree(job.work, ignore_errors=True)
             self.queue.finish(job)
         known = self.queue.known_run_ids()
         for run in list_ci_runs(api):
