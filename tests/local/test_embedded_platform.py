@@ -229,7 +229,7 @@ def test_push_runs_ci_and_records_it_in_mlflow(embedded_platform, seen, tmp_path
     assert run.provider == "shipyard" and run.branch == "main"
     assert f"tracking={uri} run={run.run_id} provider=shipyard" in log
     assert f"instance={embedded_platform.spec.local.instance_type}" in log
-    assert f"dvc={embedded_platform.endpoints.dvc_remote(TEAM, PROJECT)}" in log
+    assert "dvc=" in log and f"/{run.run_id}/dvc-remote " in log  # its own, merged into the team's after
     client = MlflowClient(uri)
     ci = client.get_run(run.run_id)
     assert ci.data.tags[tags.RUN_KIND] == "ci" and ci.data.tags[tags.CI_COMMIT] == sha

@@ -2,7 +2,11 @@
 it calls the real registry service as its own account `shipyard-portal` with
 `X-Shipyard-On-Behalf-Of: <email>`. The registry takes the header from that account only, applies the
 person's rules exactly as on their own call, and records the person as the actor with `"via":
-"shipyard-portal"` in the audit event (the hash chain still verifies). Real MLflow with basic-auth."""
+"shipyard-portal"` in the audit event (the hash chain still verifies). Real MLflow with basic-auth.
+
+Only a registry whose platform runs the portal behind the identity proxy takes the header
+(``proxied_registry``: ``--portal-behind-proxy``); the embedded platform's own registry, whose portal
+signs people in itself, refuses it (issue #32)."""
 
 from __future__ import annotations
 
@@ -26,17 +30,36 @@ def _refused(fn) -> RegistryRefused:
     return info.value
 
 
-def _as_portal(p, version, action: str, person: str, note: str = "") -> dict:
+def _as_portal(p, version, action: str, person: str, note: str = "", url: str | None = None) -> dict:
     return registry.version_action(
-        p.platform.endpoints.registry, p.platform.credentials(PORTAL), p.name, int(version), action, note,
+        url or p.proxied, p.platform.credentials(PORTAL), p.name, int(version), action, note,
         on_behalf_of=person,
     )  # fmt: skip
 
 
-def test_the_portal_acts_for_a_person_and_the_audit_log_says_so(light_platform, tmp_path):
+def test_a_portal_in_sign_in_mode_cannot_act_on_behalf_of_anyone(light_platform, tmp_path):
+    """The attack of issue #32: the portal's password (readable by a CI job then) with the header made
+    anyone both validators and the manager, though the embedded portal runs in sign-in mode."""
     p = new_project(light_platform, team="demo", tier="high")
     assert p.submit(p.job(tmp_path, depth=6))["version"] == "1"
-    url = light_platform.endpoints.registry
+    url = light_platform.endpoints.registry  # `shipyard up`'s registry: its portal signs people in itself
+    before = len(AuditStore.of(light_platform.data_dir).events())
+    for person, action in (("validator@example.com", "approve"), ("second-validator@example.com", "approve"),
+                           ("manager@example.com", "promote")):  # fmt: skip
+        refused = _refused(lambda person=person, action=action: _as_portal(p, 1, action, person, url=url))
+        assert refused.status == 403 and "\n" not in refused.reason, refused.reason
+        assert "does not run behind the identity proxy" in refused.reason, refused.reason
+    who = requests.get(f"{url}/whoami", auth=light_platform.credentials(PORTAL).auth,
+                       headers={ON_BEHALF_OF: "manager@example.com"}, timeout=30)  # fmt: skip
+    assert who.status_code == 403
+    assert len(AuditStore.of(light_platform.data_dir).events()) == before  # nothing recorded
+
+
+def test_the_portal_acts_for_a_person_and_the_audit_log_says_so(light_platform, proxied_registry, tmp_path):
+    p = new_project(light_platform, team="demo", tier="high")
+    p.proxied = proxied_registry
+    assert p.submit(p.job(tmp_path, depth=6))["version"] == "1"
+    url = proxied_registry
     portal = light_platform.credentials(PORTAL)
 
     who = requests.get(f"{url}/whoami", auth=portal.auth, headers={ON_BEHALF_OF: "Validator@Example.com"},
@@ -65,10 +88,11 @@ def test_the_portal_acts_for_a_person_and_the_audit_log_says_so(light_platform, 
     assert store.verify().ok
 
 
-def test_only_the_portals_account_may_act_on_behalf_of_someone(light_platform, tmp_path):
+def test_only_the_portals_account_may_act_on_behalf_of_someone(light_platform, proxied_registry, tmp_path):
     p = new_project(light_platform, team="demo", tier="high")
+    p.proxied = proxied_registry
     assert p.submit(p.job(tmp_path, depth=6))["version"] == "1"
-    url = light_platform.endpoints.registry
+    url = proxied_registry
     before = len(AuditStore.of(light_platform.data_dir).events())
     for caller in ("second-validator@example.com", "manager@example.com", REGISTRY, RUNNER, p.ci.username):
         creds = light_platform.credentials(caller)
@@ -97,8 +121,11 @@ def test_only_the_portals_account_may_act_on_behalf_of_someone(light_platform, t
     assert len(AuditStore.of(light_platform.data_dir).events()) == before  # nothing recorded
 
 
-def test_on_behalf_of_refuses_exactly_what_the_persons_own_call_is_refused(light_platform, tmp_path):
+def test_on_behalf_of_refuses_exactly_what_the_persons_own_call_is_refused(
+    light_platform, proxied_registry, tmp_path
+):
     p = new_project(light_platform, team="demo", tier="high")
+    p.proxied = proxied_registry
     assert p.submit(p.job(tmp_path, depth=6))["version"] == "1"
     # the portal's own account is no approver: it cannot approve as itself
     itself = _refused(lambda: p.act(PORTAL, 1, "approve"))
@@ -113,6 +140,7 @@ def test_on_behalf_of_refuses_exactly_what_the_persons_own_call_is_refused(light
     assert (promote_through.status, promote_through.reason) == (promote_direct.status, promote_direct.reason)
     # a risk-team model: its owner is refused through the portal as directly
     r = new_project(light_platform, team="risk", tier="medium")
+    r.proxied = proxied_registry
     assert r.submit(r.job(tmp_path, depth=6))["version"] == "1"
     direct = _refused(lambda: r.act("risk-lead@example.com", 1, "approve"))
     through = _refused(lambda: _as_portal(r, 1, "approve", "risk-lead@example.com"))

@@ -14,6 +14,7 @@ from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.identity import PORTAL
 from shipyard.identity.portal import ENV_IDENTITY, PROXY_HEADER
+from shipyard.registry.names import ENV_REGISTRY
 from shipyard.resolver import portal_command
 
 from tests.fixtures.embedded_platform import REPO
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture
-def proxied_portal(light_platform, tmp_path):
+def proxied_portal(light_platform, proxied_registry, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in PORTAL_ENV_VARS}
     env |= {
@@ -38,6 +39,8 @@ def proxied_portal(light_platform, tmp_path):
         "SHIPYARD_HOME": str(light_platform.data_dir),
         **light_platform.endpoints.to_env(),
         **light_platform.credentials(PORTAL).env(),  # what the Deployment reads from the `portal` Secret
+        # a registry of a platform whose portal runs behind the proxy: only that one takes on-behalf-of
+        ENV_REGISTRY: proxied_registry,
     }
     portal_dir = REPO / "portal"
     direct = f"http://127.0.0.1:{port}"

@@ -48,6 +48,7 @@ class Job:
     pid: int | None = None  # `make ci` while running (its own process group), for crash recovery
     pid_start: str | None = None
     result: dict | None = None  # status, failed_step, steps, duration once run: kept until recorded
+    work: str | None = None  # the job's own folder (checkout, HOME, its DVC remote), outside the data dir
 
 
 STALE_INCOMING_S = 60  # an incoming entry this old belongs to a hook that died: the runner takes it

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from shipyard import endpoints as ep
 from shipyard import service_calls, tags
+from shipyard.ci import sandbox
 from shipyard.ci.queue import HEARTBEAT, SERVING, STALE_INCOMING_S, CiQueue, Job
 from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs, project_of, start_ci_run
 from shipyard.endpoints import Endpoints
@@ -159,6 +160,8 @@ class Runner:
                 continue
             if job.run_id:
                 self._interrupt(api, job.run_id, "the runner stopped during this run")
+            if job.work:  # the job's own folder (checkout, HOME, its DVC remote) outside the data dir
+                shutil.rmtree(job.work, ignore_errors=True)
             self.queue.finish(job)
         known = self.queue.known_run_ids()
         for run in list_ci_runs(api):
@@ -271,7 +274,10 @@ class Runner:
         assert run_id
         self.queue.start(job)
         print(f"run {run_id}: {job.project} {job.branch}@{job.commit[:8]}", flush=True)
-        work = self.queue.work / run_id
+        user = sandbox.job_user()
+        work = sandbox.job_dir(self.data_dir, run_id)  # outside the data dir, the job user's alone
+        job.work = str(work)
+        self.queue.update_running(job)  # the registry finds the job's own DVC remote through it
         log_path = self.queue.log_path(run_id)
         steps: list[str] = []
         status, failed_step = "failed", None
@@ -281,16 +287,23 @@ class Runner:
         beat.start()
         log = RunLog(log_path)
         log.write(f"==> shipyard ci: {job.project} {job.branch}@{job.commit} (run {run_id})\n")
+        log.write(f"==> shipyard ci: runs as Unix user {user.name}, without the platform's data dir\n"
+                  if user.isolated else sandbox.UNISOLATED_WARNING.format(user=user.name))  # fmt: skip
         try:
             if log.error is not None:
                 failed_step = "log"
-            elif not self._checkout(job, work, log):
+            elif not self._checkout(job, work / "src", log):
                 failed_step = "log" if log.error is not None else "checkout"
             else:
+                sandbox.hand_over(work, user)
                 env = self._env(endpoints, team, job.project, run_id)
+                env.update(sandbox.env(work))
+                if team and endpoints.dvc_remote_root and "://" not in endpoints.dvc_remote_root:
+                    env[ep.ENV_DVC_REMOTE] = str(work / "dvc-remote")  # merged into the team's after
                 # only the default branch publishes (the project's Makefile reads these)
                 env.update(SHIPYARD_BRANCH=job.branch, SHIPYARD_DEFAULT_BRANCH=DEFAULT_BRANCH)
-                rc, steps = self._make_ci(job, work, env, log, api)
+                rc, steps = self._make_ci(job, work / "src", env, log, api, user)
+                self._merge_data(endpoints, team, job.project, work, log)
                 if log.error is not None:  # the run was stopped: its output could not be kept
                     failed_step = "log"
                 elif self.stopping.is_set():
@@ -374,7 +387,6 @@ class Runner:
                 ep.ENV_CI_PROVIDER: "shipyard",
                 ep.ENV_INSTANCE_TYPE: self.instance_type,
                 ep.ENV_GPU_COUNT: "0",
-                "SHIPYARD_HOME": str(self.data_dir),
                 "MLFLOW_DISABLE_TELEMETRY": "true",
                 # each dvc command would fork a daemon that re-imports DVC to send usage analytics
                 # (~1.6 s of CPU, 3 per CI run, competing with the run's own steps)
@@ -396,14 +408,33 @@ class Runner:
         creds = credentials(self.data_dir, ci_account(project))
         return creds.env() if creds else {}
 
+    @staticmethod
+    def _merge_data(endpoints: Endpoints, team: str, project: str, work: Path, log) -> None:
+        """What the job pushed to its own DVC remote, into the team's (each object checked)."""
+        remote = endpoints.dvc_remote(team, project) if team else None
+        if not remote or "://" in remote:
+            return
+        copied, refused = sandbox.merge(work / "dvc-remote", Path(remote))
+        if copied or refused:
+            log.write(f"==> shipyard ci: {copied} DVC object(s) into the team's remote\n")
+        if refused:
+            log.write(f"==! shipyard ci: refused {len(refused)} DVC object(s) whose bytes do not match "
+                      f"their name: {', '.join(refused[:5])}\n")  # fmt: skip
+
     def _make_ci(
-        self, job: Job, work: Path, env: dict[str, str], log, api: MlflowApi
+        self, job: Job, work: Path, env: dict[str, str], log, api: MlflowApi, user=None
     ) -> tuple[int, list[str]]:
         timeout = float(os.environ.get(TIMEOUT_ENV, "3600"))
         log.write("$ make ci\n")
         steps: list[str] = []
+        tools = [
+            Path(sys.executable).resolve(),
+            Path(sys.prefix),
+            Path(sys.base_prefix),
+        ]  # the runner's Python
+        argv, as_user = sandbox.command(user, ["make", "ci"], tools) if user else (["make", "ci"], {})
         self.child = subprocess.Popen(
-            ["make", "ci"],
+            argv,
             cwd=work,
             env=env,
             stdout=subprocess.PIPE,
@@ -412,6 +443,7 @@ class Runner:
             text=True,
             errors="replace",
             start_new_session=True,  # so stopping a run stops everything make started
+            **as_user,
         )
         job.pid, job.pid_start = self.child.pid, process.start_time(self.child.pid)
         self.queue.update_running(job)
@@ -506,6 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bound_mlflow_calls()  # a call to a stopped MLflow fails in seconds; the runner retries it itself
     runner = Runner(Path(args.data_dir), args.instance_type)
+    sandbox.lock_data_dir(runner.data_dir)  # jobs run as another user (ci/sandbox.py): keep them out
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
     runner.serve()

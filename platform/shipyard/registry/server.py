@@ -93,10 +93,15 @@ class Authenticator:
         return user
 
 
-def on_behalf_of(spec: PlatformSpec, caller: str, request: Request) -> tuple[str, str | None]:
+def on_behalf_of(
+    spec: PlatformSpec, caller: str, request: Request, portal_behind_proxy: bool = False
+) -> tuple[str, str | None]:
     """Who the request acts as, and the account it came through (None: the caller itself).
 
-    Only the portal's account (signed in with its own basic-auth login) may name a person in
+    Only while the portal runs behind the identity proxy (``--portal-behind-proxy``, or MLflow's
+    ``auth: oidc`` in the spec): a portal in sign-in mode signs people in itself, so its account
+    naming a person proves nothing (anyone holding its password could name anyone). Only the
+    portal's account (signed in with its own basic-auth login) may name a person in
     :data:`ON_BEHALF_OF`; from any other caller the header is refused (403), never ignored. The named
     email must be a person of the platform; every rule after this (approver, independence, team) is
     applied to that person exactly as to their own call, and the portal's account has no role itself."""
@@ -105,6 +110,11 @@ def on_behalf_of(spec: PlatformSpec, caller: str, request: Request) -> tuple[str
         return caller, None
     if caller != PORTAL:
         raise Refused(f"{caller} may not act on behalf of others: {ON_BEHALF_OF} is the portal's alone")
+    if not portal_behind_proxy:
+        raise Refused(
+            f"{ON_BEHALF_OF} refused: this platform's portal does not run behind the identity proxy "
+            "(sign-in mode), so the portal's account cannot vouch for a person"
+        )
     email = normal(named)
     if not email or person(spec, email) is None:
         raise Refused(f"{ON_BEHALF_OF}: {email or '(empty)'} is not a person of this platform")
@@ -124,7 +134,9 @@ async def read_json(request: Request):
     return json.loads(b"".join(chunks) or b"{}")
 
 
-def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
+def build_app(
+    registry: Registry, authenticate: Authenticator, portal_behind_proxy: bool = False
+) -> Starlette:
     lock = threading.Lock()  # one registry change at a time: aliases and the chain stay consistent
 
     async def signed_in(request: Request) -> str:
@@ -136,7 +148,9 @@ def build_app(registry: Registry, authenticate: Authenticator) -> Starlette:
     def answer(fn):
         async def endpoint(request: Request) -> JSONResponse:
             try:
-                caller, via = on_behalf_of(registry.spec, await signed_in(request), request)
+                caller, via = on_behalf_of(
+                    registry.spec, await signed_in(request), request, portal_behind_proxy
+                )
                 body = await read_json(request) if request.method == "POST" else {}
                 if not isinstance(body, dict):
                     raise Refused("the request body must be a JSON object", 400)
@@ -242,6 +256,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="believe X-Forwarded-Email from a loopback peer (only behind an OIDC proxy sidecar)",
     )
+    parser.add_argument(
+        "--portal-behind-proxy",
+        action="store_true",
+        help="the portal runs behind the identity proxy: its account may name a person (On-Behalf-Of)",
+    )
+    parser.add_argument(
+        "--unverified-hosted-ci",
+        action="store_true",
+        help="accept GitHub/GitLab CI runs the registry cannot check (the evidence says: unverified)",
+    )
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
     mlflow_url = args.mlflow or json.loads((data_dir / "state.json").read_text())["endpoints"]["mlflow"]
@@ -262,9 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_preload_model_flavours, daemon=True).start()
 
     spec = load_spec(Path(args.spec))
-    registry = Registry(spec, mlflow_url, store)
+    registry = Registry(spec, mlflow_url, store, data_dir, args.unverified_hosted_ci)
     proxy_people = set(people(spec)) if args.trust_proxy_email else None
-    app = build_app(registry, Authenticator(mlflow_url, proxy_people))
+    behind_proxy = args.portal_behind_proxy or spec.services.mlflow.auth == "oidc"
+    app = build_app(registry, Authenticator(mlflow_url, proxy_people), behind_proxy)
     # the peer as connected: X-Forwarded-For (which a proxy sends) must not replace it (proxy_auth)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0

@@ -24,7 +24,7 @@ from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, c
 from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
-from shipyard.registry import names, validation
+from shipyard.registry import names, provenance, validation
 from shipyard.registry.gate import Verdict, decide
 from shipyard.spec.model import PlatformSpec
 
@@ -70,7 +70,8 @@ class Registry:
     """Reads and writes MLflow through the record layer (:class:`MlflowApi`, the registry account's
     credentials from the environment); only loading a model for scoring uses ``mlflow.pyfunc``."""
 
-    def __init__(self, spec: PlatformSpec, tracking_uri: str, audit_store: AuditStore) -> None:
+    def __init__(self, spec: PlatformSpec, tracking_uri: str, audit_store: AuditStore,
+                 data_dir: Path | None = None, unverified_hosted_ci: bool = False) -> None:  # fmt: skip
         import mlflow
 
         mlflow.set_tracking_uri(tracking_uri)  # pyfunc.load_model resolves models:/ URIs through these
@@ -79,6 +80,9 @@ class Registry:
         self.uri = tracking_uri
         self.audit = _AuditVia(audit_store)
         self.api = MlflowApi(tracking_uri)
+        # the platform's own evidence (runner jobs, git remotes, DVC remote): provenance.py
+        self.data_dir = data_dir
+        self.unverified_hosted_ci = unverified_hosted_ci
 
     # --- project facts ---------------------------------------------------------------------
     def project_of_run(self, run: TrainingRun) -> tuple[str, dict[str, str]]:
@@ -106,10 +110,11 @@ class Registry:
         if caller not in (ci_account(project), RUNNER) and normal(caller) not in team_people(self.spec, team):
             raise Refused(f"{caller} may not submit models of project {project!r}")
         ci_run, branch = self._lineage(run, project)
+        proof = self._provenance(run, ci_run, project, team)
         lineage_s = time.monotonic() - t0
 
         t1 = time.monotonic()
-        eval_path, eval_hash = self._eval_data(run)
+        frame, eval_hash = self._held_out(run, proof)
         task = run.params.get("task", "classification")
         candidate_model = self._load(self._candidate_uri(run))
         champion_version = self._alias_version(project, tags.CHAMPION)
@@ -117,11 +122,8 @@ class Registry:
         load_s = time.monotonic() - t1
 
         t2 = time.monotonic()
-        import pandas as pd
-
         from shipyard.registry.scoring import score_model
 
-        frame = pd.read_csv(eval_path)
         if names.TARGET not in frame.columns:
             raise Refused(f"the evaluation data {names.EVAL_ARTIFACT} has no {names.TARGET!r} column", 422)
         candidate = score_model(candidate_model, task, frame, names.TARGET)
@@ -141,6 +143,7 @@ class Registry:
             "commit": ci_run.commit,
             "branch": branch,
             "data_hash": run.data_hash,
+            "provenance": proof.as_dict() if proof else provenance.UNVERIFIED_HOSTED,
         }
         default = self._default_branch(exp_tags)
         version = None
@@ -246,6 +249,48 @@ class Registry:
         if not run.data_hash:
             raise Refused(f"run {run.run_id} records no DVC data hash ({tags.DATA_HASH})", 422)
         return ci_run, ci_run.branch
+
+    def _provenance(self, run: TrainingRun, ci_run, project: str, team: str) -> provenance.Provenance | None:
+        """The CI run checked against the platform's own records (None: an unverified hosted run,
+        only when the registry was started to accept them)."""
+        if self.unverified_hosted_ci and ci_run.provider in ("github", "gitlab"):
+            return None
+        try:
+            if self.data_dir is None:
+                raise provenance.Unverified("this registry has no platform data dir to check CI runs against")
+            job = provenance.runner_job(self.data_dir, ci_run.run_id)
+            if (job.project, job.commit, job.branch) != (project, ci_run.commit, ci_run.branch):
+                raise provenance.Unverified(
+                    f"CI run {ci_run.run_id} says {ci_run.branch}@{ci_run.commit[:12]} of {project!r}, its "
+                    f"runner job ran {job.branch}@{job.commit[:12]} of {job.project!r}"
+                )
+            repo = provenance.check_commit(self.data_dir, project, job.commit, job.branch)
+            dvc = self.spec.services.dvc
+            if dvc.enabled and dvc.remote == "s3":
+                raise provenance.Unverified(
+                    "the team's DVC remote is S3: this registry checks local remotes only"
+                )
+            remotes = [self.data_dir / "dvc-remote" / team / project]
+            if job.work:  # the job's own remote, merged into the team's after the job (ci/sandbox.py)
+                remotes.append(Path(job.work) / "dvc-remote")
+            data = provenance.dvc_object(remotes, run.data_hash)
+        except provenance.Unverified as exc:
+            raise Refused(str(exc), 422) from None
+        return provenance.Provenance(job, repo, data)
+
+    def _held_out(self, run: TrainingRun, proof: provenance.Provenance | None):
+        """The evaluation frame and its sha256: re-derived from the verified data, or (an unverified
+        hosted run) the split the run uploaded."""
+        import pandas as pd
+
+        if proof is None:
+            path, digest = self._eval_data(run)
+            return pd.read_csv(path), digest
+        try:
+            frame = provenance.held_out(proof.repo, proof.job.commit, proof.data)
+        except provenance.Unverified as exc:
+            raise Refused(str(exc), 422) from None
+        return frame, provenance.csv_sha256(frame)
 
     def _default_branch(self, exp_tags: dict[str, str]) -> str:
         repo = exp_tags.get(tags.REPO)
