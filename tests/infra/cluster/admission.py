@@ -70,21 +70,22 @@ def _admit(spec: dict[str, Any], ns: dict[str, list[dict[str, Any]]]) -> list[st
                 for r, v in (item.get("max") or {}).items():
                     if r in res["limits"] and _q(r, res["limits"][r]) > _q(r, v):
                         problems.append(
-                            f"container {c['name']}: {r} limit {res['limits'][r]} above the LimitRange max {v}"
+                            f"container {c['name']}: {r} limit {res['limits'][r]} above the LimitRange max {v}"  # noqa: E501
                         )
         if c in (spec.get("containers") or []):
             for kind in ("requests", "limits"):
                 for r, v in res[kind].items():
                     total[f"{kind}.{r}"] = total.get(f"{kind}.{r}", 0) + _q(r, v)
-                    if kind == "requests" and "." in r:  # extended resources: quota says requests.<name>
-                        pass
     for quota in quotas:
         for key, hard in (quota["spec"].get("hard") or {}).items():
             name = key if "." in key and key.split(".", 1)[0] in ("requests", "limits") else f"requests.{key}"
             resource = name.split(".", 1)[1]
             if resource in RESOURCES:
-                missing = [c["name"] for c in containers(spec)
-                           if resource not in defaulted(c, limit_ranges)[name.split(".")[0]]]  # fmt: skip
+                missing = [
+                    c["name"]
+                    for c in containers(spec)
+                    if resource not in defaulted(c, limit_ranges)[name.split(".")[0]]
+                ]
                 if missing:
                     problems.append(
                         f"containers {missing} state no {name} and the quota limits it: the pod is rejected"

@@ -58,12 +58,24 @@ def check(view: View) -> list[Finding]:
                 else image.split("@")[0]
             )
             if image.startswith(FIRST_PARTY) and "@sha256:" not in image and repo not in built:
-                findings.append(Finding(view.stack, o.ref, "images",
-                                        f"container {c['name']}: {image} is built and published by nothing in "
-                                        "this repository (no release workflow, no image resource): ImagePullBackOff"))  # fmt: skip
+                findings.append(
+                    Finding(
+                        view.stack,
+                        o.ref,
+                        "images",
+                        f"container {c['name']}: {image} is built and published by nothing in "
+                        "this repository (no release workflow, no image resource): ImagePullBackOff",
+                    )
+                )
             tag = image.split("@", 1)[0].rsplit(":", 1)[-1] if ":" in image.split("/")[-1] else ""
             if suffix and suffix in tag:
-                findings.append(Finding(view.stack, o.ref, "images",
-                                        f"container {c['name']}: {image} is tagged with the cluster's version "
-                                        f"string ({view.kube_version}): no such image is published"))  # fmt: skip
+                findings.append(
+                    Finding(
+                        view.stack,
+                        o.ref,
+                        "images",
+                        f"container {c['name']}: {image} is tagged with the cluster's version "
+                        f"string ({view.kube_version}): no such image is published",
+                    )
+                )
     return findings

@@ -54,10 +54,12 @@ def _need(host: str, port: int, own_ns: str) -> Need:
 
 def _policies(view: View, ns: str, labels: dict[str, str], direction: str) -> list[dict[str, Any]]:
     return [
-        p.manifest["spec"] for p in view.of("NetworkPolicy")
-        if p.namespace == ns and direction in (p.manifest["spec"].get("policyTypes") or ["Ingress"])
+        p.manifest["spec"]
+        for p in view.of("NetworkPolicy")
+        if p.namespace == ns
+        and direction in (p.manifest["spec"].get("policyTypes") or ["Ingress"])
         and selector_matches(p.manifest["spec"].get("podSelector"), labels)
-    ]  # fmt: skip
+    ]
 
 
 def _port_ok(rule: dict[str, Any], port: int, protocol: str) -> bool:
@@ -81,9 +83,11 @@ def _peer_ok(peer: dict[str, Any], need: Need, view: View) -> bool:
 
 def allows_egress(policies: list[dict[str, Any]], need: Need, view: View) -> bool:
     return any(
-        _port_ok(rule, need.port, need.protocol) and (not rule.get("to") or any(_peer_ok(p, need, view) for p in rule["to"]))
-        for policy in policies for rule in policy.get("egress") or []
-    )  # fmt: skip
+        _port_ok(rule, need.port, need.protocol)
+        and (not rule.get("to") or any(_peer_ok(p, need, view) for p in rule["to"]))
+        for policy in policies
+        for rule in policy.get("egress") or []
+    )
 
 
 def check(view: View) -> list[Finding]:
@@ -133,14 +137,28 @@ def _ingress(view: View, caller: Obj, need: Need) -> list[str]:
         policies = _policies(view, o.namespace, labels, "Ingress")
         caller_ns = view.namespace_labels(caller.namespace)
         ok = not policies or any(
-            _port_ok(rule, target, "TCP") and (not rule.get("from") or any(
-                "ipBlock" in peer or (
-                    ("namespaceSelector" in peer and selector_matches(peer["namespaceSelector"], caller_ns))
-                    or ("namespaceSelector" not in peer and caller.namespace == o.namespace
-                        and selector_matches(peer.get("podSelector"), pod_labels(caller)))
-                ) for peer in rule["from"]))
-            for policy in policies for rule in policy.get("ingress") or []
-        )  # fmt: skip
+            _port_ok(rule, target, "TCP")
+            and (
+                not rule.get("from")
+                or any(
+                    "ipBlock" in peer
+                    or (
+                        (
+                            "namespaceSelector" in peer
+                            and selector_matches(peer["namespaceSelector"], caller_ns)
+                        )
+                        or (
+                            "namespaceSelector" not in peer
+                            and caller.namespace == o.namespace
+                            and selector_matches(peer.get("podSelector"), pod_labels(caller))
+                        )
+                    )
+                    for peer in rule["from"]
+                )
+            )
+            for policy in policies
+            for rule in policy.get("ingress") or []
+        )
         if not ok:
             problems.append(f"{o.ref} does not let it in on port {target} (it calls {need})")
     return problems

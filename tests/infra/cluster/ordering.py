@@ -66,16 +66,28 @@ def check(view: View) -> list[Finding]:
             continue  # a project submits it long after `pulumi up`
         crd = crd_owner.get((o.manifest.get("apiVersion", ""), o.kind))
         if crd is not None and crd.owner != o.owner and not graph.waits_for(o.owner, crd.owner):
-            findings.append(Finding(view.stack, o.ref, "ordering",
-                                    f"{_who(o)} does not wait for {_who(crd)}, which installs its CRD"))  # fmt: skip
+            findings.append(
+                Finding(
+                    view.stack,
+                    o.ref,
+                    "ordering",
+                    f"{_who(o)} does not wait for {_who(crd)}, which installs its CRD",
+                )
+            )
         for hook, what, cfg in admitted(view, o):
             if cfg.owner == o.owner:
                 continue
             if not graph.waits_for(o.owner, cfg.owner) or _skips_await(graph, cfg.owner):
-                findings.append(Finding(view.stack, o.ref, "ordering",
-                                        f"{_who(o)} does not wait for {_who(cfg)}: its webhook {hook} "
-                                        f"(failurePolicy Fail) admits the object{what}; created first, "
-                                        "the API server answers 'no endpoints available'"))  # fmt: skip
+                findings.append(
+                    Finding(
+                        view.stack,
+                        o.ref,
+                        "ordering",
+                        f"{_who(o)} does not wait for {_who(cfg)}: its webhook {hook} "
+                        f"(failurePolicy Fail) admits the object{what}; created first, "
+                        "the API server answers 'no endpoints available'",
+                    )
+                )
     return findings
 
 

@@ -36,10 +36,11 @@ def runner_identities(view: View) -> set[tuple[str, str]]:
 
 def reads_secrets(rules: list[dict[str, Any]]) -> bool:
     return any(
-        set(r.get("apiGroups") or []) & {"", "*"} and set(r.get("resources") or []) & {"secrets", "*"}
+        set(r.get("apiGroups") or []) & {"", "*"}
+        and set(r.get("resources") or []) & {"secrets", "*"}
         and set(r.get("verbs") or []) & READ
         for r in rules
-    )  # fmt: skip
+    )
 
 
 def _rules(view: View, ref: dict[str, Any], ns: str) -> list[dict[str, Any]]:
@@ -60,7 +61,13 @@ def check(view: View) -> list[Finding]:
                 continue
             if reads_secrets(_rules(view, m["roleRef"], b.namespace)):
                 where = f"namespace {b.namespace}" if b.kind == "RoleBinding" else "every namespace"
-                findings.append(Finding(view.stack, b.ref, "rbac",
-                                        f"CI identity {ns}/{s['name']} can read Secrets in {where} "
-                                        f"({m['roleRef']['kind']} {m['roleRef']['name']})"))  # fmt: skip
+                findings.append(
+                    Finding(
+                        view.stack,
+                        b.ref,
+                        "rbac",
+                        f"CI identity {ns}/{s['name']} can read Secrets in {where} "
+                        f"({m['roleRef']['kind']} {m['roleRef']['name']})",
+                    )
+                )
     return findings

@@ -41,9 +41,14 @@ def archive(chart: str, version: str) -> Path:
     raise LookupError(f"chart {chart} {version} is not vendored under {ARCHIVES} (see charts.json)")
 
 
-@cache
 def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The chart's content digest: the archive's bytes, or a chart directory's files and their paths."""
+    h = hashlib.sha256()
+    for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+        if file.is_file():
+            h.update(str(file.relative_to(path)).encode() + b"\0" if path.is_dir() else b"")
+            h.update(file.read_bytes())
+    return h.hexdigest()
 
 
 _RENDERS: dict[str, list[dict[str, Any]]] = {}

@@ -36,8 +36,9 @@ def placement_problem(spec: dict[str, Any], pool: Pool) -> str:
     for k, v in (spec.get("nodeSelector") or {}).items():
         if pool.labels.get(k) != str(v):
             return f"nodeSelector {k}={v}"
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})  # fmt: skip
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
     terms = required.get("nodeSelectorTerms") or []
     if terms and not any(
         all(expression_matches(e, pool.labels) for e in term.get("matchExpressions") or []) for term in terms
@@ -121,8 +122,13 @@ def _autoscaler_gpu_labels(view: View) -> list[Finding]:
     if not aws_autoscaler:
         return []
     return [
-        Finding(view.stack, f"NodePool {p.name}", "scheduling",
-                f"GPU pool lacks the label {AWS_GPU_LABEL} the cluster autoscaler uses to tell GPU nodes "
-                "(it scales up again while the device plugin starts)")
-        for p in view.pools if p.gpus and AWS_GPU_LABEL not in p.labels
-    ]  # fmt: skip
+        Finding(
+            view.stack,
+            f"NodePool {p.name}",
+            "scheduling",
+            f"GPU pool lacks the label {AWS_GPU_LABEL} the cluster autoscaler uses to tell GPU nodes "
+            "(it scales up again while the device plugin starts)",
+        )
+        for p in view.pools
+        if p.gpus and AWS_GPU_LABEL not in p.labels
+    ]

@@ -68,8 +68,10 @@ def _strict(schema: Any) -> Any:
         return [_strict(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: _strict(v) if k in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not") else v
-           for k, v in schema.items()}  # fmt: skip
+    out = {
+        k: _strict(v) if k in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not") else v
+        for k, v in schema.items()
+    }
     if "properties" in schema:
         out["properties"] = {k: _strict(v) for k, v in schema["properties"].items()}
         if "additionalProperties" not in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):

@@ -174,11 +174,22 @@ def build(graph: Any, spec_path: Path) -> View:
 
 
 CLUSTER_SCOPED = {
-    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass",
-    "StorageClass", "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "PersistentVolume", "APIService", "RuntimeClass", "CSIDriver", "ValidatingAdmissionPolicy",
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "StorageClass",
+    "IngressClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "PersistentVolume",
+    "APIService",
+    "RuntimeClass",
+    "CSIDriver",
+    "ValidatingAdmissionPolicy",
     "ValidatingAdmissionPolicyBinding",
-}  # fmt: skip
+}
 
 
 def _cluster_scoped(m: dict[str, Any]) -> bool:
