@@ -94,8 +94,11 @@ def pod_spec(o: Obj) -> dict[str, Any] | None:
         return (
             (((m.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
         ).get("spec") or {}
+    template = ((m.get("spec") or {}).get("template") or {}).get("spec")
     if o.kind in WORKLOADS:
-        return (((m.get("spec") or {}).get("template") or {}).get("spec")) or {}
+        return template or {}
+    if isinstance(template, dict) and "containers" in template:  # a controller's pods (ARC runners)
+        return template
     return None
 
 

@@ -3,12 +3,13 @@ included, would read the runner tokens and the GitHub App key of its namespace).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .model import Finding, View, pod_spec
 
 TEAM_SERVICE_ACCOUNT = "shipyard-runner"  # infra/components/common.py: CI and training jobs run as it
-RUNNER_CHARTS = ("gha-runner-scale-set", "gitlab-runner")
+SERVICE_ACCOUNT = re.compile(r'service_account\s*=\s*"([^"]+)"')  # gitlab-runner's config.toml
 READ = {"get", "list", "watch", "*"}
 # Kubernetes' built-in user-facing roles, as far as Secrets go (the aggregated admin and edit read
 # them; view does not: kubernetes/plugin/pkg/auth/authorizer/rbac/bootstrappolicy)
@@ -25,12 +26,17 @@ BUILT_IN = {
 
 
 def runner_identities(view: View) -> set[tuple[str, str]]:
-    """(namespace, service account) of the pods CI jobs run in."""
+    """(namespace, service account) CI jobs run as: the teams' job account; an ARC runner scale
+    set's runner pods; a GitLab runner's job pods (its config.toml's ``service_account``). Not the
+    GitLab runner manager's own account: it creates the jobs' Secrets, and no job runs as it."""
     found = {(sa.namespace, sa.name) for sa in view.of("ServiceAccount") if sa.name == TEAM_SERVICE_ACCOUNT}
-    for o in view.objects:
-        spec = pod_spec(o)
-        if spec is not None and o.release in RUNNER_CHARTS:
-            found.add((o.namespace, spec.get("serviceAccountName") or "default"))
+    for o in view.of("AutoscalingRunnerSet"):
+        spec = pod_spec(o) or {}
+        found.add((o.namespace, spec.get("serviceAccountName") or "default"))
+    for o in view.of("ConfigMap"):
+        if o.release == "gitlab-runner":
+            for text in (o.manifest.get("data") or {}).values():
+                found |= {(o.namespace, sa) for sa in SERVICE_ACCOUNT.findall(str(text))}
     return found
 
 

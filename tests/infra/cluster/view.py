@@ -129,14 +129,13 @@ def build(graph: Any, spec_path: Path) -> View:
     version = kube_version(env, spec.platform.cluster.kubernetes_version)
     objects = [Obj(_ints(r.plain), graph.key(r)) for r in graph.k8s_objects()]
     releases = graph.of(RELEASE)
-    archives = {
-        r.name: render.archive(r.plain["chart"].rsplit("/", 1)[-1], r.plain["version"]) for r in releases
-    }
+    chart = {r.name: r.plain["chart"].rsplit("/", 1)[-1] for r in releases}  # oci://host/path/CHART
+    archives = {r.name: render.archive(chart[r.name], r.plain["version"]) for r in releases}
     crd_groups: set[str] = set()
     failures: list[Finding] = []
     for r in releases:
         for crd in render.crds(archives[r.name]):
-            objects.append(Obj(crd, graph.key(r), r.plain["chart"]))
+            objects.append(Obj(crd, graph.key(r), chart[r.name]))
             for v in crd["spec"]["versions"]:
                 crd_groups.add(f"{crd['spec']['group']}/{v['name']}")
                 crd_groups.add(f"{crd['spec']['group']}/{v['name']}/{crd['spec']['names']['kind']}")
@@ -159,7 +158,7 @@ def build(graph: Any, spec_path: Path) -> View:
             m.setdefault("metadata", {})
             if m["kind"] != "CustomResourceDefinition" and not _cluster_scoped(m):
                 m["metadata"].setdefault("namespace", p["namespace"])
-            objects.append(Obj(m, graph.key(r), p["chart"], render.is_hook(m)))
+            objects.append(Obj(m, graph.key(r), chart[r.name], render.is_hook(m)))
     for job in template_jobs(spec):
         objects.append(Obj(job, "project-template::k8s/train-job.yaml"))
     return View(
