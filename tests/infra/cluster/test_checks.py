@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 
+import kubernetes_validate
+import pytest
 import yaml
 
 from tests.infra.conftest import Graph
@@ -89,6 +91,12 @@ spec:
     assert validate.check(_view(Obj(good, "a"), Obj(crd, "r"), Obj(widget, "b"))) == []
     found = validate.check(_view(Obj(bad, "a"), Obj(crd, "r"), Obj(typo, "b")))
     assert [f.object for f in found] == ["Deployment apps/app", "Widget w"]
+    with pytest.raises(kubernetes_validate.ValidationError):  # the same verdict as kubernetes-validate's own
+        kubernetes_validate.validate(bad, "1.35", strict=True)
+    retired = {**good, "apiVersion": "apps/v1beta1"}
+    assert [f.message for f in validate.check(_view(Obj(retired, "a")))] == [
+        "apps/v1beta1 Deployment is not served by Kubernetes 1.35"
+    ]
     orphan = validate.check(_view(Obj(widget, "b")))
     assert [f.message for f in orphan] == ["example.com/v1 Widget: no CRD in the stack defines it"]
 
