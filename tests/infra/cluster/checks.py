@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import admission, images, netpol, ordering, rbac, scheduling, validate
+from . import admission, images, netpol, ordering, origins, rbac, scheduling, validate
 from .model import Finding, View
 
-CHECKS = (validate, admission, scheduling, netpol, rbac, images, ordering)
+CHECKS = (validate, admission, scheduling, netpol, origins, rbac, images, ordering)
 
 
 def run(view: View) -> list[Finding]:
@@ -41,6 +41,15 @@ KNOWN_DEFECTS: set[tuple[str, str, str]] = {
     ("kubernetes-example", "RoleBinding credit/team-edit", "rbac"),
     # major: GPU pools lack k8s.amazonaws.com/accelerator (the cluster autoscaler over-scales)
     ("aws-example", "NodePool gpu-a10g", "scheduling"),
+    # major: MLflow behind the ingress lists no --cors-allowed-origins: every UI edit is refused
+    ("aws-example", "Deployment shipyard-system/mlflow", "ingress"),
+    # minor: monitoring pods (kube-prometheus-stack's, the Pushgateway) may land on the spot pool
+    ("aws-example", "Alertmanager shipyard-monitoring/kps-alertmanager", "scheduling"),
+    ("aws-example", "Prometheus shipyard-monitoring/kps-prometheus", "scheduling"),
+    ("aws-example", "Deployment shipyard-monitoring/grafana", "scheduling"),
+    ("aws-example", "Deployment shipyard-monitoring/kps-operator", "scheduling"),
+    ("aws-example", "Deployment shipyard-monitoring/monitoring-kube-state-metrics", "scheduling"),
+    ("aws-example", "Deployment shipyard-monitoring/pushgateway", "scheduling"),
     # found by rendering (not in the issue): Label Studio's chart refuses S3 persistence without a
     # region (its NOTES.txt check), so `helm install` fails on the existing-cluster example (MinIO)
     ("kubernetes-example", "Release shipyard-system/label-studio", "render"),

@@ -86,8 +86,21 @@ class View:
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod")
 
 
+# custom resources whose operator makes pods of their spec (prometheus-operator: a StatefulSet each)
+OPERATOR_PODS = {("monitoring.coreos.com", "Prometheus"), ("monitoring.coreos.com", "Alertmanager")}
+_POD_FIELDS = ("nodeSelector", "tolerations", "affinity", "securityContext", "serviceAccountName")
+
+
 def pod_spec(o: Obj) -> dict[str, Any] | None:
     m = o.manifest
+    if (m.get("apiVersion", "").split("/")[0], o.kind) in OPERATOR_PODS:
+        spec = m.get("spec") or {}
+        main = {
+            "name": o.kind.lower(),
+            "image": spec.get("image", ""),
+            "resources": spec.get("resources") or {},
+        }
+        return {k: spec[k] for k in _POD_FIELDS if spec.get(k) is not None} | {"containers": [main]}
     if o.kind == "Pod":
         return m.get("spec") or {}
     if o.kind == "CronJob":

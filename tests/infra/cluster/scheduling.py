@@ -86,6 +86,36 @@ def check(view: View) -> list[Finding]:
             continue
         findings += [Finding(view.stack, o.ref, "scheduling", m) for m in _place(o, spec, view.pools)]
     findings += _autoscaler_gpu_labels(view)
+    findings += _platform_on_spot(view)
+    return findings
+
+
+SPOT = ("eks.amazonaws.com/capacityType", "SPOT")
+LONG_RUNNING = ("Deployment", "StatefulSet", "Prometheus", "Alertmanager")
+
+
+def _platform_on_spot(view: View) -> list[Finding]:
+    """The platform's own long-running pods (not the teams' jobs) must not be placed on spot capacity:
+    an interruption takes MLflow, Prometheus (and its volume's data) or the registry down with it."""
+    spec = view.extra.get("spec")
+    teams = {t.name for t in spec.teams} if spec is not None else set()
+    spot = [p for p in view.pools if p.labels.get(SPOT[0]) == SPOT[1]]
+    findings = []
+    for o in view.of(*LONG_RUNNING):
+        pod = pod_spec(o)
+        if pod is None or o.namespace in teams:
+            continue
+        landing = [p.name for p in spot if not placement_problem(pod, p)]
+        if landing:
+            findings.append(
+                Finding(
+                    view.stack,
+                    o.ref,
+                    "scheduling",
+                    f"may be placed on spot capacity ({', '.join(landing)}): an interruption "
+                    "takes this platform service down",
+                )
+            )
     return findings
 
 

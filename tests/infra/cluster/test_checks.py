@@ -11,7 +11,7 @@ import yaml
 
 from tests.infra.conftest import Graph
 
-from . import admission, images, netpol, ordering, rbac, render, scheduling, validate, view
+from . import admission, images, netpol, ordering, origins, rbac, render, scheduling, validate, view
 from .model import Obj, Pool, View
 
 CPU_POOL = Pool("workers", {"shipyard.io/pool": "workers"}, [], 3920, 14 * 2**30, 0, 0, 3)
@@ -432,3 +432,73 @@ def test_ordering_webhooks_and_crds_come_first():
     objs = [Obj(crd, "helm::lb", "x"), Obj(widget, "helm::ca", "y")]
     assert "which installs its CRD" in ordering.check(_view(*objs, graph=_graph(False)))[0].message
     assert ordering.check(_view(*objs, graph=_graph(True))) == []
+
+
+SPOT_POOL = Pool(
+    "spot",
+    {"shipyard.io/pool": "spot", "eks.amazonaws.com/capacityType": "SPOT"},
+    [],
+    7910,
+    29 * 2**30,
+    0,
+    0,
+    5,
+)
+
+
+def test_platform_services_stay_off_spot_capacity_operator_pods_included():
+    prometheus = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Prometheus",
+        "metadata": {"name": "p", "namespace": "mon"},
+        "spec": {"resources": {"requests": {"memory": "2Gi"}}},
+    }
+    found = scheduling.check(_view(Obj(prometheus, "r"), pools=(CPU_POOL, SPOT_POOL)))
+    assert [(f.object, f.message) for f in found] == [
+        (
+            "Prometheus mon/p",
+            "may be placed on spot capacity (spot): an interruption takes this platform service down",
+        )
+    ]
+    prometheus["spec"]["nodeSelector"] = {"shipyard.io/pool": "workers"}
+    assert scheduling.check(_view(Obj(prometheus, "r"), pools=(CPU_POOL, SPOT_POOL))) == []
+
+
+def test_mlflow_behind_an_ingress_allows_its_origin():
+    def mlflow(args):
+        pod = {"containers": [{"name": "mlflow", "image": "x:1", "command": ["mlflow", "server", *args]}]}
+        return Obj(_deployment("mlflow", "sys", pod), "m")
+
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "mlflow", "namespace": "sys"},
+        "spec": {"selector": {"app": "mlflow"}, "ports": [{"port": 80}]},
+    }
+    ingress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "i", "namespace": "sys"},
+        "spec": {
+            "rules": [
+                {
+                    "host": "mlflow.acme.example",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "mlflow", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    objs = [Obj(service, "m"), Obj(ingress, "m")]
+    assert [
+        f.object for f in origins.check(_view(mlflow(["--allowed-hosts", "mlflow.acme.example"]), *objs))
+    ] == ["Deployment sys/mlflow"]
+    allowed = mlflow(["--cors-allowed-origins", "https://mlflow.acme.example"])
+    assert origins.check(_view(allowed, *objs)) == []
