@@ -27,7 +27,9 @@ class Need:
         return f"{self.host}:{self.port}/{self.protocol}"
 
 
-def needs(o: Obj, spec: dict[str, Any], environment: str) -> list[Need]:
+def needs(
+    o: Obj, spec: dict[str, Any], environment: str, namespaces: frozenset[str] = frozenset()
+) -> list[Need]:
     found: dict[str, Need] = {}
     for c in containers(spec):
         texts = [str(a) for a in (c.get("command") or []) + (c.get("args") or [])]
@@ -36,16 +38,19 @@ def needs(o: Obj, spec: dict[str, Any], environment: str) -> list[Need]:
             for scheme, host, port in URL.findall(text):
                 if host in ("127.0.0.1", "localhost", "0.0.0.0"):
                     continue
-                need = _need(host, int(port) if port else 443 if scheme == "https" else 80, o.namespace)
+                need = _need(
+                    host, int(port) if port else 443 if scheme == "https" else 80, o.namespace, namespaces
+                )
                 found[str(need)] = need
             if "s3://" in text and environment == "aws":
                 found[S3_HOST] = Need(S3_HOST, 443)
     return list(found.values())
 
 
-def _need(host: str, port: int, own_ns: str) -> Need:
+def _need(host: str, port: int, own_ns: str, namespaces: frozenset[str]) -> Need:
+    """In the cluster: ``svc``, ``svc.ns`` (ns one of the stack's), ``svc.ns.svc[.cluster.local]``."""
     parts = host.split(".")
-    if host.endswith(".svc.cluster.local") or host.endswith(".svc") or len(parts) == 2:
+    if host.endswith((".svc.cluster.local", ".svc")) or (len(parts) == 2 and parts[1] in namespaces):
         return Need(host, port, namespace=parts[1] if len(parts) > 1 else own_ns, service=parts[0])
     if len(parts) == 1:
         return Need(host, port, namespace=own_ns, service=host)
@@ -92,13 +97,14 @@ def allows_egress(policies: list[dict[str, Any]], need: Need, view: View) -> boo
 
 def check(view: View) -> list[Finding]:
     findings = []
+    namespaces = frozenset(o.namespace for o in view.objects if o.namespace)
     for o in view.objects:
         spec = pod_spec(o)
         if spec is None:
             continue
         labels = pod_labels(o)
         egress = _policies(view, o.namespace, labels, "Egress")
-        wanted = needs(o, spec, view.environment)
+        wanted = needs(o, spec, view.environment, namespaces)
         if egress:
             dns = Need("kube-dns.kube-system", 53, "UDP", "kube-system", "kube-dns")
             for need in [dns, *wanted]:
