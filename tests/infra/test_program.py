@@ -372,7 +372,10 @@ def test_kubernetes_mlflow_behind_oidc_proxy_with_s3_keys_from_secret(k8s_graph)
     assert proxy["readinessProbe"] and proxy["livenessProbe"] and proxy["resources"]["limits"]
     command = containers["mlflow"]["command"]
     assert command[command.index("--app-name") + 1] == "basic-auth"  # users and permissions, as with basic
-    assert containers["mlflow"]["image"] == K8S_SPEC.services.registry.image  # it imports shipyard
+    # it imports shipyard: the shipyard image the stack builds (the registry's)
+    registry = k8s_graph.one("kubernetes:apps/v1:Deployment", "registry-deployment").plain
+    assert containers["mlflow"]["image"] == registry["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert "/shipyard:" in containers["mlflow"]["image"] and "@sha256:" in containers["mlflow"]["image"]
     env = {e["name"]: e for e in containers["mlflow"]["env"]}
     assert env["MLFLOW_S3_ENDPOINT_URL"]["value"] == K8S_SPEC.services.dvc.endpoint_url
     assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow"
