@@ -15,7 +15,13 @@ from components.bucket import BucketArgs, SecureBucket
 from components.ci_runners import GITHUB_RUNNER_VERSION, CiRunners, CiRunnersArgs, egress_ports
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from components.common import ON_DEMAND, PLATFORM_TAINT_KEY, PLATFORM_TOLERATION, SYSTEM_NAMESPACE
+from components.common import (
+    ON_DEMAND,
+    PLATFORM_TAINT_KEY,
+    PLATFORM_TOLERATION,
+    SYSTEM_NAMESPACE,
+    k8s_labels,
+)
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
 from components.gpu import GpuSupport, GpuSupportArgs
@@ -452,7 +458,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
             metadata={
                 "name": ENDPOINTS_CONFIGMAP,
                 "namespace": name,
-                "labels": {"app.kubernetes.io/part-of": "shipyard", "shipyard.io/team": name},
+                "labels": k8s_labels(p, "tenancy", name),
             },
             data=job_env,
             opts=pulumi.ResourceOptions(provider=base.provider, depends_on=[tenancy]),

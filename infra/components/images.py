@@ -59,7 +59,7 @@ class BuiltImage(Component):
                 docker_build.RegistryArgs(
                     address=repo.repository_url.apply(lambda url: url.split("/")[0]),
                     username=token.user_name,
-                    password=token.password,
+                    password=pulumi.Output.secret(token.password),
                 )
             )
             repository: pulumi.Input[str] = repo.repository_url
