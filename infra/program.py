@@ -477,7 +477,9 @@ def _built_image(
     """An image of infra/images/ built and pushed during `pulumi up`: its reference by digest."""
     built = BuiltImage(
         f"{image}-image",
-        ImageArgs(spec.platform.name, image, tag, registry=base.image_registry, build_args=build_args),
+        ImageArgs(
+            spec.platform.name, image, tag, registry=base.image_registry, build_args=build_args, dev=base.dev
+        ),
         opts=base.image_opts,
     )
     return built.ref

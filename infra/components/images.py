@@ -35,6 +35,7 @@ class ImageArgs:
     tag: str
     registry: str | None = None  # existing cluster: host[/path]; None: an ECR repository (AWS)
     build_args: dict[str, str] | None = None
+    dev: bool = False  # a dev stack: its ECR repository goes with `pulumi destroy`, images and all
 
 
 class BuiltImage(Component):
@@ -50,7 +51,7 @@ class BuiltImage(Component):
                 image_tag_mutability="MUTABLE",  # a rebuild of the same version re-tags; pods use digests
                 image_scanning_configuration={"scan_on_push": True},
                 encryption_configurations=[{"encryption_type": "KMS"}],
-                force_delete=False,
+                force_delete=args.dev,
                 tags=aws_tags(args.platform, "images"),
                 opts=child(self),
             )
