@@ -39,6 +39,7 @@ class LabelStudioArgs:
     irsa_role_arn: pulumi.Input[str] | None = None
     s3_keys: S3Keys | None = None
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
 
 
 class LabelStudio(Component):
@@ -105,11 +106,13 @@ class LabelStudio(Component):
                 "resources": container_resources("500m", "1Gi", "2"),
                 "serviceAccount": app_sa,
                 "nodeSelector": args.node_selector or {},
+                "tolerations": list(args.tolerations),
                 "podLabels": labels,
             },
             "rqworker": {
                 "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
                 "nodeSelector": args.node_selector or {},
+                "tolerations": list(args.tolerations),
                 "resources": container_resources("250m", "512Mi", "1"),
             },
         }
