@@ -16,6 +16,7 @@ RELEASE = "label-studio"
 SERVICE_ACCOUNT = "label-studio"  # the app and its workers share it (IRSA binds to it)
 CREDENTIALS = "label-studio-credentials"
 ADMIN_USER = "admin@shipyard.local"  # Label Studio users are email addresses
+S3_COMPATIBLE_REGION = "us-east-1"  # MinIO's default region (MINIO_REGION / site.region)
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,9 @@ class LabelStudio(Component):
         )
         # urlExpirationSecs: the chart's schema wants a string (an integer fails `helm install`)
         s3: dict[str, object] = {"bucket": args.bucket, "folder": "label-studio", "urlExpirationSecs": "3600"}
-        if args.region:
-            s3["region"] = args.region
+        # the chart fails `helm install` on S3 persistence without a region (its configuration check
+        # in NOTES.txt); an S3-compatible store (MinIO) signs with its own, us-east-1 unless configured
+        s3["region"] = args.region or S3_COMPATIBLE_REGION
         if args.s3_endpoint_url:
             s3["endpointUrl"] = args.s3_endpoint_url
         if args.s3_keys:

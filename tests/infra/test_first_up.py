@@ -505,3 +505,29 @@ def test_the_label_studio_chart_is_the_one_for_its_app_version(aws_graph):
     assert entry["version"] == spec.chart_version == _release(aws_graph, "label-studio").plain["version"]
     minor = lambda v: v.split(".")[:2]  # noqa: E731
     assert minor(entry["app_version"]) == minor(spec.version)
+
+
+@pytest.mark.parametrize("stack", ["aws", "kubernetes"])
+def test_label_studio_installs_with_its_storage_region(stack, aws_graph, k8s_graph):
+    """The chart's configuration check (NOTES.txt) fails `helm install` on S3 persistence without a
+    region; the existing cluster's S3-compatible store (MinIO) has none in the spec. Rendered by Helm's
+    engine from the vendored 2.0.5 archive (tests/infra/cluster/render.py)."""
+    from tests.infra.cluster import render
+
+    release = _release(_graph(stack, aws_graph, k8s_graph), "label-studio").plain
+    out = render.render(
+        render.archive("label-studio", release["version"]),
+        release["values"],
+        release["name"],
+        release["namespace"],
+        "v1.30.0+rke2r1" if stack == "kubernetes" else "v1.35.0-eks-3a5b7c9",
+    )
+    env = {
+        e["name"]: e.get("value")
+        for m in out
+        if m["kind"] == "Deployment"
+        for c in m["spec"]["template"]["spec"]["containers"]
+        for e in c.get("env") or []
+    }
+    region = {"aws": AWS_SPEC.platform.region, "kubernetes": "us-east-1"}[stack]
+    assert env["STORAGE_AWS_REGION_NAME"] == region
