@@ -163,6 +163,8 @@ class Monitoring(Component):
                 "admissionWebhooks": {"patch": dict(placement)},
                 **placement,
             },
+            # the subchart's Deployment: off spot like the rest (it has no resources of its own here)
+            "kube-state-metrics": dict(placement),
         }
         if args.managed_control_plane:
             # EKS runs etcd, the scheduler and the controller manager out of reach, and kube-proxy

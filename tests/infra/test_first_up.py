@@ -468,7 +468,8 @@ def test_the_system_pool_runs_only_the_platform(aws_graph):
 def test_monitoring_stays_off_spot(aws_graph):
     values = _release(aws_graph, "kube-prometheus-stack").plain["values"]
     for part in (values["prometheus"]["prometheusSpec"], values["alertmanager"]["alertmanagerSpec"],
-                 values["grafana"], values["prometheusOperator"], values["crds"]["upgradeJob"]):  # fmt: skip
+                 values["grafana"], values["prometheusOperator"], values["crds"]["upgradeJob"],
+                 values["kube-state-metrics"]):  # fmt: skip
         assert part["nodeSelector"] == ON_DEMAND
     assert _release(aws_graph, "prometheus-pushgateway").plain["values"]["nodeSelector"] == ON_DEMAND
 
