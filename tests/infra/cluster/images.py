@@ -19,12 +19,16 @@ WORKFLOWS = (".github/workflows/*.y*ml", ".gitlab-ci.yml", ".ci/**/*.y*ml")
 TEMPLATE_OWNER = "project-template::"  # the project's own image: `make image` builds and tags it per commit
 
 
-def published(view: View) -> set[str]:
-    """Image repositories something here builds and pushes (repository, without tag)."""
+def published(view: View, root: Path = REPO) -> set[str]:
+    """Image repositories something here builds and pushes (repository, without tag): a workflow
+    that pushes and names the repository outside a comment (GitHub's ``${{ github.repository_owner }}``
+    is the first-party organisation), or an image resource of the program."""
     found = set()
     for pattern in WORKFLOWS:
-        for path in REPO.glob(pattern):
-            text = path.read_text(errors="replace")
+        for path in root.glob(pattern):
+            lines = path.read_text(errors="replace").splitlines()
+            text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+            text = re.sub(r"\$\{\{\s*github\.repository_owner\s*\}\}", FIRST_PARTY[0].split("/")[1], text)
             if re.search(r"\bpush\b", text):
                 found |= {m.rstrip("/:") for m in re.findall(r"ghcr\.io/shipyard-ml/[a-z0-9._/-]+", text)}
     if view.graph is not None:

@@ -334,7 +334,7 @@ def _image(image: str) -> Obj:
 def test_images_must_be_published_and_not_tagged_with_the_vendor_version():
     assert (
         "built and published by nothing"
-        in images.check(_view(_image("ghcr.io/shipyard-ml/shipyard:0.1.0")))[0].message
+        in images.check(_view(_image("ghcr.io/shipyard-ml/unbuilt:0.1.0")))[0].message
     )
     assert images.check(_view(_image("ghcr.io/shipyard-ml/shipyard:0.1.0@sha256:" + "0" * 64))) == []
     assert images.check(_view(_image("registry.k8s.io/kubectl:v1.35.0"))) == []
@@ -342,6 +342,20 @@ def test_images_must_be_published_and_not_tagged_with_the_vendor_version():
         "version string"
         in images.check(_view(_image("registry.k8s.io/kubectl:v1.35.0-eks-3a5b7c9")))[0].message
     )
+
+
+def test_a_workflow_publishes_what_it_pushes_not_what_its_comments_name(tmp_path):
+    """The release workflow pushes ghcr.io/${{ github.repository_owner }}/shipyard; an image a
+    comment mentions is published by nothing."""
+    assert "ghcr.io/shipyard-ml/shipyard" in images.published(_view())
+    flows = tmp_path / ".github" / "workflows"
+    flows.mkdir(parents=True)
+    (flows / "release.yml").write_text(
+        "# pulls ghcr.io/shipyard-ml/mentioned\n"
+        "env: {IMAGE: 'ghcr.io/${{ github.repository_owner }}/pushed'}\n"
+        "jobs: {b: {steps: [{uses: docker/build-push-action@v6, with: {push: true}}]}}\n"
+    )
+    assert images.published(_view(), root=tmp_path) == {"ghcr.io/shipyard-ml/pushed"}
 
 
 def test_a_chart_that_tags_an_image_with_the_kube_version_is_caught(tmp_path):
