@@ -65,12 +65,14 @@ def pools(graph: Any, spec: Any) -> list[Pool]:
     if spec.platform.environment == "aws":
         for group in graph.of("aws:eks/nodeGroup:NodeGroup"):
             g = group.plain
-            pool = by_name[g["nodeGroupName"]]
+            # a group is named from its pool's prefix (EKS adds a suffix; a replacement gets another)
+            group_name = g.get("nodeGroupName") or f"{g['nodeGroupNamePrefix']}0a1b2c"
+            pool = by_name[g.get("nodeGroupName") or g["nodeGroupNamePrefix"].removesuffix("-")]
             itype = g["instanceTypes"][0]
             cpu, mem, gpus = INSTANCES.get(itype, (None, None, pool.gpus_per_node))
             labels = {
                 **_well_known(pool.name, itype),
-                "eks.amazonaws.com/nodegroup": g["nodeGroupName"],
+                "eks.amazonaws.com/nodegroup": group_name,
                 "eks.amazonaws.com/capacityType": g.get("capacityType", "ON_DEMAND"),
                 **(g.get("labels") or {}),
             }
