@@ -37,9 +37,9 @@ class MonitoringArgs:
 
 
 def kubectl_tag(kubernetes_version: str) -> str:
-    """registry.k8s.io/kubectl's tag for the cluster's minor. The chart's default is the API server's
-    own version string, which on EKS (`v1.35.2-eks-a1b2c3`) or RKE2 (`+rke2r1`) names no kubectl image:
-    the pre-install hook would never pull and the atomic install would fail after its timeout."""
+    """registry.k8s.io/kubectl's tag for the cluster's minor. The chart's default is derived from the
+    API server's version string (EKS `v1.35.2-eks-a1b2c3`, RKE2 `+rke2r1`, which name no kubectl image;
+    75.15.1 keeps only its `vX.Y.Z`): pinned here so the tag never depends on the chart's handling."""
     return f"v{kubernetes_version}.0"
 
 
