@@ -12,13 +12,20 @@ import pulumi_kubernetes as k8s
 from components.access import ClusterAccess, ClusterAccessArgs
 from components.autoscaler import AutoscalerArgs, ClusterAutoscaler
 from components.bucket import BucketArgs, SecureBucket
-from components.ci_runners import CiRunners, CiRunnersArgs, egress_ports
+from components.ci_runners import GITHUB_RUNNER_VERSION, CiRunners, CiRunnersArgs, egress_ports
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from components.common import ON_DEMAND, SYSTEM_NAMESPACE
+from components.common import (
+    ON_DEMAND,
+    PLATFORM_TAINT_KEY,
+    PLATFORM_TOLERATION,
+    SYSTEM_NAMESPACE,
+    k8s_labels,
+)
 from components.database import PostgresArgs, PostgresDatabase
 from components.dvc_remotes import DvcRemotes, DvcRemotesArgs
 from components.gpu import GpuSupport, GpuSupportArgs
+from components.images import BuiltImage, ImageArgs
 from components.ingress import (
     IngressSettings,
     LoadBalancerController,
@@ -29,7 +36,7 @@ from components.irsa import Irsa
 from components.label_studio import SERVICE_ACCOUNT as LS_SERVICE_ACCOUNT
 from components.label_studio import LabelStudio, LabelStudioArgs, PostgresEndpoint
 from components.mlflow import Mlflow, MlflowArgs, OidcSettings, S3Keys
-from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring import Monitoring, MonitoringArgs, kubectl_tag
 from components.namespaces import SystemNamespaces, SystemNamespacesArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import NodePool, NodePoolArgs
@@ -38,13 +45,20 @@ from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from settings import StackSettings
 from shipyard.endpoints import (
+    ENV_DVC_ENDPOINT,
     ENV_GRAFANA_URL,
     ENV_LABEL_STUDIO_URL,
+    ENV_MLFLOW,
+    ENV_PACKAGE_INDEX,
+    ENV_PLATFORM,
     ENV_PROMETHEUS,
     ENV_PUSHGATEWAY,
     ENV_REGISTRY,
 )
 from shipyard.spec import Environment, PlatformSpec
+from shipyard.spec.model import SHIPYARD_IMAGE_VERSION
+
+ENDPOINTS_CONFIGMAP = "shipyard-endpoints"  # what a team's Jobs read (the template's k8s/train-job.yaml)
 
 
 def bucket_names(spec: PlatformSpec) -> dict[str, str]:
@@ -54,6 +68,13 @@ def bucket_names(spec: PlatformSpec) -> dict[str, str]:
         "label_studio": f"{name}-label-studio",
         "dvc": spec.services.dvc.bucket or f"{name}-dvc",
     }
+
+
+def platform_tolerations(spec: PlatformSpec) -> tuple[dict[str, str], ...]:
+    """What the platform's own pods tolerate: the platform pool's CriticalAddonsOnly taint, when a pool
+    of the spec has it (teams' jobs and CI runners do not tolerate it, so they stay off that pool)."""
+    tainted = any(t.key == PLATFORM_TAINT_KEY for pool in spec.node_pools for t in pool.effective_taints)
+    return (PLATFORM_TOLERATION,) if tainted else ()
 
 
 def build(spec: PlatformSpec, settings: StackSettings) -> dict[str, Any]:
@@ -82,7 +103,12 @@ class _Base:
         self.ingress: IngressSettings | None = kw.get("ingress")
         self.node_selector: dict[str, str] | None = kw.get("node_selector")
         self.dvc: DvcRemotes | None = kw.get("dvc")  # None: services.dvc.enabled is false
+        self.tolerations: tuple[dict[str, str], ...] = kw.get("tolerations", ())
+        # where built images go: an ECR repository per image (aws, with these options) or this registry
+        self.image_registry: str | None = kw.get("image_registry")
+        self.image_opts: pulumi.ResourceOptions | None = kw.get("image_opts")
         self.outputs: dict[str, Any] = kw.get("outputs", {})
+        self.dev: bool = kw.get("dev", False)  # a dev stack: nothing protected (destroy takes all)
 
 
 def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
@@ -128,13 +154,24 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     ClusterAccess("access", ClusterAccessArgs(spec, cluster.name), opts=on_aws)
     ingress_controller = LoadBalancerController(
         "ingress",
-        LoadBalancerControllerArgs(p, cluster.name, region, network.vpc_id, irsa),
+        LoadBalancerControllerArgs(p, cluster.name, region, network.vpc_id, irsa, platform_tolerations(spec)),
         opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=[addons]),
     )
+    # its chart creates a Service: the controller's mutating webhook for Services (failurePolicy Fail)
+    # must be answering first, or the API server refuses it ("no endpoints available")
     autoscaler = ClusterAutoscaler(
         "autoscaler",
-        AutoscalerArgs(p, cluster.name, spec.platform.cluster.kubernetes_version, region, irsa),
-        opts=pulumi.ResourceOptions(providers=[aws_provider, cluster.provider], depends_on=[addons]),
+        AutoscalerArgs(
+            p,
+            cluster.name,
+            spec.platform.cluster.kubernetes_version,
+            region,
+            irsa,
+            platform_tolerations(spec),
+        ),
+        opts=pulumi.ResourceOptions(
+            providers=[aws_provider, cluster.provider], depends_on=[addons, ingress_controller]
+        ),
     )
     names = bucket_names(spec)
     kw: dict[str, Any] = {
@@ -143,6 +180,9 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
         "region": region,
         "ingress": ingress_settings(p, spec.platform.ingress, on_aws=True),
         "node_selector": ON_DEMAND,
+        "image_opts": on_aws,
+        "dev": settings.dev,
+        "tolerations": platform_tolerations(spec),
     }
 
     def database(service: str) -> PostgresDatabase:
@@ -151,6 +191,7 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
             PostgresArgs(
                 p, service, s.mlflow.database_instance, network.vpc_id, network.vpc_cidr,
                 network.database_subnet_ids, dev=settings.dev,
+                backup_days=spec.platform.backups.retention_days,
             ),
             opts=on_aws,
         )  # fmt: skip
@@ -158,7 +199,14 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
     if s.mlflow.enabled:
         artifacts = SecureBucket(
             "mlflow-artifacts",
-            BucketArgs(p, names["mlflow"], "mlflow", service_account=(SYSTEM_NAMESPACE, "mlflow"), irsa=irsa),
+            BucketArgs(
+                p,
+                names["mlflow"],
+                "mlflow",
+                service_account=(SYSTEM_NAMESPACE, "mlflow"),
+                irsa=irsa,
+                protect=not settings.dev,
+            ),  # fmt: skip
             opts=on_aws,
         )
         kw |= {"mlflow_backend": database("mlflow").uri, "mlflow_role": artifacts.role_arn}
@@ -167,7 +215,7 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
             "label-studio-storage",
             BucketArgs(
                 p, names["label_studio"], "label-studio",
-                service_account=(SYSTEM_NAMESPACE, LS_SERVICE_ACCOUNT), irsa=irsa,
+                service_account=(SYSTEM_NAMESPACE, LS_SERVICE_ACCOUNT), irsa=irsa, protect=not settings.dev,
             ),
             opts=on_aws,
         )  # fmt: skip
@@ -188,6 +236,7 @@ def _aws(spec: PlatformSpec, settings: StackSettings) -> _Base:
                 names["dvc"],
                 s.dvc.noncurrent_version_days,
                 irsa=irsa,
+                protect=not settings.dev,
             ),
             opts=on_aws,
         )
@@ -215,7 +264,14 @@ def _existing_cluster(spec: PlatformSpec, settings: StackSettings) -> _Base:
     pg["port"] = int(pg["port"])  # JSON config numbers arrive as floats
     pg_password = settings.secret("postgresPassword")
     keys = S3Keys(settings.secret("s3AccessKeyId"), settings.secret("s3SecretAccessKey"))
-    kw: dict[str, Any] = {"provider": provider, "s3_keys": keys, "s3_endpoint": s.dvc.endpoint_url}
+    kw: dict[str, Any] = {
+        "provider": provider,
+        "s3_keys": keys,
+        "s3_endpoint": s.dvc.endpoint_url,
+        "image_registry": spec.platform.cluster.image_registry,
+        "dev": settings.dev,
+        "tolerations": platform_tolerations(spec),
+    }
     if spec.platform.ingress.class_name:
         kw["ingress"] = ingress_settings(p, spec.platform.ingress, on_aws=False)
     if s.mlflow.enabled:
@@ -266,7 +322,13 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
         for team in spec.teams
     }
     runners = spec.ci.runners
+    version = spec.platform.cluster.kubernetes_version
     if runners.provider != "none":  # self-hosted CI runners per team (docs/platform-engineer.md)
+        runner_image = None
+        if runners.provider == "github":  # the template's CI needs make and kubectl on the runner
+            runner_image = _built_image(
+                spec, base, "github-runner", GITHUB_RUNNER_VERSION, {"KUBECTL_VERSION": kubectl_tag(version)}
+            )
         CiRunners(
             "ci-runners",
             CiRunnersArgs(
@@ -275,6 +337,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
                     runners.service_url, s.dvc.endpoint_url, s.package_index.url, s.mlflow.url
                 ),
                 node_selector=base.node_selector, after={name: [t] for name, t in teams.items()},
+                runner_image=runner_image, tolerations=base.tolerations,
             ),
             opts=in_ns,
         )  # fmt: skip
@@ -286,15 +349,19 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
     }
     portal_reads: dict[str, str] = {}  # the portal's endpoints, in-cluster where the service runs here
     mlflow = registry = None
+    shipyard_image: pulumi.Input[str] | None = None
     if s.mlflow.enabled:
         assert base.mlflow_backend is not None
+        # the registry, the portal and MLflow under OIDC run it: a prebuilt one by digest, or built here
+        shipyard_image = s.registry.image or _built_image(spec, base, "shipyard", SHIPYARD_IMAGE_VERSION)
         mlflow = Mlflow(
             "mlflow",
             MlflowArgs(
                 p, namespaces.system, s.mlflow, base.mlflow_backend, f"s3://{names['mlflow']}/artifacts",
                 region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.mlflow_role,
                 s3_keys=base.s3_keys, oidc=base.oidc, ingress=base.ingress, node_selector=base.node_selector,
-                shipyard_image=s.registry.image, client_namespaces=tuple(t.name for t in spec.teams),
+                shipyard_image=shipyard_image, client_namespaces=tuple(t.name for t in spec.teams),
+                tolerations=base.tolerations,
             ),
             opts=in_ns,
         )  # fmt: skip
@@ -307,10 +374,11 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
         registry = Registry(
             "registry",
             RegistryArgs(
-                p, namespaces.system, s.registry, spec_text, mlflow.service_url,
+                p, namespaces.system, s.registry, spec_text, mlflow.service_url, image=shipyard_image,
                 client_namespaces=tuple(t.name for t in spec.teams),  # a team's namespace is its name
                 node_selector=base.node_selector,
                 oidc_issuer_url=base.oidc.issuer_url if s.mlflow.auth == "oidc" and base.oidc else None,
+                protect=not base.dev, tolerations=base.tolerations,
             ),
             opts=pulumi.ResourceOptions(
                 provider=base.provider, depends_on=[*base.depends_on, namespaces, mlflow]
@@ -325,7 +393,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
             LabelStudioArgs(
                 p, namespaces.system, s.label_studio, base.ls_postgres, names["label_studio"],
                 region=base.region, s3_endpoint_url=base.s3_endpoint, irsa_role_arn=base.ls_role,
-                s3_keys=base.s3_keys, node_selector=base.node_selector,
+                s3_keys=base.s3_keys, node_selector=base.node_selector, tolerations=base.tolerations,
             ),
             opts=in_ns,
         )  # fmt: skip
@@ -347,6 +415,9 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
                 strictest,
                 managed_control_plane=spec.platform.environment == Environment.aws,
                 teams=tuple(t.name for t in spec.teams),
+                kubernetes_version=version,
+                node_selector=base.node_selector,
+                tolerations=base.tolerations,
             ),
             opts=in_ns,
         )
@@ -377,15 +448,58 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
             opts=in_ns,
         )
     if s.portal.enabled:
-        portal = _portal(spec, base, spec_text, namespaces, mlflow, registry, portal_reads)
+        portal = _portal(spec, base, spec_text, namespaces, mlflow, registry, portal_reads, shipyard_image)
         if portal is not None:
             endpoints["portal"] = portal.url
+    job_env = _job_endpoints(spec, endpoints)
+    for name, tenancy in teams.items():
+        k8s.core.v1.ConfigMap(
+            f"team-{name}-endpoints",
+            metadata={
+                "name": ENDPOINTS_CONFIGMAP,
+                "namespace": name,
+                "labels": k8s_labels(p, "tenancy", name),
+            },
+            data=job_env,
+            opts=pulumi.ResourceOptions(provider=base.provider, depends_on=[tenancy]),
+        )
     outputs |= {
         "endpoints": {k: v for k, v in endpoints.items() if v is not None},
         "dvcRemotes": base.dvc.roots if base.dvc else {},
         "teamNamespaces": {name: t.namespace for name, t in teams.items()},
     }
     return outputs
+
+
+def _built_image(
+    spec: PlatformSpec, base: _Base, image: str, tag: str, build_args: dict[str, str] | None = None
+) -> pulumi.Output[str]:
+    """An image of infra/images/ built and pushed during `pulumi up`: its reference by digest."""
+    built = BuiltImage(
+        f"{image}-image",
+        ImageArgs(
+            spec.platform.name, image, tag, registry=base.image_registry, build_args=build_args, dev=base.dev
+        ),
+        opts=base.image_opts,
+    )
+    return built.ref
+
+
+def _job_endpoints(spec: PlatformSpec, endpoints: dict[str, Any]) -> dict[str, Any]:
+    """The environment a team's Jobs get from the ``shipyard-endpoints`` ConfigMap: the platform's URLs
+    as a job in the cluster reaches them (credentials stay in the Secret ``shipyard-credentials``)."""
+    env = {
+        ENV_PLATFORM: spec.platform.environment.value,
+        ENV_MLFLOW: endpoints.get("mlflow"),
+        ENV_REGISTRY: endpoints.get("registry"),
+        ENV_DVC_ENDPOINT: endpoints.get("dvc_endpoint_url"),
+        ENV_LABEL_STUDIO_URL: endpoints.get("label_studio"),
+        ENV_PROMETHEUS: endpoints.get("prometheus"),
+        ENV_PUSHGATEWAY: endpoints.get("pushgateway"),
+        ENV_GRAFANA_URL: endpoints.get("grafana"),
+        ENV_PACKAGE_INDEX: spec.services.package_index.url if spec.services.package_index.enabled else None,
+    }
+    return {k: v for k, v in env.items() if v is not None}
 
 
 def _portal(
@@ -396,6 +510,7 @@ def _portal(
     mlflow: Mlflow | None,
     registry: Registry | None,
     reads: dict[str, str],
+    image: pulumi.Input[str] | None,
 ) -> Portal | None:
     """The portal: it reads MLflow with an account MLflow's admin creates. People sign in on its form
     against their MLflow basic-auth login, or, with services.mlflow.auth oidc, through an oauth2-proxy
@@ -414,10 +529,10 @@ def _portal(
         "portal",
         PortalArgs(
             spec.platform.name, spec.platform.environment.value, namespaces.system, s.portal,
-            s.registry.image, spec_text, mlflow.service_url, reads,
+            image, spec_text, mlflow.service_url, reads,
             monitoring_namespace=namespaces.monitoring if s.prometheus.enabled else None,
             ingress=base.ingress, node_selector=base.node_selector,
-            audit_database_secret=s.registry.audit_database_secret, oidc=oidc,
+            audit_database_secret=s.registry.audit_database_secret, oidc=oidc, tolerations=base.tolerations,
         ),
         opts=pulumi.ResourceOptions(provider=base.provider, depends_on=after),
     )  # fmt: skip

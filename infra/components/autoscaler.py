@@ -39,6 +39,7 @@ class AutoscalerArgs:
     kubernetes_version: str
     region: str
     irsa: Irsa
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
 
 
 def policy(cluster_name: str) -> str:
@@ -117,6 +118,7 @@ class ClusterAutoscaler(Component):
                 },
                 # never on spot: it must outlive the nodes it removes
                 "nodeSelector": ON_DEMAND,
+                "tolerations": list(args.tolerations),
                 "resources": container_resources("100m", "300Mi", "500m"),
                 "podLabels": k8s_labels(args.platform, "autoscaler"),
             },

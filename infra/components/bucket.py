@@ -23,6 +23,7 @@ class BucketArgs:
     # IRSA: the one service account (namespace, name) that may read and write the bucket
     service_account: tuple[str, str] | None = None
     irsa: Irsa | None = None
+    protect: bool = True  # data: `pulumi destroy` refuses until unprotected (dev stacks: False)
 
 
 def tls_only_policy(bucket_arn: str) -> str:
@@ -52,8 +53,9 @@ class SecureBucket(Component):
         super().__init__("shipyard:infra:SecureBucket", name, opts)
         tags = aws_tags(args.platform, args.component, args.team)
         bucket = aws.s3.Bucket(
-            name, bucket=args.bucket, force_destroy=args.force_destroy, tags=tags, opts=child(self)
-        )
+            name, bucket=args.bucket, force_destroy=args.force_destroy, tags=tags,
+            opts=child(self, protect=args.protect),
+        )  # fmt: skip
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket.id,

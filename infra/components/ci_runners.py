@@ -35,8 +35,10 @@ from components.common import (
 CI_NAMESPACE = "shipyard-ci"  # the ARC controller and the scale sets' listeners
 ARC_CONTROLLER = "arc"  # its fullnameOverride, hence also its service account's name
 RUNNER_LABEL = "shipyard.io/ci-runner"  # on every pod that runs a CI job (the egress policy selects it)
-# the runner version actions-runner-controller's own Makefile builds at the pinned chart's tag
-GITHUB_RUNNER_IMAGE = "ghcr.io/actions/actions-runner:2.334.0"
+# the runner version actions-runner-controller's own Makefile builds at the pinned chart's tag; the
+# scale sets run infra/images/github-runner/Dockerfile built on it (make, kubectl: the template's CI)
+GITHUB_RUNNER_VERSION = "2.334.0"
+GITHUB_RUNNER_IMAGE = f"ghcr.io/actions/actions-runner:{GITHUB_RUNNER_VERSION}"
 GITLAB_DEFAULT_IMAGE = "python:3.12"  # only for a job without `image:` (the template's jobs name one)
 JOB_CPU, JOB_CPU_LIMIT, JOB_MEMORY = "1", "2", "4Gi"
 LISTENER = container_resources("50m", "64Mi", "250m")  # a scale set's listener (in CI_NAMESPACE)
@@ -65,6 +67,8 @@ class CiRunnersArgs:
     platform_namespaces: tuple[str, ...] = (SYSTEM_NAMESPACE, MONITORING_NAMESPACE)
     node_selector: dict[str, str] | None = None  # the controller/managers (platform services)
     after: dict[str, list[pulumi.Resource]] = field(default_factory=dict)  # per team: its tenancy
+    runner_image: pulumi.Input[str] | None = None  # GitHub: the built runner image (images.py)
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
 
 
 def egress_ports(*urls: str | None) -> tuple[int, ...]:
@@ -141,6 +145,7 @@ class CiRunners(Component):
                     "resources": container_resources("100m", "256Mi", "500m"),
                     "podLabels": labels,
                     **({"nodeSelector": args.node_selector} if args.node_selector else {}),
+                    **({"tolerations": list(args.tolerations)} if args.tolerations else {}),
                 },
                 atomic=True,
                 opts=child(self, depends_on=[ns]),
@@ -177,7 +182,13 @@ class CiRunners(Component):
             "maxRunners": scale.max_runners,
             "controllerServiceAccount": {"namespace": CI_NAMESPACE, "name": ARC_CONTROLLER},
             "labels": labels,
-            "listenerTemplate": {"spec": {"containers": [{"name": "listener", "resources": LISTENER}]}},
+            "listenerTemplate": {
+                "spec": {
+                    "containers": [{"name": "listener", "resources": LISTENER}],
+                    **({"nodeSelector": args.node_selector} if args.node_selector else {}),
+                    **({"tolerations": list(args.tolerations)} if args.tolerations else {}),
+                }
+            },
             "template": {
                 "metadata": {"labels": {**labels, RUNNER_LABEL: "true"}},
                 "spec": {
@@ -185,7 +196,7 @@ class CiRunners(Component):
                     "containers": [
                         {
                             "name": "runner",
-                            "image": GITHUB_RUNNER_IMAGE,
+                            "image": args.runner_image or GITHUB_RUNNER_IMAGE,
                             "command": ["/home/runner/run.sh"],
                             "resources": container_resources(JOB_CPU, JOB_MEMORY, JOB_CPU_LIMIT),
                         }
@@ -227,6 +238,8 @@ class CiRunners(Component):
         }
         if args.node_selector:
             values["nodeSelector"] = args.node_selector
+        if args.tolerations:
+            values["tolerations"] = list(args.tolerations)
         return k8s.helm.v3.Release(
             f"{name}-{team}",
             name="gitlab-runner",

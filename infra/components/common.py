@@ -82,6 +82,10 @@ def container_resources(cpu: str, memory: str, cpu_limit: str | None = None) -> 
 
 # Platform services stay off spot capacity (EKS labels every managed node with its capacity type)
 ON_DEMAND = {"eks.amazonaws.com/capacityType": "ON_DEMAND"}
+# A pool tainted with it (the AWS example's `system`) runs only what tolerates it: the platform's own
+# services and EKS's addons (coredns and the EBS CSI controller tolerate it), never teams' jobs
+PLATFORM_TAINT_KEY = "CriticalAddonsOnly"
+PLATFORM_TOLERATION = {"key": PLATFORM_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
 GPU_TOLERATION = {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}
 GPU_NODE_AFFINITY = {
     "nodeAffinity": {

@@ -22,7 +22,7 @@ class PostgresArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     dev: bool = False
     storage_gb: int = 50
-    backup_days: int = 7
+    backup_days: int = 14  # automated backups and point-in-time restore (platform.backups)
     engine_version: str = "16"
 
 
@@ -84,7 +84,8 @@ class PostgresDatabase(Component):
             auto_minor_version_upgrade=True,
             performance_insights_enabled=True,
             tags=tags,
-            opts=child(self),
+            # deletion_protection stops the API; protect stops `pulumi destroy` and a replacing change
+            opts=child(self, protect=not args.dev),
         )
         self.host = db.address
         self.port = db.port

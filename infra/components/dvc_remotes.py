@@ -19,6 +19,7 @@ class DvcRemotesArgs:
     bucket: str  # the bucket (prefix_per_team) or the bucket name prefix (bucket_per_team)
     noncurrent_version_days: int = 30
     irsa: Irsa | None = None  # AWS: create the buckets and the team roles; None: buckets exist already
+    protect: bool = True  # the buckets (dev stacks: False)
 
 
 def team_bucket(args: DvcRemotesArgs, team: str) -> str:
@@ -50,6 +51,7 @@ class DvcRemotes(Component):
                             "dvc",
                             team=owner,
                             noncurrent_version_days=args.noncurrent_version_days,
+                            protect=args.protect,
                         ),
                         opts=child(self),
                     )

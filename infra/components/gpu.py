@@ -36,16 +36,38 @@ class GpuSupportArgs:
     after: Sequence[pulumi.Resource] = ()  # the release that installs the ServiceMonitor CRD
 
 
+def _node_has(label: str) -> dict[str, object]:
+    return {"matchExpressions": [{"key": label, "operator": "In", "values": ["true"]}]}
+
+
+# GPU nodes as NFD and GPU feature discovery label them (the device plugin chart's own default terms):
+# NFD's NVIDIA PCI vendor label, or GFD's (also set by hand to force a node in)
+DISCOVERED_GPU_AFFINITY = {
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [
+                _node_has("feature.node.kubernetes.io/pci-10de.present"),
+                _node_has("nvidia.com/gpu.present"),
+            ]
+        }
+    }
+}
+
+
 class GpuSupport(Component):
     def __init__(self, name: str, args: GpuSupportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipyard:infra:GpuSupport", name, opts)
         labels = k8s_labels(args.platform, "gpu")
         placement: dict[str, object] = {"tolerations": [GPU_TOLERATION]}
         plugin: dict[str, object] = {"resources": container_resources("50m", "64Mi", "200m")}
+        exporter: dict[str, object] = {}
         if args.labelled_nodes:
             placement["affinity"] = GPU_NODE_AFFINITY
         else:  # label GPU nodes (NFD + GPU feature discovery); the chart's default affinity reads them
             plugin["gfd"] = {"enabled": True}
+            # the exporter's chart has no default placement: without it the DaemonSet lands on every
+            # untainted CPU node too, where NVML is missing and it crash-loops
+            exporter["affinity"] = DISCOVERED_GPU_AFFINITY
         k8s.helm.v3.Release(
             f"{name}-device-plugin",
             name="nvidia-device-plugin",
@@ -66,6 +88,7 @@ class GpuSupport(Component):
             namespace=args.namespace,
             values={
                 **placement,
+                **exporter,
                 "serviceMonitor": {"enabled": args.service_monitor, "interval": "15s"},
                 "resources": container_resources("100m", "256Mi", "500m"),
                 "podLabels": labels,

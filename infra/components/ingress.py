@@ -92,6 +92,7 @@ class LoadBalancerControllerArgs:
     region: str
     vpc_id: pulumi.Input[str]
     irsa: Irsa
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
 
 
 class LoadBalancerController(Component):
@@ -126,6 +127,7 @@ class LoadBalancerController(Component):
                     "annotations": {"eks.amazonaws.com/role-arn": role.arn},
                 },
                 "nodeSelector": ON_DEMAND,
+                "tolerations": list(args.tolerations),
                 "resources": container_resources("100m", "256Mi", "500m"),
                 "podLabels": k8s_labels(args.platform, "ingress"),
             },

@@ -16,6 +16,7 @@ RELEASE = "label-studio"
 SERVICE_ACCOUNT = "label-studio"  # the app and its workers share it (IRSA binds to it)
 CREDENTIALS = "label-studio-credentials"
 ADMIN_USER = "admin@shipyard.local"  # Label Studio users are email addresses
+S3_COMPATIBLE_REGION = "us-east-1"  # MinIO's default region (MINIO_REGION / site.region)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class LabelStudioArgs:
     irsa_role_arn: pulumi.Input[str] | None = None
     s3_keys: S3Keys | None = None
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
 
 
 class LabelStudio(Component):
@@ -69,8 +71,9 @@ class LabelStudio(Component):
         )
         # urlExpirationSecs: the chart's schema wants a string (an integer fails `helm install`)
         s3: dict[str, object] = {"bucket": args.bucket, "folder": "label-studio", "urlExpirationSecs": "3600"}
-        if args.region:
-            s3["region"] = args.region
+        # the chart fails `helm install` on S3 persistence without a region (its configuration check
+        # in NOTES.txt); an S3-compatible store (MinIO) signs with its own, us-east-1 unless configured
+        s3["region"] = args.region or S3_COMPATIBLE_REGION
         if args.s3_endpoint_url:
             s3["endpointUrl"] = args.s3_endpoint_url
         if args.s3_keys:
@@ -105,11 +108,13 @@ class LabelStudio(Component):
                 "resources": container_resources("500m", "1Gi", "2"),
                 "serviceAccount": app_sa,
                 "nodeSelector": args.node_selector or {},
+                "tolerations": list(args.tolerations),
                 "podLabels": labels,
             },
             "rqworker": {
                 "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
                 "nodeSelector": args.node_selector or {},
+                "tolerations": list(args.tolerations),
                 "resources": container_resources("250m", "512Mi", "1"),
             },
         }

@@ -74,10 +74,11 @@ class MlflowArgs:
     irsa_role_arn: pulumi.Input[str] | None = None  # AWS
     s3_keys: S3Keys | None = None  # S3-compatible storage without IRSA
     oidc: OidcSettings | None = None  # required when spec.auth == "oidc"
-    shipyard_image: str | None = None  # required when spec.auth == "oidc": MLflow runs from it
+    shipyard_image: pulumi.Input[str] | None = None  # required when spec.auth == "oidc": MLflow runs from it
     client_namespaces: tuple[str, ...] = ()  # OIDC: who reaches MLflow's own port (basic auth) besides ns
     ingress: IngressSettings | None = None  # required when spec.url is set
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
 
 
 class Mlflow(Component):
@@ -168,6 +169,9 @@ class Mlflow(Component):
         # Host headers carry a port when it is not the scheme's default (kubectl port-forward: localhost:N)
         names = [h for h in (host, service_host, f"mlflow.{ns}", "mlflow", "localhost", "127.0.0.1") if h]
         allowed_hosts = ",".join(n for h in names for n in (h, f"{h}:*"))
+        # MLflow 3.17 refuses a state-changing request whose Origin is not localhost unless listed: the UI
+        # through the ingress sends its own origin
+        origin = f"{urlparse(spec.url).scheme}://{urlparse(spec.url).netloc}" if spec.url else None
         command = [
             "mlflow", "server",
             # with OIDC too: people come through the proxy (loopback), service accounts through the
@@ -179,6 +183,7 @@ class Mlflow(Component):
             "--artifacts-destination", args.artifacts_uri,
             "--serve-artifacts",
             "--allowed-hosts", allowed_hosts,
+            *(["--cors-allowed-origins", origin] if origin else []),
             "--app-name", "basic-auth",
         ]  # fmt: skip
         if oidc:
@@ -209,10 +214,22 @@ class Mlflow(Component):
             "timeoutSeconds": 5,
             "failureThreshold": 6,
         }
+        image = args.shipyard_image if oidc else spec.image
+        security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 1000}
+        # A new MLflow version refuses to serve an older schema: migrate it first (a no-op when current).
+        # One new pod at a time (maxSurge 1) runs it; the old pods keep serving until it is Ready.
+        migrate = {
+            "name": "db-upgrade",
+            "image": image,
+            "command": ["mlflow", "db", "upgrade", "$(MLFLOW_BACKEND_STORE_URI)"],
+            "env": [from_secret("MLFLOW_BACKEND_STORE_URI", "backend-uri")],
+            "resources": container_resources("250m", "512Mi", "1"),
+            "securityContext": security,
+        }
         containers: list[dict[str, object]] = [
             {
                 "name": "mlflow",
-                "image": args.shipyard_image if oidc else spec.image,
+                "image": image,
                 "command": command,
                 "ports": [{"name": "http", "containerPort": PORT}],
                 "env": env,
@@ -220,11 +237,7 @@ class Mlflow(Component):
                 "readinessProbe": probe(10),
                 "livenessProbe": probe(30),
                 "resources": container_resources("500m", "2Gi", "2"),
-                "securityContext": {
-                    "allowPrivilegeEscalation": False,
-                    "runAsNonRoot": True,
-                    "runAsUser": 1000,
-                },
+                "securityContext": security,
             }
         ]
         if oidc:
@@ -243,6 +256,8 @@ class Mlflow(Component):
                     "spec": {
                         "serviceAccountName": "mlflow",
                         "nodeSelector": args.node_selector or {},
+                        "tolerations": list(args.tolerations),
+                        "initContainers": [migrate],
                         "containers": containers,
                         "volumes": volumes,
                         "topologySpreadConstraints": [

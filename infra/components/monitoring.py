@@ -31,6 +31,16 @@ class MonitoringArgs:
     max_drift_share: float  # alert above this share of drifted features (strictest risk tier)
     managed_control_plane: bool = False  # EKS: the control plane cannot be scraped
     teams: tuple[str, ...] = ()  # one Grafana folder each, with its models' dashboards
+    kubernetes_version: str = "1.35"  # the cluster's minor: the CRD upgrade job's kubectl follows it
+    node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (Prometheus's volume is zonal; no spot)
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (CriticalAddonsOnly)
+
+
+def kubectl_tag(kubernetes_version: str) -> str:
+    """registry.k8s.io/kubectl's tag for the cluster's minor. The chart's default is derived from the
+    API server's version string (EKS `v1.35.2-eks-a1b2c3`, RKE2 `+rke2r1`, which name no kubectl image;
+    75.15.1 keeps only its `vX.Y.Z`): pinned here so the tag never depends on the chart's handling."""
+    return f"v{kubernetes_version}.0"
 
 
 HIDDEN_CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
@@ -84,12 +94,27 @@ class Monitoring(Component):
             board_map(f"{name}-dashboards-{team}", f"shipyard-dashboards-{team}", team, team_dashboards(team))
             for team in args.teams
         ]
+        placement: dict[str, object] = {}
+        if args.node_selector:
+            placement["nodeSelector"] = args.node_selector
+        if args.tolerations:
+            placement["tolerations"] = list(args.tolerations)
         stack_values: dict[str, object] = {
             "fullnameOverride": "kps",
-            # Helm never upgrades CRDs: the chart's job applies the new ones before each upgrade
-            "crds": {"upgradeJob": {"enabled": True, "forceConflicts": True}},
+            # Helm never upgrades CRDs: the chart's job applies the new ones before each upgrade, with a
+            # kubectl pinned to the cluster's minor (kubectl_tag)
+            "crds": {
+                "upgradeJob": {
+                    "enabled": True,
+                    "forceConflicts": True,
+                    "image": {"kubectl": {"tag": kubectl_tag(args.kubernetes_version)}},
+                    "resources": container_resources("100m", "128Mi", "500m"),
+                    **placement,
+                }
+            },
             "prometheus": {
                 "prometheusSpec": {
+                    **placement,
                     "retention": f"{args.prometheus.retention_days}d",
                     # pick up every ServiceMonitor/PrometheusRule (pushgateway, dcgm-exporter, shipyard rules)
                     "serviceMonitorSelectorNilUsesHelmValues": False,
@@ -108,7 +133,9 @@ class Monitoring(Component):
                     },
                 }
             },
-            "alertmanager": {"alertmanagerSpec": {"resources": container_resources("100m", "256Mi", "500m")}},
+            "alertmanager": {
+                "alertmanagerSpec": {"resources": container_resources("100m", "256Mi", "500m"), **placement}
+            },
             "grafana": {
                 "enabled": args.grafana.enabled,
                 "fullnameOverride": "grafana",
@@ -129,8 +156,15 @@ class Monitoring(Component):
                 },
                 "resources": container_resources("200m", "512Mi", "1"),
                 "podLabels": labels,
+                **placement,
             },
-            "prometheusOperator": {"resources": container_resources("100m", "256Mi", "500m")},
+            "prometheusOperator": {
+                "resources": container_resources("100m", "256Mi", "500m"),
+                "admissionWebhooks": {"patch": dict(placement)},
+                **placement,
+            },
+            # the subchart's Deployment: off spot like the rest (it has no resources of its own here)
+            "kube-state-metrics": dict(placement),
         }
         if args.managed_control_plane:
             # EKS runs etcd, the scheduler and the controller manager out of reach, and kube-proxy
@@ -163,6 +197,7 @@ class Monitoring(Component):
                 "persistentVolume": {"enabled": True, "size": "2Gi"},
                 "resources": container_resources("50m", "64Mi", "200m"),
                 "podLabels": labels,
+                **placement,
             },
             opts=child(self, depends_on=[stack]),  # its ServiceMonitor needs the operator's CRDs
         )

@@ -17,11 +17,22 @@ CPU_AMI = "AL2023_x86_64_STANDARD"
 
 
 TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
+# the label the cluster autoscaler's AWS provider reads to know a node has GPUs before the device plugin
+# reports them: without it, it sees a new GPU node as unable to run the pending pod and adds another
+ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
+
+
+def node_labels(pool: PoolSpec) -> dict[str, str]:
+    """The Kubernetes labels of a pool's nodes: the spec's, and on GPU pools the accelerator's."""
+    labels = dict(pool.effective_labels)
+    if pool.is_gpu:
+        labels.setdefault(ACCELERATOR_LABEL, str(pool.gpu_type))
+    return labels
 
 
 def node_template_tags(pool: PoolSpec) -> dict[str, str]:
     """The cluster autoscaler's node-template tags for a pool's Auto Scaling group."""
-    tags = {f"{TEMPLATE}/label/{k}": v for k, v in pool.effective_labels.items()}
+    tags = {f"{TEMPLATE}/label/{k}": v for k, v in node_labels(pool).items()}
     tags |= {f"{TEMPLATE}/taint/{t.key}": f"{t.value}:{t.effect}" for t in pool.effective_taints}
     if pool.is_gpu:
         tags[f"{TEMPLATE}/resources/{GPU_RESOURCE}"] = str(pool.gpus_per_node)
@@ -72,7 +83,10 @@ class NodePool(Component):
         group = aws.eks.NodeGroup(
             f"{name}-ng",
             cluster_name=args.cluster_name,
-            node_group_name=pool.name,
+            # a prefix, not a name: a change EKS cannot make in place (instance types, AMI, capacity)
+            # replaces the group, and Pulumi creates the new one before deleting the old, so the two
+            # must not share a name
+            node_group_name_prefix=f"{pool.name}-",
             node_role_arn=args.node_role_arn,
             version=args.kubernetes_version,
             subnet_ids=args.subnet_ids,
@@ -84,7 +98,7 @@ class NodePool(Component):
                 "max_size": pool.max_size,
                 "desired_size": pool.effective_desired_size,
             },
-            labels=pool.effective_labels,
+            labels=node_labels(pool),
             taints=[
                 {"key": t.key, "value": t.value, "effect": EFFECTS[t.effect]} for t in pool.effective_taints
             ],

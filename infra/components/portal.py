@@ -81,7 +81,7 @@ class PortalArgs:
     environment: str  # aws | kubernetes (SHIPYARD_PLATFORM)
     namespace: str
     spec: PortalSpec
-    image: str  # the shipyard image (services.registry.image: one image for both)
+    image: pulumi.Input[str]  # the shipyard image (built by the stack or services.registry.image)
     spec_text: str  # the platform spec file, as the portal reads it (SHIPYARD_SPEC)
     mlflow_url: str  # in-cluster URL of MLflow's Service (basic auth)
     # the other services the portal reads, env variable -> URL (in-cluster where the service runs here)
@@ -90,6 +90,7 @@ class PortalArgs:
     mlflow_secret: str = "mlflow"  # the Secret with MLflow's `admin-password` (basic auth)
     ingress: IngressSettings | None = None  # required when spec.url is set
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
     # services.registry.audit_database_secret: the Audit page reads the registry's Postgres log
     audit_database_secret: str | None = None
     # services.mlflow.auth oidc: people sign in through an oauth2-proxy sidecar with these settings
@@ -97,6 +98,14 @@ class PortalArgs:
 
 
 ENDPOINT_VARS = (ENV_REGISTRY, ENV_PROMETHEUS, ENV_PUSHGATEWAY, ENV_GRAFANA_URL, ENV_LABEL_STUDIO_URL)
+
+
+def issuer_port(issuer_url: pulumi.Input[str]) -> int:
+    """The port of the OIDC issuer (stack config ``shipyard:oidc.issuerUrl``, a plain string)."""
+    if not isinstance(issuer_url, str):
+        return 443  # only an https issuer is accepted by oauth2-proxy's discovery
+    parsed = urlparse(issuer_url)
+    return parsed.port or (80 if parsed.scheme == "http" else 443)
 
 
 class Portal(Component):
@@ -198,6 +207,7 @@ class Portal(Component):
                     "metadata": {"labels": labels},
                     "spec": {
                         "nodeSelector": args.node_selector or {},
+                        "tolerations": list(args.tolerations),
                         "automountServiceAccountToken": False,  # it calls no Kubernetes API
                         "securityContext": {"fsGroup": UID, "runAsNonRoot": True},
                         "initContainers": [init],
@@ -265,7 +275,10 @@ class Portal(Component):
     @staticmethod
     def _egress_rules(ns: str, args: PortalArgs) -> list[dict[str, object]]:
         """DNS; the platform's namespaces (MLflow, the registry, Label Studio; Prometheus, the
-        Pushgateway, Grafana); and, for an endpoint the spec puts outside the cluster, its port."""
+        Pushgateway, Grafana); and, for an endpoint the spec puts outside the cluster, its port: the
+        OIDC issuer's too under OIDC. A NetworkPolicy cannot name a host, and the stack knows the
+        issuer's name, not its addresses: its port is open to any address outside the pod network
+        (as for the other outside endpoints), which still keeps every other port closed."""
         namespaces = sorted({ns, *([args.monitoring_namespace] if args.monitoring_namespace else [])})
         rules: list[dict[str, object]] = [
             {
@@ -286,6 +299,8 @@ class Portal(Component):
                 outside.add(parsed.port or (443 if parsed.scheme == "https" else 80))
         if args.audit_database_secret:  # the database's host is in the Secret: Postgres's port, anywhere
             outside.add(POSTGRES_PORT)
+        if args.oidc is not None:  # the sidecar fetches the issuer's discovery document and keys to start
+            outside.add(issuer_port(args.oidc.issuer_url))
         if outside:
             rules.append(
                 {

@@ -54,7 +54,7 @@ ENSURE_ACCOUNT = (
 )
 
 
-def account_init_container(image: str, account: list[dict[str, object]], mlflow_url: str,
+def account_init_container(image: pulumi.Input[str], account: list[dict[str, object]], mlflow_url: str,
                            mlflow_secret: str, security: dict[str, object]) -> dict[str, object]:  # fmt: skip
     """The init container that creates a platform service's MLflow account with MLflow's admin login
     (the registry's and the portal's): an existing account is left alone."""
@@ -83,11 +83,14 @@ class RegistryArgs:
     spec: RegistrySpec
     spec_text: str  # the platform spec file, as the registry reads it with --spec
     mlflow_url: str  # in-cluster URL of MLflow's Service
+    image: pulumi.Input[str] | None = None  # the shipyard image (built by the stack, or spec.image)
     mlflow_secret: str = "mlflow"  # the Secret with MLflow's `admin-password` (basic auth)
     client_namespaces: tuple[str, ...] = ()  # who may call it: the platform's and the teams' namespaces
     node_selector: dict[str, str] | None = None  # EKS: ON_DEMAND (never spot)
+    tolerations: tuple[dict[str, str], ...] = ()  # the platform pool's taint (PLATFORM_TOLERATION)
     # MLflow uses OIDC: the IdP of its oauth2-proxy (client and cookie secrets from mlflow_secret)
     oidc_issuer_url: pulumi.Input[str] | None = None
+    protect: bool = True  # the audit log's volume (dev stacks: False)
 
 
 class Registry(Component):
@@ -119,7 +122,7 @@ class Registry(Component):
                         "accessModes": ["ReadWriteOnce"],
                         "resources": {"requests": {"storage": args.spec.storage}},
                     },
-                    opts=child(self),
+                    opts=child(self, protect=args.protect),
                 )
             )
 
@@ -147,7 +150,12 @@ class Registry(Component):
             command.append("--trust-proxy-email")  # the sidecar's X-Forwarded-Email, from loopback only
         security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": UID}
         probe = lambda delay: http_probe("/health", PORT, delay)  # noqa: E731
-        init = account_init_container(args.spec.image, account, args.mlflow_url, args.mlflow_secret, security)
+        image = args.image or args.spec.image
+        if image is None:
+            raise ValueError(
+                "the registry needs the shipyard image: build it (images.py) or set it in the spec"
+            )
+        init = account_init_container(image, account, args.mlflow_url, args.mlflow_secret, security)
         sidecars = []
         if oidc:  # people sign in through the IdP: their MLflow users come from the spec
             sidecars.append(oauth2_proxy_container(args.oidc_issuer_url, PORT, args.mlflow_secret))
@@ -155,7 +163,7 @@ class Registry(Component):
             init["volumeMounts"] = [{"name": "spec", "mountPath": SPEC_DIR, "readOnly": True}]
         container = {
             "name": "registry",
-            "image": args.spec.image,
+            "image": image,
             "command": command,
             "ports": [{"name": "http", "containerPort": PORT}],
             "env": env,
@@ -183,6 +191,7 @@ class Registry(Component):
                     "metadata": {"labels": labels},
                     "spec": {
                         "nodeSelector": args.node_selector or {},
+                        "tolerations": list(args.tolerations),
                         # the volume is writable by the non-root user
                         "securityContext": {"fsGroup": UID, "runAsNonRoot": True},
                         "initContainers": [init],

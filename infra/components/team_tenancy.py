@@ -12,6 +12,16 @@ from shipyard.spec.labels import ANNOTATION_OWNERS, GPU_RESOURCE
 from components.common import TEAM_SERVICE_ACCOUNT, Component, child, k8s_labels
 
 GPU_QUOTA = f"requests.{GPU_RESOURCE}"
+JOB_ROLE = "shipyard-job-runner"
+# What a team's CI and training jobs do in their namespace (make train-remote: submit a Job, follow its
+# pods and logs; read its ConfigMaps), and no Secrets: CI jobs run code from any branch or pull request,
+# and the namespace holds the runners' tokens and the GitHub App key. `edit` would give them all.
+JOB_RULES = [
+    {"apiGroups": ["batch"], "resources": ["jobs"],
+     "verbs": ["create", "get", "list", "watch", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["pods", "pods/log", "events", "configmaps"],
+     "verbs": ["get", "list", "watch"]},
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,17 +85,23 @@ class TeamTenancy(Component):
             metadata={**meta(TEAM_SERVICE_ACCOUNT), "annotations": annotations},
             opts=after_ns,
         )
-        subjects = [{"kind": "ServiceAccount", "name": TEAM_SERVICE_ACCOUNT, "namespace": team}]
-        if args.team.group:
-            subjects.insert(
-                0, {"kind": "Group", "name": args.team.group, "apiGroup": "rbac.authorization.k8s.io"}
+        if args.team.group:  # the team's people: `edit` in their namespace
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-edit",
+                metadata=meta("team-edit"),
+                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+                subjects=[
+                    {"kind": "Group", "name": args.team.group, "apiGroup": "rbac.authorization.k8s.io"}
+                ],
+                opts=after_ns,
             )
+        role = k8s.rbac.v1.Role(f"{name}-job-role", metadata=meta(JOB_ROLE), rules=JOB_RULES, opts=after_ns)
         k8s.rbac.v1.RoleBinding(
-            f"{name}-edit",
-            metadata=meta("team-edit"),
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
-            subjects=subjects,
-            opts=after_ns,
+            f"{name}-jobs",
+            metadata=meta(JOB_ROLE),
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": JOB_ROLE},
+            subjects=[{"kind": "ServiceAccount", "name": TEAM_SERVICE_ACCOUNT, "namespace": team}],
+            opts=child(self, depends_on=[ns, role]),
         )
         self.namespace = ns.metadata.name
         self.register_outputs({"namespace": self.namespace, "quota": quota_hard(args.team)})

@@ -51,6 +51,7 @@ TAGGABLE_AWS = frozenset(
         "aws:rds/subnetGroup:SubnetGroup",
         "aws:s3/bucket:Bucket",
         "aws:s3/bucketV2:BucketV2",
+        "aws:ecr/repository:Repository",
     }
 )
 WORKLOADS = {
@@ -88,7 +89,12 @@ CHART_RESOURCES: dict[str, tuple[tuple[str | int, ...], ...]] = {
     "gitlab-runner": (("resources",),),  # the manager; job pods: cpu/memory_* in runners.config
 }
 # Inputs the provider itself stores as secrets, and resources that exist to hold secrets.
-SECRET_FIELDS = {"aws:rds/instance:Instance": {"password"}, "aws:rds/cluster:Cluster": {"masterPassword"}}
+SECRET_FIELDS = {
+    "aws:rds/instance:Instance": {"password"},
+    "aws:rds/cluster:Cluster": {"masterPassword"},
+    # the registry login the build pushes with (infra/components/images.py: ECR's short-lived token)
+    "docker-build:index:Image": {"registries[0].password"},
+}
 SECRET_HOLDERS = {"kubernetes:core/v1:Secret"}
 SECRETISH_KEY = re.compile(r"(password|passwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key)", re.I)
 NOT_SECRET_KEYS = {"httpTokens", "httpPutResponseHopLimit"}  # EC2 metadata settings, not tokens

@@ -35,6 +35,8 @@ from shipyard.spec.model import IngressSpec
 REPO = Path(__file__).resolve().parents[2]
 AWS = load_spec(REPO / "examples/platform.aws.yaml")
 IRSA = Irsa("arn:aws:iam::123456789012:oidc-provider/oidc.eks", "oidc.eks.us-east-1.amazonaws.com/id/ABC")
+# the shipyard image as the program hands it to components: built by the stack, named by digest
+SHIPYARD_IMAGE = "registry.example/shipyard/shipyard:0.1.0@sha256:" + "5e" * 32
 SECRET_URI = pulumi.Output.secret("postgresql://mlflow:pw%40Secret1@db:5432/mlflow")
 
 
@@ -123,7 +125,7 @@ def _mlflow(auth: str) -> Callable[[], dict[str, Any]]:
                 "s3_keys": S3Keys(pulumi.Output.secret("AKIAFAKE"), pulumi.Output.secret("s3-Secret1")),
                 "s3_endpoint_url": "https://minio.corp.example:9000",
                 "oidc": OidcSettings("https://sso.example", "mlflow", pulumi.Output.secret("oidc-Secret1")),
-                "shipyard_image": AWS.services.registry.image,
+                "shipyard_image": SHIPYARD_IMAGE,
                 "client_namespaces": ("fraud", "search"),
             }
         m = Mlflow(
@@ -145,6 +147,7 @@ def _registry(oidc_issuer_url: str | None = None, **spec_fields: Any) -> Callabl
                 spec,
                 (REPO / "examples/platform.aws.yaml").read_text(),
                 "http://mlflow.shipyard-system.svc.cluster.local",
+                image=SHIPYARD_IMAGE,
                 client_namespaces=("fraud", "search"),
                 oidc_issuer_url=oidc_issuer_url,
             ),
@@ -169,7 +172,7 @@ def _portal(
                 "aws",
                 "shipyard-system",
                 AWS.services.portal.model_copy(update={"url": url}),
-                AWS.services.registry.image,
+                SHIPYARD_IMAGE,
                 (REPO / "examples/platform.aws.yaml").read_text(),
                 "http://mlflow.shipyard-system.svc.cluster.local",
                 {

@@ -101,6 +101,10 @@ class Graph:
     def key(self, r: Resource) -> str:
         return f"{r.type}::{r.name}"
 
+    def protected(self, r: Resource) -> bool:
+        """Whether the resource was registered with ``protect=True`` (destroy and replace refuse it)."""
+        return bool(self.edges.get(self.key(r), {}).get("protect"))
+
     def k8s_objects(self) -> list[Resource]:
         return [r for r in self.resources if r.type.startswith("kubernetes:") and "helm.sh" not in r.type]
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import gc
+import hashlib
 import importlib
 import json
 import os
@@ -98,8 +99,10 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         out |= {"address": f"{name}.cluster.us-east-1.rds.amazonaws.com", "port": 5432}
     elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
         out["latestVersion"] = 1
-    elif typ == "aws:eks/nodeGroup:NodeGroup":
-        out["nodeGroupName"] = inputs.get("nodeGroupName", name)
+    elif typ == "aws:eks/nodeGroup:NodeGroup":  # EKS names a group from its prefix
+        out["nodeGroupName"] = (
+            inputs.get("nodeGroupName") or f"{inputs.get('nodeGroupNamePrefix', name)}0a1b2c"
+        )
         out["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-0ac8e7d2"}]}]
     elif typ == "random:index/randomId:RandomId":
         out["hex"] = "5eed1d00"
@@ -110,6 +113,11 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         out["arn"] = f"arn:aws:iam::123456789012:role/{name}"
     elif typ == "aws:rds/subnetGroup:SubnetGroup":
         out["name"] = name
+    elif typ == "aws:ecr/repository:Repository":
+        out["registryId"] = "123456789012"
+        out["repositoryUrl"] = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{inputs.get('name', name)}"
+    elif typ == "docker-build:index:Image":  # what the push returns: the manifest's digest
+        out["digest"] = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
     return out
 
 
@@ -140,13 +148,15 @@ def make_mocks(records: list[dict[str, Any]], preview: bool = False):
                 k8s_minor = args.args["kubernetesVersion"].split(".")[1]
                 version = f"v1.{k8s_minor}.0-eksbuild.1"
                 return {"addonName": args.args["addonName"], "version": version, "id": version}, []
+            if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+                return {"userName": "AWS", "password": "ecr-token", "id": "123456789012"}, []
             raise AssertionError(f"unexpected invoke {args.token}: the program must not need one at preview")
 
     return Mocks()
 
 
 def record_edges(edges: list[dict[str, Any]]) -> None:
-    """Record each resource's parent and explicit depends_on (mock resource args carry neither)."""
+    """Record each resource's parent, explicit depends_on and protect (mock resource args carry none)."""
     import pulumi
 
     original = pulumi.Resource.__init__
@@ -164,6 +174,7 @@ def record_edges(edges: list[dict[str, Any]]) -> None:
                 "custom": bool(custom),
                 "parent": key(parent) if parent is not None else "",
                 "depends": [key(d) for d in deps if isinstance(d, pulumi.Resource)],
+                "protect": bool(opts.protect) if opts else False,
             }
         )
         original(self, t, name, custom, props, opts, *args, **kwargs)

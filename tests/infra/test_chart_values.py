@@ -140,7 +140,7 @@ def test_the_checks_see_a_wrong_type_and_an_unknown_key():
     """The checker itself: the defects it exists for (Label Studio's integer urlExpirationSecs, a
     values key the chart does not have) are reported."""
     s3 = {"bucket": "b", "urlExpirationSecs": 3600}
-    problems = chart_problems("label-studio", "1.10.0", {"global": {"persistence": {"config": {"s3": s3}}}})
+    problems = chart_problems("label-studio", "2.0.5", {"global": {"persistence": {"config": {"s3": s3}}}})
     assert any("urlExpirationSecs" in p and "string" in p for p in problems)
     assert chart_problems("nvidia-device-plugin", "0.17.1", {"podLabels": {"a": "b"}}) == [
         "podLabels: not a value of this chart"

@@ -75,7 +75,12 @@ def test_github_a_scale_set_per_team_as_the_teams_service_account(github_runners
         pod = v["template"]["spec"]
         assert pod["serviceAccountName"] == "shipyard-runner"
         (runner,) = pod["containers"]
-        assert runner["name"] == "runner" and runner["image"].startswith("ghcr.io/actions/actions-runner:2.")
+        # infra/images/github-runner/Dockerfile (on ghcr.io/actions/actions-runner:2.x), built by the stack
+        assert (
+            runner["name"] == "runner"
+            and "/github-runner:2." in runner["image"]
+            and "@sha256:" in runner["image"]
+        )
         assert runner["resources"]["limits"]["memory"] and runner["resources"]["requests"]["cpu"]
         assert v["template"]["metadata"]["labels"]["shipyard.io/ci-runner"] == "true"
     # the spec's per-team scale (fraud) and default (search); min 0 allowed

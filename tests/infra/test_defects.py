@@ -212,8 +212,13 @@ def test_existing_cluster_gpu_nodes_are_found_without_shipyard_labels(k8s_graph)
     plugin = _release(k8s_graph, "nvidia-device-plugin").plain["values"]
     assert plugin["gfd"] == {"enabled": True}  # GPU feature discovery (+ NFD) labels the nodes
     assert "affinity" not in plugin  # the chart's default: NFD's pci-10de / nvidia.com/gpu.present
+    # the exporter's chart has no default placement: the same labels, given (test_first_up.py)
     dcgm = _release(k8s_graph, "dcgm-exporter").plain["values"]
-    assert "affinity" not in dcgm
+    terms = dcgm["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ]
+    keys = {e["key"] for t in terms for e in t["matchExpressions"]}
+    assert keys == {"feature.node.kubernetes.io/pci-10de.present", "nvidia.com/gpu.present"}
 
 
 def test_with_the_gpu_operator_shipyard_installs_no_second_device_plugin(aws_dev_graph):

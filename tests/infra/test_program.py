@@ -55,7 +55,11 @@ def test_aws_graph_counts_follow_the_spec(aws_graph):
     assert c["aws:rds/instance:Instance"] == 2  # MLflow, Label Studio
     assert c["kubernetes:core/v1:Namespace"] == teams + 2
     assert c["kubernetes:core/v1:ResourceQuota"] == teams == c["kubernetes:core/v1:LimitRange"]
-    assert c["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"] == teams
+    # per team: its group's `edit`, its jobs' Role (no Secrets) and binding (test_first_up.py)
+    assert c["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"] == 2 * teams
+    assert c["kubernetes:rbac.authorization.k8s.io/v1:Role"] == teams
+    # the shipyard image, built into an ECR repository of the stack
+    assert c["docker-build:index:Image"] == 1 == c["aws:ecr/repository:Repository"]
     # + cluster autoscaler and load balancer controller
     assert c["kubernetes:helm.sh/v3:Release"] == 3 + (2 if spec.gpu_pools else 0) + 2
     # control plane, nodes, EBS CSI driver, MLflow, Label Studio, autoscaler, LB controller, one per team
@@ -76,7 +80,9 @@ def test_aws_resources_use_the_region_of_the_spec(aws_graph):
 
 
 def test_aws_node_groups_match_pools_with_gpu_taints(aws_graph):
-    groups = {r.plain["nodeGroupName"]: r.plain for r in aws_graph.of("aws:eks/nodeGroup:NodeGroup")}
+    groups = {
+        r.plain["labels"]["shipyard.io/pool"]: r.plain for r in aws_graph.of("aws:eks/nodeGroup:NodeGroup")
+    }
     assert set(groups) == {p.name for p in AWS_SPEC.node_pools}
     for pool in AWS_SPEC.node_pools:
         g = groups[pool.name]
@@ -93,8 +99,11 @@ def test_aws_node_groups_match_pools_with_gpu_taints(aws_graph):
             assert "NVIDIA" in g["amiType"]
             assert {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"} in g["taints"]
             assert g["labels"]["shipyard.io/gpu-type"] == pool.gpu_type
-        else:
-            assert g.get("taints", []) == [] and "NVIDIA" not in g["amiType"]
+        else:  # the spec's own taints only (the example's system pool: CriticalAddonsOnly)
+            taints = [
+                {"key": t.key, "value": t.value, "effect": "NO_SCHEDULE"} for t in pool.effective_taints
+            ]
+            assert g.get("taints", []) == taints and "NVIDIA" not in g["amiType"]
     disks = sorted(
         r.plain["blockDeviceMappings"][0]["ebs"]["volumeSize"]
         for r in aws_graph.of("aws:ec2/launchTemplate:LaunchTemplate")
@@ -221,6 +230,7 @@ def test_aws_team_quotas_include_gpus(aws_graph):
     bindings = {
         r.plain["metadata"]["namespace"]: r.plain
         for r in aws_graph.of("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+        if r.plain["roleRef"]["name"] == "edit"
     }
     assert bindings["fraud"]["subjects"][0] == {
         "kind": "Group",
@@ -372,7 +382,10 @@ def test_kubernetes_mlflow_behind_oidc_proxy_with_s3_keys_from_secret(k8s_graph)
     assert proxy["readinessProbe"] and proxy["livenessProbe"] and proxy["resources"]["limits"]
     command = containers["mlflow"]["command"]
     assert command[command.index("--app-name") + 1] == "basic-auth"  # users and permissions, as with basic
-    assert containers["mlflow"]["image"] == K8S_SPEC.services.registry.image  # it imports shipyard
+    # it imports shipyard: the shipyard image the stack builds (the registry's)
+    registry = k8s_graph.one("kubernetes:apps/v1:Deployment", "registry-deployment").plain
+    assert containers["mlflow"]["image"] == registry["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert "/shipyard:" in containers["mlflow"]["image"] and "@sha256:" in containers["mlflow"]["image"]
     env = {e["name"]: e for e in containers["mlflow"]["env"]}
     assert env["MLFLOW_S3_ENDPOINT_URL"]["value"] == K8S_SPEC.services.dvc.endpoint_url
     assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow"

@@ -38,7 +38,11 @@ def template_job(pool: str, team: str) -> dict:
 
 def node_template(graph, pool: str) -> dict[str, dict[str, str]]:
     """What the autoscaler believes a new node of ``pool`` has: labels, taints, resources."""
-    (group,) = [r.plain for r in graph.of("aws:eks/nodeGroup:NodeGroup") if r.plain["nodeGroupName"] == pool]
+    (group,) = [
+        r.plain
+        for r in graph.of("aws:eks/nodeGroup:NodeGroup")
+        if r.plain["nodeGroupNamePrefix"] == f"{pool}-"
+    ]
     asg = f"eks-pool-{pool}-ng-0ac8e7d2"  # the mock's name for the group's Auto Scaling group
     found: dict[str, dict[str, str]] = {"label": {}, "taint": {}, "resources": {}, "group": group}
     for tag in graph.of("aws:autoscaling/tag:Tag"):

@@ -12,14 +12,17 @@ def test_second_gpu_pool_and_new_team(aws_graph, variant_graph):
         "shipyard:infra:NodePool": 1,
         "aws:eks/nodeGroup:NodeGroup": 1,
         "aws:ec2/launchTemplate:LaunchTemplate": 1,
-        "aws:autoscaling/tag:Tag": 4,  # node template: pool and GPU-type labels, GPU taint, GPU count
-        # the new team: namespace, quota, limits, runner account, binding; its DVC bucket and IAM role
+        # node template: pool, GPU-type and accelerator labels, GPU taint, GPU count
+        "aws:autoscaling/tag:Tag": 5,
+        # the new team: namespace, quota, limits, runner account, the group's and the jobs' bindings, the
+        # jobs' Role, the endpoints its Jobs read; its DVC bucket and IAM role
         "shipyard:infra:TeamTenancy": 1,
         "kubernetes:core/v1:Namespace": 1,
         "kubernetes:core/v1:ResourceQuota": 1,
         "kubernetes:core/v1:LimitRange": 1,
         "kubernetes:core/v1:ServiceAccount": 1,
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
+        "kubernetes:rbac.authorization.k8s.io/v1:Role": 1,
         "shipyard:infra:SecureBucket": 1,
         "aws:s3/bucket:Bucket": 1,
         "aws:s3/bucketVersioning:BucketVersioning": 1,
@@ -30,12 +33,12 @@ def test_second_gpu_pool_and_new_team(aws_graph, variant_graph):
         "aws:s3/bucketPolicy:BucketPolicy": 1,
         "aws:iam/role:Role": 1,
         "aws:iam/rolePolicy:RolePolicy": 1,
-        "kubernetes:core/v1:ConfigMap": 1,  # its Grafana folder's dashboards
+        "kubernetes:core/v1:ConfigMap": 2,  # its Grafana folder's dashboards, shipyard-endpoints
     }
     (h100,) = [
         r.plain
         for r in variant_graph.of("aws:eks/nodeGroup:NodeGroup")
-        if r.plain["nodeGroupName"] == "gpu-h100"
+        if r.plain["nodeGroupNamePrefix"] == "gpu-h100-"
     ]
     assert h100["capacityType"] == "SPOT" and h100["amiType"] == "AL2023_x86_64_NVIDIA"
     assert {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"} in h100["taints"]

@@ -41,8 +41,9 @@ def test_gpu_pool_gets_gpu_taint_by_default():
     gpu = {p.name: p for p in spec.node_pools}["gpu-a10g"]
     assert gpu.effective_taints == [Taint(key=GPU_TAINT_KEY, value="true", effect="NoSchedule")]
     assert gpu.effective_labels["shipyard.io/gpu-type"] == "nvidia-a10g"
-    cpu = {p.name: p for p in spec.node_pools}["system"]
-    assert cpu.effective_taints == []
+    cpu = {p.name: p for p in spec.node_pools}["cpu-work"]
+    assert cpu.effective_taints == []  # a CPU pool gets no taint of its own (the example's system pool
+    # names CriticalAddonsOnly explicitly: platform services only)
 
 
 def test_gpu_pool_taint_can_be_overridden_explicitly():

@@ -103,7 +103,31 @@ def cluster_problems(
                     "IAM principals are EKS-only: on an existing cluster teams[].group is bound",
                 )
     problems += _ingress(spec, target)
+    problems += _images(spec, target)
     return problems
+
+
+def _images(spec: PlatformSpec, target: Environment) -> list[tuple[Path, str]]:
+    """Where the images `pulumi up` builds go: ECR on aws, the named registry on an existing cluster."""
+    registry = spec.platform.cluster.image_registry
+    if target == Environment.aws and registry:
+        return [
+            (
+                ("platform", "cluster", "image_registry"),
+                "on aws the images go to ECR repositories the stack creates: leave it unset",
+            )
+        ]
+    builds = spec.services.mlflow.enabled and not spec.services.registry.image
+    builds = builds or spec.ci.runners.provider == "github"
+    if target == Environment.kubernetes and builds and not registry:
+        return [
+            (
+                ("platform", "cluster", "image_registry"),
+                "pulumi up builds the shipyard image (and the CI runner's) and needs a registry the "
+                "cluster pulls from: name it, or set services.registry.image to a prebuilt image by digest",
+            )
+        ]
+    return []
 
 
 def _eks_version(version: str, today: dt.date | None) -> list[tuple[Path, str]]:

@@ -103,6 +103,20 @@ class ClusterSpec(Strict):
     gpu_operator: bool = Field(
         False, description="existing cluster: the NVIDIA GPU Operator already runs (no device plugin)"
     )
+    image_registry: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._/-]+)?$",
+        description="existing cluster: the registry (host[/path]) `pulumi up` pushes the images it builds "
+        "to (shipyard, the CI runner); its nodes must pull from it. aws: an ECR repository per image",
+    )
+
+
+class BackupSpec(Strict):
+    """Backups of the databases the stack creates (aws: RDS for MLflow and Label Studio)."""
+
+    retention_days: int = Field(
+        14, ge=1, le=35, description="aws: RDS automated backups and point-in-time restore, in days (max 35)"
+    )
 
 
 class IngressSpec(Strict):
@@ -121,6 +135,7 @@ class PlatformInfo(Strict):
     cluster: ClusterSpec = ClusterSpec()
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     ingress: IngressSpec = IngressSpec()
+    backups: BackupSpec = BackupSpec()
 
     @model_validator(mode="after")
     def _region_for_aws(self) -> PlatformInfo:
@@ -155,9 +170,12 @@ class RegistrySpec(Strict):
     """The registry service on a cluster (on one machine `shipyard up` runs it from the venv). It runs
     when MLflow does, as MLflow's `shipyard-registry` account."""
 
-    image: str = Field(
-        f"ghcr.io/shipyard-ml/shipyard:{SHIPYARD_IMAGE_VERSION}",
-        description="image built from infra/images/shipyard/Dockerfile (shipyard wheel + requirements.lock)",
+    image: str | None = Field(
+        None,
+        pattern=r"^[^\s@]+@sha256:[0-9a-f]{64}$",
+        description="a prebuilt shipyard image, by digest (the release workflow's); unset: `pulumi up` "
+        "builds infra/images/shipyard/Dockerfile into the cluster's registry (ECR on aws, "
+        "platform.cluster.image_registry on an existing cluster)",
     )
     storage: str = Field(
         "5Gi", pattern=QUANTITY.pattern, description="the audit log's volume (SQLite, ReadWriteOnce)"
@@ -197,7 +215,7 @@ class DvcSpec(Strict):
 class LabelStudioSpec(Strict):
     enabled: bool = True
     url: ServiceUrl | None = None
-    chart_version: str = "1.10.0"
+    chart_version: str = "2.0.5"  # appVersion 1.23.0: the chart of the app version below
     version: str = "1.23.2"
 
 
