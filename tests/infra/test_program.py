@@ -346,7 +346,9 @@ def test_aws_registry_after_mlflow_with_the_spec_it_was_given(aws_graph):
     (c,) = aws_graph.one("kubernetes:apps/v1:Deployment", "registry-deployment").plain["spec"]["template"][
         "spec"
     ]["containers"]
-    assert c["command"][-2:] == ["--mlflow", "http://mlflow.shipyard-system.svc.cluster.local"]
+    assert (
+        c["command"][c["command"].index("--mlflow") + 1] == "http://mlflow.shipyard-system.svc.cluster.local"
+    )
     (netpol,) = [
         r.plain
         for r in aws_graph.of("kubernetes:networking.k8s.io/v1:NetworkPolicy")
