@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
 import pandas as pd
 import streamlit as st
+from shipyard import formatting
 from shipyard.catalog import Portfolio, load_portfolio
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
@@ -250,4 +252,12 @@ def colored(df: pd.DataFrame, *columns: str, formats: dict[str, str] | None = No
 
 
 def when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+    return formatting.when(value)
+
+
+# integer ticks on every count axis (a count is never 0.5); the ML Test Score in half-point bins over
+# its whole 0-7 range, so a portfolio of equal scores is one narrow bar, not one bar as wide as the axis
+COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
+SCORE_BINS = alt.Bin(extent=[0, 7.5], step=0.5)
+TIME_FORMAT = formatting.CHART_TIME_FORMAT
+TIME_AXIS = alt.Axis(format=formatting.CHART_TIME_FORMAT, labelAngle=-30)

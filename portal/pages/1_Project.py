@@ -66,10 +66,10 @@ if ci:
         alt.Chart(ci_df, title=f"{len(ci)} CI runs")
         .mark_circle(size=90)
         .encode(
-            x="started:T",
+            x=alt.X("started:T", title="started (UTC)", axis=ui.TIME_AXIS),
             y=alt.Y("duration (s):Q"),
             color=alt.Color("status:N", scale=scale),
-            tooltip=["started:T", "status", "commit", "failed step"],
+            tooltip=[alt.Tooltip("started:T", format=ui.TIME_FORMAT), "status", "commit", "failed step"],
         ),
         width="stretch",
     )

@@ -4,8 +4,10 @@ and a real Prometheus with pushed drift: the figures shown must equal what was s
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from shipyard.formatting import money
 from streamlit.testing.v1 import AppTest
 
 from .conftest import FRAUD_DRIFT, PORTAL
@@ -214,13 +216,44 @@ def test_costs_page_and_overview_cost_column_present_the_cost_service(portal_env
     mtd = costs.project_costs_mtd(cfg.spec, cfg.endpoints)
     at = run("pages/4_Costs.py")
     shown = frame(at, "GPU hours").set_index("team")
-    expected = {
-        line.key: round(line.cost, 2) for line in report.lines if line.key in (s.team_demo, s.team_risk)
-    }
+    expected = {line.key: money(line.cost) for line in report.lines if line.key in (s.team_demo, s.team_risk)}
     assert expected and {k: shown.loc[k, f"cost ({report.currency})"] for k in expected} == expected
     budgets = frame(at, "used %").set_index("team")
-    assert budgets.loc[s.team_risk, f"budget ({report.currency})"] == 1500
+    assert budgets.loc[s.team_risk, f"budget ({report.currency})"] == "1,500.00"
 
     overview = frame(run(), "project").set_index("project")
     fraud = s.name("fraud")
-    assert overview.loc[fraud, f"cost MTD ({report.currency})"] == pytest.approx(mtd[fraud])
+    assert overview.loc[fraud, f"cost MTD ({report.currency})"] == money(mtd[fraud])
+
+
+# the numeric columns a page may keep: drawn as bars or progress by the page, not printed as a float
+DRAWN = {"health", "used %", "version", "score", "points"}
+RAW_FLOAT = re.compile(r"^-?\d+\.\d{5,}$")  # 500.000000, 0.010000: a float as Python prints it
+
+
+@pytest.mark.parametrize("page", [None, "pages/2_Models.py", "pages/4_Costs.py"])
+def test_figures_read_as_people_read_them(portal_env, page):
+    """Home, Models and Costs as a person reads them: every metric and table cell is formatted by
+    shipyard.formatting (cents, percentages, integer counts), none printed as a raw float."""
+    for role in ("manager", "auditor"):
+        at = run(page, role=role)
+        for m in at.metric:
+            assert not RAW_FLOAT.match(str(m.value)), (m.label, m.value)
+        for df in at.dataframe:
+            table = df.value
+            for column in table.columns:
+                if column in DRAWN:
+                    continue
+                assert table[column].dtype.kind != "f", (
+                    f"{column!r} is a raw float column: {table[column].tolist()}"
+                )
+                cells = [str(v) for v in table[column]]
+                assert not any(RAW_FLOAT.match(c) for c in cells), (column, cells)
+    if page == "pages/4_Costs.py":
+        shown = frame(at, "GPU hours")
+        money_columns = [c for c in shown.columns if c.startswith(("cost (", "storage ("))]
+        assert money_columns
+        for column in money_columns:
+            assert all(re.fullmatch(r"-?[\d,]+\.\d\d|0\.0*\d{1,2}|-", v) for v in shown[column]), shown[
+                column
+            ]

@@ -7,16 +7,17 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from shipyard.catalog import inventory, load_snapshot
 from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.cli.tables import console as make_console
+from shipyard.cli.tables import table as make_table
+from shipyard.formatting import ratio
 from shipyard.registry import client
 from shipyard.resolver import Platform, resolve_platform
 from shipyard.service_calls import check_url, require_reachable
 
-console = Console()
+console = make_console()
 
 MlflowOpt = typer.Option(None, "--mlflow", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the spec's)")
 
@@ -69,11 +70,12 @@ def list_versions(
     if not rows:
         console.print("no model versions yet (a passing `git push` of a project registers one)")
         return
-    table = Table(header_style="bold")
-    for col in ("model", "version", "aliases", "gate", "approvals", "project", "lineage"):
-        table.add_column(col)
+    table = make_table("model", ("version", "right"), "aliases", "gate", "created by", "approvals", "project",
+                       "lineage")  # fmt: skip
     for r in rows:
-        table.add_row(r.model, str(r.version), r.aliases, r.gate, r.approvals, r.project, r.lineage)
+        table.add_row(
+            r.model, str(r.version), r.aliases, r.gate, r.created_by, r.approvals, r.project, r.lineage
+        )
     console.print(table)
 
 
@@ -101,7 +103,7 @@ def approve(
     have = result["approved_by"]
     console.print(
         f"[green]approved[/] {model} v{version} by {creds.username} "
-        f"({len(have)} of {result['needed']} required: {', '.join(have)})"
+        f"({ratio(len(have), result['needed'])}: {', '.join(have)})"
     )
 
 
