@@ -137,6 +137,10 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     (score_run,) = client.search_runs([experiment.experiment_id], f"tags.`{tags.RUN_KIND}` = 'score'")
     assert score_run.data.metrics["rows_scored"] == 100
     assert score_run.data.tags["shipyard.score.model"] == f"models:/{slug}@champion"
+    # priced like a training run: the cost report needs the instance type it ran on (else "unpriced")
+    train_run = client.search_runs([experiment.experiment_id], f"tags.`{tags.RUN_KIND}` = 'train'")[0]
+    assert score_run.data.tags[tags.INSTANCE_TYPE] == train_run.data.tags[tags.INSTANCE_TYPE]
+    assert score_run.data.tags[tags.GPU_COUNT] == "0"
     monitored = make(project, "monitor", env=env)
     assert monitored.returncode == 0 and "drift share 0.00" in monitored.stdout, monitored.stdout
     params = yaml.safe_load((project / "params.yaml").read_text())
