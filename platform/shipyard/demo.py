@@ -109,8 +109,9 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
     out = DemoResult(layout.root, project_dir, endpoints, seconds=seconds)
     with Step(3, "Push it: CI trains, gates and registers a model", logs, echo, seconds) as step:
         good = _commit_and_push(
-            step, project_dir, "Start the screening model from the Shipyard template", None, echo
-        )
+            step, project_dir, "Start the screening model from the Shipyard template", None, echo,
+            env=_pusher_env(spec, layout.root),
+        )  # fmt: skip
         run = _ci_of(step, endpoints, good, echo)
         if run.status != "passed":
             raise UserError(
@@ -129,7 +130,8 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         5, "Push a worse model on a branch: the gate (a dry run there) stops it", logs, echo, seconds
     ) as step:
         before = _version_count(endpoints)
-        worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo, branch=WORSE_BRANCH)
+        worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo, branch=WORSE_BRANCH,
+                                 env=_pusher_env(spec, layout.root))  # fmt: skip
         run = _ci_of(step, endpoints, worse, echo)
         if run.status != "failed" or run.failed_step != GATE_ON_A_BRANCH:
             raise UserError(
@@ -145,6 +147,13 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         verified = _audit_verified(layout.root)
         echo(f"      audit log {verified.summary()} (check it yourself: shipyard audit verify)")
     return out
+
+
+def _pusher_env(spec, data_dir: Path) -> dict[str, str]:
+    """The demo team's owner, signed in, pushes (the demo's reads use the portal's account)."""
+    from shipyard.identity.mlflow_users import require
+
+    return require(data_dir, spec.team(DEMO_TEAM).owners[0].lower()).env()
 
 
 def _read_as_portal(data_dir: Path) -> None:
@@ -205,8 +214,10 @@ def _commit_and_push(
     change: Callable[[Path], None] | None,
     echo: Echo,
     branch: str = "main",
+    env: dict[str, str] | None = None,
 ) -> str:
-    """Commit on ``branch`` (unless a commit with this message exists already) and push it.
+    """Commit on ``branch`` (unless a commit with this message exists already) and push it (signed in
+    as ``env``'s account: the platform records the pusher as the creator of what CI registers).
 
     Returns the commit; the work tree is left on ``main``."""
     identity = ["-c", "user.name=Shipyard Demo", "-c", "user.email=data-scientist@example.com"]
@@ -214,7 +225,7 @@ def _commit_and_push(
         sha, _, subject = line.partition(" ")
         if subject == message:  # a re-run: this commit exists; push it unless the remote has it
             if not _on_remote(project_dir, sha, branch):
-                step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir)
+                step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir, env=env)
                 echo(_pushed(sha, branch))
             else:
                 echo(f"      {sha[:8]} was pushed by an earlier run: reading its CI result")
@@ -226,7 +237,7 @@ def _commit_and_push(
     step.run(["git", "add", "-A"], cwd=project_dir)
     step.run(["git", *identity, "commit", "-q", "-m", message], cwd=project_dir)
     sha = _git(step, project_dir, "rev-parse", "HEAD")
-    step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir)
+    step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir, env=env)
     if branch != "main":
         step.run(["git", "checkout", "-q", "main"], cwd=project_dir)
     echo(_pushed(sha, branch))

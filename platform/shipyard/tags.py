@@ -33,6 +33,7 @@ CI_PROVIDER = "shipyard.ci.provider"  # "shipyard" (embedded runner), "github", 
 CI_RUN_ID = "shipyard.ci.run_id"  # the CI run's id; a training run points at the CI run that made it
 CI_STEPS = "shipyard.ci.steps"  # comma-separated make targets that ran, in order
 CI_FAILED_STEP = "shipyard.ci.failed_step"
+CI_PUSHED_BY = "shipyard.ci.pushed_by"  # the verified signed-in account that pushed (set by the runner)
 CI_STATUSES = ("queued", "running", "passed", "failed", "interrupted")
 
 # lineage and cost inputs, on training runs and copied onto model versions
@@ -54,6 +55,7 @@ GATE_RESULTS = ("passed", "failed")
 # model version tags
 MODEL_RUN_ID = "shipyard.run_id"
 MODEL_CARD = "shipyard.model_card"  # artifact path of the model card inside the run
+CREATED_BY = "shipyard.created_by"  # who pushed the commit the version was trained from (the registry's copy)
 
 # approvals (governance)
 APPROVED_BY = "shipyard.approval.by"

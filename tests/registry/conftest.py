@@ -107,8 +107,10 @@ class Project:
     def submit(self, job: Job, creds=None) -> dict:
         return registry.submit(self.platform.endpoints.registry, creds or self.ci, job.run_id)
 
-    def act(self, who: str, version, action: str, note: str = "") -> dict:
+    def act(self, who: str, version, action: str, note: str | None = None) -> dict:
+        """``note`` (the reason of a promote or retire): a stock one unless the test gives its own."""
         creds = self.platform.credentials(who)
+        note = f"{action} in a test" if note is None else note
         return registry.version_action(
             self.platform.endpoints.registry, creds, self.name, int(version), action, note
         )

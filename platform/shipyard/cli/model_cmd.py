@@ -12,6 +12,7 @@ from shipyard.catalog import inventory, load_snapshot
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.cli.tables import console as make_console
 from shipyard.cli.tables import table as make_table
+from shipyard.errors import ReasonRequired
 from shipyard.formatting import ratio
 from shipyard.registry import client
 from shipyard.resolver import Platform, resolve_platform
@@ -107,18 +108,34 @@ def approve(
     )
 
 
+ReasonOpt = typer.Option(
+    "", "--reason", "--note", help="why (required; recorded in the audit event)", show_default=False
+)
+
+
+def _reason(action: str, model: str, version: int, reason: str) -> str:
+    """Promote, rollback and retire say why, before anything is asked of the platform."""
+    if not reason.strip():
+        raise ReasonRequired(
+            f"{action} of {model} v{version} needs a reason",
+            f"say why: shipyard model {action} {model} {version} --reason '...' (kept in the audit log)",
+        )
+    return reason
+
+
 def promote(
     model: str = typer.Argument(..., help="registered model name"),
     version: int = typer.Argument(..., help="version number"),
-    note: str = typer.Option("", "--note", help="why (recorded in the audit log)"),
+    reason: str = ReasonOpt,
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Make a version champion (an earlier one: a rollback), as the signed-in person; past the platform
-    gate and with the approvals its risk tier needs."""
+    gate and with the approvals its risk tier needs, and with a reason (--reason)."""
+    _reason("promote", model, version, reason)
     _, url, creds = _registry(spec, data_dir, mlflow)
-    result = client.version_action(url, creds, model, version, "promote", note)
+    result = client.version_action(url, creds, model, version, "promote", reason)
     was = f" (was v{result['previous']})" if result.get("previous") else ""
     console.print(f"[green]{result['action']}[/] {model} v{version} to champion{was}")
 
@@ -150,11 +167,17 @@ def _recorder(action: str, doc: str):
     def command(
         model: str = typer.Argument(..., help="registered model name"),
         version: int = typer.Argument(..., help="version number"),
-        note: str = typer.Option(..., "--note", help="why (recorded in the audit log)"),
+        note: str = (
+            ReasonOpt
+            if action == "retire"
+            else typer.Option(..., "--note", help="why (recorded in the audit log)")
+        ),
         spec: Path | None = SpecOpt,
         data_dir: Path | None = DataDirOpt,
         mlflow: str | None = MlflowOpt,
     ) -> None:
+        if action == "retire":
+            _reason(action, model, version, note)
         _, url, creds = _registry(spec, data_dir, mlflow)
         client.version_action(url, creds, model, version, action, note)
         console.print(f"[green]{action}[/] {model} v{version} recorded (by {creds.username})")

@@ -26,6 +26,7 @@ from shipyard.records import MlflowApi, TrainingRun
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
 from shipyard.registry import names, validation
 from shipyard.registry.gate import Verdict, decide
+from shipyard.registry.reasons import missing_reason
 from shipyard.spec.model import PlatformSpec
 
 # the account a person's request came through (the portal's, for on-behalf-of calls), set by the server
@@ -141,6 +142,7 @@ class Registry:
             "commit": ci_run.commit,
             "branch": branch,
             "data_hash": run.data_hash,
+            "pushed_by": ci_run.pushed_by,
         }
         default = self._default_branch(exp_tags)
         version = None
@@ -317,6 +319,8 @@ class Registry:
             tags.PROJECT: project,
             tags.TEAM: run.tags.get(tags.TEAM, ""),
         }
+        if evidence.get("pushed_by"):
+            version_tags[tags.CREATED_BY] = evidence["pushed_by"]
         existing = self.api.search_model_versions(f"name = '{project}' and run_id = '{run.run_id}'")
         if existing:
             version = str(existing[0]["version"])  # a retried submit: same version, idempotent
@@ -410,7 +414,9 @@ class Registry:
         if previous == str(version):
             raise Refused(f"{model} v{version} is already champion", 409)
         action = audit.ROLLBACK if previous and int(version) < int(previous) else audit.PROMOTE
-        details = {"previous": previous, "approvals": have, "tier": tier, "note": note}
+        if refusal := missing_reason(action, model, version, note):
+            raise Refused(refusal, 422)
+        details = {"previous": previous, "approvals": have, "tier": tier, "note": note, "reason": note}
         event = self.audit.append(normal(caller), action, project, model, version, details)
         self.api.set_alias(model, tags.CHAMPION, str(version))
         if self._alias_version(model, tags.CHALLENGER) == str(version):
@@ -436,8 +442,11 @@ class Registry:
                 raise Refused(f"{model} v{version} is champion: promote another version first", 409)
         if action == audit.COMMENT and who is None:
             raise Refused(f"{caller} is not a person of this platform")
+        if refusal := missing_reason(action, model, version, note):
+            raise Refused(refusal, 422)
         self._version(model, version)
-        event = self.audit.append(normal(caller), action, project, model, version, {"note": note})
+        details = {"note": note, "reason": note} if action == audit.RETIRE else {"note": note}
+        event = self.audit.append(normal(caller), action, project, model, version, details)
         if action in (audit.REJECT, audit.RETIRE) and self._alias_version(model, tags.CHALLENGER) == str(
             version
         ):

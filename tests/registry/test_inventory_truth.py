@@ -1,0 +1,66 @@
+"""The inventory tells who and why (issue 34): a registered version names the signed-in account that
+pushed the commit CI trained it from; promotion, rollback and retirement need a reason, which the
+audit event keeps. Real MLflow with basic-auth and the real registry service (``light_platform``)."""
+
+from __future__ import annotations
+
+import pytest
+from shipyard import tags
+from shipyard.audit import names as audit
+from shipyard.audit.store import AuditStore
+from shipyard.catalog import inventory, load_snapshot
+from shipyard.identity import RUNNER
+from shipyard.identity.session import acting_as
+from shipyard.records import MlflowApi
+from shipyard.registry.client import RegistryRefused
+
+from .conftest import new_project
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+def _refused(fn) -> RegistryRefused:
+    with pytest.raises(RegistryRefused) as info:
+        fn()
+    return info.value
+
+
+def test_a_registered_version_names_the_pusher_as_its_creator(light_platform, tmp_path):
+    p = new_project(light_platform)
+    job = p.job(tmp_path)
+    with acting_as(light_platform.credentials(RUNNER)):  # what the runner records from the hook's job
+        MlflowApi(light_platform.endpoints.mlflow).set_tag(
+            job.ci_run_id, tags.CI_PUSHED_BY, "data-scientist@example.com"
+        )
+    result = p.submit(job)
+    assert result["outcome"] == "registered"
+    (event,) = AuditStore.of(light_platform.data_dir).events(model=p.name, action=audit.SUBMIT_REGISTERED)
+    assert event.details["pushed_by"] == "data-scientist@example.com"
+    with acting_as(light_platform.credentials("manager@example.com")):
+        snapshot = load_snapshot(light_platform.endpoints, p.name, refresh=True)
+    rows = [r for r in inventory(light_platform.spec, snapshot) if r.model == p.name]
+    assert [(r.version, r.created_by) for r in rows] == [(1, "data-scientist@example.com")]
+
+
+def test_promotion_rollback_and_retirement_need_a_reason(light_platform, tmp_path):
+    p = new_project(light_platform)
+    assert p.submit(p.job(tmp_path, depth=6))["outcome"] == "registered"
+    bare = _refused(lambda: p.act("manager@example.com", 1, "promote", "  "))
+    assert bare.status == 422 and "promote of" in bare.reason and "needs a reason" in bare.reason
+    p.act("manager@example.com", 1, "promote", "beats the baseline on March's data")
+    assert p.submit(p.job(tmp_path, depth=6, noise=0.0))["outcome"] == "registered"
+    p.act("manager@example.com", 2, "promote", "retrained on April's data")
+    back = _refused(lambda: p.act("manager@example.com", 1, "promote", ""))
+    assert back.status == 422 and "rollback of" in back.reason
+    p.act("manager@example.com", 1, "promote", "v2 misbehaves in production")
+    retire = _refused(lambda: p.act("manager@example.com", 2, "retire", ""))
+    assert retire.status == 422 and "retire of" in retire.reason
+    p.act("manager@example.com", 2, "retire", "superseded")
+    events = AuditStore.of(light_platform.data_dir).events(model=p.name)
+    reasons = [(e.action, e.version, e.details.get("reason")) for e in events if e.details.get("reason")]
+    assert reasons == [
+        (audit.PROMOTE, "1", "beats the baseline on March's data"),
+        (audit.PROMOTE, "2", "retrained on April's data"),
+        (audit.ROLLBACK, "1", "v2 misbehaves in production"),
+        (audit.RETIRE, "2", "superseded"),
+    ]
