@@ -50,7 +50,7 @@ table = pd.DataFrame(
             "last CI": r.last_ci,
             "CI age": age(r.last_ci_at),
             "champion": r.champion or "-",
-            "drift": r.drift if r.drift_share is None else f"{r.drift} ({r.drift_share:.2f})",
+            "drift": r.drift_text,  # production's drift (scored batches, served traffic) vs the tier's limit
             f"cost MTD ({cur})": money(r.cost_mtd),
             "team budget used %": percent(r.budget_percent),
             "why": r.reasons,

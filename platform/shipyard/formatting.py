@@ -53,6 +53,13 @@ def share(value: float | None, digits: int = 0) -> str:
     return percent(float(value) * 100, digits)
 
 
+def fraction(value: float | None) -> str:
+    """A statistic between 0 and 1 compared with the spec's own (a drift share and its limit): ``0.12``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NONE
+    return f"{float(value):.2f}"
+
+
 def percent(value: float | None, digits: int = 0) -> str:
     """A percentage (already x100): 41.66 -> ``42%`` (``digits`` decimals)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from shipyard.formatting import money
+from shipyard.spec import load_spec
 from streamlit.testing.v1 import AppTest
 
 from .conftest import FRAUD_DRIFT, PORTAL
@@ -72,7 +73,8 @@ def test_overview_equals_seeded_portfolio(portal_env, portal_data):
         assert row["last CI"] == exp["last_ci"]
         assert row["champion"] == (f"{name} v{exp['champion']}" if exp["champion"] else "-")
     fraud, churn, idle = s.name("fraud"), s.name("churn"), s.name("idle")
-    assert table.loc[fraud, "drift"] == f"ok ({FRAUD_DRIFT:.2f})"
+    limit = load_spec(portal_data.spec).governance.risk_tiers["high"].max_drift_share
+    assert table.loc[fraud, "drift"] == f"ok ({FRAUD_DRIFT:.2f} of max {limit:.2f})"  # and the tier's limit
     assert table.loc[fraud, "status"] == "green"
     assert table.loc[churn, "status"] == "red" and "last CI failed at test" in table.loc[churn, "why"]
     assert "drift not monitored" in table.loc[idle, "why"]  # medium tier requires drift monitoring
