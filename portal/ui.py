@@ -154,10 +154,15 @@ def role(cfg: PortalSettings | None = None) -> str:
         st.stop()
     current = st.session_state.get("role")
     current = current if current in allowed else allowed[0]
-    chosen = (
-        st.sidebar.radio("View as", allowed, index=allowed.index(current), key="_role_radio")
-        if len(allowed) > 1
-        else allowed[0]
+    # on every page, for everyone (as the docs show it): a choice among one's own roles, fixed with one
+    only = len(allowed) == 1
+    chosen = st.sidebar.radio(
+        "View as",
+        allowed,
+        index=allowed.index(current),
+        key="_role_radio",
+        disabled=only,
+        help="your only role on this platform" if only else "the views your roles allow",
     )
     st.session_state["role"] = chosen
     return chosen

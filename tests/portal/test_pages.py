@@ -94,7 +94,9 @@ def test_overview_filters_and_roles(portal_env, portal_data):
     at = run(role="project owner")
     at.sidebar.selectbox[0].set_value("alice@example.com").run()
     assert list(frame(at, "project")["project"]) == [s.name("fraud")]
-    assert not at.sidebar.radio  # no role switch: the view comes from who signed in
+    # the role switch is on every page for everyone, as the docs show it; one role: fixed, no choice
+    (switch,) = at.sidebar.radio
+    assert switch.options == ["project owner"] and switch.disabled
     at = run(role="manager")
     assert len(frame(at, "project")) == 3
 
@@ -199,13 +201,34 @@ def test_every_page_renders_for_every_role(portal_env, page):
         run(page, role=role)
 
 
-def test_platform_page_lists_services(portal_env, portal_data):
+def test_platform_page_lists_services(portal_env, portal_data, tmp_path):
+    git = tmp_path / "git"
+    for repo in ("_template.git", "churn.git"):  # the template's repository is not a project
+        (git / repo).mkdir(parents=True)
+    portal_env(SHIPYARD_GIT_ROOT=str(git))
     at = run("pages/5_Platform.py")
     services = frame(at, "service").set_index("service")
     assert services.loc["MLflow", "status"] == "up"
     assert services.loc["MLflow", "URL"] == portal_data.mlflow
     assert services.loc["Prometheus", "status"] == "up"
     assert services.loc["Label Studio", "status"] == "not configured"
+    # every service `shipyard up` runs has its row, the registry and the package index too
+    assert {"Registry service", "Package index", "Portal", "CI runner", "Pushgateway"} <= set(services.index)
+    assert services.loc["git / CI runner", "detail"].endswith("; 1 project repo(s)")
+    assert services.loc["CI runner", "status"] == "down"  # no runner's heartbeat in this data dir
+
+
+def test_overview_charts_count_in_integers_and_bin_the_score(portal_env):
+    at = run()
+    specs = {
+        json.loads(c.proto.spec).get("title"): json.loads(c.proto.spec) for c in at.get("vega_lite_chart")
+    }
+    histogram = specs["ML Test Score distribution"]["encoding"]
+    assert histogram["x"]["bin"] == {"extent": [0, 7.5], "step": 0.5}
+    for title in ("ML Test Score distribution", "Projects by team and status"):
+        encoding = specs[title]["encoding"]
+        count_axis = encoding["y"] if encoding["y"].get("aggregate") == "count" else encoding["x"]
+        assert count_axis["axis"]["format"] == "d" and count_axis["axis"]["tickMinStep"] == 1, title
 
 
 def test_costs_page_and_overview_cost_column_present_the_cost_service(portal_env, portal_data):
