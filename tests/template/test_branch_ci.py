@@ -81,7 +81,8 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]
     assert client.get_registered_model(slug).aliases == {tags.CHAMPION: "1", tags.CHALLENGER: "1"}
     experiment = client.get_experiment_by_name(slug)
-    (run,) = client.search_runs([experiment.experiment_id], f"tags.`{tags.GIT_COMMIT}` = '{commit}'")
+    at_commit = f"tags.`{tags.GIT_COMMIT}` = '{commit}' and tags.`{tags.RUN_KIND}` = 'train'"
+    (run,) = client.search_runs([experiment.experiment_id], at_commit)  # the branch's CI run is there too
     assert tags.GATE_RESULT not in run.data.tags  # a verdict, never a gate result
     assert run.data.tags[tags.GATE_DRY_RUN] == ("passed" if "would PASS" in out else "failed")
     assert not remote.exists() or not any(remote.rglob("*"))
