@@ -23,6 +23,7 @@ from shipyard.registry.flavours import import_skops
 from shipyard.registry.names import EVAL_ARTIFACT, EVAL_HASH
 
 from tests.fixtures.embedded_platform import EmbeddedPlatform
+from tests.fixtures.model_card import CARD
 
 
 def _data():
@@ -58,7 +59,13 @@ class Project:
         return self.platform.credentials(ci_account(self.name))
 
     def job(
-        self, tmp: Path, depth: int = 6, branch: str = "main", noise: float = 0.0, extra_tags=None
+        self,
+        tmp: Path,
+        depth: int = 6,
+        branch: str = "main",
+        noise: float = 0.0,
+        extra_tags=None,
+        card: str | None = CARD,
     ) -> Job:
         """A CI run (as the runner) and a training run (as the project's CI credential)."""
         uri = self.platform.endpoints.mlflow
@@ -101,6 +108,8 @@ class Project:
                     skops_trusted_types=["sklearn.tree._tree.Tree"],
                 )
                 mlflow.log_artifact(str(eval_file), os.path.dirname(EVAL_ARTIFACT))
+                if card is not None:  # the card the project's `make gate` renders (tests/fixtures/model_card)
+                    mlflow.log_text(card, "model_card.md")
                 mlflow.set_tag(EVAL_HASH, hashlib.sha256(eval_file.read_bytes()).hexdigest())
         return Job(self.name, ci_run_id, run.info.run_id, eval_file, commit)
 

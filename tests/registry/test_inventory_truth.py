@@ -14,6 +14,8 @@ from shipyard.identity.session import acting_as
 from shipyard.records import MlflowApi
 from shipyard.registry.client import RegistryRefused
 
+from tests.fixtures.model_card import CARD
+
 from .conftest import new_project
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -64,3 +66,17 @@ def test_promotion_rollback_and_retirement_need_a_reason(light_platform, tmp_pat
         (audit.ROLLBACK, "1", "v2 misbehaves in production"),
         (audit.RETIRE, "2", "superseded"),
     ]
+
+
+def test_a_missing_or_placeholder_model_card_fails_the_gate(light_platform, tmp_path):
+    """Every tier of platform.yaml requires a model card (model_card_required, the default)."""
+    p = new_project(light_platform)
+    placeholder = CARD.replace("Radiologists of the screening programme", "_Not written yet: fill `users`._")
+    for card, why in (
+        (None, "no model card"),
+        (placeholder, "'Users' still holds the template's placeholder"),
+    ):
+        result = p.submit(p.job(tmp_path, card=card))
+        assert (result["outcome"], result["passed"]) == ("refused", False)
+        assert any(why in reason for reason in result["verdict"]["reasons"]), result["verdict"]["reasons"]
+    assert p.submit(p.job(tmp_path))["outcome"] == "registered"  # the same model with its card written

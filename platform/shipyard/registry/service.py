@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shipyard import tags
@@ -24,7 +24,7 @@ from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, c
 from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
-from shipyard.registry import names, validation
+from shipyard.registry import model_card, names, validation
 from shipyard.registry.gate import Verdict, decide
 from shipyard.registry.reasons import missing_reason
 from shipyard.spec.model import PlatformSpec
@@ -128,6 +128,7 @@ class Registry:
         candidate = score_model(candidate_model, task, frame, names.TARGET)
         champion = score_model(champion_model, task, frame, names.TARGET) if champion_model else None
         verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame))
+        verdict = self._with_model_card(verdict, run, exp_tags.get(tags.RISK_TIER, ""))
         vset = validation.latest(self.audit, project)
         if vset is not None:
             verdict = self._on_validation_set(verdict, vset, project, team, task, candidate_model,
@@ -167,6 +168,23 @@ class Registry:
             "event": event.seq,
             "timings": Timings(lineage_s, load_s, scoring_s, registry_s).__dict__,
         }
+
+    def _with_model_card(self, verdict: Verdict, run: TrainingRun, tier: str) -> Verdict:
+        """Where the tier requires a model card, a missing or placeholder card fails the gate."""
+        spec_tier = self.spec.governance.risk_tiers.get(tier)  # type: ignore[call-overload]
+        if spec_tier is not None and not spec_tier.model_card_required:
+            return verdict
+        try:
+            with tempfile.TemporaryDirectory(prefix="shipyard-card-") as tmp:
+                text = Path(self.api.download_artifact(run.run_id, model_card.ARTIFACT, tmp)).read_text(
+                    errors="replace"
+                )
+        except ServiceUnavailable:  # the record layer's "could not fetch it": not there
+            text = None
+        problems = model_card.card_problems(text)
+        if not problems:
+            return verdict
+        return replace(verdict, passed=False, reasons=[*verdict.reasons, *problems])
 
     def _on_validation_set(self, verdict: Verdict, vset: validation.ValidationSet, project: str,
                            team: str, task: str, candidate_model, champion_model,
