@@ -4,6 +4,8 @@ audit event keeps. Real MLflow with basic-auth and the real registry service (``
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from shipyard import tags
 from shipyard.audit import names as audit
@@ -80,3 +82,23 @@ def test_a_missing_or_placeholder_model_card_fails_the_gate(light_platform, tmp_
         assert (result["outcome"], result["passed"]) == ("refused", False)
         assert any(why in reason for reason in result["verdict"]["reasons"]), result["verdict"]["reasons"]
     assert p.submit(p.job(tmp_path))["outcome"] == "registered"  # the same model with its card written
+
+
+def test_the_cli_says_why_and_counts_approvals_in_words(light_platform, tmp_path):
+    """`model promote` without --reason stops before asking the platform; approving a version of a
+    tier that needs no approvals reads "none required" (never "1 of 0 required")."""
+    p = new_project(light_platform)  # risk tier low: no approvals required
+    assert p.submit(p.job(tmp_path))["outcome"] == "registered"
+    bare = light_platform.cli_as("manager@example.com", "model", "promote", p.name, "1")
+    assert bare.returncode == 2 and f"promote of {p.name} v1 needs a reason" in bare.stderr
+    assert "fix: say why" in bare.stderr and "Traceback" not in bare.stderr
+    approved = light_platform.cli_as("validator@example.com", "model", "approve", p.name, "1", "--note", "ok")
+    assert approved.returncode == 0, approved.stderr
+    assert "none required" in approved.stdout and "of 0 required" not in approved.stdout
+    promoted = light_platform.cli_as(
+        "manager@example.com", "model", "promote", p.name, "1", "--reason", "first model"
+    )
+    assert promoted.returncode == 0, promoted.stderr
+    listed = json.loads(light_platform.cli_as("auditor@example.com", "model", "list", "--json").stdout)
+    mine = [r for r in listed if r["model"] == p.name]
+    assert [r["approvals"] for r in mine] == ["validator@example.com"]
