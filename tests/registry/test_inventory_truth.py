@@ -102,3 +102,21 @@ def test_the_cli_says_why_and_counts_approvals_in_words(light_platform, tmp_path
     listed = json.loads(light_platform.cli_as("auditor@example.com", "model", "list", "--json").stdout)
     mine = [r for r in listed if r["model"] == p.name]
     assert [r["approvals"] for r in mine] == ["validator@example.com"]
+
+
+def test_up_and_set_tier_leave_governance_and_tier_changes_in_the_audit_log(light_platform):
+    store = AuditStore.of(light_platform.data_dir)
+    (first, *_) = store.events(action=audit.GOVERNANCE_CHANGED)  # `up` read the spec's governance
+    assert first.details["before"] is None and "gates" in first.details["after"]
+    p = new_project(light_platform)
+    moved = light_platform.cli_as(
+        "platform-admin@example.com", "project", "set-tier", p.name, "medium", "--reason", "now scores loans"
+    )
+    assert moved.returncode == 0, moved.stderr
+    (event,) = store.events(project=p.name, action=audit.TIER_CHANGED)
+    assert event.actor == "platform-admin@example.com"  # the verified signed-in account
+    assert (event.details["before"], event.details["after"], event.details["reason"]) == (
+        "low",
+        "medium",
+        "now scores loans",
+    )
