@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.catalog.portfolio import age
-from shipyard.costs.money import money_printf
+from shipyard.formatting import count, money, percent
 
 cfg, role, portfolio = ui.portfolio_page("Shipyard · Overview", with_costs=True)
 
@@ -29,12 +29,12 @@ rows = [
 
 counts = {s: sum(1 for r in rows if r.status == s) for s in ("green", "amber", "red")}
 m = st.columns(6)
-m[0].metric("Projects", len(rows))
-m[1].metric("In production", sum(1 for r in rows if r.champion_version is not None))
-m[2].metric(":green[Green]", counts["green"])
-m[3].metric(":orange[Amber]", counts["amber"])
-m[4].metric(":red[Red]", counts["red"])
-m[5].metric("CI failing", sum(1 for r in rows if r.last_ci == "failed"))
+m[0].metric("Projects", count(len(rows)))
+m[1].metric("In production", count(sum(1 for r in rows if r.champion_version is not None)))
+m[2].metric(":green[Green]", count(counts["green"]))
+m[3].metric(":orange[Amber]", count(counts["amber"]))
+m[4].metric(":red[Red]", count(counts["red"]))
+m[5].metric("CI failing", count(sum(1 for r in rows if r.last_ci == "failed")))
 
 cur = portfolio.currency
 table = pd.DataFrame(
@@ -50,9 +50,9 @@ table = pd.DataFrame(
             "last CI": r.last_ci,
             "CI age": age(r.last_ci_at),
             "champion": r.champion or "-",
-            "drift": r.drift if r.drift_share is None else f"{r.drift} ({r.drift_share:.2f})",
-            f"cost MTD ({cur})": r.cost_mtd,
-            "team budget used %": r.budget_percent,
+            "drift": r.drift_text,  # production's drift (scored batches, served traffic) vs the tier's limit
+            f"cost MTD ({cur})": money(r.cost_mtd),
+            "team budget used %": percent(r.budget_percent),
             "why": r.reasons,
         }
         for r in rows
@@ -70,11 +70,9 @@ if role == "auditor":
     st.caption(
         "Auditor view: risk tier and production model first. Exports are on the Models and Health pages."
     )
-cost_col = f"cost MTD ({cur})"
-cost_format = money_printf(r.cost_mtd for r in rows)
 if rows:
     st.dataframe(
-        ui.colored(table[by_role[role]], "status", formats={cost_col: cost_format.replace("%", "{:") + "}"}),
+        ui.colored(table[by_role[role]], "status"),
         hide_index=True,
         width="stretch",
         column_config={
@@ -85,8 +83,6 @@ if rows:
                 format="%.1f",
                 help="min of the 4 section sums (0-7)",
             ),
-            "team budget used %": st.column_config.NumberColumn(format="%.0f%%"),
-            cost_col: st.column_config.NumberColumn(format=cost_format),
         },
     )
     status_scale = alt.Scale(domain=["green", "amber", "red"], range=["#2e7d32", "#f39c12", "#c62828"])
@@ -95,14 +91,21 @@ if rows:
     c1.altair_chart(
         alt.Chart(chart_data, title="Projects by team and status")
         .mark_bar()
-        .encode(x="count()", y="team:N", color=alt.Color("status:N", scale=status_scale)),
+        .encode(
+            x=alt.X("count()", title="projects", axis=ui.COUNT_AXIS),
+            y="team:N",
+            color=alt.Color("status:N", scale=status_scale),
+        ),
         width="stretch",
     )
     health = pd.DataFrame({"project": [r.project for r in rows], "health": [r.health for r in rows]})
     c2.altair_chart(
         alt.Chart(health, title="ML Test Score distribution")
         .mark_bar()
-        .encode(x=alt.X("health:Q", bin=alt.Bin(step=0.5), title="score"), y="count()"),
+        .encode(
+            x=alt.X("health:Q", bin=ui.SCORE_BINS, title="ML Test Score (0-7)"),
+            y=alt.Y("count()", title="projects", axis=ui.COUNT_AXIS),
+        ),
         width="stretch",
     )
 else:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
 import pandas as pd
 import streamlit as st
+from shipyard import formatting
 from shipyard.catalog import Portfolio, load_portfolio
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.identity.mlflow_users import Credentials
@@ -152,10 +154,15 @@ def role(cfg: PortalSettings | None = None) -> str:
         st.stop()
     current = st.session_state.get("role")
     current = current if current in allowed else allowed[0]
-    chosen = (
-        st.sidebar.radio("View as", allowed, index=allowed.index(current), key="_role_radio")
-        if len(allowed) > 1
-        else allowed[0]
+    # on every page, for everyone (as the docs show it): a choice among one's own roles, fixed with one
+    only = len(allowed) == 1
+    chosen = st.sidebar.radio(
+        "View as",
+        allowed,
+        index=allowed.index(current),
+        key="_role_radio",
+        disabled=only,
+        help="your only role on this platform" if only else "the views your roles allow",
     )
     st.session_state["role"] = chosen
     return chosen
@@ -250,4 +257,12 @@ def colored(df: pd.DataFrame, *columns: str, formats: dict[str, str] | None = No
 
 
 def when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+    return formatting.when(value)
+
+
+# integer ticks on every count axis (a count is never 0.5); the ML Test Score in half-point bins over
+# its whole 0-7 range, so a portfolio of equal scores is one narrow bar, not one bar as wide as the axis
+COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
+SCORE_BINS = alt.Bin(extent=[0, 7.5], step=0.5)
+TIME_FORMAT = formatting.CHART_TIME_FORMAT
+TIME_AXIS = alt.Axis(format=formatting.CHART_TIME_FORMAT, labelAngle=-30)

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 from shipyard.spec.model import GrafanaSpec, PrometheusSpec
+from shipyard.tags import PRODUCTION_DRIFT
 
 from components.common import (
     PROMETHEUS_STACK_REPO,
@@ -213,8 +214,9 @@ class Monitoring(Component):
                         "rules": [
                             {
                                 "alert": "ShipyardModelDrift",
-                                "expr": "max by (team, project, model) (shipyard_drift_share)"
-                                f" > {args.max_drift_share}",
+                                # production's drift: CI's held-out check is its own series
+                                "expr": "max by (team, project, model) "
+                                f"(shipyard_drift_share{{{PRODUCTION_DRIFT}}}) > {args.max_drift_share}",
                                 "for": "30m",
                                 "labels": {"severity": "warning"},
                                 "annotations": {

@@ -22,10 +22,12 @@ def drift_rules(spec: PlatformSpec, evaluation_interval: str = EVALUATION_INTERV
     rules = []
     for tier, settings in sorted(spec.governance.risk_tiers.items()):
         limit = settings.max_drift_share
+        # production's drift only: CI's check on the held-out split is not what the model meets
+        selector = f'{tags.METRIC_DRIFT_SHARE}{{risk_tier="{tier}",{tags.PRODUCTION_DRIFT}}}'
         rules.append(
             {
                 "alert": DRIFT_ALERT,
-                "expr": f'max by ({BY}) ({tags.METRIC_DRIFT_SHARE}{{risk_tier="{tier}"}}) > {limit}',
+                "expr": f"max by ({BY}) ({selector}) > {limit}",
                 "labels": {"severity": "critical" if settings.drift_monitoring_required else "warning"},
                 "annotations": {
                     "summary": "{{ $labels.project }}: drift share {{ $value | humanizePercentage }} "

@@ -26,6 +26,13 @@ from shipyard.records.parse import parse_registered_model
 DEMO_PROJECT = "Screening Demo"  # the template's demo data: scikit-learn's breast cancer set
 DEMO_SLUG = "screening-demo"
 DEMO_TEAM = "demo"
+# the model card's own words (model_card.yaml), as the demo's data scientist writes them before pushing
+DEMO_CARD = (
+    "intended_use: Show the platform's journey on a public breast-cancer screening data set\n"
+    "users: People trying Shipyard; never clinicians\n"
+    "limits: A demonstration only: not validated for any clinical or production use\n"
+    "fairness: Not assessed (demonstration data)\n"
+)
 WORSE_BRANCH = "try-smaller-model"  # an experiment on a branch: main (and the portal's last CI) stays green
 PUSHED_HINT = "see `shipyard ci list`"
 WORSE_COMMIT = "Try a much smaller model (the gate should stop it)"
@@ -109,8 +116,9 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
     out = DemoResult(layout.root, project_dir, endpoints, seconds=seconds)
     with Step(3, "Push it: CI trains, gates and registers a model", logs, echo, seconds) as step:
         good = _commit_and_push(
-            step, project_dir, "Start the screening model from the Shipyard template", None, echo
-        )
+            step, project_dir, "Start the screening model from the Shipyard template", None, echo,
+            env=_pusher_env(spec, layout.root),
+        )  # fmt: skip
         run = _ci_of(step, endpoints, good, echo)
         if run.status != "passed":
             raise UserError(
@@ -129,7 +137,8 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         5, "Push a worse model on a branch: the gate (a dry run there) stops it", logs, echo, seconds
     ) as step:
         before = _version_count(endpoints)
-        worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo, branch=WORSE_BRANCH)
+        worse = _commit_and_push(step, project_dir, WORSE_COMMIT, _make_worse, echo, branch=WORSE_BRANCH,
+                                 env=_pusher_env(spec, layout.root))  # fmt: skip
         run = _ci_of(step, endpoints, worse, echo)
         if run.status != "failed" or run.failed_step != GATE_ON_A_BRANCH:
             raise UserError(
@@ -145,6 +154,13 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         verified = _audit_verified(layout.root)
         echo(f"      audit log {verified.summary()} (check it yourself: shipyard audit verify)")
     return out
+
+
+def _pusher_env(spec, data_dir: Path) -> dict[str, str]:
+    """The demo team's owner, signed in, pushes (the demo's reads use the portal's account)."""
+    from shipyard.identity.mlflow_users import require
+
+    return require(data_dir, spec.team(DEMO_TEAM).owners[0].lower()).env()
 
 
 def _read_as_portal(data_dir: Path) -> None:
@@ -189,6 +205,7 @@ def _create_project(step, spec_file, data_dir, workspace, project_dir, env, echo
          "--spec", str(spec_file), "--data-dir", str(data_dir), "--provision"],
         env=env,
     )  # fmt: skip
+    (project_dir / "model_card.yaml").write_text(DEMO_CARD)  # the gate refuses a card of placeholders
     echo(f"      generated {project_dir} and provisioned it (MLflow experiment, DVC remote, git remote)")
 
 
@@ -205,8 +222,10 @@ def _commit_and_push(
     change: Callable[[Path], None] | None,
     echo: Echo,
     branch: str = "main",
+    env: dict[str, str] | None = None,
 ) -> str:
-    """Commit on ``branch`` (unless a commit with this message exists already) and push it.
+    """Commit on ``branch`` (unless a commit with this message exists already) and push it (signed in
+    as ``env``'s account: the platform records the pusher as the creator of what CI registers).
 
     Returns the commit; the work tree is left on ``main``."""
     identity = ["-c", "user.name=Shipyard Demo", "-c", "user.email=data-scientist@example.com"]
@@ -214,7 +233,7 @@ def _commit_and_push(
         sha, _, subject = line.partition(" ")
         if subject == message:  # a re-run: this commit exists; push it unless the remote has it
             if not _on_remote(project_dir, sha, branch):
-                step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir)
+                step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir, env=env)
                 echo(_pushed(sha, branch))
             else:
                 echo(f"      {sha[:8]} was pushed by an earlier run: reading its CI result")
@@ -226,7 +245,7 @@ def _commit_and_push(
     step.run(["git", "add", "-A"], cwd=project_dir)
     step.run(["git", *identity, "commit", "-q", "-m", message], cwd=project_dir)
     sha = _git(step, project_dir, "rev-parse", "HEAD")
-    step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir)
+    step.run(["git", "push", "-q", "-u", "origin", branch], cwd=project_dir, env=env)
     if branch != "main":
         step.run(["git", "checkout", "-q", "main"], cwd=project_dir)
     echo(_pushed(sha, branch))

@@ -27,6 +27,10 @@ class BadInput(UserError):
     """A flag, file or answer the user gave is not acceptable."""
 
 
+class ReasonRequired(BadInput):
+    """A change to what runs in production (promote, rollback, retire) was asked for without a reason."""
+
+
 class NotFound(UserError):
     """A named project, run, model or version does not exist."""
 

@@ -33,6 +33,7 @@ CI_PROVIDER = "shipyard.ci.provider"  # "shipyard" (embedded runner), "github", 
 CI_RUN_ID = "shipyard.ci.run_id"  # the CI run's id; a training run points at the CI run that made it
 CI_STEPS = "shipyard.ci.steps"  # comma-separated make targets that ran, in order
 CI_FAILED_STEP = "shipyard.ci.failed_step"
+CI_PUSHED_BY = "shipyard.ci.pushed_by"  # the verified signed-in account that pushed (set by the runner)
 CI_STATUSES = ("queued", "running", "passed", "failed", "interrupted")
 
 # lineage and cost inputs, on training runs and copied onto model versions
@@ -54,6 +55,7 @@ GATE_RESULTS = ("passed", "failed")
 # model version tags
 MODEL_RUN_ID = "shipyard.run_id"
 MODEL_CARD = "shipyard.model_card"  # artifact path of the model card inside the run
+CREATED_BY = "shipyard.created_by"  # who pushed the commit the version was trained from (the registry's copy)
 
 # approvals (governance)
 APPROVED_BY = "shipyard.approval.by"
@@ -70,6 +72,16 @@ CHALLENGER = "challenger"  # passed the gate, waiting for promotion
 # --- Prometheus metric names pushed to the pushgateway ---
 METRIC_DRIFT_SHARE = "shipyard_drift_share"
 METRIC_FEATURE_DRIFT = "shipyard_feature_drift"
+# the drift metrics' ``source`` label (and Pushgateway grouping key): what was compared with the training
+# reference. Each source is its own series: CI's check on the held-out split never overwrites production's.
+DRIFT_SOURCE = "source"
+DRIFT_SOURCE_HELD_OUT = "held_out"  # the project's own held-out split (CI's `make monitor`)
+DRIFT_SOURCE_SCORED = "scored_batch"  # a batch scored with the champion (`make predict`, then `make monitor`)
+DRIFT_SOURCE_SERVED = "served"  # traffic a served model answered
+DRIFT_SOURCES = (DRIFT_SOURCE_HELD_OUT, DRIFT_SOURCE_SCORED, DRIFT_SOURCE_SERVED)
+# PromQL matcher of production drift: every series but the held-out check (one pushed by a template from
+# before sources, with no label, counts as production: it cannot be told apart)
+PRODUCTION_DRIFT = f'{DRIFT_SOURCE}!="{DRIFT_SOURCE_HELD_OUT}"'
 METRIC_CI_DURATION = "shipyard_ci_duration_seconds"
 METRIC_CI_STATUS = "shipyard_ci_last_status"
 METRIC_BUDGET_RATIO = "shipyard_budget_used_ratio"

@@ -8,9 +8,10 @@ import streamlit as st
 import ui
 from shipyard import tags
 from shipyard.catalog.data_versions import data_versions
-from shipyard.catalog.drift import project_drift
+from shipyard.catalog.drift import drift_by_source, production, source_rows
 from shipyard.catalog.labeling import labeling_progress
 from shipyard.errors import ServiceUnavailable
+from shipyard.formatting import fraction
 
 cfg, role, portfolio = ui.portfolio_page("Project")
 snap = portfolio.snapshot
@@ -66,10 +67,10 @@ if ci:
         alt.Chart(ci_df, title=f"{len(ci)} CI runs")
         .mark_circle(size=90)
         .encode(
-            x="started:T",
+            x=alt.X("started:T", title="started (UTC)", axis=ui.TIME_AXIS),
             y=alt.Y("duration (s):Q"),
             color=alt.Color("status:N", scale=scale),
-            tooltip=["started:T", "status", "commit", "failed step"],
+            tooltip=[alt.Tooltip("started:T", format=ui.TIME_FORMAT), "status", "commit", "failed step"],
         ),
         width="stretch",
     )
@@ -156,15 +157,40 @@ if not cfg.endpoints.prometheus:
     st.info("This platform has no Prometheus: drift is not monitored.")
 else:
     try:
-        drift = project_drift(cfg.endpoints, name)
+        by_source = drift_by_source(cfg.endpoints, name)
     except ServiceUnavailable as exc:
         st.warning(f"**Prometheus is unreachable** at {exc.url}: {exc.detail}. Drift cannot be shown.")
     else:
-        if drift is None:
+        if not by_source:
             st.info("No drift metrics pushed for this project (shipyard_drift_share).")
         else:
-            st.metric("Drift share", f"{drift.share:.2f}", help=f"model {drift.model}")
-            if drift.features:
+            drift = production(by_source)
+            limit = row.drift_limit
+            st.metric(
+                "Drift share",
+                fraction(drift.share) if drift else "-",
+                help="production: scored batches and served traffic"
+                + (f", model {drift.model}" if drift else ": none pushed yet"),
+            )
+            st.caption(f"Risk tier {project.risk_tier or '-'} allows a drift share up to {fraction(limit)}.")
+            shares = pd.DataFrame(source_rows(by_source, limit))
+            bars = (
+                alt.Chart(shares, title="Drift share by source, and the tier's limit")
+                .mark_bar()
+                .encode(
+                    x=alt.X("source:N", title=None),
+                    y=alt.Y("drift share:Q", scale=alt.Scale(domain=[0, 1])),
+                    color=alt.Color("production:N", scale=alt.Scale(domain=[True, False],
+                                    range=["#1f77b4", "#bbbbbb"])),
+                )
+            )  # fmt: skip
+            rule = (
+                alt.Chart(shares)
+                .mark_rule(color="#c62828", strokeDash=[6, 3], size=2)
+                .encode(y=alt.datum(limit))
+            )
+            st.altair_chart(bars + rule if limit is not None else bars, width="stretch")
+            if drift and drift.features:
                 st.bar_chart(pd.Series(drift.features, name="drift").sort_values(ascending=False))
 
 # --- labeling ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from shipyard.catalog import inventory, inventory_csv, inventory_json, model_card_text
 from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.formatting import count, when
 from shipyard.identity.people import person
 from shipyard.registry.client import version_action
 
@@ -31,10 +32,10 @@ rows = [r for r in rows if not projects or r.project in projects]
 rows = [r for r in rows if not champions_only or "champion" in r.aliases]
 
 m = st.columns(4)
-m[0].metric("Registered models", len({r.model for r in rows}))
-m[1].metric("Versions", len(rows))
-m[2].metric("Champions", sum(1 for r in rows if "champion" in r.aliases))
-m[3].metric("Failed the gate", sum(1 for r in rows if r.gate == "failed"))
+m[0].metric("Registered models", count(len({r.model for r in rows})))
+m[1].metric("Versions", count(len(rows)))
+m[2].metric("Champions", count(sum(1 for r in rows if "champion" in r.aliases)))
+m[3].metric("Failed the gate", count(sum(1 for r in rows if r.gate == "failed")))
 
 if not rows:
     st.info("No model versions yet: a project's CI registers one when training passes.")
@@ -51,8 +52,8 @@ df = pd.DataFrame(
             "risk tier": r.risk_tier,
             "owner": r.owner,
             "approvals": r.approvals or "-",
-            "created by": r.created_by,
-            "created at": r.created_at,
+            "created by": r.created_by or "(not recorded)",
+            "created at (UTC)": when(r.created_at),
             "lineage": r.lineage,
         }
         for r in rows
@@ -90,7 +91,7 @@ if audit_view is not None:
         st.markdown("**Promotion history** (from the audit log)")
         st.dataframe(
             pd.DataFrame(
-                [{"at (UTC)": e.at[:19], "who": e.actor, "action": e.action, "version": e.version,
+                [{"at (UTC)": when(e.at), "who": e.actor, "action": e.action, "version": e.version,
                   "from": e.details.get("previous") or "-", "note": e.details.get("note", "")}
                  for e in history]
             ),

@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.costs import api as costs
-from shipyard.costs.money import money
 from shipyard.costs.months import recent_months
 from shipyard.costs.scope import scope
+from shipyard.costs.tables import budget_rows, cost_rows
 from shipyard.errors import UserError
+from shipyard.formatting import DATE_FORMAT, count, hours, money
 
 ui.page("Costs")
 cfg = ui.config()
@@ -37,9 +38,9 @@ if scoped.scoped:
     st.caption(f"Scoped to the spec's teams and projects named `{cfg.prefix}*`.")
 m = st.columns(4)
 m[0].metric(f"Total {month} ({cur})", money(scoped.total))
-m[1].metric("GPU hours", f"{scoped.gpu_hours:,.1f}")
-m[2].metric("Unpriced runs", scoped.unpriced_runs)
-m[3].metric("Prices as of", report.price_date.isoformat())
+m[1].metric("GPU hours", hours(scoped.gpu_hours))
+m[2].metric("Unpriced runs", count(scoped.unpriced_runs))
+m[3].metric("Prices as of", report.price_date.strftime(DATE_FORMAT))
 if report.any_estimated:
     st.caption("Figures marked estimated come from MLflow run usage × the spec's price table.")
 for note in report.notes:
@@ -47,19 +48,7 @@ for note in report.notes:
 
 st.subheader("Budget burn")
 if budgets:
-    budget_df = pd.DataFrame(
-        [
-            {
-                "team": b.team,
-                "alert": b.alert,
-                f"budget ({cur})": b.budget,
-                f"spent ({cur})": round(b.spent, 2),
-                f"forecast ({cur})": round(b.forecast, 2),
-                "used %": round(b.percent, 1),
-            }
-            for b in budgets
-        ]
-    )
+    budget_df = pd.DataFrame(budget_rows(budgets, cur))
     st.dataframe(
         ui.colored(budget_df, "alert"),
         hide_index=True,
@@ -68,20 +57,7 @@ if budgets:
     )
 
 st.subheader(f"Cost by {by}")
-lines = pd.DataFrame(
-    [
-        {
-            by: line.key,
-            "team": line.team,
-            f"cost ({cur})": round(line.cost, 2),
-            "GPU hours": round(line.gpu_hours, 2),
-            "runs": line.runs,
-            "unpriced runs": line.unpriced_runs,
-            "estimated": line.estimated,
-        }
-        for line in shown
-    ]
-)
+lines = pd.DataFrame(cost_rows(shown, by, cur))
 if lines.empty:
     st.info("No costs recorded this month.")
 else:

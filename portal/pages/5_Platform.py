@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.catalog import service_health
+from shipyard.formatting import count, money
 
 ui.page("Platform")
 cfg = ui.config()
@@ -26,22 +27,22 @@ services = pd.DataFrame(
             "status": h.status,
             "URL": h.url or "-",
             "detail": h.detail,
-            "latency (ms)": round(h.latency_ms, 1) if h.latency_ms is not None else None,
+            "latency (ms)": count(h.latency_ms),
         }
         for h in health
     ]
 )
-st.dataframe(
-    ui.colored(services, "status"),
-    hide_index=True,
-    width="stretch",
-    column_config={"latency (ms)": st.column_config.NumberColumn(format="%.1f")},
-)
+st.dataframe(ui.colored(services, "status"), hide_index=True, width="stretch")
 st.subheader("Teams")
 st.dataframe(
     pd.DataFrame(
         [
-            {"team": t.name, "owners": ", ".join(t.owners), "budget": t.monthly_budget, "GPUs": t.quota.gpus}
+            {
+                "team": t.name,
+                "owners": ", ".join(t.owners),
+                f"monthly budget ({spec.platform.currency})": money(t.monthly_budget),
+                "GPUs": count(t.quota.gpus),
+            }
             for t in spec.teams
         ]
     ),

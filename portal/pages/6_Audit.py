@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 import ui
+from shipyard.audit import listing
 from shipyard.audit.store import AuditStore
 from shipyard.audit.view import home
 from shipyard.cli.audit_cmd import render_export
@@ -29,37 +30,20 @@ if view.error:
 for model, what in view.ungoverned_champions.items():
     st.error(f"**{model}**: the champion did not arrive through the platform. {what}")
 
-events = view.events
-f1, f2, f3 = st.columns(3)
-projects = f1.multiselect("Project", sorted({e.project for e in events if e.project}), placeholder="all")
-actions = f2.multiselect("Action", sorted({e.action for e in events}), placeholder="all")
-since = f3.date_input("Since", value=None)
-shown = [
-    e
-    for e in events
-    if (not projects or e.project in projects)
-    and (not actions or e.action in actions)
-    and (since is None or e.at[:10] >= since.isoformat())
-]
-df = pd.DataFrame(
-    [
-        {
-            "#": e.seq,
-            "mark": "red" if e.action.startswith("finding") else "ok",
-            "at (UTC)": e.at[:19],
-            "actor": e.actor,
-            "action": e.action,
-            "model": e.model,
-            "version": e.version,
-            "what": e.details.get("what") or e.details.get("note") or "; ".join(e.details.get("reasons", [])),
-            "hash": e.hash[:16],
-        }
-        for e in shown
-    ]
+options = listing.choices(view.events)
+f1, f2, f3, f4 = st.columns(4)
+chosen = listing.AuditFilter(
+    projects=tuple(f1.multiselect("Project", options.projects, placeholder="all")),
+    actors=tuple(f2.multiselect("Actor", options.actors, placeholder="all")),
+    actions=tuple(f3.multiselect("Action", options.actions, placeholder="all")),
+    since=f4.date_input("Since", value=None),
 )
+shown = listing.select(view.events, chosen)  # newest first
+df = pd.DataFrame(listing.rows(shown))
 if df.empty:
     st.info("No events match.")
 else:
+    st.caption(f"{len(shown)} of {len(view.events)} events, newest first")
     st.dataframe(ui.colored(df, "mark"), hide_index=True, width="stretch")
 
 st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
@@ -67,6 +51,9 @@ store = AuditStore.of(home())
 if view_as != "auditor":
     st.caption("Exports are for auditors.")
     st.stop()
-e1, e2 = st.columns(2)
+e1, e2, e3, e4 = st.columns(4)
 e1.download_button("Audit log (JSONL)", render_export(store, "jsonl"), "audit-log.jsonl", "application/json")
 e2.download_button("Audit log (CSV)", render_export(store, "csv"), "audit-log.csv", "text/csv")
+e3.download_button("Shown events (JSONL)", listing.export_jsonl(shown, check), "audit-shown.jsonl",
+                   "application/json")  # fmt: skip
+e4.download_button("Shown events (CSV)", listing.export_csv(shown, check), "audit-shown.csv", "text/csv")

@@ -16,7 +16,17 @@ PACKAGE = ROOT / "platform" / "shipyard"
 
 # lowest first; a component may import its own layer and the layers before it
 LAYERS: list[tuple[str, set[str]]] = [
-    ("spec", {"shipyard", "shipyard.errors", "shipyard.tags", "shipyard.input_files", "shipyard.spec"}),
+    (
+        "spec",
+        {
+            "shipyard",
+            "shipyard.errors",
+            "shipyard.tags",
+            "shipyard.input_files",
+            "shipyard.spec",
+            "shipyard.formatting",
+        },
+    ),
     (
         "records/clients",
         {

@@ -270,7 +270,18 @@ CASES = [
     ),  # fmt: skip
     Case(
         "model-mlflow-down",
-        ["model", "promote", "m", "1", "--spec", "ok.yaml", "--mlflow", "http://127.0.0.1:9"],
+        [
+            "model",
+            "promote",
+            "m",
+            "1",
+            "--reason",
+            "x",
+            "--spec",
+            "ok.yaml",
+            "--mlflow",
+            "http://127.0.0.1:9",
+        ],
         "MLflow is unreachable at http://127.0.0.1:9",
         {"ok.yaml": spec_with()},
     ),  # fmt: skip

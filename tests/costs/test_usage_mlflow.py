@@ -151,7 +151,7 @@ def test_cli_report_as_a_manager(world, cli, tmp_path):
     csv_out = cli("cost", "report", "--by", "project", "--csv", *common, env=env)
     rows = [r.split(",") for r in csv_out.stdout.strip().splitlines()]
     assert rows[0][:6] == ["month", "key", "team", "project", "model", "cost"]
-    assert [r[5] for r in rows if r[1] == pa] == ["15.0400"]
+    assert [r[5] for r in rows if r[1] == pa] == ["15.04"]  # shipyard.formatting: cents, as on every page
     with pytest.raises(UserError, match="cannot break costs down by 'colour'") as bad:
         api.cost_report(spec, endpoints, "colour", "2023-02")
     assert bad.value.fix == "use one of: team, project, model"
@@ -169,6 +169,10 @@ def test_cli_budgets(world, cli):
     got = {x["team"]: x for x in json.loads(out.stdout)}
     assert got[s.teams[0]]["spent"] == pytest.approx(15.04)
     assert got[s.teams[0]]["percent"] == pytest.approx(37.6)
+    table = cli("cost", "budgets", "--no-push", *args, env=env)
+    row = next(line for line in table.stdout.splitlines() if s.teams[0] in line)
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    assert cells[1:4] == ["40.00", "15.04", "37.6%"], row
 
 
 def test_unreachable_mlflow_is_a_user_error(world, cli):

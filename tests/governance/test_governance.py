@@ -54,6 +54,12 @@ def test_model_list_shows_gate_aliases_and_lineage(cli, gov):
     rows = {r["version"]: r for r in json.loads(listed.stdout)}
     assert rows[1]["gate"] == "passed" and rows[2]["gate"] == "failed"
     assert rows[2]["aliases"] == ""
+    # the table (piped, as in a script or a pager) cuts no identifier: every name and lineage whole
+    table = shipyard(cli, gov, "model", "list", "--prefix", gov["prefix"])
+    assert table.returncode == 0, table.stderr
+    assert "…" not in table.stdout, table.stdout
+    for row in rows.values():
+        assert row["lineage"] in table.stdout and row["model"] in table.stdout, table.stdout
 
 
 def test_approve_has_no_by_flag(cli, gov):

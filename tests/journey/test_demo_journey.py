@@ -121,6 +121,27 @@ def test_worse_model_is_stopped_by_the_gate_with_the_reason(demo, client):
     platform = demo[0]
     assert AuditStore.of(platform.data_dir).events(model=SLUG)  # the promotion went through the platform
     assert platform.cli("audit", "verify").returncode == 0
+    # the platform's gate dry-ran the branch: in the audit log with its branch, commit and metrics
+    from shipyard.audit import names as audit
+
+    (dry,) = AuditStore.of(platform.data_dir).events(model=SLUG, action=audit.SUBMIT_DRY_RUN)
+    assert (dry.details["branch"], dry.details["commit"]) == (worse["branch"], worse["commit"])
+    assert not dry.details["passed"] and dry.details["candidate"]
+
+
+def test_every_version_names_its_creator_and_the_promotion_its_reason(demo):
+    """Done when (issue 34): `model list --json` names a creator for every version."""
+    import json
+
+    from shipyard.audit import names as audit
+    from shipyard.audit.store import AuditStore
+
+    platform = demo[0]
+    listed = json.loads(platform.cli_as("auditor@example.com", "model", "list", "--json").stdout)
+    mine = [r for r in listed if r["model"] == SLUG]
+    assert mine and all(r["created_by"] == "data-scientist@example.com" for r in mine), mine
+    (promoted,) = AuditStore.of(platform.data_dir).events(model=SLUG, action=audit.PROMOTE)
+    assert promoted.details["reason"] == "the demo's first model"
 
 
 def test_ci_list_json_shows_both_runs(demo):

@@ -70,7 +70,7 @@ def test_queue_moves_a_job_through_its_states(tmp_path):
 GIT = ["git", "-c", "user.email=a@example.com", "-c", "user.name=A"]
 
 
-def _commit_and_push(work, repo, message: str) -> tuple[str, str]:
+def _commit_and_push(work, repo, message: str, env: dict[str, str] | None = None) -> tuple[str, str]:
     """Commit a change to README in ``work`` (a repo is made on first use), push it to the bare
     ``repo`` as a person would; returns (commit sha, what the push printed)."""
     if not work.exists():
@@ -79,7 +79,10 @@ def _commit_and_push(work, repo, message: str) -> tuple[str, str]:
     readme.write_text((readme.read_text() if readme.exists() else "") + f"{message}\n")
     subprocess.run([*GIT, "add", "README"], cwd=work, check=True)
     subprocess.run([*GIT, "commit", "-qm", message], cwd=work, check=True)
-    push = subprocess.run([*GIT, "push", repo.as_uri(), "main"], cwd=work, capture_output=True, text=True)
+    push = subprocess.run(
+        [*GIT, "push", repo.as_uri(), "main"], cwd=work, capture_output=True, text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
     assert push.returncode == 0, push.stderr
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True)
     return head.stdout.strip(), push.stderr
@@ -93,6 +96,23 @@ def test_push_queues_a_run_even_when_the_platform_is_down(tmp_path):
     jobs = CiQueue(data / "ci").pending()
     assert [(j.project, j.commit, j.branch, j.run_id) for j in jobs] == [("churn", sha, "main", None)]
     assert json.loads(next((data / "ci" / "queue").glob("*.json")).read_text())["repo"] == str(repo)
+
+
+def test_the_queued_run_names_the_signed_in_pusher_and_only_a_verified_one(tmp_path):
+    """The creator of what CI registers is the signed-in account that pushed: its password must be the
+    platform's for that account (a name in an environment variable alone is a claim)."""
+    from shipyard.identity.secrets import password_file, write_secret
+
+    data = tmp_path / "data"
+    repo = ensure_repo(data, "churn")
+    write_secret(password_file(data, "dora@example.com"), "s3cret")
+    signed_in = {"MLFLOW_TRACKING_USERNAME": "Dora@example.com", "MLFLOW_TRACKING_PASSWORD": "s3cret"}
+    _commit_and_push(tmp_path / "work", repo, "one", env=signed_in)
+    claimed = {**signed_in, "MLFLOW_TRACKING_PASSWORD": "guess"}
+    _commit_and_push(tmp_path / "work", repo, "two", env=claimed)
+    nobody = {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""}
+    _commit_and_push(tmp_path / "work", repo, "three", env=nobody)
+    assert [j.pushed_by for j in CiQueue(data / "ci").pending()] == ["dora@example.com", "", ""]
 
 
 def test_a_push_whose_head_says_skip_ci_queues_nothing_and_the_next_push_does(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,9 @@ def sign_in(page, email: str) -> None:
     settle(page)
 
 
+RAW_FLOAT = re.compile(r"\b\d+\.\d{5,}\b")  # 500.000000, 0.010000: a float as Python prints it
+
+
 def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -98,8 +102,17 @@ def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
         for n, name in enumerate(PAGES, 1):
             page.locator('[data-testid="stSidebarNav"]').get_by_text(name, exact=True).click()
             settle(page)
-            check_clean(page, name)
+            shown = check_clean(page, name)
             page.screenshot(path=str(shots / f"{n}-{name.lower()}-manager.png"), full_page=True)
+            # read as a person: no figure printed as a raw float; the role switch on every page
+            assert not RAW_FLOAT.findall(shown), (name, RAW_FLOAT.findall(shown))
+            assert "View as" in shown, name
+            if name == "Costs" and page.get_by_text("Costs (CSV)").count():
+                with page.expect_download() as info:
+                    page.get_by_text("Costs (CSV)").click()
+                exported = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+                cost = next(c for c in exported[0] if c.startswith("cost ("))
+                assert all(re.fullmatch(r"-?[\d,]+\.\d\d|0\.0*\d{1,2}", r[cost]) for r in exported), exported
 
         # the view comes from who signs in: sign out, sign in as the auditor
         page.get_by_role("button", name="Sign out").click()

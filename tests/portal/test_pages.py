@@ -4,8 +4,11 @@ and a real Prometheus with pushed drift: the figures shown must equal what was s
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from shipyard.formatting import money
+from shipyard.spec import load_spec
 from streamlit.testing.v1 import AppTest
 
 from .conftest import FRAUD_DRIFT, PORTAL
@@ -70,7 +73,8 @@ def test_overview_equals_seeded_portfolio(portal_env, portal_data):
         assert row["last CI"] == exp["last_ci"]
         assert row["champion"] == (f"{name} v{exp['champion']}" if exp["champion"] else "-")
     fraud, churn, idle = s.name("fraud"), s.name("churn"), s.name("idle")
-    assert table.loc[fraud, "drift"] == f"ok ({FRAUD_DRIFT:.2f})"
+    limit = load_spec(portal_data.spec).governance.risk_tiers["high"].max_drift_share
+    assert table.loc[fraud, "drift"] == f"ok ({FRAUD_DRIFT:.2f} of max {limit:.2f})"  # and the tier's limit
     assert table.loc[fraud, "status"] == "green"
     assert table.loc[churn, "status"] == "red" and "last CI failed at test" in table.loc[churn, "why"]
     assert "drift not monitored" in table.loc[idle, "why"]  # medium tier requires drift monitoring
@@ -90,7 +94,9 @@ def test_overview_filters_and_roles(portal_env, portal_data):
     at = run(role="project owner")
     at.sidebar.selectbox[0].set_value("alice@example.com").run()
     assert list(frame(at, "project")["project"]) == [s.name("fraud")]
-    assert not at.sidebar.radio  # no role switch: the view comes from who signed in
+    # the role switch is on every page for everyone, as the docs show it; one role: fixed, no choice
+    (switch,) = at.sidebar.radio
+    assert switch.options == ["project owner"] and switch.disabled
     at = run(role="manager")
     assert len(frame(at, "project")) == 3
 
@@ -195,13 +201,34 @@ def test_every_page_renders_for_every_role(portal_env, page):
         run(page, role=role)
 
 
-def test_platform_page_lists_services(portal_env, portal_data):
+def test_platform_page_lists_services(portal_env, portal_data, tmp_path):
+    git = tmp_path / "git"
+    for repo in ("_template.git", "churn.git"):  # the template's repository is not a project
+        (git / repo).mkdir(parents=True)
+    portal_env(SHIPYARD_GIT_ROOT=str(git))
     at = run("pages/5_Platform.py")
     services = frame(at, "service").set_index("service")
     assert services.loc["MLflow", "status"] == "up"
     assert services.loc["MLflow", "URL"] == portal_data.mlflow
     assert services.loc["Prometheus", "status"] == "up"
     assert services.loc["Label Studio", "status"] == "not configured"
+    # every service `shipyard up` runs has its row, the registry and the package index too
+    assert {"Registry service", "Package index", "Portal", "CI runner", "Pushgateway"} <= set(services.index)
+    assert services.loc["git / CI runner", "detail"].endswith("; 1 project repo(s)")
+    assert services.loc["CI runner", "status"] == "down"  # no runner's heartbeat in this data dir
+
+
+def test_overview_charts_count_in_integers_and_bin_the_score(portal_env):
+    at = run()
+    specs = {
+        json.loads(c.proto.spec).get("title"): json.loads(c.proto.spec) for c in at.get("vega_lite_chart")
+    }
+    histogram = specs["ML Test Score distribution"]["encoding"]
+    assert histogram["x"]["bin"] == {"extent": [0, 7.5], "step": 0.5}
+    for title in ("ML Test Score distribution", "Projects by team and status"):
+        encoding = specs[title]["encoding"]
+        count_axis = encoding["y"] if encoding["y"].get("aggregate") == "count" else encoding["x"]
+        assert count_axis["axis"]["format"] == "d" and count_axis["axis"]["tickMinStep"] == 1, title
 
 
 def test_costs_page_and_overview_cost_column_present_the_cost_service(portal_env, portal_data):
@@ -214,13 +241,44 @@ def test_costs_page_and_overview_cost_column_present_the_cost_service(portal_env
     mtd = costs.project_costs_mtd(cfg.spec, cfg.endpoints)
     at = run("pages/4_Costs.py")
     shown = frame(at, "GPU hours").set_index("team")
-    expected = {
-        line.key: round(line.cost, 2) for line in report.lines if line.key in (s.team_demo, s.team_risk)
-    }
+    expected = {line.key: money(line.cost) for line in report.lines if line.key in (s.team_demo, s.team_risk)}
     assert expected and {k: shown.loc[k, f"cost ({report.currency})"] for k in expected} == expected
     budgets = frame(at, "used %").set_index("team")
-    assert budgets.loc[s.team_risk, f"budget ({report.currency})"] == 1500
+    assert budgets.loc[s.team_risk, f"budget ({report.currency})"] == "1,500.00"
 
     overview = frame(run(), "project").set_index("project")
     fraud = s.name("fraud")
-    assert overview.loc[fraud, f"cost MTD ({report.currency})"] == pytest.approx(mtd[fraud])
+    assert overview.loc[fraud, f"cost MTD ({report.currency})"] == money(mtd[fraud])
+
+
+# the numeric columns a page may keep: drawn as bars or progress by the page, not printed as a float
+DRAWN = {"health", "used %", "version", "score", "points"}
+RAW_FLOAT = re.compile(r"^-?\d+\.\d{5,}$")  # 500.000000, 0.010000: a float as Python prints it
+
+
+@pytest.mark.parametrize("page", [None, "pages/2_Models.py", "pages/4_Costs.py"])
+def test_figures_read_as_people_read_them(portal_env, page):
+    """Home, Models and Costs as a person reads them: every metric and table cell is formatted by
+    shipyard.formatting (cents, percentages, integer counts), none printed as a raw float."""
+    for role in ("manager", "auditor"):
+        at = run(page, role=role)
+        for m in at.metric:
+            assert not RAW_FLOAT.match(str(m.value)), (m.label, m.value)
+        for df in at.dataframe:
+            table = df.value
+            for column in table.columns:
+                if column in DRAWN:
+                    continue
+                assert table[column].dtype.kind != "f", (
+                    f"{column!r} is a raw float column: {table[column].tolist()}"
+                )
+                cells = [str(v) for v in table[column]]
+                assert not any(RAW_FLOAT.match(c) for c in cells), (column, cells)
+    if page == "pages/4_Costs.py":
+        shown = frame(at, "GPU hours")
+        money_columns = [c for c in shown.columns if c.startswith(("cost (", "storage ("))]
+        assert money_columns
+        for column in money_columns:
+            assert all(re.fullmatch(r"-?[\d,]+\.\d\d|0\.0*\d{1,2}|-", v) for v in shown[column]), shown[
+                column
+            ]

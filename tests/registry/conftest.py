@@ -32,6 +32,7 @@ from shipyard.registry.names import EVAL_ARTIFACT, EVAL_HASH
 from shipyard.registry.provenance import SplitRule, split
 
 from tests.fixtures.embedded_platform import EmbeddedPlatform
+from tests.fixtures.model_card import CARD
 
 PARAMS = "task: classification\nfeaturize:\n  test_size: 0.25\n  seed: 42\n"
 SCHEMA = "columns: {}\n"  # numeric columns only: nothing to one-hot encode
@@ -122,7 +123,13 @@ class Project:
         return self.platform.credentials(ci_account(self.name))
 
     def job(
-        self, tmp: Path, depth: int = 6, branch: str = "main", noise: float = 0.0, extra_tags=None
+        self,
+        tmp: Path,
+        depth: int = 6,
+        branch: str = "main",
+        noise: float = 0.0,
+        extra_tags=None,
+        card: str | None = CARD,
     ) -> Job:
         """A CI job played as the runner plays it: a commit on the platform's git remote, the runner's
         job record and its CI run, the dataset in the team's DVC remote; then a model trained (as the
@@ -190,14 +197,18 @@ class Project:
                     skops_trusted_types=["sklearn.tree._tree.Tree"],
                 )
                 mlflow.log_artifact(str(eval_file), os.path.dirname(EVAL_ARTIFACT))
+                if card is not None:  # the card the project's `make gate` renders (tests/fixtures/model_card)
+                    mlflow.log_text(card, "model_card.md")
                 mlflow.set_tag(EVAL_HASH, hashlib.sha256(eval_file.read_bytes()).hexdigest())
         return Job(self.name, ci_run_id, run.info.run_id, eval_file, commit)
 
     def submit(self, job: Job, creds=None) -> dict:
         return registry.submit(self.platform.endpoints.registry, creds or self.ci, job.run_id)
 
-    def act(self, who: str, version, action: str, note: str = "") -> dict:
+    def act(self, who: str, version, action: str, note: str | None = None) -> dict:
+        """``note`` (the reason of a promote or retire): a stock one unless the test gives its own."""
         creds = self.platform.credentials(who)
+        note = f"{action} in a test" if note is None else note
         return registry.version_action(
             self.platform.endpoints.registry, creds, self.name, int(version), action, note
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from mlflow import MlflowClient
 from shipyard import tags
+from shipyard.audit import names as audit
 from shipyard.identity import ADMIN
 from shipyard.identity.session import acting_as
 from shipyard.registry import client as registry
@@ -68,7 +69,16 @@ def test_auditor_sees_the_audit_page_and_exports(portal_env):
     assert not at.exception, [e.value for e in at.exception]
     assert any(s.value.startswith("Chain verified") for s in at.success)
     labels = {d.proto.label for d in at.get("download_button")}
-    assert labels == {"Audit log (JSONL)", "Audit log (CSV)"}
+    assert labels == {"Audit log (JSONL)", "Audit log (CSV)", "Shown events (JSONL)", "Shown events (CSV)"}
+    seqs = list(at.dataframe[0].value["#"])
+    assert len(seqs) > 1 and seqs == sorted(seqs, reverse=True)  # newest first
+    actions = next(m for m in at.multiselect if m.label == "Action")
+    actions.set_value([audit.GOVERNANCE_CHANGED]).run()  # `up` recorded the spec's governance
+    shown = at.dataframe[0].value
+    assert (
+        set(shown["action"]) == {audit.GOVERNANCE_CHANGED}
+        and shown["what"].str.startswith("governance").all()
+    )
 
 
 def test_team_member_gets_no_approve_button_and_a_moved_champion_is_red(portal_env, tmp_path):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.model_card import write_words
+
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "project-template"
 VENV_BIN = Path(sys.executable).parent
@@ -42,7 +44,11 @@ def bake(output_dir: Path, **answers: str) -> Path:
     from cookiecutter.main import cookiecutter
 
     answers.setdefault("project_name", f"Test {answers.get('task', 'classification')} model")
-    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
+    project = Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers)
+    )
+    write_words(project)  # the card's own words, as its data scientist writes them before the first push
+    return project
 
 
 def project_env(**extra: str) -> dict[str, str]:

@@ -40,12 +40,25 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     client = MlflowClient(mlflow_server.url)
     client.set_registered_model_alias(slug, tags.CHAMPION, "1")
 
-    env.pop("SHIPYARD_CI_RUN_ID")  # a branch's job: its gate dry run is local, no registry submission
     subprocess.run(["git", "checkout", "-q", "-b", "feature/smaller"], cwd=project, check=True)
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"].update(n_estimators=3, max_depth=2)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     commit = commit_all(project, "try a smaller forest")
+    # the branch's own CI run (the workflow's first step): the platform's gate dry-runs its model too
+    branch_args = [
+        "--project",
+        slug,
+        "--commit",
+        commit,
+        "--branch",
+        "feature/smaller",
+        "--provider",
+        "github",
+    ]
+    started = cli("ci", "start", *branch_args, env={"MLFLOW_TRACKING_URI": mlflow_server.url})
+    assert started.returncode == 0, started.stderr
+    env["SHIPYARD_CI_RUN_ID"] = started.stdout.strip().splitlines()[-1]
     feature = make(project, "ci", env=env)
     out = feature.stdout
     assert steps_run(out) == ["lint", "test", "data-check", "repro", "gate-dry-run"], out[-3000:]
@@ -54,13 +67,22 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     diff = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  f1 ")}
     champion_f1 = client.get_run(client.get_model_version(slug, "1").run_id).data.metrics["f1"]
     assert f"{champion_f1:.4f}" in diff["f1"]
-    assert feature.returncode == (0 if "would PASS" in out else 2), out[-2000:]
+    # the platform's dry run is in the audit log: branch, commit, both models' metrics, its verdict
+    from shipyard.audit import names as audit
+    from shipyard.audit.store import AuditStore
+
+    (dry,) = AuditStore.of(registry.data_dir).events(model=slug, action=audit.SUBMIT_DRY_RUN)
+    assert (dry.details["branch"], dry.details["commit"]) == ("feature/smaller", commit)
+    assert dry.details["champion_version"] == "1" and dry.details["candidate"]["f1"] >= 0
+    both_passed = "would PASS" in out and dry.details["passed"]
+    assert feature.returncode == (0 if both_passed else 2), out[-2000:]
 
     # nothing published from the branch
     assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]
     assert client.get_registered_model(slug).aliases == {tags.CHAMPION: "1", tags.CHALLENGER: "1"}
     experiment = client.get_experiment_by_name(slug)
-    (run,) = client.search_runs([experiment.experiment_id], f"tags.`{tags.GIT_COMMIT}` = '{commit}'")
+    at_commit = f"tags.`{tags.GIT_COMMIT}` = '{commit}' and tags.`{tags.RUN_KIND}` = 'train'"
+    (run,) = client.search_runs([experiment.experiment_id], at_commit)  # the branch's CI run is there too
     assert tags.GATE_RESULT not in run.data.tags  # a verdict, never a gate result
     assert run.data.tags[tags.GATE_DRY_RUN] == ("passed" if "would PASS" in out else "failed")
     assert not remote.exists() or not any(remote.rglob("*"))

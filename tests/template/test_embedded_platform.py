@@ -14,6 +14,8 @@ from shipyard import tags
 from shipyard.ci.runs import wait_for_ci_run
 from shipyard.records import MlflowApi
 
+from tests.fixtures.model_card import write_words
+
 from .conftest import make, project_env
 from .test_project_ci import STEPS, commit_all
 
@@ -34,6 +36,7 @@ def test_new_push_ci_and_label_sync_on_the_embedded_platform(embedded_platform, 
     )
     assert origin.stdout.strip().endswith(f"git/{slug}.git")
 
+    write_words(project)  # the model card's own words: the gate refuses a card of placeholders
     head = commit_all(project, "Start from the Shipyard template")
     push = subprocess.run(
         ["git", "push", "-q", "origin", "main"], cwd=project, capture_output=True, text=True

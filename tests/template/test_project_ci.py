@@ -116,7 +116,7 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     metrics = requests.get(f"{pushgateway}/metrics", timeout=5).text
     assert (
         f'shipyard_drift_share{{instance="",job="shipyard_drift",model="{slug}",project="{slug}",'
-        'risk_tier="low",team="demo"}' in metrics
+        'risk_tier="low",source="held_out",team="demo"}' in metrics  # CI's check on the held-out split
     )
     assert (
         f'shipyard_feature_drift{{feature="mean_radius",instance="",job="shipyard_drift",model="{slug}"'
@@ -137,8 +137,25 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     (score_run,) = client.search_runs([experiment.experiment_id], f"tags.`{tags.RUN_KIND}` = 'score'")
     assert score_run.data.metrics["rows_scored"] == 100
     assert score_run.data.tags["shipyard.score.model"] == f"models:/{slug}@champion"
+    # priced like a training run: the cost report needs the instance type it ran on (else "unpriced")
+    train_run = client.search_runs([experiment.experiment_id], f"tags.`{tags.RUN_KIND}` = 'train'")[0]
+    assert score_run.data.tags[tags.INSTANCE_TYPE] == train_run.data.tags[tags.INSTANCE_TYPE]
+    assert score_run.data.tags[tags.GPU_COUNT] == "0"
     monitored = make(project, "monitor", env=env)
-    assert monitored.returncode == 0 and "drift share 0.00" in monitored.stdout, monitored.stdout
+    assert monitored.returncode == 0 and "drift share 0.00 on the scored batch" in monitored.stdout
+    # drift per source: a drifting scored batch's alarm survives a later CI check on the held-out split
+    params_text = (project / "params.yaml").read_text()
+    shifted = yaml.safe_load(params_text)
+    shifted["monitor"]["simulate_shift"] = 3
+    (project / "params.yaml").write_text(yaml.safe_dump(shifted, sort_keys=False))
+    alarm = make(project, "monitor", env=env)
+    assert alarm.returncode == 0 and "on the scored batch" in alarm.stdout, alarm.stdout
+    (project / "params.yaml").write_text(params_text)
+    (project / "reports" / "scoring-features.csv").unlink()  # a CI checkout has no scored batch
+    checked = make(project, "monitor", env=env)
+    assert checked.returncode == 0 and "drift share 0.00 on the held out" in checked.stdout, checked.stdout
+    shares = drift_shares(requests.get(f"{pushgateway}/metrics", timeout=5).text, slug)
+    assert shares[tags.DRIFT_SOURCE_HELD_OUT] == 0 and shares[tags.DRIFT_SOURCE_SCORED] > 0.5, shares
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["train"].update(n_estimators=1, max_depth=1)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -170,3 +187,14 @@ def test_make_ci_registers_a_gated_model_and_the_gate_stops_a_worse_one(
     )
     assert "worse than champion v1" in forced.stdout and "on the same data" in forced.stdout
     assert [v.version for v in client.search_model_versions(f"name = '{slug}'")] == ["1"]
+
+
+def drift_shares(metrics: str, project: str) -> dict[str, float]:
+    """source -> shipyard_drift_share of ``project``, from the Pushgateway's exposition text."""
+    found = {}
+    for line in metrics.splitlines():
+        if line.startswith("shipyard_drift_share{") and f'project="{project}"' in line:
+            labels, value = line.rsplit(" ", 1)
+            source = labels.split('source="', 1)[1].split('"', 1)[0] if 'source="' in labels else ""
+            found[source] = float(value)
+    return found

@@ -14,5 +14,7 @@ COMMENT = "comment"
 VALIDATION_SET = "validation_set.registered"  # a validator's independent evaluation data for a model
 FINDING = "finding.out_of_band"  # MLflow changed without a matching event
 IDENTITIES_APPLIED = "identities.applied"  # `up` created users from the spec
+GOVERNANCE_CHANGED = "spec.governance_changed"  # `up` read a spec whose governance (gates, tiers) differs
+TIER_CHANGED = "project.tier_changed"  # `project set-tier`: a project's risk tier, on purpose
 
 GENESIS = "0" * 64

@@ -14,6 +14,7 @@ from shipyard.catalog.snapshot_cache import DEFAULT_TTL_S, load_snapshot
 from shipyard.costs import api as costs_api
 from shipyard.endpoints import Endpoints
 from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.formatting import fraction
 from shipyard.health import Scorecard, gather, score
 from shipyard.records import Snapshot
 from shipyard.spec.model import PlatformSpec, RiskTier
@@ -42,6 +43,15 @@ class ProjectRow:
     reasons: str  # why not green, in words
     template_version: str = ""  # the template release the project is on ("" unknown)
     template_behind: int | None = None  # releases newer than it (None unknown)
+    drift_limit: float | None = None  # the risk tier's max_drift_share
+
+    @property
+    def drift_text(self) -> str:
+        """Production's drift against the tier's limit: ``ok (0.12 of max 0.30)``, or the state alone."""
+        if self.drift_share is None:
+            return self.drift
+        limit = f" of max {fraction(self.drift_limit)}" if self.drift_limit is not None else ""
+        return f"{self.drift} ({fraction(self.drift_share)}{limit})"
 
     @property
     def template(self) -> str:
@@ -142,6 +152,7 @@ def build_portfolio(
                 reasons=reasons,
                 template_version=templates.get(p.name, ("", None))[0],
                 template_behind=templates.get(p.name, ("", None))[1],
+                drift_limit=tier.max_drift_share,
             )
         )
     return Portfolio(snapshot, rows, cards, errors, spec.platform.currency)

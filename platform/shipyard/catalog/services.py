@@ -1,4 +1,6 @@
-"""Each platform service's health, as the Platform page shows it."""
+"""Each platform service's health, as the Platform page shows it: every service `shipyard up` runs
+(MLflow, Prometheus and its Pushgateway, Label Studio, the registry service, the package index, the
+portal, the CI runner and its git remotes) and those a cluster adds (Grafana, an S3 DVC remote)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,11 @@ from pathlib import Path
 
 import requests
 
+from shipyard.ci.queue import runner_serving
 from shipyard.endpoints import Endpoints
+from shipyard.package_index import DISTRIBUTION
+from shipyard.resolver import PORTAL_HEALTH
+from shipyard.template_repo import TEMPLATE_REPO
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,18 @@ def _git(git_root: str | None) -> ServiceHealth:
     path = Path(git_root)
     if not path.is_dir():
         return ServiceHealth("git / CI runner", git_root, "down", "git remote directory does not exist")
-    repos = sum(1 for p in path.glob("**/*.git") if p.is_dir())
+    repos = sum(1 for p in path.glob("**/*.git") if p.is_dir() and p.name != TEMPLATE_REPO)
     return ServiceHealth("git / CI runner", git_root, "up", f"{version}; {repos} project repo(s)")
+
+
+def _runner(git_root: str | None) -> ServiceHealth:
+    """The embedded CI runner: its heartbeat in the data dir's ``ci/`` (next to ``git/``)."""
+    if not git_root:
+        return ServiceHealth("CI runner", "", "not configured", "no embedded git remote known to the portal")
+    ci_dir = Path(git_root).parent / "ci"
+    if runner_serving(ci_dir):
+        return ServiceHealth("CI runner", str(ci_dir), "up", "heartbeat fresh, taking pushes")
+    return ServiceHealth("CI runner", str(ci_dir), "down", "no fresh heartbeat (start it: shipyard up)")
 
 
 def service_health(
@@ -77,7 +93,11 @@ def service_health(
         lambda: _http("Prometheus", endpoints.prometheus, "/-/healthy"),
         lambda: _http("Pushgateway", endpoints.pushgateway, "/-/healthy"),
         lambda: _http("Grafana", endpoints.grafana, "/api/health", endpoints.grafana_token),
+        lambda: _http("Registry service", endpoints.registry, "/health"),
+        lambda: _http("Package index", endpoints.package_index, f"/{DISTRIBUTION}/"),
+        lambda: _http("Portal", endpoints.portal, PORTAL_HEALTH),
         lambda: _git(git_root),
+        lambda: _runner(git_root),
     ]
     with ThreadPoolExecutor(max_workers=len(checks)) as pool:
         return list(pool.map(lambda check: check(), checks))

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shipyard.ci.pusher import signed_in_pusher
 from shipyard.ci.queue import CiQueue
 
 ZERO = "0" * 40
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shipyard: fix: make {ci_dir} writable (or free disk space), then push again")
         return 1
     rc = 0
+    pusher = signed_in_pusher(data_dir)  # before _queued_run puts the runner's account in the environment
     for line in sys.stdin:
         parts = line.split()
         if len(parts) != 3:
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             job = queue.stage(args.project, args.repo, new, branch)  # durable first, then recorded
+            job.pushed_by = pusher
         except OSError as exc:
             print(f"shipyard: CI run NOT queued for {branch}@{new[:8]}: {exc.strerror or exc}")
             print(f"shipyard: fix: make {ci_dir} writable, then push again (git push -f or a new commit)")

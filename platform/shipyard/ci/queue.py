@@ -45,6 +45,7 @@ class Job:
     branch: str
     queued_at: float
     run_id: str | None = None  # the MLflow CI run, when it could be created at queue time
+    pushed_by: str = ""  # the verified signed-in account that pushed ("" when nobody was signed in)
     pid: int | None = None  # `make ci` while running (its own process group), for crash recovery
     pid_start: str | None = None
     result: dict | None = None  # status, failed_step, steps, duration once run: kept until recorded

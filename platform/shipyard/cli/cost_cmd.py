@@ -12,13 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shipyard.cli import tables
 from shipyard.cli.options import DataDirOpt, SpecOpt
-from shipyard.costs.money import money
 from shipyard.errors import BadInput
+from shipyard.formatting import count, hours, money, percent
 from shipyard.resolver import resolve_platform
 from shipyard.spec import load_spec, resolve_spec_path
 
-console = Console() if sys.stdout.isatty() else Console(width=160)  # piped: don't wrap names
+console = tables.console()
 err = Console(stderr=True)
 
 
@@ -55,7 +56,7 @@ def estimate_cmd(
         (f"min {cur}", "right"),
         (f"max {cur}", "right"),
     ):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, overflow="fold")
     for line in est.lines:
         table.add_row(line.category, line.name, line.detail, money(line.min_monthly), money(line.max_monthly))
     table.add_section()
@@ -113,10 +114,10 @@ def report_cmd(
                     line.team,
                     line.project or "",
                     line.model or "",
-                    f"{line.cost:.4f}",
+                    money(line.cost, grouping=False),
                     cur,
                     report.price_date,
-                    f"{line.gpu_hours:.4f}",
+                    hours(line.gpu_hours).replace(",", ""),
                     line.runs,
                     line.unpriced_runs,
                     line.estimated,
@@ -138,16 +139,16 @@ def report_cmd(
         ("unpriced", "right"),
         ("", "left"),
     ):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, overflow="fold")
     for line in report.lines:
         table.add_row(
             line.key,
             *([] if by == "team" else [line.team]),
             money(line.cost),
             money(line.storage_cost),
-            f"{line.gpu_hours:.1f}",
-            str(line.runs),
-            str(line.unpriced_runs) if line.unpriced_runs else "",
+            hours(line.gpu_hours),
+            count(line.runs),
+            count(line.unpriced_runs) if line.unpriced_runs else "",
             "estimated" if line.estimated else "actual",
         )
     table.add_section()
@@ -156,9 +157,9 @@ def report_cmd(
         *([] if by == "team" else [""]),
         f"[bold]{money(report.total)}[/]",
         "",
-        f"{report.gpu_hours:.1f}",
+        hours(report.gpu_hours),
         "",
-        str(report.unpriced_runs) if report.unpriced_runs else "",
+        count(report.unpriced_runs) if report.unpriced_runs else "",
         "",
     )
     console.print(table)
@@ -217,16 +218,16 @@ def budgets_cmd(
         ("forecast used", "right"),
         ("alert", "left"),
     ):
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, overflow="fold")
     colors = {"ok": "green", "warning": "yellow", "over": "red"}
     for s in statuses:
         table.add_row(
             s.team,
             money(s.budget),
             money(s.spent),
-            f"{s.percent:.1f}%",
+            percent(s.percent, 1),
             money(s.forecast),
-            f"{s.forecast_percent:.1f}%",
+            percent(s.forecast_percent, 1),
             f"[{colors[s.alert]}]{s.alert}[/]",
         )
     console.print(table)

@@ -7,17 +7,19 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from shipyard.catalog import inventory, load_snapshot
 from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.cli.tables import console as make_console
+from shipyard.cli.tables import table as make_table
+from shipyard.errors import ReasonRequired
+from shipyard.formatting import ratio
 from shipyard.registry import client
 from shipyard.registry.notes import check_note
 from shipyard.resolver import Platform, resolve_platform
 from shipyard.service_calls import check_url, require_reachable
 
-console = Console()
+console = make_console()
 
 MlflowOpt = typer.Option(None, "--mlflow", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the spec's)")
 
@@ -70,11 +72,12 @@ def list_versions(
     if not rows:
         console.print("no model versions yet (a passing `git push` of a project registers one)")
         return
-    table = Table(header_style="bold")
-    for col in ("model", "version", "aliases", "gate", "approvals", "project", "lineage"):
-        table.add_column(col)
+    table = make_table("model", ("version", "right"), "aliases", "gate", "created by", "approvals", "project",
+                       "lineage")  # fmt: skip
     for r in rows:
-        table.add_row(r.model, str(r.version), r.aliases, r.gate, r.approvals, r.project, r.lineage)
+        table.add_row(
+            r.model, str(r.version), r.aliases, r.gate, r.created_by, r.approvals, r.project, r.lineage
+        )
     console.print(table)
 
 
@@ -103,23 +106,38 @@ def approve(
     have = result["approved_by"]
     console.print(
         f"[green]approved[/] {model} v{version} by {creds.username} "
-        f"({len(have)} of {result['needed']} required: {', '.join(have)})"
+        f"({ratio(len(have), result['needed'])}: {', '.join(have)})"
     )
+
+
+ReasonOpt = typer.Option(
+    "", "--reason", "--note", help="why (required; recorded in the audit event)", show_default=False
+)
+
+
+def _reason(action: str, model: str, version: int, reason: str) -> str:
+    """Promote, rollback and retire say why, before anything is asked of the platform."""
+    if not reason.strip():
+        raise ReasonRequired(
+            f"{action} of {model} v{version} needs a reason",
+            f"say why: shipyard model {action} {model} {version} --reason '...' (kept in the audit log)",
+        )
+    return reason
 
 
 def promote(
     model: str = typer.Argument(..., help="registered model name"),
     version: int = typer.Argument(..., help="version number"),
-    note: str = typer.Option("", "--note", help="why (recorded in the audit log)"),
+    reason: str = ReasonOpt,
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Make a version champion (an earlier one: a rollback), as the signed-in person; past the platform
-    gate and with the approvals its risk tier needs."""
-    check_note(note, "promote")
+    gate and with the approvals its risk tier needs, and with a reason (--reason)."""
+    check_note(_reason("promote", model, version, reason), "promote")
     _, url, creds = _registry(spec, data_dir, mlflow)
-    result = client.version_action(url, creds, model, version, "promote", note)
+    result = client.version_action(url, creds, model, version, "promote", reason)
     was = f" (was v{result['previous']})" if result.get("previous") else ""
     console.print(f"[green]{result['action']}[/] {model} v{version} to champion{was}")
 
@@ -152,11 +170,17 @@ def _recorder(action: str, doc: str):
     def command(
         model: str = typer.Argument(..., help="registered model name"),
         version: int = typer.Argument(..., help="version number"),
-        note: str = typer.Option(..., "--note", help="why (recorded in the audit log)"),
+        note: str = (
+            ReasonOpt
+            if action == "retire"
+            else typer.Option(..., "--note", help="why (recorded in the audit log)")
+        ),
         spec: Path | None = SpecOpt,
         data_dir: Path | None = DataDirOpt,
         mlflow: str | None = MlflowOpt,
     ) -> None:
+        if action == "retire":
+            _reason(action, model, version, note)
         check_note(note, action)
         _, url, creds = _registry(spec, data_dir, mlflow)
         result = client.version_action(url, creds, model, version, action, note)

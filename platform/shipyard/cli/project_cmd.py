@@ -110,6 +110,13 @@ def set_tier(
     platform = resolve_platform(spec, data_dir)
     require_running(platform)
     previous = change_tier(platform.spec, platform.endpoints, name, tier, reason)
+    if previous != tier and platform.data_dir is not None:
+        from shipyard.audit.changes import actor, record_tier_change
+        from shipyard.audit.store import open_store
+
+        store = open_store(platform.data_dir)
+        if store is not None:
+            record_tier_change(store, actor(platform.data_dir), name, previous, tier, reason)
     if previous == tier:
         console.print(f"project {name} is already risk tier {tier}; nothing changed", highlight=False)
     else:

@@ -253,6 +253,8 @@ class Runner:
             write.set_ci_progress(api, job.run_id, "running", steps=[])
             # the runner's machine time is what costs price; runs inside it (training) are not priced again
             api.set_tag(job.run_id, tags.INSTANCE_TYPE, self.instance_type)
+            if job.pushed_by:  # the runner, not the project's job, records who pushed
+                api.set_tag(job.run_id, tags.CI_PUSHED_BY, job.pushed_by)
             return project_of(api, job.project).team or ""
         except Exception as exc:  # any fault: MLflow down is told apart below, the rest is the project's
             if _mlflow_down(exc):

@@ -122,6 +122,14 @@ def resolve(spec_path: str | os.PathLike | None, data_dir: str | os.PathLike | N
     return spec, file.resolve(), DataLayout(default_data_dir(data_dir, spec))
 
 
+def _record_governance(spec: PlatformSpec, spec_file: Path | None, layout: DataLayout) -> None:
+    """A spec whose gates, tiers or governing people changed since the last `up`: an audit event."""
+    from shipyard.audit.changes import actor, record_governance
+    from shipyard.audit.store import AuditStore
+
+    record_governance(AuditStore.of(layout.root), spec, actor(layout.root), str(spec_file or ""))
+
+
 def _context(spec: PlatformSpec, spec_file: Path | None, layout: DataLayout) -> Context:
     return Context(spec=spec, spec_path=spec_file, layout=layout)
 
@@ -158,6 +166,7 @@ def up(
         from shipyard.identity.mlflow_users import ensure_secrets  # requests: not for `status`
 
         ensure_secrets(spec, layout.root)  # and MLflow's users' passwords
+        _record_governance(spec, spec_file, layout)
         services = collect(ctx)
         state = load_state(layout.state_file, layout.root)
         state.spec_path = str(spec_file)

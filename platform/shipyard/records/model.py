@@ -53,6 +53,7 @@ class CiRun:
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
     experiment_id: str = ""
+    pushed_by: str = ""  # the verified signed-in account whose push started it ("" unknown)
 
     @property
     def finished(self) -> bool:

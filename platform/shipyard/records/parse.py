@@ -63,6 +63,7 @@ def parse_ci_run(run: dict, project: str | None = None) -> CiRun:
         started_at=ms_to_datetime(info.get("start_time")),
         ended_at=ms_to_datetime(info.get("end_time")),
         experiment_id=info.get("experiment_id", ""),
+        pushed_by=t.get(tags.CI_PUSHED_BY, ""),
     )
 
 
@@ -122,7 +123,7 @@ def parse_model_version(
         approved_by=split_list(t.get(tags.APPROVED_BY)),
         approved_at=split_list(t.get(tags.APPROVED_AT)),
         aliases=aliases,
-        created_by=mv.get("user_id", ""),
+        created_by=t.get(tags.CREATED_BY) or mv.get("user_id", ""),
         created_at=ms_to_datetime(mv.get("creation_timestamp")),
         status=mv.get("status", ""),
         source=mv.get("source", ""),

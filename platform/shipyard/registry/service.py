@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shipyard import tags
@@ -24,8 +24,9 @@ from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, c
 from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
-from shipyard.registry import names, provenance, validation
+from shipyard.registry import model_card, names, provenance, validation
 from shipyard.registry.gate import Verdict, decide
+from shipyard.registry.reasons import missing_reason
 from shipyard.spec.model import PlatformSpec
 
 # the account a person's request came through (the portal's, for on-behalf-of calls), set by the server
@@ -129,6 +130,7 @@ class Registry:
         candidate = score_model(candidate_model, task, frame, names.TARGET)
         champion = score_model(champion_model, task, frame, names.TARGET) if champion_model else None
         verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame))
+        verdict = self._with_model_card(verdict, run, exp_tags.get(tags.RISK_TIER, ""))
         vset = validation.latest(self.audit, project)
         if vset is not None:
             verdict = self._on_validation_set(verdict, vset, project, team, task, candidate_model,
@@ -144,6 +146,8 @@ class Registry:
             "branch": branch,
             "data_hash": run.data_hash,
             "provenance": proof.as_dict() if proof else provenance.UNVERIFIED_HOSTED,
+            # who pushed: from the runner's own job record when verified, never from the run's tags
+            "pushed_by": proof.job.pushed_by if proof else "",
         }
         default = self._default_branch(exp_tags)
         version = None
@@ -168,6 +172,23 @@ class Registry:
             "event": event.seq,
             "timings": Timings(lineage_s, load_s, scoring_s, registry_s).__dict__,
         }
+
+    def _with_model_card(self, verdict: Verdict, run: TrainingRun, tier: str) -> Verdict:
+        """Where the tier requires a model card, a missing or placeholder card fails the gate."""
+        spec_tier = self.spec.governance.risk_tiers.get(tier)  # type: ignore[call-overload]
+        if spec_tier is not None and not spec_tier.model_card_required:
+            return verdict
+        try:
+            with tempfile.TemporaryDirectory(prefix="shipyard-card-") as tmp:
+                text = Path(self.api.download_artifact(run.run_id, model_card.ARTIFACT, tmp)).read_text(
+                    errors="replace"
+                )
+        except ServiceUnavailable:  # the record layer's "could not fetch it": not there
+            text = None
+        problems = model_card.card_problems(text)
+        if not problems:
+            return verdict
+        return replace(verdict, passed=False, reasons=[*verdict.reasons, *problems])
 
     def _on_validation_set(self, verdict: Verdict, vset: validation.ValidationSet, project: str,
                            team: str, task: str, candidate_model, champion_model,
@@ -362,6 +383,8 @@ class Registry:
             tags.PROJECT: project,
             tags.TEAM: run.tags.get(tags.TEAM, ""),
         }
+        if evidence.get("pushed_by"):
+            version_tags[tags.CREATED_BY] = evidence["pushed_by"]
         existing = self.api.search_model_versions(f"name = '{project}' and run_id = '{run.run_id}'")
         if existing:
             version = str(existing[0]["version"])  # a retried submit: same version, idempotent
@@ -455,7 +478,9 @@ class Registry:
         if previous == str(version):
             raise Refused(f"{model} v{version} is already champion", 409)
         action = audit.ROLLBACK if previous and int(version) < int(previous) else audit.PROMOTE
-        details = {"previous": previous, "approvals": have, "tier": tier, "note": note}
+        if refusal := missing_reason(action, model, version, note):
+            raise Refused(refusal, 422)
+        details = {"previous": previous, "approvals": have, "tier": tier, "note": note, "reason": note}
         event = self.audit.append(normal(caller), action, project, model, version, details)
         self.api.set_alias(model, tags.CHAMPION, str(version))
         if self._alias_version(model, tags.CHALLENGER) == str(version):
@@ -481,8 +506,11 @@ class Registry:
                 raise Refused(f"{model} v{version} is champion: promote another version first", 409)
         if action == audit.COMMENT and who is None:
             raise Refused(f"{caller} is not a person of this platform")
+        if refusal := missing_reason(action, model, version, note):
+            raise Refused(refusal, 422)
         self._version(model, version)
-        event = self.audit.append(normal(caller), action, project, model, version, {"note": note})
+        details = {"note": note, "reason": note} if action == audit.RETIRE else {"note": note}
+        event = self.audit.append(normal(caller), action, project, model, version, details)
         if action in (audit.REJECT, audit.RETIRE) and self._alias_version(model, tags.CHALLENGER) == str(
             version
         ):

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import yaml
 from shipyard import tags
 
 from . import config
 
 ARTIFACT_PATH = "model_card.md"
 TRAIN_PREFIX = "train_"  # train.py logs the training split's metrics as train_<metric>
+WORDS_FILE = config.ROOT / "model_card.yaml"
+WORDS = (("intended_use", "Intended use"), ("users", "Users"), ("limits", "Limits"), ("fairness", "Fairness"))
+
+
+def own_words() -> dict[str, str]:
+    """The card's own words from model_card.yaml (empty where not written yet)."""
+    if not WORDS_FILE.exists():
+        return {}
+    found = yaml.safe_load(WORDS_FILE.read_text()) or {}
+    return {field: str(found.get(field) or "").strip() for field, _ in WORDS}
+
+
+def not_written(field: str) -> str:
+    """What the card says for an empty field: the platform's gate reads it as missing."""
+    return f"_Not written yet: fill `{field}` in model_card.yaml._"
 
 
 def render(run, gate) -> str:
@@ -31,7 +47,6 @@ def render(run, gate) -> str:
         f"| Training data | `{t.get(tags.DATA_PATH, '?')}`, DVC md5 `{t.get(tags.DATA_HASH, '?')}` |",
         f"| Trained on | {t.get(tags.INSTANCE_TYPE, '?')}, {t.get(tags.GPU_COUNT, '0')} GPU |",
         f"| Gate | **{'passed' if gate.passed else 'failed'}**: {gate.summary} |",
-        "",
         f"| Working tree | {tree} |",
     ]
     held_out = {k: v for k, v in metrics.items() if not k.startswith(TRAIN_PREFIX)}
@@ -42,12 +57,8 @@ def render(run, gate) -> str:
             lines += [f"| {name} | {value:.4f} |" for name, value in sorted(found.items())]
     lines += ["", "## Parameters", "", "| parameter | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in sorted(params.items())]
-    lines += [
-        "",
-        "## Intended use and limits",
-        "",
-        "Edit `src/{{ cookiecutter.package_name }}/model_card.py` to describe intended use, users,"
-        " known limits and fairness checks for this model.",
-        "",
-    ]
+    lines += ["", "## Intended use and limits", ""]
+    words = own_words()
+    for field, heading in WORDS:
+        lines += [f"### {heading}", "", words.get(field) or not_written(field), ""]
     return "\n".join(lines)

@@ -11,17 +11,28 @@ the prepared data (the demo).
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import numpy as np
 import pandas as pd
 from shipyard import tags
 
-from . import config, features, tracking
+from . import config, features, lineage, tracking
 
 PREDICTIONS = config.REPORTS / "predictions.csv"
 SCORED_FEATURES = config.REPORTS / "scoring-features.csv"
 FLAVOUR = "{{ cookiecutter.model_flavour }}"
+
+
+def compute_tags(compute: dict[str, str]) -> dict[str, str]:
+    """What the scoring ran on, tagged as a training run's compute is: the cost report prices it."""
+    found = {tags.INSTANCE_TYPE: compute["instance_type"], tags.GPU_COUNT: compute["gpu_count"]}
+    if compute.get("gpu_type"):
+        found[tags.GPU_TYPE] = compute["gpu_type"]
+    if os.environ.get("SHIPYARD_CI_RUN_ID"):
+        found[tags.CI_RUN_ID] = os.environ["SHIPYARD_CI_RUN_ID"]
+    return found
 
 
 def load_batch(settings: dict) -> pd.DataFrame:
@@ -92,6 +103,7 @@ def main() -> int:
         tags.TEAM: config.project()["team"],
         "shipyard.score.model": uri,
     }
+    run_tags.update(compute_tags(lineage.compute()))
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"score-{alias}", tags=run_tags) as run:
         mlflow.log_metrics({"rows_scored": float(len(batch)), "mean_prediction": float(np.mean(predicted))})
         mlflow.log_artifact(str(PREDICTIONS))

@@ -3,7 +3,8 @@
 The platform, not this project, decides: it checks the run's lineage, scores this model and the
 current champion on the same held-out data (logged here, with its hash), applies the platform
 spec's gate (shipyard.yaml's governance: is only the local preview of `make gate`), and only then
-registers a version with alias `challenger`. Another branch than the default gets a recorded dry-run.
+registers a version with alias `challenger`. Another branch than the default gets a recorded dry-run
+(`make gate-dry-run` submits with ``--dry-run``).
 """
 
 from __future__ import annotations
@@ -31,9 +32,20 @@ def log_eval_data(api: MlflowApi, run_id: str) -> str:
     return digest
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``--dry-run`` (a branch's CI): submit a run the local gate dry-ran; the platform records its
+    verdict as a dry run (it registers only from the default branch's CI run, whatever is asked)."""
     from shipyard.identity.session import require_current
 
+    dry_run = "--dry-run" in (sys.argv[1:] if argv is None else argv)
+    branch, default = os.environ.get("SHIPYARD_BRANCH", ""), os.environ.get("SHIPYARD_DEFAULT_BRANCH", "main")
+    if dry_run and branch == default:
+        print(
+            f"a dry run is for branches other than {default}: the default branch's CI registers\n"
+            "  fix: make register",
+            file=sys.stderr,
+        )
+        return 1
     record = json.loads(config.RUN_FILE.read_text())
     if not os.environ.get(ENV_REGISTRY):
         print(
@@ -50,7 +62,7 @@ def main() -> int:
     except UserError as exc:
         print(f"{exc.message}\n  fix: {exc.fix}", file=sys.stderr)
         return 1
-    if run_tags.get(tags.GATE_DRY_RUN):
+    if run_tags.get(tags.GATE_DRY_RUN) and not dry_run:
         print(
             f"refusing to register run {run_id}: it ran the gate as a dry run on a branch; only the"
             " default branch's CI registers models\n  fix: merge the branch and push the default branch",
