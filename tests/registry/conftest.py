@@ -89,13 +89,16 @@ def push_data(data_dir: Path, team: str, project: str, frame: pd.DataFrame, tmp:
     return md5
 
 
-def runner_job(data_dir: Path, project: str, commit: str, branch: str, ci_run_id: str) -> None:
+def runner_job(
+    data_dir: Path, project: str, commit: str, branch: str, ci_run_id: str, pushed_by: str = ""
+) -> None:
     """What the CI runner writes while a job runs (ci/running/<job>.json), its `make ci` alive."""
     sleeper = subprocess.Popen(["sleep", "3600"], start_new_session=True)
     _SLEEPERS.append(sleeper)
     job = QueueJob(f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}", project,
                    str(data_dir / "git" / f"{project}.git"), commit, branch, time.time(), run_id=ci_run_id,
-                   pid=sleeper.pid, pid_start=process.start_time(sleeper.pid))  # fmt: skip
+                   pid=sleeper.pid, pid_start=process.start_time(sleeper.pid),
+                   pushed_by=pushed_by)  # fmt: skip
     CiQueue(data_dir / "ci").update_running(job)
 
 
@@ -130,11 +133,12 @@ class Project:
         noise: float = 0.0,
         extra_tags=None,
         card: str | None = CARD,
+        pushed_by: str = "",
     ) -> Job:
         """A CI job played as the runner plays it: a commit on the platform's git remote, the runner's
         job record and its CI run, the dataset in the team's DVC remote; then a model trained (as the
         project's CI credential) on the platform's split of that data."""
-        commit, ci_run_id = self.ci_job(tmp, branch)
+        commit, ci_run_id = self.ci_job(tmp, branch, pushed_by)
         from sklearn.tree import DecisionTreeClassifier
 
         dataset = _dataset()
@@ -146,9 +150,9 @@ class Project:
             flip = rng.random(len(y_train)) < noise
             y_train = y_train.where(~flip, 1 - y_train)
         model = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(x_train, y_train)
-        return self.training_run(tmp, ci_run_id, commit, data_hash, model, test, extra_tags)
+        return self.training_run(tmp, ci_run_id, commit, data_hash, model, test, extra_tags, card=card)
 
-    def ci_job(self, tmp: Path, branch: str = "main") -> tuple[str, str]:
+    def ci_job(self, tmp: Path, branch: str = "main", pushed_by: str = "") -> tuple[str, str]:
         """(commit, CI run id): a commit on the platform's remote, its CI run and runner job."""
         data_dir = self.platform.data_dir
         commit = push_commit(data_dir, self.name, branch, tmp)
@@ -161,11 +165,11 @@ class Project:
                 "shipyard",
                 status="running",
             )
-        runner_job(data_dir, self.name, commit, branch, ci_run_id)
+        runner_job(data_dir, self.name, commit, branch, ci_run_id, pushed_by)
         return commit, ci_run_id
 
     def training_run(self, tmp: Path, ci_run_id: str, commit: str, data_hash: str, model, test: pd.DataFrame,
-                     extra_tags=None, creds=None) -> Job:  # fmt: skip
+                     extra_tags=None, creds=None, card: str | None = CARD) -> Job:  # fmt: skip
         """The training run a job logs (as ``creds``, default the project's CI credential): the
         model, and ``test`` as its evaluation data."""
         import sklearn

@@ -11,7 +11,6 @@ from shipyard import tags
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.catalog import inventory, load_snapshot
-from shipyard.identity import RUNNER
 from shipyard.identity.session import acting_as
 from shipyard.records import MlflowApi
 from shipyard.registry.client import RegistryRefused
@@ -31,10 +30,11 @@ def _refused(fn) -> RegistryRefused:
 
 def test_a_registered_version_names_the_pusher_as_its_creator(light_platform, tmp_path):
     p = new_project(light_platform)
-    job = p.job(tmp_path)
-    with acting_as(light_platform.credentials(RUNNER)):  # what the runner records from the hook's job
+    # the hook's verified pusher, in the runner's job record (what the registry trusts)
+    job = p.job(tmp_path, pushed_by="data-scientist@example.com")
+    with acting_as(p.ci):  # the project's own CI credential claims someone else pushed: not evidence
         MlflowApi(light_platform.endpoints.mlflow).set_tag(
-            job.ci_run_id, tags.CI_PUSHED_BY, "data-scientist@example.com"
+            job.ci_run_id, tags.CI_PUSHED_BY, "forged@example.com"
         )
     result = p.submit(job)
     assert result["outcome"] == "registered"
@@ -58,7 +58,8 @@ def test_promotion_rollback_and_retirement_need_a_reason(light_platform, tmp_pat
     assert back.status == 422 and "rollback of" in back.reason
     p.act("manager@example.com", 1, "promote", "v2 misbehaves in production")
     retire = _refused(lambda: p.act("manager@example.com", 2, "retire", ""))
-    assert retire.status == 422 and "retire of" in retire.reason
+    # the server's note check (registry/notes.py) answers before the service's reason check
+    assert retire.status == 400 and "a retire needs a reason" in retire.reason
     p.act("manager@example.com", 2, "retire", "superseded")
     events = AuditStore.of(light_platform.data_dir).events(model=p.name)
     reasons = [(e.action, e.version, e.details.get("reason")) for e in events if e.details.get("reason")]
