@@ -6,12 +6,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 import ui
-from shipyard.catalog.portfolio import age
+from shipyard.catalog.portfolio import age, without_ungoverned
 from shipyard.costs.money import money_printf
 
 cfg, role, portfolio = ui.portfolio_page("Shipyard · Overview", with_costs=True)
 
 rows = portfolio.rows
+audit_view = ui.audit_view(cfg, required=False)  # champions no audit event explains are never shown
+if audit_view is not None and audit_view.ungoverned_champions:
+    rows = without_ungoverned(rows, audit_view.ungoverned_champions)
 teams = sorted({r.team for r in rows})
 tiers = sorted({r.risk_tier for r in rows})
 if role == "project owner":

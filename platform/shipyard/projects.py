@@ -99,8 +99,30 @@ def provision_project(
         from shipyard.identity.session import acting_as
 
         with acting_as(admin):
-            return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+            info = _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+        return _registry_facts(endpoints, admin, info)
     return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+
+
+def _registry_facts(endpoints: Endpoints, admin, info: ProjectInfo) -> ProjectInfo:
+    """The registry records the project's team, tier and owner now, before anyone else can touch its
+    tags (registry.facts); its record wins. A platform whose registry is not running: the registry
+    imports them from the tags on first use, and its audit event says so."""
+    from dataclasses import replace
+
+    from shipyard.registry import client
+
+    if not endpoints.registry:
+        return info
+    try:
+        facts = client.project_facts(
+            endpoints.registry, admin, info.name, info.team, info.risk_tier, info.owner
+        )
+    except client.RegistryRefused:
+        raise
+    except UserError:  # the registry service is not reachable
+        return info
+    return replace(info, team=facts["team"], risk_tier=facts["tier"], owner=facts["owner"])
 
 
 def _platform_admin(endpoints: Endpoints, data_dir):
@@ -128,6 +150,9 @@ def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling
             f"project {name!r} already exists and belongs to team {exp.tags[tags.TEAM]!r}, not {team!r}",
             "pick another project name, or pass --team " + exp.tags[tags.TEAM],
         )
+
+    if _platform_admin(endpoints, data_dir) is not None:  # a squatted validation experiment: refused
+        _validation_experiment(spec, Path(data_dir), endpoints.mlflow, name, team)  # before anything is made
 
     repo_path = None
     if data_dir is not None and endpoints.platform == "local":
@@ -171,6 +196,7 @@ def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling
         from shipyard.identity.mlflow_users import provision_project as provision_identities
 
         provision_identities(spec, Path(data_dir), endpoints.mlflow, name, experiment_id, team)
+        _validation_experiment(spec, Path(data_dir), endpoints.mlflow, name, team)
     return ProjectInfo(
         name=name,
         team=team,
@@ -186,6 +212,23 @@ def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling
         else None,
         created=created,
     )
+
+
+def _validation_experiment(spec: PlatformSpec, data_dir: Path, url: str, project: str, team: str) -> None:
+    """``shipyard-validation/<project>`` made now by the registry account (so it manages it), before
+    anyone on the team could make it first and keep MANAGE on it; the team and CI account are denied."""
+    from shipyard.identity import REGISTRY, ci_account
+    from shipyard.identity.mlflow_users import require
+    from shipyard.identity.people import team_people
+    from shipyard.registry import validation
+
+    registry = require(data_dir, REGISTRY)
+    api = MlflowApi(url, username=registry.username, password=registry.password)
+    try:
+        experiment_id = validation.experiment(api, project)
+    except validation.InvalidSet as exc:  # squatted: said now, at provisioning
+        raise Refused(str(exc), "a platform admin deletes it in MLflow; then provision again") from None
+    validation.deny_team(api, experiment_id, project, {ci_account(project), *team_people(spec, team)})
 
 
 def check_tier_kept(name: str, current: str | None, wanted: str | None) -> str:

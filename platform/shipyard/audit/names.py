@@ -14,5 +14,6 @@ COMMENT = "comment"
 VALIDATION_SET = "validation_set.registered"  # a validator's independent evaluation data for a model
 FINDING = "finding.out_of_band"  # MLflow changed without a matching event
 IDENTITIES_APPLIED = "identities.applied"  # `up` created users from the spec
+PROJECT_FACTS = "project.facts"  # a project's team, risk tier and owner as the registry keeps them
 
 GENESIS = "0" * 64

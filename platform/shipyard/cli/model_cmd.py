@@ -87,15 +87,23 @@ def _registry(spec: Path | None, data_dir: Path | None, mlflow: str | None):
     return platform, registry_url(platform.endpoints.registry), creds
 
 
+def _version(text: str) -> int:
+    """Plain ASCII digits only: ``int`` would take ``01``, ``+1`` and ``١`` as version 1."""
+    from shipyard.registry.versions import parse_version
+
+    return parse_version(text)
+
+
 def approve(
     model: str = typer.Argument(..., help="registered model name"),
-    version: int = typer.Argument(..., help="version number"),
+    version: str = typer.Argument(..., help="version number"),
     note: str = typer.Option("", "--note", help="why (recorded in the audit log)"),
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Approve a version that passed the platform gate, as the signed-in approver (`shipyard login`)."""
+    version = _version(version)
     _, url, creds = _registry(spec, data_dir, mlflow)
     result = client.version_action(url, creds, model, version, "approve", note)
     have = result["approved_by"]
@@ -107,7 +115,7 @@ def approve(
 
 def promote(
     model: str = typer.Argument(..., help="registered model name"),
-    version: int = typer.Argument(..., help="version number"),
+    version: str = typer.Argument(..., help="version number"),
     note: str = typer.Option("", "--note", help="why (recorded in the audit log)"),
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
@@ -115,6 +123,7 @@ def promote(
 ) -> None:
     """Make a version champion (an earlier one: a rollback), as the signed-in person; past the platform
     gate and with the approvals its risk tier needs."""
+    version = _version(version)
     _, url, creds = _registry(spec, data_dir, mlflow)
     result = client.version_action(url, creds, model, version, "promote", note)
     was = f" (was v{result['previous']})" if result.get("previous") else ""
@@ -147,14 +156,15 @@ def validation_set(
 def _recorder(action: str, doc: str):
     def command(
         model: str = typer.Argument(..., help="registered model name"),
-        version: int = typer.Argument(..., help="version number"),
+        version: str = typer.Argument(..., help="version number"),
         note: str = typer.Option(..., "--note", help="why (recorded in the audit log)"),
         spec: Path | None = SpecOpt,
         data_dir: Path | None = DataDirOpt,
         mlflow: str | None = MlflowOpt,
     ) -> None:
+        number = _version(version)
         _, url, creds = _registry(spec, data_dir, mlflow)
-        client.version_action(url, creds, model, version, action, note)
+        client.version_action(url, creds, model, number, action, note)
         console.print(f"[green]{action}[/] {model} v{version} recorded (by {creds.username})")
 
     command.__doc__ = doc

@@ -104,16 +104,28 @@ def set_tier(
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
-    """Change a project's risk tier on purpose; the change is recorded on the project."""
-    from shipyard.projects import change_tier
+    """Change a project's risk tier on purpose, as the signed-in person (a platform admin, or an
+    approver outside the project's team); the registry records it in the audit log, before and after."""
+    from shipyard.errors import UserError
+    from shipyard.identity.session import require_current
+    from shipyard.registry import client
+    from shipyard.registry.client import registry_url
 
+    if not reason.strip():
+        raise UserError("a tier change needs a reason", "pass --reason 'why the tier changes'")
     platform = resolve_platform(spec, data_dir)
     require_running(platform)
-    previous = change_tier(platform.spec, platform.endpoints, name, tier, reason)
+    creds = require_current(platform.data_dir)
+    result = client.set_tier(registry_url(platform.endpoints.registry), creds, name, tier, reason)
+    previous = result["previous"]
     if previous == tier:
         console.print(f"project {name} is already risk tier {tier}; nothing changed", highlight=False)
     else:
-        console.print(f"[green]project {name}[/] risk tier {previous} -> {tier} (recorded)", highlight=False)
+        console.print(
+            f"[green]project {name}[/] risk tier {previous} -> {tier} (by {creds.username}; audit event "
+            f"{result['event']})",
+            highlight=False,
+        )
 
 
 def update(
