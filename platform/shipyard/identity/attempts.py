@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 FREE_FAILURES = 5  # wrong passwords before any wait
-FIRST_WAIT_S = 2.0
+FIRST_WAIT_S = 30.0
 MAX_WAIT_S = 15 * 60.0
 
 
