@@ -63,7 +63,7 @@ def record(store: AuditStore, actor: str, facts: ProjectFacts, source: str,
     details = {**facts.as_dict(), "source": source, "before": before.as_dict() if before else None}
     if reason:
         details["reason"] = reason
-    return store.append(actor, audit.PROJECT_FACTS, facts.project, facts.project, "", details)
+    return store.append(actor, audit.PROJECT_FACTS, facts.project, "", "", details)  # no model: not a history
 
 
 def differing_copies(facts: ProjectFacts, exp_tags: dict[str, str]) -> dict[str, tuple[str | None, str]]:
