@@ -90,7 +90,8 @@ def provision_project(
 ) -> ProjectInfo:
     """``template`` is the (URL, version) the project was generated from, recorded on it.
     ``risk_tier`` None keeps an existing project's tier (``low`` for a new one); a different tier
-    for an existing project is refused: re-tiering is ``change_tier``, an explicit recorded action."""
+    for an existing project is refused: re-tiering is ``shipyard project set-tier``, through the
+    registry (its record, audited)."""
     owner = validate(spec, name, team, risk_tier or "low", owner)
     if not endpoints.mlflow:
         raise UserError("this platform has no MLflow endpoint to record the project in", "run `shipyard up`")
@@ -249,31 +250,6 @@ def existing_tier(endpoints: Endpoints, name: str) -> str | None:
     """The risk tier of project ``name`` on the platform, None when there is no such project."""
     exp = MlflowApi.of(endpoints).experiment_by_name(name)
     return kv(exp.get("tags")).get(tags.RISK_TIER) if exp is not None else None
-
-
-def change_tier(spec: PlatformSpec, endpoints: Endpoints, name: str, tier: str, reason: str) -> str:
-    """Re-tier a project on purpose; the change (from, to, when, why) is appended to a history tag.
-    Returns the previous tier."""
-    import datetime
-    import json
-
-    governed_tier(spec, tier)
-    if not reason.strip():
-        raise UserError("a tier change needs a reason", "pass --reason 'why the tier changes'")
-    api = MlflowApi.of(endpoints)
-    exp = api.experiment_by_name(name)
-    found = kv(exp.get("tags")) if exp is not None else {}
-    if not found.get(tags.PROJECT):
-        raise UserError(f"no project {name!r} on this platform", "see `shipyard project list`")
-    previous = found.get(tags.RISK_TIER, "low")
-    if previous == tier:
-        return previous
-    history = json.loads(found.get(tags.RISK_TIER_HISTORY, "[]"))
-    at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    history.append({"from": previous, "to": tier, "at": at, "reason": reason})
-    api.set_experiment_tag(exp["experiment_id"], tags.RISK_TIER_HISTORY, json.dumps(history))
-    api.set_experiment_tag(exp["experiment_id"], tags.RISK_TIER, tier)
-    return previous
 
 
 def ensure_repo(data_dir: Path, name: str) -> Path:
