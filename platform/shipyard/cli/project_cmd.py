@@ -13,7 +13,7 @@ from rich.table import Table
 from shipyard import tags
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.local import require_running
-from shipyard.projects import list_projects, provision_project, validate
+from shipyard.projects import governed_tier, list_projects, provision_project, validate
 from shipyard.resolver import resolve_platform
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
@@ -114,6 +114,7 @@ def set_tier(
     if not reason.strip():
         raise UserError("a tier change needs a reason", "pass --reason 'why the tier changes'")
     platform = resolve_platform(spec, data_dir)
+    governed_tier(platform.spec, tier)  # bad input first: the registry checks it again
     require_running(platform)
     creds = require_current(platform.data_dir)
     result = client.set_tier(registry_url(platform.endpoints.registry), creds, name, tier, reason)
@@ -124,6 +125,12 @@ def set_tier(
         console.print(
             f"[green]project {name}[/] risk tier {previous} -> {tier} (by {creds.username}; audit event "
             f"{result['event']})",
+            highlight=False,
+        )
+    if not result.get("mirrored", True):
+        console.print(
+            "  the experiment's tag (a copy) was not updated: MLflow refused the registry; "
+            "`shipyard up` grants it, and until then `audit log` shows the stale copy as a finding",
             highlight=False,
         )
 
