@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import uuid
 
 import pytest
@@ -200,3 +201,21 @@ def test_a_run_of_wrong_passwords_waits_even_for_the_right_one(light_platform):
     assert codes[:5] == [401] * 5 and codes[5] == 429
     right = requests.get(whoami, auth=p.ci.auth, timeout=60)
     assert right.status_code == 429 and "too many failed sign-ins" in right.json()["error"]
+
+
+# the witness ---------------------------------------------------------------------------------------------
+def test_the_ci_runner_witnesses_the_audit_head(light_platform, tmp_path):
+    from shipyard.audit.witness import check, checkpoints
+
+    p = new_project(light_platform)
+    assert p.submit(p.job(tmp_path))["version"] == "1"
+    store = AuditStore.of(light_platform.data_dir)
+    seen = store.verify().count
+    deadline = time.monotonic() + 120  # the runner checkpoints every few seconds while idle
+    while time.monotonic() < deadline and not any(
+        cp.count >= seen for cp in checkpoints(light_platform.data_dir)
+    ):
+        time.sleep(1)
+    latest = checkpoints(light_platform.data_dir)[-1]
+    assert latest.count >= seen and store.events()[latest.count - 1].hash == latest.head
+    assert check(store, light_platform.data_dir).ok
