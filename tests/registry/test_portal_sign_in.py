@@ -98,6 +98,10 @@ def test_team_member_gets_no_approve_button_and_a_moved_champion_is_red(portal_e
     assert p.submit(p.job(tmp_path))["version"] == "1"
     with acting_as(portal_env.credentials(ADMIN)):  # straight in MLflow, no platform event
         MlflowClient(portal_env.endpoints.mlflow).set_registered_model_alias(p.name, tags.CHAMPION, "1")
+    with acting_as(portal_env.credentials("analyst@example.com")):  # a member's copy of the tier: a claim
+        MlflowClient(portal_env.endpoints.mlflow).set_experiment_tag(
+            p.experiment_id, tags.RISK_TIER, "medium"
+        )
     at = AppTest.from_file(HOME, default_timeout=180)
     at.session_state["user"] = "analyst@example.com"
     at.switch_page("pages/2_Models.py").run()
@@ -105,12 +109,13 @@ def test_team_member_gets_no_approve_button_and_a_moved_champion_is_red(portal_e
     assert any(p.name in e.value and "did not arrive through the platform" in e.value for e in at.error)
     assert "Approve" not in [b.label for b in at.button]
     home = AppTest.from_file(HOME, default_timeout=180)
-    home.session_state["user"] = "manager@example.com"
+    home.session_state["user"] = "auditor@example.com"  # the auditor's view has the risk tier column
     home.run()
     assert not home.exception, [e.value for e in home.exception]
     (overview,) = [d.value for d in home.dataframe if "champion" in d.value.columns]
     row = overview.set_index("project").loc[p.name]
     assert row["champion"] == "-" and row["status"] == "red" and "not set through the platform" in row["why"]
+    assert row["risk tier"] == "low"  # the registry's record, not the tag
 
 
 def test_the_models_page_shows_a_versions_independent_validation_evidence(portal_env, tmp_path):

@@ -68,6 +68,18 @@ def without_ungoverned(rows: list[ProjectRow], ungoverned: dict[str, str]) -> li
     return out
 
 
+def with_registry_facts(rows: list[ProjectRow], known: dict[str, dict[str, str]]) -> list[ProjectRow]:
+    """Team, risk tier and owner as the registry records them (``project.facts`` in the audit log),
+    not the experiment's tags, which anyone with EDIT on it can change."""
+    from dataclasses import replace
+
+    out = []
+    for r in rows:
+        f = known.get(r.project)
+        out.append(replace(r, team=f["team"], risk_tier=f["tier"], owner=f["owner"]) if f else r)
+    return out
+
+
 @dataclass
 class Portfolio:
     snapshot: Snapshot
