@@ -6,12 +6,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 import ui
-from shipyard.catalog.portfolio import age
+from shipyard.audit import facts
+from shipyard.catalog.portfolio import age, with_registry_facts, without_ungoverned
 from shipyard.formatting import count, money, percent
 
 cfg, role, portfolio = ui.portfolio_page("Shipyard · Overview", with_costs=True)
 
 rows = portfolio.rows
+audit_view = ui.audit_view(cfg, required=False)  # the registry's record over MLflow's copies
+if audit_view is not None:
+    rows = with_registry_facts(rows, {p: f.as_dict() for p, f in facts.known(audit_view.events).items()})
+    rows = without_ungoverned(rows, audit_view.ungoverned_champions)  # champions no event explains
 teams = sorted({r.team for r in rows})
 tiers = sorted({r.risk_tier for r in rows})
 if role == "project owner":

@@ -133,7 +133,9 @@ def sign_in(cfg: PortalSettings) -> str:
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in")
     if submitted:
-        problem = portal_sign_in(cfg.spec, cfg.endpoints.mlflow, email, password)
+        address = st.context.ip_address  # None for a local browser's loopback (a mock under AppTest)
+        address = address if isinstance(address, str) else ""
+        problem = portal_sign_in(cfg.spec, cfg.endpoints.mlflow, email, password, address)
         if problem:
             st.error(problem)
         else:

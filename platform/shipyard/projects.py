@@ -90,7 +90,8 @@ def provision_project(
 ) -> ProjectInfo:
     """``template`` is the (URL, version) the project was generated from, recorded on it.
     ``risk_tier`` None keeps an existing project's tier (``low`` for a new one); a different tier
-    for an existing project is refused: re-tiering is ``change_tier``, an explicit recorded action."""
+    for an existing project is refused: re-tiering is ``shipyard project set-tier``, through the
+    registry (its record, audited)."""
     owner = validate(spec, name, team, risk_tier or "low", owner)
     if not endpoints.mlflow:
         raise UserError("this platform has no MLflow endpoint to record the project in", "run `shipyard up`")
@@ -99,8 +100,30 @@ def provision_project(
         from shipyard.identity.session import acting_as
 
         with acting_as(admin):
-            return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+            info = _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+        return _registry_facts(endpoints, admin, info)
     return _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling, template)
+
+
+def _registry_facts(endpoints: Endpoints, admin, info: ProjectInfo) -> ProjectInfo:
+    """The registry records the project's team, tier and owner now, before anyone else can touch its
+    tags (registry.facts); its record wins. A platform whose registry is not running: the registry
+    imports them from the tags on first use, and its audit event says so."""
+    from dataclasses import replace
+
+    from shipyard.registry import client
+
+    if not endpoints.registry:
+        return info
+    try:
+        facts = client.project_facts(
+            endpoints.registry, admin, info.name, info.team, info.risk_tier, info.owner
+        )
+    except client.RegistryRefused:
+        raise
+    except UserError:  # the registry service is not reachable
+        return info
+    return replace(info, team=facts["team"], risk_tier=facts["tier"], owner=facts["owner"])
 
 
 def _platform_admin(endpoints: Endpoints, data_dir):
@@ -128,6 +151,9 @@ def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling
             f"project {name!r} already exists and belongs to team {exp.tags[tags.TEAM]!r}, not {team!r}",
             "pick another project name, or pass --team " + exp.tags[tags.TEAM],
         )
+
+    if _platform_admin(endpoints, data_dir) is not None:  # a squatted validation experiment: refused
+        _validation_experiment(spec, Path(data_dir), endpoints.mlflow, name, team)  # before anything is made
 
     repo_path = None
     if data_dir is not None and endpoints.platform == "local":
@@ -171,6 +197,7 @@ def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling
         from shipyard.identity.mlflow_users import provision_project as provision_identities
 
         provision_identities(spec, Path(data_dir), endpoints.mlflow, name, experiment_id, team)
+        _validation_experiment(spec, Path(data_dir), endpoints.mlflow, name, team)
     return ProjectInfo(
         name=name,
         team=team,
@@ -186,6 +213,23 @@ def _provision(spec, endpoints, data_dir, name, team, risk_tier, owner, labeling
         else None,
         created=created,
     )
+
+
+def _validation_experiment(spec: PlatformSpec, data_dir: Path, url: str, project: str, team: str) -> None:
+    """``shipyard-validation/<project>`` made now by the registry account (so it manages it), before
+    anyone on the team could make it first and keep MANAGE on it; the team and CI account are denied."""
+    from shipyard.identity import REGISTRY, ci_account
+    from shipyard.identity.mlflow_users import require
+    from shipyard.identity.people import team_people
+    from shipyard.registry import validation
+
+    registry = require(data_dir, REGISTRY)
+    api = MlflowApi(url, username=registry.username, password=registry.password)
+    try:
+        experiment_id = validation.experiment(api, project)
+    except validation.InvalidSet as exc:  # squatted: said now, at provisioning
+        raise Refused(str(exc), "a platform admin deletes it in MLflow; then provision again") from None
+    validation.deny_team(api, experiment_id, project, {ci_account(project), *team_people(spec, team)})
 
 
 def check_tier_kept(name: str, current: str | None, wanted: str | None) -> str:
@@ -206,31 +250,6 @@ def existing_tier(endpoints: Endpoints, name: str) -> str | None:
     """The risk tier of project ``name`` on the platform, None when there is no such project."""
     exp = MlflowApi.of(endpoints).experiment_by_name(name)
     return kv(exp.get("tags")).get(tags.RISK_TIER) if exp is not None else None
-
-
-def change_tier(spec: PlatformSpec, endpoints: Endpoints, name: str, tier: str, reason: str) -> str:
-    """Re-tier a project on purpose; the change (from, to, when, why) is appended to a history tag.
-    Returns the previous tier."""
-    import datetime
-    import json
-
-    governed_tier(spec, tier)
-    if not reason.strip():
-        raise UserError("a tier change needs a reason", "pass --reason 'why the tier changes'")
-    api = MlflowApi.of(endpoints)
-    exp = api.experiment_by_name(name)
-    found = kv(exp.get("tags")) if exp is not None else {}
-    if not found.get(tags.PROJECT):
-        raise UserError(f"no project {name!r} on this platform", "see `shipyard project list`")
-    previous = found.get(tags.RISK_TIER, "low")
-    if previous == tier:
-        return previous
-    history = json.loads(found.get(tags.RISK_TIER_HISTORY, "[]"))
-    at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    history.append({"from": previous, "to": tier, "at": at, "reason": reason})
-    api.set_experiment_tag(exp["experiment_id"], tags.RISK_TIER_HISTORY, json.dumps(history))
-    api.set_experiment_tag(exp["experiment_id"], tags.RISK_TIER, tier)
-    return previous
 
 
 def ensure_repo(data_dir: Path, name: str) -> Path:

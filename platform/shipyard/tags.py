@@ -11,7 +11,7 @@ Define names here only; everything else imports them. docs/mlflow-tags.md docume
 PROJECT = "shipyard.project"
 TEAM = "shipyard.team"
 RISK_TIER = "shipyard.risk_tier"
-RISK_TIER_HISTORY = "shipyard.risk_tier.history"  # JSON list of deliberate tier changes (project set-tier)
+RISK_TIER_HISTORY = "shipyard.risk_tier.history"  # tier changes before the registry kept them (read-only)
 TEMPLATE_URL = "shipyard.template.url"  # the template repository the project was generated from
 TEMPLATE_VERSION = "shipyard.template.version"  # the template release the project is on
 OWNER = "shipyard.owner"

@@ -6,15 +6,17 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.audit import listing
+from shipyard.audit.access import READERS, may_read
 from shipyard.audit.store import AuditStore
 from shipyard.audit.view import home
+from shipyard.audit.witness import checkpoints
 from shipyard.cli.audit_cmd import render_export
 
 ui.page("Audit")
 cfg = ui.config()
-view_as = ui.role(cfg)
-if view_as not in ("auditor", "manager"):
-    st.warning("The audit log is for auditors, approvers and managers.")
+ui.role(cfg)
+if not may_read(cfg.spec, st.session_state["user"]):
+    st.warning(f"The audit log is read by {READERS} only: ask an auditor for an export.")
     st.stop()
 view = ui.audit_view(cfg, required=True)
 if view is None:
@@ -48,12 +50,11 @@ else:
 
 st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
 store = AuditStore.of(home())
-if view_as != "auditor":
-    st.caption("Exports are for auditors.")
-    st.stop()
+witnessed = checkpoints(home())
 e1, e2, e3, e4 = st.columns(4)
-e1.download_button("Audit log (JSONL)", render_export(store, "jsonl"), "audit-log.jsonl", "application/json")
-e2.download_button("Audit log (CSV)", render_export(store, "csv"), "audit-log.csv", "text/csv")
+e1.download_button("Audit log (JSONL)", render_export(store, "jsonl", witnessed), "audit-log.jsonl",
+                   "application/json")  # fmt: skip
+e2.download_button("Audit log (CSV)", render_export(store, "csv", witnessed), "audit-log.csv", "text/csv")
 e3.download_button("Shown events (JSONL)", listing.export_jsonl(shown, check), "audit-shown.jsonl",
                    "application/json")  # fmt: skip
 e4.download_button("Shown events (CSV)", listing.export_csv(shown, check), "audit-shown.csv", "text/csv")

@@ -23,6 +23,7 @@ from shipyard.errors import BadInput, Refused, ServiceUnavailable
 from tests.fixtures.embedded_platform import REPO
 from tests.fixtures.mlflow_server import free_port
 from tests.fixtures.postgres import postgres  # noqa: F401  (the module's server)
+from tests.fixtures.signed_in import signed_in
 
 T0 = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 EVENTS = [
@@ -57,7 +58,7 @@ def store(url):
 def _cli(cli, tmp_path, url, *args):
     (tmp_path / "data").mkdir(exist_ok=True)
     return cli(*args, "--spec", str(REPO / "platform.yaml"), "--data-dir", str(tmp_path / "data"),
-               env={ENV_DATABASE_URL: url})  # fmt: skip
+               env={ENV_DATABASE_URL: url, **signed_in(tmp_path / "data")})  # fmt: skip
 
 
 def _sql(url: str, statement: str) -> None:

@@ -12,6 +12,7 @@ from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore, audit_db
 
 from tests.fixtures.embedded_platform import REPO
+from tests.fixtures.signed_in import signed_in
 
 
 @pytest.fixture
@@ -23,8 +24,11 @@ def store(tmp_path):
     return s
 
 
-def _cli(cli, tmp_path, *args):
-    return cli(*args, "--spec", str(REPO / "platform.yaml"), "--data-dir", str(tmp_path / "data"))
+def _cli(cli, tmp_path, *args, who: str = "auditor@example.com"):
+    data = tmp_path / "data"
+    return cli(
+        *args, "--spec", str(REPO / "platform.yaml"), "--data-dir", str(data), env=signed_in(data, who)
+    )
 
 
 def test_the_chain_verifies_and_links_each_event(store, cli, tmp_path):

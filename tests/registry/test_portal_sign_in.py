@@ -1,7 +1,8 @@
 """The portal signs people in against the platform's identities (real MLflow with basic-auth), shows
-the Audit page and exports to an auditor, no approve button to a team member, and marks red a
-champion moved outside the platform (issue #12, tests 8 and 9 in AppTest; the browser run is not
-automated yet)."""
+the Audit page and exports to an auditor (and to nobody else, issue #32), no approve button to a team
+member, and marks red a champion moved outside the platform, never showing it as the project's on the
+Overview (issue #12, tests 8 and 9 in AppTest; the browser run is not automated yet). An unknown email
+and a wrong password get the same message; a run of wrong passwords waits."""
 
 from __future__ import annotations
 
@@ -57,8 +58,29 @@ def test_anonymous_visitor_sees_only_the_sign_in_form(portal_env):
     sign_in(at, "auditor@example.com", "wrong-password")
     assert any("wrong email or password" in e.value for e in at.error)
     assert "user" not in at.session_state
-    sign_in(at, "nobody@example.com", "x")
-    assert any("is not a person" in e.value for e in at.error)
+    wrong = [e.value for e in at.error]
+    sign_in(at, "nobody@example.com", "x")  # the same words: the form tells nobody who is a person
+    assert [e.value for e in at.error] == wrong and not any("not a person" in e for e in wrong)
+
+
+def test_a_run_of_wrong_passwords_waits_even_for_the_right_one(portal_env):
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    for n in range(5):
+        sign_in(at, "risk-lead@example.com", f"guess-{n}")
+        assert any("wrong email or password" in e.value for e in at.error)
+    sign_in(at, "risk-lead@example.com", portal_env.credentials("risk-lead@example.com").password)
+    assert any("too many failed sign-ins" in e.value for e in at.error), [e.value for e in at.error]
+    assert "user" not in at.session_state
+
+
+def test_a_team_member_and_a_manager_do_not_read_the_audit_log(portal_env):
+    for who in ("analyst@example.com", "manager@example.com"):
+        at = AppTest.from_file(HOME, default_timeout=120)
+        at.session_state["user"] = who
+        at.switch_page("pages/6_Audit.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("read by auditors and platform admins" in w.value for w in at.warning), who
+        assert not at.dataframe and not at.success and not at.get("download_button")
 
 
 def test_auditor_sees_the_audit_page_and_exports(portal_env):
@@ -86,12 +108,24 @@ def test_team_member_gets_no_approve_button_and_a_moved_champion_is_red(portal_e
     assert p.submit(p.job(tmp_path))["version"] == "1"
     with acting_as(portal_env.credentials(ADMIN)):  # straight in MLflow, no platform event
         MlflowClient(portal_env.endpoints.mlflow).set_registered_model_alias(p.name, tags.CHAMPION, "1")
+    with acting_as(portal_env.credentials("analyst@example.com")):  # a member's copy of the tier: a claim
+        MlflowClient(portal_env.endpoints.mlflow).set_experiment_tag(
+            p.experiment_id, tags.RISK_TIER, "medium"
+        )
     at = AppTest.from_file(HOME, default_timeout=180)
     at.session_state["user"] = "analyst@example.com"
     at.switch_page("pages/2_Models.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(p.name in e.value and "did not arrive through the platform" in e.value for e in at.error)
     assert "Approve" not in [b.label for b in at.button]
+    home = AppTest.from_file(HOME, default_timeout=180)
+    home.session_state["user"] = "auditor@example.com"  # the auditor's view has the risk tier column
+    home.run()
+    assert not home.exception, [e.value for e in home.exception]
+    (overview,) = [d.value for d in home.dataframe if "champion" in d.value.columns]
+    row = overview.set_index("project").loc[p.name]
+    assert row["champion"] == "-" and row["status"] == "red" and "not set through the platform" in row["why"]
+    assert row["risk tier"] == "low"  # the registry's record, not the tag
 
 
 def test_the_models_page_shows_a_versions_independent_validation_evidence(portal_env, tmp_path):

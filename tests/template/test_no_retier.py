@@ -1,5 +1,6 @@
 """An existing project's risk tier never changes as a side effect (`shipyard new`, `project create`);
-changing it is `shipyard project set-tier`, recorded on the project. Against a real MLflow server."""
+changing it is `shipyard project set-tier`, through the registry (tests/registry/test_platform_owns_facts.py).
+Against a real MLflow server."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ import uuid
 
 import pytest
 import yaml
-from shipyard import tags
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
-from shipyard.projects import change_tier, existing_tier, provision_project
+from shipyard.projects import existing_tier, provision_project
 from shipyard.spec import load_spec
 
 from .conftest import REPO
@@ -30,17 +30,6 @@ def test_provisioning_again_keeps_the_tier_and_refuses_another(mlflow_server, sp
     with pytest.raises(UserError, match="exists with risk tier 'high'; refusing to change it to 'low'"):
         provision_project(spec, endpoints, None, name, "risk", risk_tier="low")
     assert existing_tier(endpoints, name) == "high"
-
-    assert change_tier(spec, endpoints, name, "medium", "re-assessed by model risk") == "high"
-    assert existing_tier(endpoints, name) == "medium"
-    from mlflow import MlflowClient
-
-    history = MlflowClient(mlflow_server.url).get_experiment_by_name(name).tags[tags.RISK_TIER_HISTORY]
-    (change,) = json.loads(history)
-    assert change["from"] == "high" and change["to"] == "medium"
-    assert change["reason"] == "re-assessed by model risk" and change["at"]
-    with pytest.raises(UserError, match="needs a reason"):
-        change_tier(spec, endpoints, name, "low", " ")
 
 
 def test_shipyard_new_over_an_existing_high_tier_project_keeps_its_tier(cli, mlflow_server, tmp_path):

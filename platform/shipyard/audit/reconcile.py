@@ -3,7 +3,9 @@
 - ``champion`` points at a version no promote/rollback event put there last;
 - ``challenger`` points at a version no registration event made;
 - a version of a governed model that no registration event made;
-- the approvals tag of a version differs from the approvals in the log.
+- the approvals tag of a version differs from the approvals in the log;
+- a model the registry never registered carries the alias ``champion`` (an ungoverned champion);
+- a project's team, risk tier or owner tag differs from the registry's record (``project.facts``).
 Each finding is appended once (a finding with the same key is not repeated)."""
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
     expected = expected_state(events)
     found: list[Finding] = []
     for rm in map(parse_registered_model, api.search_registered_models()):
+        if rm.name not in expected and tags.CHAMPION in rm.aliases:
+            found.append(Finding(
+                f"ungoverned:{rm.name}:{rm.aliases[tags.CHAMPION]}", rm.name, str(rm.aliases[tags.CHAMPION]),
+                f"model {rm.name} has a champion (v{rm.aliases[tags.CHAMPION]}) but the registry never "
+                "registered it: an ungoverned champion, never a project's",
+            ))  # fmt: skip
         if not rm.tags.get(tags.PROJECT):
             continue  # not a model the platform governs
         want = expected.get(
@@ -85,6 +93,28 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
                     f"the approvals tag of v{version} reads {tagged or 'nothing'}, "
                     f"the audit log {logged or 'nothing'}",
                 ))  # fmt: skip
+    found += fact_findings(api, events)
+    return found
+
+
+def fact_findings(api: MlflowApi, events: list[Event]) -> list[Finding]:
+    """Each project tag (team, risk tier, owner) that differs from the registry's record."""
+    from shipyard.audit import facts
+    from shipyard.records.parse import kv
+
+    known = facts.known(events)
+    found = []
+    for exp in api.search_experiments():
+        exp_tags = kv(exp.get("tags"))
+        project = exp_tags.get(tags.PROJECT)
+        if not project or project not in known or exp.get("name") != project:
+            continue
+        for tag, (copy, fact) in facts.differing_copies(known[project], exp_tags).items():
+            found.append(Finding(
+                f"facts:{project}:{tag}:{copy}", project, "",
+                f"project {project}'s tag {tag} reads {copy!r}, the registry's record {fact!r}: "
+                "the copy was changed outside the platform and is not used",
+            ))  # fmt: skip
     return found
 
 

@@ -179,10 +179,13 @@ class SqliteAuditStore(AuditStore):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path.parent.chmod(0o700)  # the WAL and shm files come and go with the umask's mode
         with self._connect() as conn:
             conn.executescript(SCHEMA)
-        self.path.chmod(0o600)
+        for file in (self.path, *(self.path.with_name(self.path.name + x) for x in ("-wal", "-shm"))):
+            if file.exists():
+                file.chmod(0o600)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)

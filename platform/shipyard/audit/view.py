@@ -51,8 +51,10 @@ def load_audit(data_dir: Path | None, tracking_uri: str | None) -> AuditView | N
         try:
             reconcile(store, tracking_uri)
             for f in findings(store, tracking_uri):
-                if f.key.startswith(f"alias:{f.model}:{tags.CHAMPION}:"):
+                if f.key.startswith((f"alias:{f.model}:{tags.CHAMPION}:", "ungoverned:")):
                     ungoverned[f.model] = f.what
         except Exception as exc:  # MLflow down: the log itself still shows
             error = f"could not compare with MLflow: {type(exc).__name__}"
-    return AuditView(store.verify(), store.events(), ungoverned, error)
+    from shipyard.audit.witness import check
+
+    return AuditView(check(store, root), store.events(), ungoverned, error)

@@ -64,6 +64,32 @@ class ProjectRow:
         return f"{self.template_version} ({lag})"
 
 
+def without_ungoverned(rows: list[ProjectRow], ungoverned: dict[str, str]) -> list[ProjectRow]:
+    """Rows whose champion no audit event explains (moved outside the registry): shown as none, red."""
+    from dataclasses import replace
+
+    out = []
+    for r in rows:
+        if r.project in ungoverned and r.champion_version is not None:
+            why = f"champion v{r.champion_version} was not set through the platform (audit finding)"
+            r = replace(r, champion="", champion_version=None, status="red",
+                        reasons="; ".join(x for x in (why, r.reasons) if x))  # fmt: skip
+        out.append(r)
+    return out
+
+
+def with_registry_facts(rows: list[ProjectRow], known: dict[str, dict[str, str]]) -> list[ProjectRow]:
+    """Team, risk tier and owner as the registry records them (``project.facts`` in the audit log),
+    not the experiment's tags, which anyone with EDIT on it can change."""
+    from dataclasses import replace
+
+    out = []
+    for r in rows:
+        f = known.get(r.project)
+        out.append(replace(r, team=f["team"], risk_tier=f["tier"], owner=f["owner"]) if f else r)
+    return out
+
+
 @dataclass
 class Portfolio:
     snapshot: Snapshot
@@ -116,7 +142,9 @@ def build_portfolio(
             errors["Prometheus"] = exc.message
     mtd, budgets = _costs(spec, endpoints, errors) if with_costs else ({}, {})
     last_ci = last_default_branch_ci(snapshot.ci_runs)
-    champions = {v.project: v for v in snapshot.versions if tags.CHAMPION in v.aliases and v.project}
+    # a project's champion is the alias on the model the registry made for it (named as the project,
+    # only the registry moves its aliases); any other model's `champion` is ungoverned, never shown
+    champions = {v.model: v for v in snapshot.versions if tags.CHAMPION in v.aliases}
     templates = template_lag(snapshot.projects)
     rows, cards = [], {}
     for p in snapshot.projects:

@@ -25,14 +25,17 @@ def register(app: typer.Typer) -> None:
     audit_app.command("log")(log)
     audit_app.command("verify")(verify)
     audit_app.command("export")(export)
+    audit_app.command("checkpoint")(checkpoint)
     app.add_typer(audit_app, name="audit")
 
 
 def _store(spec: Path | None, data_dir: Path | None):
+    """The audit log, opened for the signed-in reader (auditors and platform admins only)."""
+    from shipyard.audit.access import require_reader
     from shipyard.audit.store import ENV_DATABASE_URL, open_store
     from shipyard.local.runtime import resolve
 
-    _, _, layout = resolve(spec, data_dir)
+    platform_spec, _, layout = resolve(spec, data_dir)
     store = open_store(layout.root)  # Postgres when SHIPYARD_AUDIT_DATABASE_URL is set
     if store is None:
         raise UserError(
@@ -40,7 +43,17 @@ def _store(spec: Path | None, data_dir: Path | None):
             f"start the platform: shipyard up --data-dir {layout.root}"
             f" (a cluster's log: set {ENV_DATABASE_URL})",
         )
+    require_reader(platform_spec, layout.root, _mlflow_url(layout.root))
     return store, layout.root
+
+
+def _mlflow_url(root: Path) -> str | None:
+    from shipyard.local.runtime import load_endpoints
+
+    try:
+        return load_endpoints(root).mlflow
+    except UserError:
+        return None
 
 
 def _reconcile(store, root: Path) -> int:
@@ -91,13 +104,29 @@ def log(
 
 
 def verify(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
-    """Recompute the hash chain; exit 1 naming the first bad event."""
-    store, _ = _store(spec, data_dir)
-    result = store.verify()
+    """Recompute the hash chain and hold it to every witnessed checkpoint of its head; exit 1 naming
+    the first bad event or checkpoint (a truncated or rewritten log). A good log is checkpointed."""
+    from shipyard.audit.witness import check, checkpoint
+
+    store, root = _store(spec, data_dir)
+    result = check(store, root)
     if not result.ok:
         typer.echo(f"audit log {result.summary()}", err=True)
         raise typer.Exit(1)
+    checkpoint(store, root)
     typer.echo(f"audit log {result.summary()}")
+
+
+def checkpoint(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+    """Sign a checkpoint of the chain's head now (the CI runner does so on its own while idle)."""
+    from shipyard.audit.witness import checkpoint as witness
+
+    store, root = _store(spec, data_dir)
+    cp = witness(store, root)
+    if cp is None:
+        typer.echo("no new checkpoint: the head is witnessed already, or the log does not verify")
+        return
+    typer.echo(f"checkpoint: {cp.count} events, head {cp.head[:16]} at {cp.at}")
 
 
 def export(
@@ -115,7 +144,9 @@ def export(
         check_output_file(out)  # before the work
     store, root = _store(spec, data_dir)
     _reconcile(store, root)
-    text = render_export(store, fmt)
+    from shipyard.audit.witness import checkpoints
+
+    text = render_export(store, fmt, checkpoints(root))
     if out is None:
         typer.echo(text, nl=False)
         return
@@ -123,10 +154,14 @@ def export(
     console.print(f"wrote {out}", highlight=False)
 
 
-def render_export(store, fmt: str) -> str:
+def render_export(store, fmt: str, checkpoints=()) -> str:
+    """Every event, the witnessed checkpoints of the head (verify a copy against them later), and the
+    chain head."""
     events = store.events()
     check = store.verify()
     head = {"chain_head": check.head, "events": check.count, "verified": check.ok}
+    if checkpoints:
+        head["checkpoints"] = [cp.as_dict() for cp in checkpoints]
     if fmt == "jsonl":
         lines = [json.dumps(e.as_dict(), sort_keys=True) for e in events]
         lines.append(json.dumps(head))
@@ -139,5 +174,8 @@ def render_export(store, fmt: str) -> str:
     for e in events:
         writer.writerow([e.seq, e.at, e.actor, e.action, e.project, e.model, e.version,
                          json.dumps(e.details, sort_keys=True), e.prev_hash, e.hash])  # fmt: skip
+    for cp in checkpoints:
+        row = ["checkpoint", cp.at, "", "", "", "", str(cp.count), json.dumps(cp.as_dict()), "", cp.head]
+        writer.writerow(row)
     writer.writerow(["chain_head", "", "", "", "", "", "", json.dumps(head), "", check.head])
     return buf.getvalue()

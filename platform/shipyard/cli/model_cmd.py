@@ -91,15 +91,23 @@ def _registry(spec: Path | None, data_dir: Path | None, mlflow: str | None):
     return platform, registry_url(platform.endpoints.registry), creds
 
 
+def _version(text: str) -> int:
+    """Plain ASCII digits only: ``int`` would take ``01``, ``+1`` and ``١`` as version 1."""
+    from shipyard.registry.versions import parse_version
+
+    return parse_version(text)
+
+
 def approve(
     model: str = typer.Argument(..., help="registered model name"),
-    version: int = typer.Argument(..., help="version number"),
+    version: str = typer.Argument(..., help="version number"),
     note: str = typer.Option("", "--note", help="why (recorded in the audit log)"),
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
     mlflow: str | None = MlflowOpt,
 ) -> None:
     """Approve a version that passed the platform gate, as the signed-in approver (`shipyard login`)."""
+    version = _version(version)
     check_note(note, "approve")
     _, url, creds = _registry(spec, data_dir, mlflow)
     result = client.version_action(url, creds, model, version, "approve", note)
@@ -127,7 +135,7 @@ def _reason(action: str, model: str, version: int, reason: str) -> str:
 
 def promote(
     model: str = typer.Argument(..., help="registered model name"),
-    version: int = typer.Argument(..., help="version number"),
+    version: str = typer.Argument(..., help="version number"),
     reason: str = ReasonOpt,
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
@@ -135,6 +143,7 @@ def promote(
 ) -> None:
     """Make a version champion (an earlier one: a rollback), as the signed-in person; past the platform
     gate and with the approvals its risk tier needs, and with a reason (--reason)."""
+    version = _version(version)
     check_note(_reason("promote", model, version, reason), "promote")
     _, url, creds = _registry(spec, data_dir, mlflow)
     result = client.version_action(url, creds, model, version, "promote", reason)
@@ -169,7 +178,7 @@ def validation_set(
 def _recorder(action: str, doc: str):
     def command(
         model: str = typer.Argument(..., help="registered model name"),
-        version: int = typer.Argument(..., help="version number"),
+        version: str = typer.Argument(..., help="version number"),
         note: str = (
             ReasonOpt
             if action == "retire"
@@ -179,11 +188,12 @@ def _recorder(action: str, doc: str):
         data_dir: Path | None = DataDirOpt,
         mlflow: str | None = MlflowOpt,
     ) -> None:
+        number = _version(version)
         if action == "retire":
-            _reason(action, model, version, note)
+            _reason(action, model, number, note)
         check_note(note, action)
         _, url, creds = _registry(spec, data_dir, mlflow)
-        result = client.version_action(url, creds, model, version, action, note)
+        result = client.version_action(url, creds, model, number, action, note)
         console.print(f"[green]{action}[/] {model} v{version} recorded (by {creds.username})")
         if action == "reject" and result.get("champion"):
             console.print(

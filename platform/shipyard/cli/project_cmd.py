@@ -13,7 +13,7 @@ from rich.table import Table
 from shipyard import tags
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.local import require_running
-from shipyard.projects import list_projects, provision_project, validate
+from shipyard.projects import governed_tier, list_projects, provision_project, validate
 from shipyard.resolver import resolve_platform
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
@@ -104,23 +104,35 @@ def set_tier(
     spec: Path | None = SpecOpt,
     data_dir: Path | None = DataDirOpt,
 ) -> None:
-    """Change a project's risk tier on purpose; the change is recorded on the project."""
-    from shipyard.projects import change_tier
+    """Change a project's risk tier on purpose, as the signed-in person (a platform admin, or an
+    approver outside the project's team); the registry records it in the audit log, before and after."""
+    from shipyard.errors import UserError
+    from shipyard.identity.session import require_current
+    from shipyard.registry import client
+    from shipyard.registry.client import registry_url
 
+    if not reason.strip():
+        raise UserError("a tier change needs a reason", "pass --reason 'why the tier changes'")
     platform = resolve_platform(spec, data_dir)
+    governed_tier(platform.spec, tier)  # bad input first: the registry checks it again
     require_running(platform)
-    previous = change_tier(platform.spec, platform.endpoints, name, tier, reason)
-    if previous != tier and platform.data_dir is not None:
-        from shipyard.audit.changes import actor, record_tier_change
-        from shipyard.audit.store import open_store
-
-        store = open_store(platform.data_dir)
-        if store is not None:
-            record_tier_change(store, actor(platform.data_dir), name, previous, tier, reason)
+    creds = require_current(platform.data_dir)
+    result = client.set_tier(registry_url(platform.endpoints.registry), creds, name, tier, reason)
+    previous = result["previous"]
     if previous == tier:
         console.print(f"project {name} is already risk tier {tier}; nothing changed", highlight=False)
     else:
-        console.print(f"[green]project {name}[/] risk tier {previous} -> {tier} (recorded)", highlight=False)
+        console.print(
+            f"[green]project {name}[/] risk tier {previous} -> {tier} (by {creds.username}; audit event "
+            f"{result['event']})",
+            highlight=False,
+        )
+    if not result.get("mirrored", True):
+        console.print(
+            "  the experiment's tag (a copy) was not updated: MLflow refused the registry; "
+            "`shipyard up` grants it, and until then `audit log` shows the stale copy as a finding",
+            highlight=False,
+        )
 
 
 def update(

@@ -168,6 +168,7 @@ def provision_project(
     for email in writers:
         admin.ensure_user(email, secrets.ensure_password(data_dir, email))
         admin.grant(email, "experiment", experiment_id, "EDIT")
+    admin.grant(REGISTRY, "experiment", experiment_id, "EDIT")  # it writes the facts' copies (tags)
     ensure_registered_model(url, require(data_dir, REGISTRY), project)
     return ci
 

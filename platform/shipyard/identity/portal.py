@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import requests
 
 from shipyard.identity import proxy_auth
+from shipyard.identity.attempts import Throttle, too_many
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.names import APPROVER, AUDITOR, MANAGER, PLATFORM_ADMIN, TEAM_MEMBER, TEAM_OWNER
 from shipyard.identity.people import person
@@ -75,18 +76,28 @@ def view_roles(spec: PlatformSpec, email: str) -> list[str]:
     return views
 
 
-def portal_sign_in(spec: PlatformSpec, mlflow_url: str | None, email: str, password: str) -> str | None:
-    """None when signed in, else why not (one line)."""
+WRONG = "wrong email or password"  # the same words for an unknown email: they tell nobody who exists
+SIGN_INS = Throttle()  # this portal process's failed sign-ins, per email and address
+
+
+def portal_sign_in(spec: PlatformSpec, mlflow_url: str | None, email: str, password: str,
+                   address: str = "") -> str | None:  # fmt: skip
+    """None when signed in, else why not (one line). An unknown email and a wrong password get the
+    same answer; after a few failures for one email from one address, tries wait (identity.attempts)."""
     email = (email or "").strip().lower()
-    if person(spec, email) is None:
-        return f"{email or '(empty)'} is not a person of platform {spec.platform.name}"
+    wait = SIGN_INS.wait_s(email, address)
+    if wait > 0:
+        return too_many(wait)
     if not mlflow_url:
         return "the platform has no MLflow to check the password against"
     try:
-        if not check(mlflow_url, Credentials(email, password or "")):
-            return "wrong email or password"
+        ok = person(spec, email) is not None and check(mlflow_url, Credentials(email, password or ""))
     except Exception as exc:  # any failure of the check is a refused sign-in, never a page crash
         return f"cannot check the password now: {exc}"
+    if not ok:
+        SIGN_INS.failed(email, address)
+        return WRONG
+    SIGN_INS.succeeded(email, address)
     return None
 
 

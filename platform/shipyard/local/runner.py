@@ -101,6 +101,9 @@ def _mlflow_down(exc: BaseException) -> bool:
     return isinstance(exc, ServiceUnavailable) or unreachable_from(exc) is not None
 
 
+WITNESS_EVERY_S = 5.0  # how often an idle runner checkpoints the audit chain's head
+
+
 class Runner:
     def __init__(self, data_dir: Path, instance_type: str) -> None:
         self.data_dir = data_dir
@@ -201,6 +204,7 @@ class Runner:
             job = self.queue.next()
             if job is None:
                 housekeeper.maybe_run()
+                self._witness_audit_head()
                 self.stopping.wait(0.5)
                 continue
             try:
@@ -210,6 +214,23 @@ class Runner:
             except Exception:  # keep serving the queue; the run itself is ended below
                 traceback.print_exc()
                 self._abandon(job)
+
+    def _witness_audit_head(self) -> None:
+        """The runner is the audit log's second component: every few seconds while idle it signs a
+        checkpoint of the chain head, when the head moved (audit.witness)."""
+        now = time.monotonic()
+        if now < getattr(self, "_next_witness", 0.0):
+            return
+        self._next_witness = now + WITNESS_EVERY_S
+        from shipyard.audit.store import open_store
+        from shipyard.audit.witness import checkpoint
+
+        try:
+            store = open_store(self.data_dir)
+            if store is not None:
+                checkpoint(store, self.data_dir)
+        except Exception:  # a witness that cannot read the log now tries again later
+            traceback.print_exc()
 
     def _with_backoff(self, action, what: str):
         """Run ``action`` until MLflow lets it finish: MlflowDown waits (backoff) and tries again."""

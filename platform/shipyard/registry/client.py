@@ -94,6 +94,15 @@ def validation_set(
     return call(url, creds, f"/models/{model}/validation-set", body, scoring=True)
 
 
+def project_facts(url: str, creds: Credentials, project: str, team: str, tier: str, owner: str) -> dict:
+    """Provisioning tells the registry a new project's facts (the platform admin's account)."""
+    return call(url, creds, f"/projects/{project}/facts", {"team": team, "tier": tier, "owner": owner})
+
+
+def set_tier(url: str, creds: Credentials, project: str, tier: str, reason: str) -> dict:
+    return call(url, creds, f"/projects/{project}/tier", {"tier": tier, "reason": reason})
+
+
 def format_verdict(result: dict) -> list[str]:
     """The lines a CI log shows: outcome, both models' metrics on one dataset, the reasons."""
     v = result["verdict"]

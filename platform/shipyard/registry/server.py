@@ -31,14 +31,17 @@ from starlette.routing import Route
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.identity.attempts import Throttle, too_many
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.names import PORTAL, normal
 from shipyard.identity.people import people, person
 from shipyard.identity.proxy_auth import proxied_email
 from shipyard.identity.session import check
+from shipyard.registry import json_body
 from shipyard.registry.names import MAX_VALIDATION_BYTES, ON_BEHALF_OF
 from shipyard.registry.notes import request_note
 from shipyard.registry.service import ACTING_VIA, Refused, Registry
+from shipyard.registry.versions import NotAVersion, parse_version
 from shipyard.spec.model import PlatformSpec
 
 AUTH_CACHE_S = 600
@@ -62,6 +65,7 @@ class Authenticator:
         self.proxy_people = None if proxy_people is None else frozenset(proxy_people)
         self.cache: dict[tuple[str, str], float] = {}
         self.lock = threading.Lock()
+        self.throttle = Throttle()  # wrong passwords per account and address: waits that double
 
     def __call__(self, request: Request) -> str | None:
         if self.proxy_people is not None:
@@ -82,12 +86,18 @@ class Authenticator:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
+        address = request.client.host if request.client else ""
+        wait = self.throttle.wait_s(user, address)
+        if wait > 0:  # even the right password waits: guessing on does not find it sooner
+            raise Refused(too_many(wait), 429)
         key = (user, hashlib.sha256(password.encode()).hexdigest())
         with self.lock:
             if self.cache.get(key, 0) > time.monotonic():
                 return user
         if not user or not check(self.url, Credentials(user, password)):
+            self.throttle.failed(user, address)
             return None
+        self.throttle.succeeded(user, address)
         with self.lock:
             self.cache[key] = time.monotonic() + AUTH_CACHE_S
         return user
@@ -122,16 +132,18 @@ def on_behalf_of(
 
 
 async def read_json(request: Request):
-    """The body as JSON, read up to :data:`MAX_BODY` (a larger one is refused before it is all read)."""
-    import json
-
+    """The body as JSON, read up to :data:`MAX_BODY` (a larger one is refused before it is all read),
+    nested at most :data:`json_body.MAX_DEPTH` deep."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
             raise Refused(f"the request body is larger than {MAX_BODY // 2**20} MiB", 413)
         chunks.append(chunk)
-    return json.loads(b"".join(chunks) or b"{}")
+    try:
+        return json_body.loads(b"".join(chunks))
+    except json_body.TooDeep as exc:
+        raise Refused(str(exc), 400) from None
 
 
 def build_app(
@@ -193,8 +205,10 @@ def build_app(
         if action not in ACTIONS:
             raise Refused(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 404)
         note = request_note(body, action)
-        if not version.isdigit():
-            raise Refused(f"version {version!r} is not a number", 400)
+        try:
+            version = str(parse_version(version))
+        except NotAVersion as exc:
+            raise Refused(exc.message, 400) from None
         if action == "approve":
             return registry.approve(caller, model, version, note)
         if action == "promote":
@@ -210,6 +224,18 @@ def build_app(
             caller, request.path_params["model"], text, str(filename), note
         )
 
+    def project_facts(caller, request, body):
+        fields = {k: body.get(k) for k in ("team", "tier", "owner")}
+        if not all(isinstance(v, str) and v for v in fields.values()):
+            raise Refused("project facts need {'team': ..., 'tier': ..., 'owner': ...}", 400)
+        return registry.provisioned(caller, request.path_params["project"], **fields)
+
+    def set_tier(caller, request, body):
+        tier, reason = body.get("tier"), body.get("reason")
+        if not isinstance(tier, str) or not isinstance(reason, str):
+            raise Refused("set-tier needs {'tier': ..., 'reason': ...}", 400)
+        return registry.set_tier(caller, request.path_params["project"], tier, reason[:2000])
+
     def whoami(caller, request, body):
         via = ACTING_VIA.get()
         return {"user": caller, **({"via": via} if via else {})}
@@ -224,6 +250,8 @@ def build_app(
             Route("/submit", answer(submit), methods=["POST"]),
             Route("/models/{model}/versions/{version}/{action}", answer(version_action), methods=["POST"]),
             Route("/models/{model}/validation-set", answer(validation_set), methods=["POST"]),
+            Route("/projects/{project}/facts", answer(project_facts), methods=["POST"]),
+            Route("/projects/{project}/tier", answer(set_tier), methods=["POST"]),
         ]
     )
 

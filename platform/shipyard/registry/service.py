@@ -17,10 +17,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shipyard import tags
+from shipyard.audit import facts as facts_mod
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore, Event
 from shipyard.errors import NotFound, ServiceUnavailable
-from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, ci_account, normal
+from shipyard.identity.names import (
+    ADMIN,
+    APPROVER,
+    MANAGER,
+    PLATFORM_ADMIN,
+    REGISTRY,
+    RUNNER,
+    ci_account,
+    normal,
+)
 from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
@@ -95,19 +105,32 @@ class Registry:
         return project, exp_tags
 
     def project_facts(self, model: str) -> tuple[str, str, str]:
-        """(project, team, risk tier) of a registered model (= the project's name)."""
+        """(project, team, risk tier) of a registered model (= the project's name), from the registry's
+        own record (:mod:`.facts`), never from the experiment's tags."""
+        known = self.facts(model, self._project_experiment(model))
+        return model, known.team, known.tier
+
+    def _project_experiment(self, model: str) -> dict:
         exp = self.api.experiment_by_name(model)
-        exp_tags = kv(exp.get("tags")) if exp else {}
-        if exp is None or exp_tags.get(tags.PROJECT) != model:
+        if exp is None or kv(exp.get("tags")).get(tags.PROJECT) != model:
             raise Refused(f"{model!r} is not a model of a Shipyard project", 404)
-        return model, exp_tags.get(tags.TEAM, ""), exp_tags.get(tags.RISK_TIER, "")
+        return exp
+
+    def facts(self, project: str, exp: dict) -> facts_mod.ProjectFacts:
+        """The project's facts; a project from before the registry kept them: imported from its tags
+        once, and the audit event says so."""
+        known = facts_mod.current(self.audit, project)
+        if known is None:
+            known = facts_mod.ProjectFacts.from_tags(project, kv(exp.get("tags")))
+            facts_mod.record(self.audit, REGISTRY, known, facts_mod.IMPORTED)
+        return known
 
     # --- submit ----------------------------------------------------------------------------
     def submit(self, caller: str, run_id: str) -> dict:
         t0 = time.monotonic()
         run = parse_training_run(self._run(run_id), "")
         project, exp_tags = self.project_of_run(run)
-        team = exp_tags.get(tags.TEAM, "")
+        _, team, _tier = self.project_facts(project)
         if caller not in (ci_account(project), RUNNER) and normal(caller) not in team_people(self.spec, team):
             raise Refused(f"{caller} may not submit models of project {project!r}")
         ci_run, branch = self._lineage(run, project)
@@ -523,3 +546,42 @@ class Registry:
             "event": event.seq,
             "champion": champion,
         }
+
+    # --- governance facts: provisioning and re-tiering (registry.facts) ----------------------
+    def provisioned(self, caller: str, project: str, team: str, tier: str, owner: str) -> dict:
+        """The provisioning account tells the registry a project's facts; kept if it has them."""
+        if caller != ADMIN and not ((who := person(self.spec, caller)) and who.has(PLATFORM_ADMIN)):
+            raise Refused(f"{caller} may not provision projects: the platform admin's account does")
+        exp = self._project_experiment(project)
+        known = facts_mod.current(self.audit, project)
+        wanted = facts_mod.ProjectFacts(project, team, tier, owner)
+        if known is None:
+            facts_mod.record(self.audit, normal(caller), wanted, facts_mod.PROVISIONED)
+            known = wanted
+        elif (known.team, known.tier) != (team, tier):
+            raise Refused(
+                f"project {project!r} is team {known.team!r}, risk tier {known.tier!r} in the registry's "
+                f"record, not team {team!r}, tier {tier!r}: change a tier with `shipyard project set-tier`",
+                409,
+            )
+        facts_mod.mirror(self.api, str(exp["experiment_id"]), known, kv(exp.get("tags")))
+        return {"project": project, **known.as_dict()}
+
+    def set_tier(self, caller: str, project: str, tier: str, reason: str) -> dict:
+        exp = self._project_experiment(project)
+        before = self.facts(project, exp)
+        why_not = facts_mod.may_set_tier(self.spec, caller, team_people(self.spec, before.team))
+        if why_not:
+            raise Refused(why_not)
+        if tier not in self.spec.governance.risk_tiers:
+            governed = ", ".join(self.spec.governance.risk_tiers)
+            raise Refused(f"risk tier {tier!r} is not governed by this platform (one of: {governed})", 422)
+        if not reason.strip():
+            raise Refused("a tier change needs a reason", 422)
+        after = facts_mod.ProjectFacts(project, before.team, tier, before.owner)
+        event = None
+        if after != before:
+            event = facts_mod.record(self.audit, normal(caller), after, facts_mod.SET_TIER, before, reason)
+        mirrored = facts_mod.mirror(self.api, str(exp["experiment_id"]), after, kv(exp.get("tags")))
+        seq = event.seq if event else None
+        return {"project": project, "previous": before.tier, "tier": tier, "event": seq, "mirrored": mirrored}

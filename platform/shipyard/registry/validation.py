@@ -68,14 +68,37 @@ def check_csv(text: str) -> tuple[int, list[str]]:
     return len(frame), [str(c) for c in frame.columns]
 
 
-def _experiment(api: MlflowApi, model: str) -> str:
+def experiment(api: MlflowApi, model: str) -> str:
+    """The validation experiment's id, made now by the calling (registry) account if missing.
+
+    One that exists must be the registry's: tagged by it and managed by it (MLflow makes whoever
+    creates an experiment its manager, so a member who created it first keeps MANAGE and reads every
+    set). Anything else is squatted and refused, by name."""
     name = names.VALIDATION_EXPERIMENT.format(model=model)
     found = api.experiment_by_name(name)
-    if found is not None:
-        if kv(found.get("tags")).get(names.VALIDATION_KIND) != model:
-            raise InvalidSet(f"an experiment {name!r} exists that the registry did not make")
-        return str(found["experiment_id"])
-    return api.create_experiment(name, {names.VALIDATION_KIND: model})
+    if found is None:
+        return api.create_experiment(name, {names.VALIDATION_KIND: model})
+    experiment_id = str(found["experiment_id"])
+    if kv(found.get("tags")).get(names.VALIDATION_KIND) != model or not _manages(api, experiment_id):
+        raise InvalidSet(
+            f"the validation experiment {name!r} exists but was not made by the registry (squatted: "
+            "whoever made it manages it and could read the sets)"
+        )
+    return experiment_id
+
+
+def _manages(api: MlflowApi, experiment_id: str) -> bool:
+    """Whether this client's account holds MANAGE on the experiment (MLflow answers it about oneself)."""
+    if api.auth is None:
+        return True  # an MLflow without basic-auth: no account owns anything, none can squat either
+    params = {"username": api.auth[0], "resource_type": "experiment",
+              "resource_id": experiment_id}  # fmt: skip
+    try:
+        resp = api.session.get(f"{api.base_url}/api/3.0/mlflow/users/permissions/get", params=params,
+                               timeout=api.timeout)  # fmt: skip
+    except Exception:
+        raise ServiceUnavailable("MLflow", api.base_url, "the permission check did not answer") from None
+    return resp.ok and resp.json().get("permission") == "MANAGE"
 
 
 def deny_team(api: MlflowApi, experiment_id: str, project: str, team_people: set[str]) -> None:
@@ -93,7 +116,7 @@ def register(api: MlflowApi, store: AuditStore, caller: str, project: str, team_
     rows, columns = check_csv(text)
     data = text.encode()
     digest = hashlib.sha256(data).hexdigest()
-    experiment_id = _experiment(api, project)
+    experiment_id = experiment(api, project)
     deny_team(api, experiment_id, project, team_people)
     run = api.create_run(experiment_id, f"validation-{digest[:12]}", {names.VALIDATION_KIND: project})
     run_id = run["info"]["run_id"]
