@@ -12,7 +12,7 @@ import json
 import pytest
 from shipyard.audit import listing
 from shipyard.audit import names as audit
-from shipyard.audit.changes import record_governance, record_tier_change
+from shipyard.audit.changes import record_governance
 from shipyard.audit.store import AuditStore
 from shipyard.spec import load_spec
 
@@ -94,20 +94,3 @@ def test_a_changed_gate_is_recorded_with_before_and_after(tmp_path):
     assert changed.details["before"]["gates"][0]["min"] == spec.governance.gates[0].min
     assert changed.details["after"]["gates"][0]["min"] == 0.95
     assert store.verify().ok
-
-
-def test_a_tier_change_is_recorded(tmp_path):
-    store = AuditStore.of(tmp_path / "data")
-    event = record_tier_change(store, "risk-lead@example.com", "fraud", "low", "high", "now scores loans")
-    assert (event.action, event.project, event.actor) == (
-        audit.TIER_CHANGED,
-        "fraud",
-        "risk-lead@example.com",
-    )
-    assert (event.details["before"], event.details["after"], event.details["reason"]) == (
-        "low",
-        "high",
-        "now scores loans",
-    )
-    (row,) = listing.rows([event])
-    assert row["what"] == 'risk tier: "low" -> "high"'

@@ -42,10 +42,3 @@ def record_governance(store: AuditStore, spec: PlatformSpec, who: str, spec_file
         STATE: now,
     }
     return store.append(who, audit.GOVERNANCE_CHANGED, details=details)
-
-
-def record_tier_change(
-    store: AuditStore, who: str, project: str, before: str, after: str, reason: str
-) -> Event:
-    details = {"what": "risk tier", "before": before, "after": after, "reason": reason}
-    return store.append(who, audit.TIER_CHANGED, project, project, "", details)

@@ -15,7 +15,6 @@ VALIDATION_SET = "validation_set.registered"  # a validator's independent evalua
 FINDING = "finding.out_of_band"  # MLflow changed without a matching event
 IDENTITIES_APPLIED = "identities.applied"  # `up` created users from the spec
 GOVERNANCE_CHANGED = "spec.governance_changed"  # `up` read a spec whose governance (gates, tiers) differs
-TIER_CHANGED = "project.tier_changed"  # `project set-tier`: a project's risk tier, on purpose
 PROJECT_FACTS = "project.facts"  # a project's team, risk tier and owner as the registry keeps them
 
 GENESIS = "0" * 64
