@@ -58,9 +58,11 @@ class Project:
         return self.platform.credentials(ci_account(self.name))
 
     def job(
-        self, tmp: Path, depth: int = 6, branch: str = "main", noise: float = 0.0, extra_tags=None
-    ) -> Job:
-        """A CI run (as the runner) and a training run (as the project's CI credential)."""
+        self, tmp: Path, depth: int = 6, branch: str = "main", noise: float = 0.0, extra_tags=None,
+        log_model=None,
+    ) -> Job:  # fmt: skip
+        """A CI run (as the runner) and a training run (as the project's CI credential); ``log_model``
+        (the fitted tree) logs something else as the run's model."""
         uri = self.platform.endpoints.mlflow
         commit = uuid.uuid4().hex + "0" * 8
         with acting_as(self.platform.credentials(RUNNER)):
@@ -94,12 +96,16 @@ class Project:
                 # in a subprocess that imports the model again (~5-10 s of CPU per job); skops
                 # imported as the platform imports it (not torch with it)
                 import_skops()
-                mlflow.sklearn.log_model(
-                    model,
-                    name="model",
-                    pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
-                    skops_trusted_types=["sklearn.tree._tree.Tree"],
-                )
+                if log_model is not None:
+                    log_model(model)
+                else:
+                    mlflow.sklearn.log_model(
+                        model,
+                        name="model",
+                        serialization_format="skops",
+                        pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+                        skops_trusted_types=["sklearn.tree._tree.Tree"],
+                    )
                 mlflow.log_artifact(str(eval_file), os.path.dirname(EVAL_ARTIFACT))
                 mlflow.set_tag(EVAL_HASH, hashlib.sha256(eval_file.read_bytes()).hexdigest())
         return Job(self.name, ci_run_id, run.info.run_id, eval_file, commit)

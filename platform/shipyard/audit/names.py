@@ -16,3 +16,4 @@ FINDING = "finding.out_of_band"  # MLflow changed without a matching event
 IDENTITIES_APPLIED = "identities.applied"  # `up` created users from the spec
 
 GENESIS = "0" * 64
+ARTIFACTS = "artifacts"  # submit.registered detail: the registry's copy of the files and their sha256s

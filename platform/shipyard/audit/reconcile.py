@@ -3,7 +3,9 @@
 - ``champion`` points at a version no promote/rollback event put there last;
 - ``challenger`` points at a version no registration event made;
 - a version of a governed model that no registration event made;
-- the approvals tag of a version differs from the approvals in the log.
+- the approvals tag of a version differs from the approvals in the log;
+- a file of a version that holds ``champion`` or ``challenger`` (what anyone loads by alias) differs
+  from the sha256 its registration recorded (``shipyard audit verify --deep`` re-hashes every version).
 Each finding is appended once (a finding with the same key is not repeated)."""
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
     events = store.events()
     expected = expected_state(events)
     found: list[Finding] = []
+    aliased: set[tuple[str, str]] = set()
     for rm in map(parse_registered_model, api.search_registered_models()):
         if not rm.tags.get(tags.PROJECT):
             continue  # not a model the platform governs
@@ -60,6 +63,7 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
             rm.name, {"champion": None, "challenger": None, "versions": set(), "approvals": {}}
         )
         aliases = {a: str(v) for a, v in rm.aliases.items()}
+        aliased |= {(rm.name, aliases[a]) for a in (tags.CHAMPION, tags.CHALLENGER) if a in aliases}
         for alias in (tags.CHAMPION, tags.CHALLENGER):
             have, should = aliases.get(alias), want[alias]
             if have != should:
@@ -85,7 +89,13 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
                     f"the approvals tag of v{version} reads {tagged or 'nothing'}, "
                     f"the audit log {logged or 'nothing'}",
                 ))  # fmt: skip
-    return found
+    return found + _changed_files(store, api, aliased)
+
+
+def _changed_files(store: AuditStore, api: MlflowApi, versions: set[tuple[str, str]]) -> list[Finding]:
+    from shipyard.audit.artifacts import check
+
+    return [Finding(c.key, c.model, c.version, c.describe()) for c in check(store, api, versions).changes]
 
 
 def _v(version: str | None) -> str:

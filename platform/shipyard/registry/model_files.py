@@ -1,38 +1,26 @@
-"""A model's files as bytes: downloaded through MLflow's artifact proxy (bounded, no path escapes),
-hashed (sha256 per file), and kept as the registry's own copy that only the registry account can write.
+"""The registry's own copy of a registered version's files, which only the registry account can write.
 
-Nothing here loads a model: this module moves and hashes bytes. The registry scores the files it
-downloaded (:mod:`.sandbox`), then uploads those same files, re-hashed, into a run of an experiment it
-created itself (so MLflow's basic-auth gives it MANAGE and everyone else the default READ: a member's
-``PUT`` into that path is refused) and registers the version from there. Each registration's audit
-event holds the file hashes; ``shipyard audit verify --deep`` and the portal's reconcile compare them
-with what the version's source holds now (:mod:`shipyard.audit.artifacts`).
+The registry scores the files it downloaded (:mod:`.sandbox`), then uploads those same files,
+re-hashed, into a run of an experiment it created itself (so MLflow's basic-auth gives it MANAGE and
+everyone else the default READ: a member's ``PUT`` into that path is refused) and registers the
+version from there. Each registration's audit event holds the file hashes; ``shipyard audit verify
+--deep`` and the portal's reconcile compare them with what the version's source holds now
+(:mod:`shipyard.audit.artifacts`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import uuid
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from urllib.parse import quote, urlparse
+from pathlib import Path
+from urllib.parse import urlparse
 
-import requests
-
-from shipyard.errors import NotFound, ServiceUnavailable, UserError
 from shipyard.records import MlflowApi
+from shipyard.records.artifact_files import PROXY, ModelFilesError, call, proxy_path, sha256_files
 
-MAX_MODEL_BYTES = 2 * 1024**3  # one model's files together
-MAX_MODEL_FILES = 2000
-PROXY = "mlflow-artifacts"
 COPY_PATH = "model"  # the copy's folder inside the registry's run
 COPY_EXPERIMENT = "shipyard-registry/{model}-{nonce}"  # a fresh, unguessable name: nobody squats it
-COPY_KIND = "shipyard.registry.copy_of"  # run tag of a copy: the training run it was copied from
-
-
-class ModelFilesError(UserError):
-    """The model's files cannot be fetched or kept; the message says why in one line."""
+COPY_KIND = "shipyard.registry.copy_of"  # tag: the model (experiment) or training run (run) it copies
 
 
 @dataclass(frozen=True)
@@ -47,126 +35,6 @@ class Copy:
     def as_dict(self) -> dict:
         return {"experiment_id": self.experiment_id, "run_id": self.run_id, "source": self.source,
                 "files": dict(sorted(self.files.items()))}  # fmt: skip
-
-
-def sha256_files(folder: Path) -> dict[str, str]:
-    """Every regular file under ``folder`` (relative POSIX path -> sha256)."""
-    found: dict[str, str] = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_symlink():
-            raise ModelFilesError(f"the model's files hold a link ({path.relative_to(folder)})")
-        if path.is_file():
-            found[path.relative_to(folder).as_posix()] = _sha256(path)
-    return found
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _safe_relative(name: str) -> str:
-    rel = PurePosixPath(name)
-    if rel.is_absolute() or not rel.parts or any(p in ("", ".", "..") for p in rel.parts) or "\\" in name:
-        raise ModelFilesError(f"the model's files name an unsafe path {name!r}")
-    return rel.as_posix()
-
-
-def _proxy_path(uri: str) -> str:
-    parsed = urlparse(uri)
-    return parsed.path.strip("/")
-
-
-def download(api: MlflowApi, artifact_uri: str, dest: Path) -> dict[str, str]:
-    """The files under ``artifact_uri`` into ``dest`` (created); returns their sha256s.
-
-    ``mlflow-artifacts:`` URIs (the embedded platform's and the clusters') go through the proxy's REST
-    API with ``api``'s credentials, bounded in count and size; any other store through MLflow's client."""
-    dest.mkdir(parents=True, exist_ok=True)
-    if urlparse(artifact_uri).scheme != PROXY:
-        import mlflow.artifacts
-
-        try:
-            mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, dst_path=str(dest),
-                                                tracking_uri=api.base_url)  # fmt: skip
-        except Exception as exc:  # MLflow raises MlflowException, requests errors or OSError here
-            raise ServiceUnavailable("MLflow artifacts", api.base_url, f"{artifact_uri}: {exc}") from None
-        return sha256_files(dest)
-    root = _proxy_path(artifact_uri)
-    listing = _list(api, root)
-    if not listing:
-        raise ModelFilesError(f"{artifact_uri} holds no files")
-    total = 0
-    for rel, size in listing:
-        total += size
-        if total > MAX_MODEL_BYTES:
-            raise ModelFilesError(f"the model's files are larger than {MAX_MODEL_BYTES // 2**20} MiB")
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _get(api, f"{root}/{rel}", target, MAX_MODEL_BYTES - total + size)
-    return sha256_files(dest)
-
-
-def _list(api: MlflowApi, root: str) -> list[tuple[str, int]]:
-    """(relative path, size) of every file under ``root``, breadth first, bounded."""
-    found: list[tuple[str, int]] = []
-    pending = [""]
-    while pending:
-        sub = pending.pop(0)
-        body = _call(api, "GET", "", params={"path": f"{root}/{sub}".rstrip("/")}).json()
-        for entry in body.get("files", []):
-            name = str(entry.get("path", ""))
-            rel = _safe_relative(name if not sub else f"{sub}/{PurePosixPath(name).name}")
-            if entry.get("is_dir"):
-                pending.append(rel)
-            else:
-                found.append((rel, int(entry.get("file_size") or 0)))
-            if len(found) + len(pending) > MAX_MODEL_FILES:
-                raise ModelFilesError(f"the model has more than {MAX_MODEL_FILES} files")
-    return found
-
-
-def _get(api: MlflowApi, path: str, target: Path, limit: int) -> None:
-    resp = _call(api, "GET", path, stream=True)
-    written = 0
-    with open(target, "wb") as out:
-        for block in resp.iter_content(1 << 20):
-            written += len(block)
-            if written > limit:
-                raise ModelFilesError(f"the model's files are larger than {MAX_MODEL_BYTES // 2**20} MiB")
-            out.write(block)
-
-
-def _call(api: MlflowApi, method: str, path: str, **kwargs) -> requests.Response:
-    url = f"{api.base_url}/api/2.0/{PROXY}/artifacts" + (f"/{quote(path)}" if path else "")
-    try:
-        resp = api.session.request(method, url, timeout=api.timeout, **kwargs)
-    except requests.RequestException as exc:
-        raise ServiceUnavailable("MLflow artifacts", api.base_url, type(exc).__name__) from None
-    if resp.status_code >= 500:
-        raise ServiceUnavailable("MLflow artifacts", api.base_url, f"HTTP {resp.status_code}")
-    if resp.status_code == 404:
-        raise NotFound(f"MLflow has no artifact {path or kwargs.get('params')}", "check the model's source")
-    if not resp.ok:
-        raise ModelFilesError(f"MLflow refused {method} of artifact {path or '(listing)'} "
-                              f"(HTTP {resp.status_code})")  # fmt: skip
-    return resp
-
-
-def artifact_uri_of(api: MlflowApi, source: str) -> str:
-    """Where a version's ``source`` keeps its files: a logged model's (``models:/m-…``) or the URI itself."""
-    parsed = urlparse(source)
-    if parsed.scheme == "models" and not parsed.netloc and "/" not in parsed.path.strip("/"):
-        model_id = parsed.path.strip("/")
-        return str(api.get(f"logged-models/{quote(model_id)}")["model"]["info"]["artifact_uri"])
-    if parsed.scheme == "runs":
-        run_id, _, rel = parsed.path.strip("/").partition("/")
-        root = api.run(run_id)["info"]["artifact_uri"]
-        return f"{root.rstrip('/')}/{rel}" if rel else root
-    return source
 
 
 def keep_copy(api: MlflowApi, model: str, folder: Path, files: dict[str, str], training_run: str,
@@ -185,10 +53,6 @@ def keep_copy(api: MlflowApi, model: str, folder: Path, files: dict[str, str], t
         raise ModelFilesError(f"the registry keeps copies through MLflow's artifact proxy, not {root!r}")
     for rel in files:
         with open(folder / rel, "rb") as body:
-            _call(api, "PUT", f"{_proxy_path(root)}/{COPY_PATH}/{rel}", data=body)
+            call(api, "PUT", f"{proxy_path(root)}/{COPY_PATH}/{rel}", data=body)
     api.end_run(run_id, "FINISHED")
     return Copy(experiment_id, run_id, f"{root.rstrip('/')}/{COPY_PATH}", dict(files))
-
-
-def ensure_private(folder: Path) -> None:
-    os.chmod(folder, 0o700)

@@ -18,4 +18,3 @@ MAX_VALIDATION_BYTES = 32 * 1024 * 1024  # one validation set (CSV)
 # (shipyard.identity.names.PORTAL) and names the person here; the registry takes it from that account only
 ON_BEHALF_OF = "X-Shipyard-On-Behalf-Of"
 VIA = "via"  # audit event detail: the account a person's action came through (the portal's)
-ARTIFACTS = "artifacts"  # registration event detail: the registry's copy of the files and their sha256

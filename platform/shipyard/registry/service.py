@@ -18,17 +18,17 @@ from pathlib import Path
 
 from shipyard import tags
 from shipyard.audit import names as audit
+from shipyard.audit.names import ARTIFACTS
 from shipyard.audit.store import AuditStore, Event
 from shipyard.errors import NotFound, ServiceUnavailable
 from shipyard.identity.names import APPROVER, MANAGER, PLATFORM_ADMIN, RUNNER, ci_account, normal
 from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
+from shipyard.records.artifact_files import ModelFilesError, artifact_uri_of, download, sha256_files
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
 from shipyard.registry import formats, model_files, names, validation
 from shipyard.registry.formats import Accepted
 from shipyard.registry.gate import Verdict, decide
-from shipyard.registry.model_files import artifact_uri_of, sha256_files
-from shipyard.registry.names import ARTIFACTS
 from shipyard.registry.sandbox import Answer, SandboxError, Workspace
 from shipyard.spec.model import PlatformSpec
 
@@ -191,9 +191,9 @@ class Registry:
     def _fetch_model(self, artifact_uri: str, ws: Workspace, name: str) -> Accepted:
         """The model's files into the workspace, and the format it is saved in (else Refused)."""
         try:
-            model_files.download(self.api, artifact_uri, ws.model_dir(name))
+            download(self.api, artifact_uri, ws.model_dir(name))
             return formats.check(ws.model_dir(name))
-        except (formats.RefusedFormat, model_files.ModelFilesError) as exc:
+        except (formats.RefusedFormat, ModelFilesError) as exc:
             raise Refused(str(exc), 422) from None
 
     @staticmethod
@@ -359,7 +359,7 @@ class Registry:
             try:
                 kept = model_files.keep_copy(self.api, project, ws.model_dir("candidate"), files, run.run_id,
                                              self._copy_experiment(project))  # fmt: skip
-            except model_files.ModelFilesError as exc:
+            except ModelFilesError as exc:
                 raise Refused(str(exc), 409) from None
             mv = self.api.create_model_version(
                 project,

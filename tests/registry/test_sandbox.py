@@ -1,0 +1,109 @@
+"""The scoring child (shipyard.registry.sandbox) and the formats the registry loads (formats), on
+models saved by MLflow's real flavours into a folder: no MLflow server is needed."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import skops.io
+from shipyard.registry import formats
+from shipyard.registry.sandbox import SandboxError, Workspace
+
+SECRETS = {
+    "MLFLOW_TRACKING_USERNAME": "shipyard-registry",
+    "MLFLOW_TRACKING_PASSWORD": "registry-secret",
+    "MLFLOW_TRACKING_URI": "http://127.0.0.1:5000",
+    "SHIPYARD_HOME": "/srv/shipyard",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret",
+    "GITHUB_TOKEN": "gh-token",
+}
+
+
+def _data():
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    x.columns = [f"f{i}" for i in range(x.shape[1])]
+    return x, y
+
+
+def _save_tree(folder, **kwargs):
+    import mlflow.sklearn
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y = _data()
+    model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(x, y)
+    options = {"serialization_format": "skops", "skops_trusted_types": ["sklearn.tree._tree.Tree"], **kwargs}
+    mlflow.sklearn.save_model(model, str(folder), pip_requirements=[], **options)
+    return model
+
+
+def test_the_child_sees_no_credentials_and_scores_as_the_model_itself(monkeypatch):
+    from shipyard.registry.scoring import score
+
+    for key, value in SECRETS.items():
+        monkeypatch.setenv(key, value)
+    x, y = _data()
+    with Workspace() as ws:
+        model = _save_tree(ws.model_dir("candidate"))
+        x.assign(target=y).to_csv(ws.data_path("eval"), index=False)
+        answer = ws.score({"candidate": formats.check(ws.model_dir("candidate"))}, ["eval"], "classification",
+                          "target")  # fmt: skip
+    seen = set(answer.environment)
+    assert not seen & set(SECRETS), seen
+    assert not [n for n in seen if n.startswith(("MLFLOW_", "SHIPYARD_", "AWS_")) or "TOKEN" in n]
+    assert answer.metrics("candidate", "eval") == score("classification", y, model.predict(x))
+    assert answer.enforced["limits"]["nofile"] == 256 and answer.enforced["limits"]["core"] == 0
+    if os.geteuid() == 0:  # here: root in a container that may unshare; say what was enforced
+        assert answer.enforced["network"] == "namespace" and answer.enforced["user"] == "nobody"
+
+
+def test_a_pickled_sklearn_model_and_a_python_model_are_refused_by_name(tmp_path):
+    import mlflow.sklearn
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y = _data()
+    mlflow.sklearn.save_model(DecisionTreeClassifier().fit(x, y), str(tmp_path / "pkl"),
+                              serialization_format="pickle", pip_requirements=[])  # fmt: skip
+    with pytest.raises(formats.RefusedFormat, match=r"sklearn \(pickle\) is not accepted.*fix: .*skops"):
+        formats.check(tmp_path / "pkl")
+
+    class Anything(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return model_input
+
+    mlflow.pyfunc.save_model(str(tmp_path / "pyfunc"), python_model=Anything(), pip_requirements=[])
+    with pytest.raises(formats.RefusedFormat, match=r"python_function .*cloudpickle.* is not accepted"):
+        formats.check(tmp_path / "pyfunc")
+
+
+def test_skops_types_are_trusted_by_the_platform_never_by_the_models_mlmodel(tmp_path):
+    _save_tree(tmp_path / "lax", skops_trusted_types=["sklearn.tree._tree.Tree", "builtins.eval"])
+    with pytest.raises(formats.RefusedFormat, match="builtins.eval"):
+        formats.check(tmp_path / "lax")
+
+    # a skops file holding a type nobody trusts: the child refuses it by name and loads nothing
+    x, y = _data()
+    with Workspace() as ws:
+        folder = ws.model_dir("candidate")
+        _save_tree(folder)
+        (folder / "model.skops").write_bytes(skops.io.dumps({"f": _Untrusted()}))
+        x.assign(target=y).to_csv(ws.data_path("eval"), index=False)
+        answer = ws.score({"candidate": formats.check(folder)}, ["eval"], "classification", "target")
+    with pytest.raises(SandboxError, match=r"does not trust: .*_Untrusted"):
+        answer.metrics("candidate", "eval")
+
+
+class _Untrusted:
+    pass
+
+
+def test_a_child_past_its_time_is_stopped(tmp_path):
+    x, y = _data()
+    with Workspace() as ws:
+        _save_tree(ws.model_dir("candidate"))
+        x.assign(target=y).to_csv(ws.data_path("eval"), index=False)
+        with pytest.raises(SandboxError, match="longer than 0 s"):
+            ws.score({"candidate": formats.check(ws.model_dir("candidate"))}, ["eval"], "classification",
+                     "target", timeout=0.01)  # fmt: skip
