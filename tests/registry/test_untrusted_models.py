@@ -139,3 +139,38 @@ def test_a_members_put_into_a_registered_version_is_refused_and_a_changed_file_i
     assert [f.what for f in found if f.model == p.name] == [
         f"{p.name} v{version}: file MLmodel changed since registration"
     ]
+
+
+def test_a_version_registered_before_file_hashes_still_judges_and_is_listed_as_unverifiable(
+    light_platform, tmp_path
+):
+    from shipyard import tags
+    from shipyard.audit import names as audit
+    from shipyard.identity import REGISTRY, ci_account
+    from shipyard.records import MlflowApi
+
+    p = new_project(light_platform)
+    old = p.job(tmp_path)
+    # v1 as the registry registered it before issue 32: from the team's logged model, no file hashes
+    api = MlflowApi(light_platform.endpoints.mlflow, **_login(light_platform, REGISTRY))
+    (logged,) = api.search_logged_models([p.experiment_id], f"source_run_id = '{old.run_id}'")
+    model_id = logged["info"]["model_id"]
+    api.create_model_version(p.name, f"models:/{model_id}", old.run_id, {tags.MODEL_RUN_ID: old.run_id},
+                             model_id=model_id)  # fmt: skip
+    api.set_alias(p.name, tags.CHALLENGER, "1")
+    AuditStore.of(light_platform.data_dir).append(
+        ci_account(p.name), audit.SUBMIT_REGISTERED, p.name, p.name, "1", {"run_id": old.run_id}
+    )
+    p.act("manager@example.com", 1, "promote")
+
+    result = p.submit(p.job(tmp_path, depth=5))
+    assert result["outcome"] == "registered" and result["verdict"]["champion_version"] == "1", result
+    assert result["verdict"]["champion"]["accuracy"] > 0.8
+    deep = light_platform.cli("audit", "verify", "--deep", "--data-dir", str(light_platform.data_dir))
+    assert f"{p.name} v1: registered before file hashes were recorded (not verifiable)" in deep.stdout
+    assert f"{p.name} v2" not in deep.stdout + deep.stderr  # v2's files are as registered
+
+
+def _login(platform, who: str) -> dict:
+    creds = platform.credentials(who)
+    return {"username": creds.username, "password": creds.password}

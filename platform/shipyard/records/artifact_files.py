@@ -62,13 +62,18 @@ def download(api: MlflowApi, artifact_uri: str, dest: Path) -> dict[str, str]:
     API with ``api``'s credentials, bounded in count and size; any other store through MLflow's client."""
     dest.mkdir(parents=True, exist_ok=True)
     if urlparse(artifact_uri).scheme != PROXY:
+        import shutil
+        import tempfile
+
         import mlflow.artifacts
 
-        try:
-            mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, dst_path=str(dest),
-                                                tracking_uri=api.base_url)  # fmt: skip
-        except Exception as exc:  # MLflow raises MlflowException, requests errors or OSError here
-            raise ServiceUnavailable("MLflow artifacts", api.base_url, f"{artifact_uri}: {exc}") from None
+        with tempfile.TemporaryDirectory(prefix="shipyard-download-") as tmp:
+            try:  # MLflow puts a folder under dst_path by its own name: its contents are the model's
+                got = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, dst_path=tmp,
+                                                          tracking_uri=api.base_url)  # fmt: skip
+            except Exception as exc:  # MLflow raises MlflowException, requests errors or OSError here
+                raise ServiceUnavailable("MLflow artifacts", api.base_url, f"{artifact_uri}: {exc}") from None
+            shutil.copytree(got, dest, symlinks=True, dirs_exist_ok=True)
         return sha256_files(dest)
     root = proxy_path(artifact_uri)
     listing = _list(api, root)

@@ -40,6 +40,24 @@ class RefusedFormat(ValueError):
 class Accepted:
     kind: str  # SKLEARN_SKOPS | PYTORCH_PT2
     path: str  # the model file, relative to the model's folder
+    # the signature's input columns, in order (what MLflow's pyfunc would select from a frame); None
+    # for a tensor signature or none at all: every column but the target
+    columns: tuple[str, ...] | None = None
+
+
+def _columns(meta: dict) -> tuple[str, ...] | None:
+    import json
+
+    inputs = (meta.get("signature") or {}).get("inputs") if isinstance(meta.get("signature"), dict) else None
+    try:
+        specs = json.loads(inputs) if isinstance(inputs, str) else None
+    except ValueError:
+        raise RefusedFormat("the model's MLmodel signature is not JSON") from None
+    if not isinstance(specs, list) or not specs:
+        return None
+    if not all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in specs):
+        return None  # a tensor signature names no columns
+    return tuple(c["name"] for c in specs)
 
 
 def _refuse(what: str, fix: str) -> RefusedFormat:
@@ -62,9 +80,7 @@ def check(folder: Path) -> Accepted:
 
     mlmodel = folder / "MLmodel"
     if not mlmodel.is_file():
-        raise RefusedFormat(
-            "the model has no MLmodel file; fix: log it with mlflow's sklearn or pytorch flavour"
-        )
+        raise RefusedFormat(f"the model has no MLmodel file; fix: {FIX_SKLEARN}")
     if mlmodel.stat().st_size > MAX_MLMODEL_BYTES:
         raise RefusedFormat(f"the model's MLmodel file is larger than {MAX_MLMODEL_BYTES // 1024} KiB")
     try:
@@ -100,13 +116,13 @@ def check(folder: Path) -> Accepted:
                 f"the model's MLmodel trusts skops types the platform does not: {', '.join(extra)[:300]}; "
                 "fix: trust no types beyond sklearn.tree._tree.Tree (skops_trusted_types)"
             )
-        return Accepted(SKLEARN_SKOPS, path)
+        return Accepted(SKLEARN_SKOPS, path, _columns(meta))
     if isinstance(torch, dict):
         data = PurePosixPath(str(torch.get("model_data", "data")))
         if (folder / data / "model.pth").exists() or not (folder / data / "model.pt2").is_file():
             raise _refuse("pytorch (pickle or TorchScript, data/model.pth)", FIX_TORCH)
         if pyfunc and loader != "mlflow.pytorch":
             raise _refuse(f"python_function ({loader})", FIX_TORCH)
-        return Accepted(PYTORCH_PT2, _inside(folder, data / "model.pt2"))
+        return Accepted(PYTORCH_PT2, _inside(folder, data / "model.pt2"), _columns(meta))
     named = ", ".join(sorted(str(k) for k in flavours)) or "(none)"
     raise _refuse(named, f"{FIX_SKLEARN}, or {FIX_TORCH}")

@@ -49,10 +49,13 @@ def keep_copy(api: MlflowApi, model: str, folder: Path, files: dict[str, str], t
     run = api.create_run(experiment_id, f"{model}-copy", {COPY_KIND: training_run})
     run_id = run["info"]["run_id"]
     root = run["info"].get("artifact_uri") or ""
-    if urlparse(root).scheme != PROXY:
-        raise ModelFilesError(f"the registry keeps copies through MLflow's artifact proxy, not {root!r}")
-    for rel in files:
-        with open(folder / rel, "rb") as body:
-            call(api, "PUT", f"{proxy_path(root)}/{COPY_PATH}/{rel}", data=body)
+    if urlparse(root).scheme == PROXY:
+        for rel in files:
+            with open(folder / rel, "rb") as body:
+                call(api, "PUT", f"{proxy_path(root)}/{COPY_PATH}/{rel}", data=body)
+    else:  # a store MLflow's server does not proxy: its client writes there, with this process's rights
+        from mlflow.tracking import MlflowClient
+
+        MlflowClient(tracking_uri=api.base_url).log_artifacts(run_id, str(folder), COPY_PATH)
     api.end_run(run_id, "FINISHED")
     return Copy(experiment_id, run_id, f"{root.rstrip('/')}/{COPY_PATH}", dict(files))

@@ -107,9 +107,7 @@ class Workspace:
         request = {
             "task": task,
             "target": target,
-            "models": {
-                n: {"kind": a.kind, "path": str(self.model_dir(n) / a.path)} for n, a in models.items()
-            },
+            "models": {n: _model_request(self.model_dir(n), a) for n, a in models.items()},
             "datasets": {d: str(self.data_path(d)) for d in datasets},
             "limits": {**LIMITS, **(limits or {})},
             "isolate_network": True,
@@ -152,6 +150,11 @@ class Workspace:
         if len(raw) > MAX_ANSWER:
             raise SandboxError(f"the scoring process answered more than {MAX_ANSWER} bytes")
         return _parse(raw)
+
+
+def _model_request(folder: Path, accepted: Accepted) -> dict:
+    columns = list(accepted.columns) if accepted.columns is not None else None
+    return {"kind": accepted.kind, "path": str(folder / accepted.path), "columns": columns}
 
 
 def _kill_group(pid: int) -> None:

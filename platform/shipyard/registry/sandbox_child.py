@@ -169,6 +169,11 @@ def main(request_path: str) -> int:
         for dname, frame in frames.items():
             try:
                 x, y = frame.drop(columns=[target]), frame[target]
+                if m.get("columns") is not None:  # as MLflow's pyfunc: the signature's columns, in order
+                    missing = [c for c in m["columns"] if c not in x.columns]
+                    if missing:
+                        raise ValueError(f"the data lacks the model's input columns {missing[:10]}")
+                    x = x[m["columns"]]
                 scores[name][dname] = score(task, y, labels(task, _predict(m["kind"], model, x)))
             except Exception as exc:  # noqa: BLE001
                 scores[name][dname] = {"error": _first_line(exc)}
