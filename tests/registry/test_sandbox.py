@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import skops.io
 from shipyard.registry import formats
 from shipyard.registry.sandbox import SandboxError, Workspace
 
@@ -93,6 +92,8 @@ def test_skops_types_are_trusted_by_the_platform_never_by_the_models_mlmodel(tmp
         formats.check(tmp_path / "lax")
 
     # a skops file holding a type nobody trusts: the child refuses it by name and loads nothing
+    import skops.io  # here, not at collection: with torch installed it imports torch (test_flavours)
+
     x, y = _data()
     with Workspace() as ws:
         folder = ws.model_dir("candidate")

@@ -163,7 +163,7 @@ def test_a_version_registered_before_file_hashes_still_judges_and_is_listed_as_u
     )
     p.act("manager@example.com", 1, "promote")
 
-    result = p.submit(p.job(tmp_path, depth=5))
+    result = p.submit(p.job(tmp_path))  # the same tree again: as good as the champion
     assert result["outcome"] == "registered" and result["verdict"]["champion_version"] == "1", result
     assert result["verdict"]["champion"]["accuracy"] > 0.8
     deep = light_platform.cli("audit", "verify", "--deep", "--data-dir", str(light_platform.data_dir))
