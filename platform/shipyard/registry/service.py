@@ -72,12 +72,13 @@ class Timings:
 
 class Registry:
     """Reads and writes MLflow through the record layer (:class:`MlflowApi`, the registry account's
-    credentials from the environment); only loading a model for scoring uses ``mlflow.pyfunc``."""
+    credentials from the environment). It loads no model: a submit's models are scored in a child
+    process without credentials (:mod:`.sandbox`), in the formats :mod:`.formats` accepts."""
 
     def __init__(self, spec: PlatformSpec, tracking_uri: str, audit_store: AuditStore) -> None:
         import mlflow
 
-        mlflow.set_tracking_uri(tracking_uri)  # pyfunc.load_model resolves models:/ URIs through these
+        mlflow.set_tracking_uri(tracking_uri)  # mlflow.artifacts resolves runs:/ and models:/ URIs here
         mlflow.set_registry_uri(tracking_uri)
         self.spec = spec
         self.uri = tracking_uri
