@@ -144,7 +144,7 @@ class Registry:
 
         t2 = time.monotonic()
         try:
-            answer = ws.score({n: a for n, a in models.items()}, datasets, task, names.TARGET)
+            answer = ws.score(models, datasets, task, names.TARGET)
         except SandboxError as exc:
             raise Refused(f"the models could not be scored: {exc}", 422) from None
         candidate = self._metrics(answer, "candidate", "eval", "the candidate", 422)
@@ -196,6 +196,8 @@ class Registry:
             return formats.check(ws.model_dir(name))
         except (formats.RefusedFormat, ModelFilesError) as exc:
             raise Refused(str(exc), 422) from None
+        except NotFound:
+            raise Refused(f"the model's files are not in MLflow ({artifact_uri})", 422) from None
 
     @staticmethod
     def _metrics(answer: Answer, model: str, dataset: str, who: str, status: int) -> dict[str, float]:
