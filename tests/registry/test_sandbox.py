@@ -3,6 +3,7 @@ models saved by MLflow's real flavours into a folder: no MLflow server is needed
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -117,3 +118,32 @@ def test_a_child_past_its_time_is_stopped(tmp_path):
         with pytest.raises(SandboxError, match="longer than 0 s"):
             ws.score({"candidate": formats.check(ws.model_dir("candidate"))}, ["eval"], "classification",
                      "target", timeout=0.01)  # fmt: skip
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed here")
+def test_a_pt2_model_is_scored_and_a_pickled_or_torchscript_one_is_refused(tmp_path):
+    import mlflow.pytorch
+    import numpy as np
+    import torch
+    from shipyard.registry.scoring import labels, score
+
+    x, y = _data()
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(30, 1), torch.nn.Sigmoid())
+    example = x.to_numpy(np.float32)[:5].copy()
+    with Workspace() as ws:
+        mlflow.pytorch.save_model(net, str(ws.model_dir("candidate")), serialization_format="pt2",
+                                  input_example=example, pip_requirements=[])  # fmt: skip
+        x.assign(target=y).to_csv(ws.data_path("eval"), index=False)
+        accepted = formats.check(ws.model_dir("candidate"))
+        assert accepted.kind == formats.PYTORCH_PT2
+        answer = ws.score({"candidate": accepted}, ["eval"], "classification", "target")
+    with torch.no_grad():
+        direct = net(torch.from_numpy(x.to_numpy(np.float32))).numpy()
+    assert answer.metrics("candidate", "eval") == score("classification", y, labels("classification", direct))
+
+    for name, model in (("pickle", net), ("script", torch.jit.script(net))):
+        folder = str(tmp_path / name)
+        mlflow.pytorch.save_model(model, folder, serialization_format="pickle", pip_requirements=[])
+        with pytest.raises(formats.RefusedFormat, match=r"pytorch \(pickle or TorchScript.*fix: .*pt2"):
+            formats.check(tmp_path / name)
