@@ -134,10 +134,12 @@ class Project:
         extra_tags=None,
         card: str | None = CARD,
         pushed_by: str = "",
+        log_model=None,
     ) -> Job:
         """A CI job played as the runner plays it: a commit on the platform's git remote, the runner's
         job record and its CI run, the dataset in the team's DVC remote; then a model trained (as the
-        project's CI credential) on the platform's split of that data."""
+        project's CI credential) on the platform's split of that data; ``log_model`` (the fitted tree)
+        logs something else as the run's model."""
         commit, ci_run_id = self.ci_job(tmp, branch, pushed_by)
         from sklearn.tree import DecisionTreeClassifier
 
@@ -150,7 +152,9 @@ class Project:
             flip = rng.random(len(y_train)) < noise
             y_train = y_train.where(~flip, 1 - y_train)
         model = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(x_train, y_train)
-        return self.training_run(tmp, ci_run_id, commit, data_hash, model, test, extra_tags, card=card)
+        return self.training_run(
+            tmp, ci_run_id, commit, data_hash, model, test, extra_tags, card=card, log_model=log_model
+        )
 
     def ci_job(self, tmp: Path, branch: str = "main", pushed_by: str = "") -> tuple[str, str]:
         """(commit, CI run id): a commit on the platform's remote, its CI run and runner job."""
@@ -169,7 +173,8 @@ class Project:
         return commit, ci_run_id
 
     def training_run(self, tmp: Path, ci_run_id: str, commit: str, data_hash: str, model, test: pd.DataFrame,
-                     extra_tags=None, creds=None, card: str | None = CARD) -> Job:  # fmt: skip
+                     extra_tags=None, creds=None, card: str | None = CARD,
+                     log_model=None) -> Job:  # fmt: skip
         """The training run a job logs (as ``creds``, default the project's CI credential): the
         model, and ``test`` as its evaluation data."""
         import sklearn
@@ -194,12 +199,16 @@ class Project:
                 # in a subprocess that imports the model again (~5-10 s of CPU per job); skops
                 # imported as the platform imports it (not torch with it)
                 import_skops()
-                mlflow.sklearn.log_model(
-                    model,
-                    name="model",
-                    pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
-                    skops_trusted_types=["sklearn.tree._tree.Tree"],
-                )
+                if log_model is not None:
+                    log_model(model)
+                else:
+                    mlflow.sklearn.log_model(
+                        model,
+                        name="model",
+                        serialization_format="skops",
+                        pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+                        skops_trusted_types=["sklearn.tree._tree.Tree"],
+                    )
                 mlflow.log_artifact(str(eval_file), os.path.dirname(EVAL_ARTIFACT))
                 if card is not None:  # the card the project's `make gate` renders (tests/fixtures/model_card)
                     mlflow.log_text(card, "model_card.md")

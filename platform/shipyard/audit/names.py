@@ -18,3 +18,4 @@ GOVERNANCE_CHANGED = "spec.governance_changed"  # `up` read a spec whose governa
 PROJECT_FACTS = "project.facts"  # a project's team, risk tier and owner as the registry keeps them
 
 GENESIS = "0" * 64
+ARTIFACTS = "artifacts"  # submit.registered detail: the registry's copy of the files and their sha256s

@@ -6,6 +6,8 @@
 - the approvals tag of a version differs from the approvals in the log;
 - a model the registry never registered carries the alias ``champion`` (an ungoverned champion);
 - a project's team, risk tier or owner tag differs from the registry's record (``project.facts``).
+- a file of a version that holds ``champion`` or ``challenger`` (what anyone loads by alias) differs
+  from the sha256 its registration recorded (``shipyard audit verify --deep`` re-hashes every version).
 Each finding is appended once (a finding with the same key is not repeated)."""
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
     events = store.events()
     expected = expected_state(events)
     found: list[Finding] = []
+    aliased: set[tuple[str, str]] = set()
     for rm in map(parse_registered_model, api.search_registered_models()):
         if rm.name not in expected and tags.CHAMPION in rm.aliases:
             found.append(Finding(
@@ -68,6 +71,7 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
             rm.name, {"champion": None, "challenger": None, "versions": set(), "approvals": {}}
         )
         aliases = {a: str(v) for a, v in rm.aliases.items()}
+        aliased |= {(rm.name, aliases[a]) for a in (tags.CHAMPION, tags.CHALLENGER) if a in aliases}
         for alias in (tags.CHAMPION, tags.CHALLENGER):
             have, should = aliases.get(alias), want[alias]
             if have != should:
@@ -94,7 +98,7 @@ def findings(store: AuditStore, tracking_uri: str) -> list[Finding]:
                     f"the audit log {logged or 'nothing'}",
                 ))  # fmt: skip
     found += fact_findings(api, events)
-    return found
+    return found + _changed_files(store, api, aliased)
 
 
 def fact_findings(api: MlflowApi, events: list[Event]) -> list[Finding]:
@@ -116,6 +120,12 @@ def fact_findings(api: MlflowApi, events: list[Event]) -> list[Finding]:
                 "the copy was changed outside the platform and is not used",
             ))  # fmt: skip
     return found
+
+
+def _changed_files(store: AuditStore, api: MlflowApi, versions: set[tuple[str, str]]) -> list[Finding]:
+    from shipyard.audit.artifacts import check
+
+    return [Finding(c.key, c.model, c.version, c.describe()) for c in check(store, api, versions).changes]
 
 
 def _v(version: str | None) -> str:

@@ -103,9 +103,16 @@ def log(
     console.print(table)
 
 
-def verify(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
+def verify(
+    deep: bool = typer.Option(
+        False, "--deep", help="also re-hash every registered version's files against its registration"
+    ),
+    spec: Path | None = SpecOpt,
+    data_dir: Path | None = DataDirOpt,
+) -> None:
     """Recompute the hash chain and hold it to every witnessed checkpoint of its head; exit 1 naming
-    the first bad event or checkpoint (a truncated or rewritten log). A good log is checkpointed."""
+    the first bad event or checkpoint (a truncated or rewritten log). A good log is checkpointed.
+    --deep: also re-hash every registered version's files; exit 1 naming each changed file."""
     from shipyard.audit.witness import check, checkpoint
 
     store, root = _store(spec, data_dir)
@@ -115,6 +122,25 @@ def verify(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> N
         raise typer.Exit(1)
     checkpoint(store, root)
     typer.echo(f"audit log {result.summary()}")
+    if deep:
+        _verify_files(store, root)
+
+
+def _verify_files(store, root: Path) -> None:
+    from shipyard.audit.artifacts import check
+    from shipyard.local.runtime import load_endpoints
+    from shipyard.records import MlflowApi
+
+    found = check(store, MlflowApi(load_endpoints(root).mlflow))
+    for model, version in found.unhashed:
+        typer.echo(f"{model} v{version}: registered before file hashes were recorded (not verifiable)")
+    for change in found.changes:
+        typer.echo(f"MODIFIED {change.describe()}", err=True)
+    summary = f"model files: {len(found.checked)} versions re-hashed, {len(found.changes)} changed files"
+    if not found.ok:
+        typer.echo(summary, err=True)
+        raise typer.Exit(1)
+    typer.echo(summary)
 
 
 def checkpoint(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:

@@ -1,5 +1,5 @@
-"""Loading a model for the platform gate: MLflow's flavours, without importing torch for a
-scikit-learn model."""
+"""Importing skops for the scoring child (:mod:`.sandbox_child`) without importing torch for a
+scikit-learn model. The registry's own process loads no model."""
 
 from __future__ import annotations
 
@@ -36,10 +36,3 @@ def import_skops() -> None:
                 import skops.io  # noqa: F401,F811
             except ImportError:  # no skops: a scikit-learn model's load says so
                 pass
-
-
-def load_model(uri: str):
-    import_skops()
-    import mlflow.pyfunc
-
-    return mlflow.pyfunc.load_model(uri)

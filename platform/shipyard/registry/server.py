@@ -256,16 +256,6 @@ def build_app(
     )
 
 
-def _preload_model_flavours() -> None:
-    from shipyard.registry.flavours import import_skops
-
-    try:
-        import mlflow.sklearn  # noqa: F401
-    except ImportError:  # an image without it still serves; its first submit pays the import
-        pass
-    import_skops()
-
-
 def main(argv: list[str] | None = None) -> int:
     import json
 
@@ -305,13 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:  # the audit database is down or refuses: one line and its fix, no traceback
         print(f"error: {exc.message}\n  fix: {exc.fix}", file=sys.stderr)
         return 2
-    import mlflow.pyfunc  # noqa: F401  (imported now, not in the first submit: seconds on a busy machine)
-    import sklearn.metrics  # noqa: F401
-
-    # what loading the template's scikit-learn models needs (MLflow saves them with skops), ~3 s: in
-    # the background, so /health (and `up`'s "ready for push") does not wait; a submit that comes
-    # first waits on Python's import lock, never longer than importing it itself
-    threading.Thread(target=_preload_model_flavours, daemon=True).start()
+    # no model is loaded in this process: a submit's models are scored in a child without credentials
+    # (shipyard.registry.sandbox), which imports scikit-learn, skops or torch itself
 
     spec = load_spec(Path(args.spec))
     registry = Registry(spec, mlflow_url, store, data_dir, args.unverified_hosted_ci)

@@ -19,6 +19,7 @@ from pathlib import Path
 from shipyard import tags
 from shipyard.audit import facts as facts_mod
 from shipyard.audit import names as audit
+from shipyard.audit.names import ARTIFACTS
 from shipyard.audit.store import AuditStore, Event
 from shipyard.errors import NotFound, ServiceUnavailable
 from shipyard.identity.names import (
@@ -33,10 +34,13 @@ from shipyard.identity.names import (
 )
 from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
+from shipyard.records.artifact_files import ModelFilesError, artifact_uri_of, download, sha256_files
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
-from shipyard.registry import model_card, names, provenance, validation
+from shipyard.registry import formats, model_card, model_files, names, provenance, validation
+from shipyard.registry.formats import Accepted
 from shipyard.registry.gate import Verdict, decide
 from shipyard.registry.reasons import missing_reason
+from shipyard.registry.sandbox import Answer, SandboxError, Workspace
 from shipyard.spec.model import PlatformSpec
 
 # the account a person's request came through (the portal's, for on-behalf-of calls), set by the server
@@ -79,13 +83,14 @@ class Timings:
 
 class Registry:
     """Reads and writes MLflow through the record layer (:class:`MlflowApi`, the registry account's
-    credentials from the environment); only loading a model for scoring uses ``mlflow.pyfunc``."""
+    credentials from the environment). It loads no model: a submit's models are scored in a child
+    process without credentials (:mod:`.sandbox`), in the formats :mod:`.formats` accepts."""
 
     def __init__(self, spec: PlatformSpec, tracking_uri: str, audit_store: AuditStore,
                  data_dir: Path | None = None, unverified_hosted_ci: bool = False) -> None:  # fmt: skip
         import mlflow
 
-        mlflow.set_tracking_uri(tracking_uri)  # pyfunc.load_model resolves models:/ URIs through these
+        mlflow.set_tracking_uri(tracking_uri)  # mlflow.artifacts resolves runs:/ and models:/ URIs here
         mlflow.set_registry_uri(tracking_uri)
         self.spec = spec
         self.uri = tracking_uri
@@ -130,40 +135,59 @@ class Registry:
         t0 = time.monotonic()
         run = parse_training_run(self._run(run_id), "")
         project, exp_tags = self.project_of_run(run)
-        _, team, _tier = self.project_facts(project)
+        _, team, tier = self.project_facts(project)
         if caller not in (ci_account(project), RUNNER) and normal(caller) not in team_people(self.spec, team):
             raise Refused(f"{caller} may not submit models of project {project!r}")
         ci_run, branch = self._lineage(run, project)
         proof = self._provenance(run, ci_run, project, team)
         lineage_s = time.monotonic() - t0
 
+        with Workspace() as ws:  # the models' and data's files: scored in a child, then kept
+            return self._judge(caller, run, project, team, tier, exp_tags, ci_run, branch, proof, ws,
+                               lineage_s)  # fmt: skip
+
+    def _judge(self, caller: str, run: TrainingRun, project: str, team: str, tier: str,
+               exp_tags: dict[str, str], ci_run, branch: str, proof: provenance.Provenance | None,
+               ws: Workspace, lineage_s: float) -> dict:  # fmt: skip
         t1 = time.monotonic()
-        frame, eval_hash = self._held_out(run, proof)
+        frame, eval_hash = self._held_out(run, proof, ws.data_path("eval"))
         task = run.params.get("task", "classification")
-        candidate_model = self._load(self._candidate_uri(run))
+        if names.TARGET not in frame.columns:
+            raise Refused(f"the evaluation data {names.EVAL_ARTIFACT} has no {names.TARGET!r} column", 422)
+        models = {"candidate": self._fetch_model(self._logged_model(run)["artifact_uri"], ws, "candidate")}
         champion_version = self._alias_version(project, tags.CHAMPION)
-        champion_model = self._load(f"models:/{project}/{champion_version}") if champion_version else None
+        if champion_version:
+            source = self._version(project, champion_version).get("source", "")
+            try:
+                models["champion"] = self._fetch_model(artifact_uri_of(self.api, source), ws, "champion")
+            except Refused as exc:
+                raise Refused(f"champion v{champion_version}: {exc.reason}", 409) from None
+        datasets = ["eval"]
+        vset = validation.latest(self.audit, project)
+        if vset is not None:
+            self._validation_data(vset, project, team, ws.data_path("validation"))
+            datasets.append("validation")
+        candidate_files = sha256_files(ws.model_dir("candidate"))
         load_s = time.monotonic() - t1
 
         t2 = time.monotonic()
-        from shipyard.registry.scoring import score_model
-
-        if names.TARGET not in frame.columns:
-            raise Refused(f"the evaluation data {names.EVAL_ARTIFACT} has no {names.TARGET!r} column", 422)
-        candidate = score_model(candidate_model, task, frame, names.TARGET)
-        champion = score_model(champion_model, task, frame, names.TARGET) if champion_model else None
+        try:
+            answer = ws.score(models, datasets, task, names.TARGET)
+        except SandboxError as exc:
+            raise Refused(f"the models could not be scored: {exc}", 422) from None
+        candidate = self._metrics(answer, "candidate", "eval", "the candidate", 422)
+        champion = (self._metrics(answer, "champion", "eval", f"champion v{champion_version}", 409)
+                    if champion_version else None)  # fmt: skip
         verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame))
-        verdict = self._with_model_card(verdict, run, exp_tags.get(tags.RISK_TIER, ""))
-        vset = validation.latest(self.audit, project)
         if vset is not None:
-            verdict = self._on_validation_set(verdict, vset, project, team, task, candidate_model,
-                                              champion_model, champion_version)  # fmt: skip
+            verdict = self._on_validation_set(verdict, vset, answer, champion_version)
+        verdict = self._with_model_card(verdict, run, tier)
         scoring_s = time.monotonic() - t2
 
         t3 = time.monotonic()
         evidence = {
             **verdict.as_dict(),
-            "run_id": run_id,
+            "run_id": run.run_id,
             "ci_run_id": ci_run.run_id,
             "commit": ci_run.commit,
             "branch": branch,
@@ -181,8 +205,9 @@ class Registry:
             event = self.audit.append(caller, audit.SUBMIT_REFUSED, project, project, "", evidence)
             outcome = "refused"
         else:
-            version = self._register(project, run, verdict, evidence)
-            event = self.audit.append(caller, audit.SUBMIT_REGISTERED, project, project, version, evidence)
+            version, kept = self._register(project, run, verdict, evidence, ws, candidate_files)
+            details = {**evidence, ARTIFACTS: kept.as_dict()}  # every file's sha256: audit verify --deep
+            event = self.audit.append(caller, audit.SUBMIT_REGISTERED, project, project, version, details)
             outcome = "registered"
         registry_s = time.monotonic() - t3
         return {
@@ -213,13 +238,26 @@ class Registry:
             return verdict
         return replace(verdict, passed=False, reasons=[*verdict.reasons, *problems])
 
-    def _on_validation_set(self, verdict: Verdict, vset: validation.ValidationSet, project: str,
-                           team: str, task: str, candidate_model, champion_model,
-                           champion_version) -> Verdict:  # fmt: skip
-        """The same gate on the validator's independent set: the candidate and the champion scored on it."""
-        import pandas as pd
+    def _fetch_model(self, artifact_uri: str, ws: Workspace, name: str) -> Accepted:
+        """The model's files into the workspace, and the format it is saved in (else Refused)."""
+        try:
+            download(self.api, artifact_uri, ws.model_dir(name))
+            return formats.check(ws.model_dir(name))
+        except (formats.RefusedFormat, ModelFilesError) as exc:
+            raise Refused(str(exc), 422) from None
+        except NotFound:
+            raise Refused(f"the model's files are not in MLflow ({artifact_uri})", 422) from None
 
-        from shipyard.registry.scoring import score_model
+    @staticmethod
+    def _metrics(answer: Answer, model: str, dataset: str, who: str, status: int) -> dict[str, float]:
+        try:
+            return answer.metrics(model, dataset)
+        except SandboxError as exc:
+            raise Refused(f"{who} cannot be scored on the held-out split: {exc}", status) from None
+
+    def _validation_data(self, vset: validation.ValidationSet, project: str, team: str, dest: Path) -> None:
+        """The validator's independent set, fetched and checked against its recorded hash, into ``dest``."""
+        import shutil
 
         experiment = self.api.experiment_by_name(names.VALIDATION_EXPERIMENT.format(model=project))
         if experiment is not None:  # whoever joined the team since the set was registered is denied too
@@ -227,20 +265,23 @@ class Registry:
             validation.deny_team(self.api, str(experiment["experiment_id"]), project, people)
         try:
             with tempfile.TemporaryDirectory(prefix="shipyard-validation-") as tmp:
-                frame = pd.read_csv(validation.fetch(self.api, vset, Path(tmp)))
+                shutil.copyfile(validation.fetch(self.api, vset, Path(tmp)), dest)
         except validation.InvalidSet as exc:
             raise Refused(str(exc), 409) from None
+
+    def _on_validation_set(self, verdict: Verdict, vset: validation.ValidationSet, answer: Answer,
+                           champion_version) -> Verdict:  # fmt: skip
+        """The same gate on the validator's independent set: the candidate and the champion scored on it."""
         try:
-            candidate = score_model(candidate_model, task, frame, names.TARGET)
-            champion = score_model(champion_model, task, frame, names.TARGET) if champion_model else None
-        except Exception as exc:  # MLflow's schema check or the model itself: the set does not fit it
-            first = (str(exc).splitlines() or [""])[0][:200]
+            candidate = answer.metrics("candidate", "validation")
+            champion = answer.metrics("champion", "validation") if champion_version else None
+        except SandboxError as exc:  # the model itself, or columns it does not take: the set does not fit
             raise Refused(
                 f"the independent validation set ({vset.sha256[:12]}, registered by {vset.registered_by}) "
-                f"cannot be scored by this model: {type(exc).__name__}: {first}",
+                f"cannot be scored by this model: {str(exc)[:200]}",
                 422,
             ) from None
-        other = decide(self.spec, candidate, champion, champion_version, vset.sha256, len(frame))
+        other = decide(self.spec, candidate, champion, champion_version, vset.sha256, vset.rows)
         return verdict.with_validation(other, vset.source())
 
     def register_validation_set(self, caller: str, model: str, text: str, filename: str, note: str) -> dict:
@@ -322,18 +363,19 @@ class Registry:
             raise Refused(str(exc), 422) from None
         return provenance.Provenance(job, repo, data)
 
-    def _held_out(self, run: TrainingRun, proof: provenance.Provenance | None):
-        """The evaluation frame and its sha256: re-derived from the verified data, or (an unverified
-        hosted run) the split the run uploaded."""
+    def _held_out(self, run: TrainingRun, proof: provenance.Provenance | None, dest: Path):
+        """The evaluation frame and its sha256, written to ``dest`` for the scoring child: re-derived
+        from the verified data, or (an unverified hosted run) the split the run uploaded."""
         import pandas as pd
 
         if proof is None:
-            path, digest = self._eval_data(run)
+            path, digest = self._eval_data(run, dest)
             return pd.read_csv(path), digest
         try:
             frame = provenance.held_out(proof.repo, proof.job.commit, proof.data)
         except provenance.Unverified as exc:
             raise Refused(str(exc), 422) from None
+        frame.to_csv(dest, index=False)
         return frame, provenance.csv_sha256(frame)
 
     def _default_branch(self, exp_tags: dict[str, str]) -> str:
@@ -346,22 +388,25 @@ class Registry:
                 return proc.stdout.strip()
         return names.DEFAULT_BRANCH
 
-    def _eval_data(self, run: TrainingRun) -> tuple[Path, str]:
+    def _eval_data(self, run: TrainingRun, dest: Path) -> tuple[Path, str]:
+        import shutil
+
         recorded = run.tags.get(names.EVAL_HASH)
         if not recorded:
             raise Refused(f"run {run.run_id} records no evaluation data hash ({names.EVAL_HASH})", 422)
-        folder = Path(tempfile.mkdtemp(prefix="shipyard-eval-"))
-        try:
-            path = Path(self.api.download_artifact(run.run_id, names.EVAL_ARTIFACT, str(folder)))
-        except ServiceUnavailable:  # the record layer's one error for "could not fetch it": not there
-            missing = f"run {run.run_id} has no evaluation data artifact {names.EVAL_ARTIFACT}"
-            raise Refused(missing, 422) from None
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with tempfile.TemporaryDirectory(prefix="shipyard-eval-") as folder:
+            try:
+                path = Path(self.api.download_artifact(run.run_id, names.EVAL_ARTIFACT, folder))
+            except ServiceUnavailable:  # the record layer's one error for "could not fetch it": not there
+                missing = f"run {run.run_id} has no evaluation data artifact {names.EVAL_ARTIFACT}"
+                raise Refused(missing, 422) from None
+            shutil.copyfile(path, dest)
+        digest = hashlib.sha256(dest.read_bytes()).hexdigest()
         if digest != recorded:
             raise Refused(
                 f"the evaluation data's hash {digest[:12]} does not match the recorded {recorded[:12]}", 422
             )
-        return path, digest
+        return dest, digest
 
     def _logged_model(self, run: TrainingRun) -> dict:
         """The model the run logged (MLflow 3's logged model ``info``)."""
@@ -369,15 +414,6 @@ class Registry:
         if not models:
             raise Refused(f"run {run.run_id} logged no model", 422)
         return models[0]["info"]
-
-    def _candidate_uri(self, run: TrainingRun) -> str:
-        return f"models:/{self._logged_model(run)['model_id']}"
-
-    @staticmethod
-    def _load(uri: str):
-        from shipyard.registry.flavours import load_model
-
-        return load_model(uri)
 
     def _alias_version(self, model: str, alias: str) -> str | None:
         try:
@@ -387,7 +423,10 @@ class Registry:
         value = aliases.get(alias)
         return str(value) if value is not None else None
 
-    def _register(self, project: str, run: TrainingRun, verdict: Verdict, evidence: dict) -> str:
+    def _register(self, project: str, run: TrainingRun, verdict: Verdict, evidence: dict, ws: Workspace,
+                  files: dict[str, str]) -> tuple[str, model_files.Copy]:  # fmt: skip
+        """A new version from the registry's own copy of the files it scored (a retried submit finds
+        the version it made); the copy's location and hashes go into the registration event."""
         import json
 
         try:
@@ -408,22 +447,35 @@ class Registry:
         }
         if evidence.get("pushed_by"):
             version_tags[tags.CREATED_BY] = evidence["pushed_by"]
-        existing = self.api.search_model_versions(f"name = '{project}' and run_id = '{run.run_id}'")
-        if existing:
-            version = str(existing[0]["version"])  # a retried submit: same version, idempotent
+        existing = [mv for mv in self.api.search_model_versions(f"name = '{project}'")
+                    if kv(mv.get("tags")).get(tags.MODEL_RUN_ID) == run.run_id]  # fmt: skip
+        if existing:  # a retried submit: same version, idempotent
+            mv = existing[0]
+            kept = model_files.Copy("", str(mv.get("run_id", "")), str(mv.get("source", "")), files)
         else:
-            logged = self._logged_model(run)
+            try:
+                kept = model_files.keep_copy(self.api, project, ws.model_dir("candidate"), files, run.run_id,
+                                             self._copy_experiment(project))  # fmt: skip
+            except ModelFilesError as exc:
+                raise Refused(str(exc), 409) from None
             mv = self.api.create_model_version(
                 project,
-                source=f"models:/{logged['model_id']}",
-                run_id=run.run_id,
+                source=kept.source,
+                run_id=kept.run_id,
                 tags=version_tags,
-                model_id=logged["model_id"],
                 description=f"platform gate passed: {verdict.summary}"[:4900],
             )
-            version = str(mv["version"])
+        version = str(mv["version"])
         self.api.set_alias(project, tags.CHALLENGER, version)
-        return version
+        return version, kept
+
+    def _copy_experiment(self, project: str) -> str | None:
+        """The experiment the registry made for this model's copies (named in its registrations), if any."""
+        for e in reversed(self.audit.events(model=project, action=audit.SUBMIT_REGISTERED)):
+            experiment_id = (e.details.get(ARTIFACTS) or {}).get("experiment_id")
+            if experiment_id:
+                return str(experiment_id)
+        return None
 
     # --- approvals and promotion ------------------------------------------------------------
     def _version(self, model: str, version: str) -> dict:

@@ -95,7 +95,8 @@ def champion_of(client, model_name: str) -> tuple[str, dict[str, float]] | None:
             version = client.get_model_version_by_alias(model_name, tags.CHAMPION)
         except MlflowException:
             return None
-    run = client.get_run(version.run_id)
+    # the training run: the version's own run is the registry's copy of the model files
+    run = client.get_run((getattr(version, "tags", None) or {}).get(tags.MODEL_RUN_ID) or version.run_id)
     return str(version.version), dict(run.data.metrics)
 
 

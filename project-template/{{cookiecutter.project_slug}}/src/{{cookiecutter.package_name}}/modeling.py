@@ -43,9 +43,34 @@ def log_to_mlflow(model, x_example: pd.DataFrame):
     example = x_example.to_numpy(np.float32, copy=True)  # writable: torch warns on read-only arrays
     signature = infer_signature(example, torch_model.raw_output(model, example))
     requirement = f"torch=={torch.__version__.split('+')[0]}"
-    return mlflow.pytorch.log_model(  # MLflow's default pt2 format traces the model with the example
-        model, name="model", signature=signature, input_example=example, pip_requirements=[requirement]
+    # pt2 (torch.export): a graph of torch operators and tensors, loadable without unpickling code. The
+    # platform's registry accepts no other PyTorch format (a pickle or TorchScript model.pth is refused).
+    return mlflow.pytorch.log_model(
+        model,
+        name="model",
+        serialization_format="pt2",
+        signature=signature,
+        input_example=example,
+        pip_requirements=[requirement],
     )
+
+
+def load_logged(uri: str):
+    """The logged model at ``uri`` (`make predict`): pt2 only, and MLflow checks that every record of
+    the archive is plain data or weights before ``torch.export`` loads it; a pickled model is refused."""
+    import os
+
+    import mlflow.pytorch
+
+    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"  # read by MLflow at each load
+    return mlflow.pytorch.load_model(uri)
+
+
+def predict_logged(model, x: np.ndarray) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
 
 def device_info() -> dict[str, str]:
@@ -54,6 +79,8 @@ def device_info() -> dict[str, str]:
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 MODEL_FILE = "model.joblib"
+# the one type beyond skops' own defaults that a forest needs; the platform's registry trusts no more
+SKOPS_TRUSTED = ["sklearn.tree._tree.Tree"]
 
 
 def build(task: str, params: dict):
@@ -124,11 +151,43 @@ def log_to_mlflow(model, x_example: pd.DataFrame):
     return mlflow.sklearn.log_model(
         model,
         name="model",
+        # skops rebuilds only the types it trusts: the platform's registry accepts no other format
+        serialization_format="skops",
         signature=signature,
         pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
-        # MLflow saves with skops, which trusts tree internals only when told: this model is our own.
-        skops_trusted_types=["sklearn.tree._tree.Tree"],
+        skops_trusted_types=SKOPS_TRUSTED,  # tree internals: trusted by name, as the registry does
     )
+
+
+def load_logged(uri: str):
+    """The logged model at ``uri`` (`make predict`), through skops with the types this template
+    trusts, never the list the model's MLmodel carries (whoever logged the model wrote that)."""
+    import tempfile
+
+    import mlflow.artifacts
+    import yaml
+
+    _import_skops()
+    import skops.io
+
+    folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tempfile.mkdtemp()))
+    meta = yaml.safe_load((folder / "MLmodel").read_text()) or {}
+    flavour = meta.get("flavors", {}).get("sklearn") or {}
+    if flavour.get("serialization_format") != "skops":
+        raise SystemExit(
+            f"{uri} is not a scikit-learn model saved with skops\n"
+            "  fix: log it with mlflow.sklearn.log_model(..., serialization_format='skops')"
+        )
+    path = (folder / str(flavour.get("pickled_model", ""))).resolve()
+    untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(SKOPS_TRUSTED))
+    if folder.resolve() not in path.parents or untrusted:
+        named = ", ".join(untrusted) or path.name
+        raise SystemExit(f"{uri} holds types this project does not trust: {named}")
+    return skops.io.load(path, trusted=SKOPS_TRUSTED)
+
+
+def predict_logged(model, x: pd.DataFrame) -> np.ndarray:
+    return model.predict(x)
 
 
 def device_info() -> dict[str, str]:

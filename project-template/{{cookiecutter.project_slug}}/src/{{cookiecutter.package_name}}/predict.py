@@ -1,6 +1,8 @@
 """`make predict`: score a batch with the registered champion and log the scoring run.
 
-Loads ``models:/<model>@champion`` from MLflow (``predict.model_alias`` in params.yaml), prepares the
+Loads ``models:/<model>@champion`` from MLflow (``predict.model_alias`` in params.yaml) in the one
+format the platform's registry accepts, never through a pickle (``modeling.load_logged``: skops with
+this template's trusted types, or a pt2 archive MLflow checks for pickles first), prepares the
 batch exactly as training did (schema-encoded, standardised with the training scaler), writes
 ``reports/predictions.csv`` (row_id, prediction) and keeps the scored features in
 ``reports/scoring-features.csv``: `make monitor` compares those with the training reference.
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 from shipyard import tags
 
-from . import config, features, lineage, tracking
+from . import config, features, lineage, modeling, tracking
 
 PREDICTIONS = config.REPORTS / "predictions.csv"
 SCORED_FEATURES = config.REPORTS / "scoring-features.csv"
@@ -69,13 +71,15 @@ def to_prediction(task: str, output: np.ndarray) -> np.ndarray:
 def main() -> int:
     import mlflow
     from mlflow.exceptions import MlflowException
+    from mlflow.models import get_model_info
 
     settings = config.params().get("predict", {})
     alias = settings.get("model_alias") or tags.CHAMPION
     uri = f"models:/{config.model_name()}@{alias}"
     tracking.configure()
     try:
-        model = mlflow.pyfunc.load_model(uri)
+        model = modeling.load_logged(uri)
+        model_id = get_model_info(uri).model_id or ""
     except MlflowException as exc:
         print(
             f"cannot load {uri}: {exc.message.splitlines()[0]}\n  fix: a model version needs the "
@@ -88,7 +92,7 @@ def main() -> int:
     inputs = x.drop(columns=[config.ROW_ID])
     if FLAVOUR == "pytorch":
         inputs = inputs.to_numpy(np.float32)
-    predicted = to_prediction(config.params()["task"], model.predict(inputs))
+    predicted = to_prediction(config.params()["task"], modeling.predict_logged(model, inputs))
     config.REPORTS.mkdir(parents=True, exist_ok=True)
     scored = pd.DataFrame({config.ROW_ID: batch[config.ROW_ID], "prediction": predicted})
     scored.to_csv(PREDICTIONS, index=False)
@@ -96,7 +100,7 @@ def main() -> int:
 
     client = tracking.client()
     experiment_id = tracking.ensure_experiment(client)
-    version = model.metadata.model_id or ""
+    version = model_id
     run_tags = {
         tags.RUN_KIND: tags.RUN_KIND_SCORE,
         tags.PROJECT: config.project()["project"],

@@ -86,7 +86,8 @@ class PlatformRuns:
             found = self.api.get("registered-models/alias", name=name, alias=alias)["model_version"]
         except (NotFound, BadInput):
             return None
-        return SimpleNamespace(version=found["version"], run_id=found.get("run_id", ""))
+        version_tags = {t["key"]: t["value"] for t in found.get("tags", [])}
+        return SimpleNamespace(version=found["version"], run_id=found.get("run_id", ""), tags=version_tags)
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         self.api.set_tag(run_id, key, value)
