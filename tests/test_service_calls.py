@@ -168,7 +168,7 @@ def test_a_silent_registry_is_named_within_the_specs_timeout(tmp_path, silent_ur
     )
     spec = _spec_with_bound(tmp_path, 1)
     # today: 600 s (registry/client.py's own TIMEOUT); the hang guard is far below that
-    proc = run_cli("model", "promote", "m", "1", "--spec", spec, env=env, timeout=60)
+    proc = run_cli("model", "promote", "m", "1", "--reason", "a test", "--spec", spec, env=env, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert f"the registry service at {silent_url}" in proc.stderr
     assert "no answer within 1s (services.calls.timeout_seconds)" in proc.stderr

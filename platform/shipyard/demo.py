@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from shipyard import tags
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
@@ -27,12 +29,12 @@ DEMO_PROJECT = "Screening Demo"  # the template's demo data: scikit-learn's brea
 DEMO_SLUG = "screening-demo"
 DEMO_TEAM = "demo"
 # the model card's own words (model_card.yaml), as the demo's data scientist writes them before pushing
-DEMO_CARD = (
-    "intended_use: Show the platform's journey on a public breast-cancer screening data set\n"
-    "users: People trying Shipyard; never clinicians\n"
-    "limits: A demonstration only: not validated for any clinical or production use\n"
-    "fairness: Not assessed (demonstration data)\n"
-)
+DEMO_CARD = {
+    "intended_use": "Show the platform's journey on a public breast-cancer screening data set",
+    "users": "People trying Shipyard; never clinicians",
+    "limits": "A demonstration only: not validated for any clinical or production use",
+    "fairness": "Not assessed (demonstration data)",
+}
 WORSE_BRANCH = "try-smaller-model"  # an experiment on a branch: main (and the portal's last CI) stays green
 PUSHED_HINT = "see `shipyard ci list`"
 WORSE_COMMIT = "Try a much smaller model (the gate should stop it)"
@@ -205,7 +207,8 @@ def _create_project(step, spec_file, data_dir, workspace, project_dir, env, echo
          "--spec", str(spec_file), "--data-dir", str(data_dir), "--provision"],
         env=env,
     )  # fmt: skip
-    (project_dir / "model_card.yaml").write_text(DEMO_CARD)  # the gate refuses a card of placeholders
+    card = yaml.safe_dump(DEMO_CARD, sort_keys=False, allow_unicode=True)  # quoted where YAML needs it
+    (project_dir / "model_card.yaml").write_text(card)  # the gate refuses a card of placeholders
     echo(f"      generated {project_dir} and provisioned it (MLflow experiment, DVC remote, git remote)")
 
 

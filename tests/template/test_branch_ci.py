@@ -65,7 +65,9 @@ def test_a_feature_branch_registers_nothing_and_prints_the_diff_against_the_cham
     assert "gate DRY RUN on feature/smaller" in out and "(nothing registered or published)" in out
     assert "metrics against champion v1:" in out
     diff = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  f1 ")}
-    champion_f1 = client.get_run(client.get_model_version(slug, "1").run_id).data.metrics["f1"]
+    # the version's own run is the registry's copy of the files; the training run is in its tag
+    trained = client.get_model_version(slug, "1").tags[tags.MODEL_RUN_ID]
+    champion_f1 = client.get_run(trained).data.metrics["f1"]
     assert f"{champion_f1:.4f}" in diff["f1"]
     # the platform's dry run is in the audit log: branch, commit, both models' metrics, its verdict
     from shipyard.audit import names as audit

@@ -15,6 +15,7 @@ from shipyard.ci.runs import wait_for_ci_run
 from shipyard.records import MlflowApi
 
 from ..fixtures.embedded_platform import start_platform
+from ..fixtures.model_card import write_words
 from .conftest import TEMPLATE
 from .test_fleet_update import edit, set_version
 from .test_project_ci import commit_all
@@ -44,6 +45,7 @@ def test_status_and_update_all_across_the_fleet(platform, tmp_path):
         project = tmp_path / slug
         if slug == "fleet-tuned":  # the data scientist tunes what the next release also changes
             edit(project / "params.yaml", "n_estimators: 100", "n_estimators: 300")
+        write_words(project)  # the model card's own words: the gate refuses a card of placeholders
         heads[slug] = commit_all(project, "Start [skip ci]")  # only the update branch's CI is checked
         push = subprocess.run(["git", "push", "-q", "origin", "main"], cwd=project, capture_output=True)
         assert push.returncode == 0, push.stderr
@@ -113,6 +115,10 @@ def test_drift_from_scoring_data_fires_the_tier_alert_in_the_embedded_prometheus
         ["python", "-m", "dvc", "repro", "featurize"], cwd=project, env=env, capture_output=True, text=True
     )  # plain `dvc repro`, no make
     assert featurized.returncode == 0, featurized.stdout + featurized.stderr
+    # a batch `make predict` scored (production data): only production drift raises the tier's alert,
+    # never CI's held-out check
+    (project / "reports").mkdir(exist_ok=True)
+    shutil.copy(project / "data" / "features" / "test.csv", project / "reports" / "scoring-features.csv")
     monitored = make(project, "monitor", env=env)
     assert monitored.returncode == 0, monitored.stdout + monitored.stderr
     assert "WARNING: above max_drift_share" in monitored.stdout

@@ -16,12 +16,16 @@ from pathlib import Path
 
 import pytest
 from shipyard import tags
+from shipyard.audit import names as audit
+from shipyard.audit.store import AuditStore
 from shipyard.ci.runs import list_ci_runs
-from shipyard.endpoints import ENV_PACKAGE_INDEX
-from shipyard.identity import ci_account
+from shipyard.endpoints import ENV_PACKAGE_INDEX, ENV_REGISTRY
+from shipyard.identity import REGISTRY, ci_account
 from shipyard.local.process import free_port
 from shipyard.records import MlflowApi
 
+from ..fixtures.model_card import write_words
+from ..fixtures.registry_service import start_registry
 from .conftest import REPO, VENV_BIN
 from .test_project_ci import commit_all
 
@@ -67,6 +71,7 @@ def gitlab_project(light_platform, tmp_path_factory):
     )
     assert new.returncode == 0, new.stdout + new.stderr
     project = root / "gitlab-pipeline"
+    write_words(project)  # the model card's own words: the gate refuses a card of placeholders
     commit_all(project, "Start from the Shipyard template")
     return project
 
@@ -105,10 +110,26 @@ def test_generated_pipeline_installs_shipyard_from_the_platform_index_and_regist
     index = platform.endpoints.package_index
     assert index and f"{index}" in (gitlab_project / "Makefile").read_text()
     checkout = clean_checkout(gitlab_project, tmp_path / "checkout")
-    result = gitlab_ci_local(checkout, ci_variables(platform, slug))
+    # `shipyard up`'s registry refuses a hosted CI's runs (it cannot check their provenance as it checks
+    # its own runner's); a registry started with --unverified-hosted-ci (as on a cluster) takes them, and
+    # each evidence says so
+    account = platform.credentials(REGISTRY).env()
+    hosted = start_registry(
+        platform.endpoints.mlflow,
+        platform.data_dir,
+        platform.spec_path,
+        account=account,
+        log=tmp_path / "r.log",
+    )
+    try:
+        result = gitlab_ci_local(checkout, ci_variables(platform, slug, **{ENV_REGISTRY: hosted.url}))
+    finally:
+        hosted.stop()
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
     assert "PASS" in out and "ci-shell" in out
+    (registered,) = AuditStore.of(platform.data_dir).events(model=slug, action=audit.SUBMIT_REGISTERED)
+    assert registered.details["provenance"].startswith("unverified: hosted CI")
 
     # shipyard came from the platform's index, hash-checked, into the job's own clean venv
     assert f"--index-url {index}" in out and f"Looking in indexes: {index}" in out

@@ -32,6 +32,12 @@ HEX40 = re.compile(r"^[0-9a-f]{40}$")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
 TARGET, ROW_ID = "target", "row_id"  # the template's label and row id columns (config.py)
 UNVERIFIED_HOSTED = "unverified: hosted CI (the registry was started with --unverified-hosted-ci)"
+UNVERIFIED_DRY_RUN = "unverified: a branch's dry run on the run's own split (its data is not pushed)"
+
+
+def unverified(provider: str) -> str:
+    """What the evidence says when the registry could not check the run against its own records."""
+    return UNVERIFIED_HOSTED if provider in ("github", "gitlab") else UNVERIFIED_DRY_RUN
 
 
 class Unverified(Exception):

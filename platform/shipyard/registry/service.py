@@ -139,7 +139,8 @@ class Registry:
         if caller not in (ci_account(project), RUNNER) and normal(caller) not in team_people(self.spec, team):
             raise Refused(f"{caller} may not submit models of project {project!r}")
         ci_run, branch = self._lineage(run, project)
-        proof = self._provenance(run, ci_run, project, team)
+        dry_run = branch != self._default_branch(exp_tags)
+        proof = self._provenance(run, ci_run, project, team, dry_run)
         lineage_s = time.monotonic() - t0
 
         with Workspace() as ws:  # the models' and data's files: scored in a child, then kept
@@ -192,7 +193,7 @@ class Registry:
             "commit": ci_run.commit,
             "branch": branch,
             "data_hash": run.data_hash,
-            "provenance": proof.as_dict() if proof else provenance.UNVERIFIED_HOSTED,
+            "provenance": proof.as_dict() if proof else provenance.unverified(ci_run.provider),
             # who pushed: from the runner's own job record when verified, never from the run's tags
             "pushed_by": proof.job.pushed_by if proof else "",
         }
@@ -335,9 +336,11 @@ class Registry:
             raise Refused(f"run {run.run_id} records no DVC data hash ({tags.DATA_HASH})", 422)
         return ci_run, ci_run.branch
 
-    def _provenance(self, run: TrainingRun, ci_run, project: str, team: str) -> provenance.Provenance | None:
+    def _provenance(self, run: TrainingRun, ci_run, project: str, team: str,
+                    dry_run: bool = False) -> provenance.Provenance | None:  # fmt: skip
         """The CI run checked against the platform's own records (None: an unverified hosted run,
-        only when the registry was started to accept them)."""
+        only when the registry was started to accept them; or a branch's dry run, whose data is not
+        pushed: only the default branch publishes, and a dry run registers nothing)."""
         if self.unverified_hosted_ci and ci_run.provider in ("github", "gitlab"):
             return None
         try:
@@ -358,7 +361,12 @@ class Registry:
             remotes = [self.data_dir / "dvc-remote" / team / project]
             if job.work:  # the job's own remote, merged into the team's after the job (ci/sandbox.py)
                 remotes.append(Path(job.work) / "dvc-remote")
-            data = provenance.dvc_object(remotes, run.data_hash)
+            try:
+                data = provenance.dvc_object(remotes, run.data_hash)
+            except provenance.Unverified:
+                if dry_run:
+                    return None  # scored on the run's own split, a claim: the evidence says so
+                raise
         except provenance.Unverified as exc:
             raise Refused(str(exc), 422) from None
         return provenance.Provenance(job, repo, data)

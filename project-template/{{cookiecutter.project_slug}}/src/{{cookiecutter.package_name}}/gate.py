@@ -150,15 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate_gate(
         metrics, p["thresholds"], p["primary_metric"], float(p["champion_tolerance"]), champion,
     )  # fmt: skip
+    # the card lives with the run and model; the platform's gate (a branch's dry run too) judges it
+    card = model_card.render(client.get_run(run["run_id"]), result)
+    client.log_text(run["run_id"], card, model_card.ARTIFACT_PATH)
+    config.REPORTS.mkdir(parents=True, exist_ok=True)
+    (config.REPORTS / "model_card.md").write_text(card)
     if "--dry-run" in args:
         return dry_run(client, run["run_id"], result, champion)
     outcome = "passed" if result.passed else "failed"
     client.set_tag(run["run_id"], tags.GATE_RESULT, outcome)
     client.set_tag(run["run_id"], tags.GATE_REASON, result.summary[:4900])
-    card = model_card.render(client.get_run(run["run_id"]), result)
-    client.log_text(run["run_id"], card, model_card.ARTIFACT_PATH)  # the card lives with the run and model
-    config.REPORTS.mkdir(parents=True, exist_ok=True)
-    (config.REPORTS / "model_card.md").write_text(card)
     (config.REPORTS / "gate.json").write_text(
         json.dumps({"run_id": run["run_id"], **asdict(result)}, indent=2)
     )
