@@ -96,6 +96,16 @@ def check_commit(data_dir: Path, project: str, commit: str, branch: str) -> Path
     return repo
 
 
+def newer_registered(repo: Path, commit: str, registered: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first (version, commit) of ``registered`` whose commit descends from ``commit`` (and is not
+    it): ``commit`` is older than a commit a version was already registered from."""
+    for version, other in registered:
+        if other != commit and HEX40.match(other or ""):
+            if _git(repo, "merge-base", "--is-ancestor", commit, other).returncode == 0:
+                return version, other
+    return None
+
+
 def dvc_object(remotes: list[Path], md5: str) -> Path:
     """The DVC 3 object of ``md5`` in one of ``remotes`` (``files/md5/ab/cdef...``), its bytes checked."""
     if not MD5.match(md5 or ""):

@@ -183,6 +183,8 @@ class Registry:
         if vset is not None:
             verdict = self._on_validation_set(verdict, vset, answer, champion_version)
         verdict = self._with_model_card(verdict, run, tier)
+        if proof is not None:
+            verdict = self._not_older(verdict, project, proof)
         scoring_s = time.monotonic() - t2
 
         t3 = time.monotonic()
@@ -221,6 +223,19 @@ class Registry:
             "event": event.seq,
             "timings": Timings(lineage_s, load_s, scoring_s, registry_s).__dict__,
         }
+
+    def _not_older(self, verdict: Verdict, project: str, proof: provenance.Provenance) -> Verdict:
+        """A run of a commit older than one a version was registered from (a late or re-queued run)
+        never takes challenger: it fails the gate, and the reason names the newer version."""
+        registered = [(e.version, str(e.details.get("commit", "")))
+                      for e in self.audit.events(model=project, action=audit.SUBMIT_REGISTERED)]  # fmt: skip
+        newer = provenance.newer_registered(proof.repo, proof.job.commit, registered)
+        if newer is None:
+            return verdict
+        version, commit = newer
+        why = (f"commit {proof.job.commit[:12]} is older than v{version}'s commit {commit[:12]}: a run of "
+               "an older commit never takes challenger (push again to retrain on the newest)")  # fmt: skip
+        return replace(verdict, passed=False, reasons=[*verdict.reasons, why])
 
     def _with_model_card(self, verdict: Verdict, run: TrainingRun, tier: str) -> Verdict:
         """Where the tier requires a model card, a missing or placeholder card fails the gate."""

@@ -1,0 +1,31 @@
+"""Issue #35, item 3 (its registry half): a run of an older commit that finishes after a newer one
+(a slow or re-queued run) must not take `challenger` above the version of the newer commit. The
+registry compares the commits in the platform's own git remote. Real MLflow with basic-auth, the real
+registry service and git; the runner's jobs played as the runner writes them (conftest.py)."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow import MlflowClient
+from shipyard import tags
+from shipyard.identity import ADMIN
+from shipyard.identity.session import acting_as
+
+from .conftest import new_project
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+def test_a_run_of_an_older_commit_never_takes_challenger(light_platform, tmp_path):
+    p = new_project(light_platform)
+    older = p.job(tmp_path)  # a commit on main, its job still running
+    newer = p.job(tmp_path)  # the next commit on main, a child of the first
+    assert p.submit(newer)["outcome"] == "registered"
+    late = p.submit(older)
+    assert late["outcome"] == "refused", late
+    assert any("is older than v1's commit" in r for r in late["verdict"]["reasons"]), late["verdict"]
+    with acting_as(light_platform.credentials(ADMIN)):
+        aliases = MlflowClient(light_platform.endpoints.mlflow).get_registered_model(p.name).aliases
+    assert aliases == {tags.CHALLENGER: "1"}
+    # the newest commit itself may be submitted again (a retried submit): still its own version
+    assert p.submit(newer)["outcome"] == "registered"
