@@ -92,18 +92,27 @@ class CiQueue:
             except (OSError, ValueError, TypeError):
                 self.set_aside(path)
                 continue
-            os.replace(path, self.queued / path.name)
+            try:
+                os.replace(path, self.queued / path.name)
+            except OSError:  # the queue still cannot take it: it stays staged for the next try
+                continue
             found.append(job)
         return found
 
     def probe_writable(self) -> None:
-        """Raise OSError unless a job file can be written (the pre-receive hook's check)."""
-        probe = self.incoming / f".probe-{os.getpid()}-{secrets.token_hex(3)}"
-        with open(probe, "w") as f:
-            f.write("probe")
-            f.flush()
-            os.fsync(f.fileno())
-        probe.unlink()
+        """Raise OSError unless a job file can be written and handed to the runner (the pre-receive
+        hook's check): staged in ``incoming/``, then renamed into ``queue/``, as a push's job is."""
+        name = f".probe-{os.getpid()}-{secrets.token_hex(3)}"
+        probe = self.incoming / name
+        try:
+            with open(probe, "w") as f:
+                f.write("probe")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(probe, self.queued / name)
+            (self.queued / name).unlink()
+        finally:
+            probe.unlink(missing_ok=True)
 
     def known_run_ids(self) -> set[str]:
         """Run ids of every job not yet done (incoming, queued, running)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import os
 import shutil
 import signal
@@ -101,6 +102,32 @@ def _mlflow_down(exc: BaseException) -> bool:
     return isinstance(exc, ServiceUnavailable) or unreachable_from(exc) is not None
 
 
+def _disk_full(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class _SafeStream:
+    """The runner's stdout/stderr (a log file): a full disk loses a line, never the runner."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return 0
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 WITNESS_EVERY_S = 5.0  # how often an idle runner checkpoints the audit chain's head
 
 
@@ -125,7 +152,14 @@ class Runner:
 
     def beat(self) -> None:
         state = SERVING if self.serving else "starting"
-        (self.queue.root / HEARTBEAT).write_text(f"{os.getpid()} {state}")
+        path = self.queue.root / HEARTBEAT
+        try:
+            path.write_text(f"{os.getpid()} {state}")
+        except OSError:  # a full disk: the old words stay; a fresh mtime still says the runner lives
+            try:
+                os.utime(path)
+            except OSError:
+                pass
 
     def mlflow_up(self) -> MlflowApi | None:
         try:
@@ -159,7 +193,13 @@ class Runner:
             if job.pid and process.is_alive(job.pid, job.pid_start):
                 process.stop(job.pid, job.pid_start, timeout=10)  # the orphaned `make ci` of a killed runner
             if job.result and job.run_id:  # it ran to the end; only MLflow's record was missing
-                self._record(job)
+                try:
+                    self._record(job)  # with the result and failed step it ended with
+                except MlflowDown:
+                    raise  # recovery waits for MLflow (_with_backoff)
+                except Exception:  # not MLflow being down: retire it with its result, keep serving
+                    traceback.print_exc()
+                    self.queue.finish(job)
                 continue
             if job.run_id:
                 self._interrupt(api, job.run_id, "the runner stopped during this run")
@@ -203,7 +243,10 @@ class Runner:
             self.beat()
             job = self.queue.next()
             if job is None:
-                housekeeper.maybe_run()
+                try:
+                    housekeeper.maybe_run()
+                except Exception:  # housekeeping (e.g. on a full disk) must not stop the runner
+                    traceback.print_exc()
                 self._witness_audit_head()
                 self.stopping.wait(0.5)
                 continue
@@ -211,9 +254,12 @@ class Runner:
                 self._with_backoff(lambda job=job: self.execute(job), f"job {job.id}")
             except SystemExit:
                 return
-            except Exception:  # keep serving the queue; the run itself is ended below
+            except Exception as exc:  # keep serving the queue; the run itself is ended below
                 traceback.print_exc()
-                self._abandon(job)
+                try:
+                    self._abandon(job, exc)
+                except SystemExit:
+                    return
 
     def _witness_audit_head(self) -> None:
         """The runner is the audit log's second component: every few seconds while idle it signs a
@@ -251,17 +297,31 @@ class Runner:
                     raise SystemExit(0)  # the job stays where it is: the next start takes it up
             delay = min(delay * 2, BACKOFF_MAX_S)
 
-    def _abandon(self, job: Job) -> None:
+    def _abandon(self, job: Job, exc: BaseException | None = None) -> None:
+        """End a job the runner failed on: its result is recorded (retried while MLflow is down)
+        before it moves to ``done``; a stop meanwhile leaves it in ``running`` for ``recover``."""
         self._stop_child()  # nothing the run started may go on (and register) after it failed
+        if job.result is None:
+            step = "log" if _disk_full(exc) else "runner"
+            job.result = {"status": "failed", "failed_step": step, "steps": [], "duration": 0.0}
+        if _disk_full(exc):
+            print(f"job {job.id}: failed at step `log`: disk full ({exc})", flush=True)
+        queued, running = self.queue.queued / f"{job.id}.json", self.queue.running / f"{job.id}.json"
         try:
-            if job.run_id:
-                finish_ci_run(self.api(), job.run_id, "failed", failed_step="runner")
-        except Exception:  # recording the failure must not stop the runner: it logs and moves on
-            traceback.print_exc()
-        for folder in (self.queue.queued, self.queue.running):
-            path = folder / f"{job.id}.json"
-            if path.exists():
-                os.replace(path, self.queue.done / path.name)
+            if queued.exists():
+                os.replace(queued, running)
+            self.queue.update_running(job)  # the result survives a restart when the disk lets it
+        except OSError as write_exc:
+            print(f"job {job.id}: its result could not be written ({write_exc}); kept in memory", flush=True)
+        if job.run_id:
+            try:
+                self._with_backoff(lambda: self._record(job), f"run {job.run_id}")
+                return
+            except SystemExit:
+                raise  # stopping: the job stays in `running` with its result; `recover` records it
+            except Exception:  # not MLflow being down: the job is retired with its result on disk
+                traceback.print_exc()
+        self.queue.finish(job)
 
     def _start_record(self, job: Job, api: MlflowApi) -> str:
         """Create (or mark running) the job's MLflow run; MlflowDown keeps the job queued."""
@@ -349,9 +409,13 @@ class Runner:
         self._running_done = True
         if log.error is not None:
             status, failed_step = "failed", "log"
-            print(f"run {run_id}: the CI log {log_path} could not be written: {log.error}", flush=True)
+            why = "disk full" if _disk_full(log.error) else "the log could not be written"
+            print(f"run {run_id}: failed at step `log`: {why} ({log_path}: {log.error})", flush=True)
         job.result = {"status": status, "failed_step": failed_step, "steps": steps, "duration": duration}
-        self.queue.update_running(job)  # the result survives until MLflow has it
+        try:
+            self.queue.update_running(job)  # the result survives until MLflow has it
+        except OSError as exc:  # a full disk: the result is recorded from memory below
+            print(f"run {run_id}: its result could not be written to the job file ({exc})", flush=True)
         self._with_backoff(lambda: self._record(job), f"run {run_id}")
         if log.error is None:
             self._attach_log(api, run_id, log_path)
@@ -559,6 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--instance-type", default="local")
     args = parser.parse_args(argv)
+    sys.stdout, sys.stderr = _SafeStream(sys.stdout), _SafeStream(sys.stderr)
     bound_mlflow_calls()  # a call to a stopped MLflow fails in seconds; the runner retries it itself
     runner = Runner(Path(args.data_dir), args.instance_type)
     sandbox.lock_data_dir(runner.data_dir)  # jobs run as another user (ci/sandbox.py): keep them out
