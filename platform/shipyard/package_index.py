@@ -118,11 +118,8 @@ def build_wheel(out_dir: Path, root: Path = SOURCE_ROOT) -> Path:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def publish(index_dir: Path, root: Path = SOURCE_ROOT) -> Published:
