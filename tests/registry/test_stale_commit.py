@@ -5,15 +5,19 @@ registry service and git; the runner's jobs played as the runner writes them (co
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from mlflow import MlflowClient
 from shipyard import tags
 from shipyard.identity import ADMIN
 from shipyard.identity.session import acting_as
+from shipyard.records import MlflowApi
 
 from .conftest import new_project
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
+MEMBER = "analyst@example.com"
 
 
 def test_a_run_of_an_older_commit_never_takes_challenger(light_platform, tmp_path):
@@ -29,3 +33,16 @@ def test_a_run_of_an_older_commit_never_takes_challenger(light_platform, tmp_pat
     assert aliases == {tags.CHALLENGER: "1"}
     # the newest commit itself may be submitted again (a retried submit): still its own version
     assert p.submit(newer)["outcome"] == "registered"
+
+
+def test_the_default_branch_comes_from_the_platforms_remote_not_a_members_tag(light_platform, tmp_path):
+    """A member points the experiment's `shipyard.repo` tag at a repository whose HEAD is their feature
+    branch: the feature branch's run is still a dry run, never registered."""
+    p = new_project(light_platform)
+    fake = tmp_path / "fake.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(fake)], check=True)
+    subprocess.run(["git", "--git-dir", str(fake), "symbolic-ref", "HEAD", "refs/heads/feature"], check=True)
+    with acting_as(light_platform.credentials(MEMBER)):
+        MlflowApi(light_platform.endpoints.mlflow).set_experiment_tag(p.experiment_id, tags.REPO, str(fake))
+    outcome = p.submit(p.job(tmp_path, branch="feature"))
+    assert outcome["outcome"] == "dry-run" and outcome["version"] is None, outcome

@@ -134,21 +134,22 @@ class Registry:
     def submit(self, caller: str, run_id: str) -> dict:
         t0 = time.monotonic()
         run = parse_training_run(self._run(run_id), "")
-        project, exp_tags = self.project_of_run(run)
+        project, _ = self.project_of_run(run)
         _, team, tier = self.project_facts(project)
         if caller not in (ci_account(project), RUNNER) and normal(caller) not in team_people(self.spec, team):
             raise Refused(f"{caller} may not submit models of project {project!r}")
         ci_run, branch = self._lineage(run, project)
-        dry_run = branch != self._default_branch(exp_tags)
+        default = self._default_branch(project)
+        dry_run = branch != default
         proof = self._provenance(run, ci_run, project, team, dry_run)
         lineage_s = time.monotonic() - t0
 
         with Workspace() as ws:  # the models' and data's files: scored in a child, then kept
-            return self._judge(caller, run, project, team, tier, exp_tags, ci_run, branch, proof, ws,
+            return self._judge(caller, run, project, team, tier, default, ci_run, branch, proof, ws,
                                lineage_s)  # fmt: skip
 
     def _judge(self, caller: str, run: TrainingRun, project: str, team: str, tier: str,
-               exp_tags: dict[str, str], ci_run, branch: str, proof: provenance.Provenance | None,
+               default: str, ci_run, branch: str, proof: provenance.Provenance | None,
                ws: Workspace, lineage_s: float) -> dict:  # fmt: skip
         t1 = time.monotonic()
         frame, eval_hash = self._held_out(run, proof, ws.data_path("eval"))
@@ -199,7 +200,6 @@ class Registry:
             # who pushed: from the runner's own job record when verified, never from the run's tags
             "pushed_by": proof.job.pushed_by if proof else "",
         }
-        default = self._default_branch(exp_tags)
         version = None
         if branch != default:
             event = self.audit.append(caller, audit.SUBMIT_DRY_RUN, project, project, "", evidence)
@@ -401,8 +401,10 @@ class Registry:
         frame.to_csv(dest, index=False)
         return frame, provenance.csv_sha256(frame)
 
-    def _default_branch(self, exp_tags: dict[str, str]) -> str:
-        repo = exp_tags.get(tags.REPO)
+    def _default_branch(self, project: str) -> str:
+        """HEAD of the platform's own git remote of the project (never the experiment's `shipyard.repo`
+        tag, which a member can point elsewhere); else the platform's default."""
+        repo = self.data_dir.resolve() / "git" / f"{project}.git" if self.data_dir else None
         if repo and Path(repo, "HEAD").exists():
             proc = subprocess.run(
                 ["git", "--git-dir", repo, "symbolic-ref", "--short", "HEAD"], capture_output=True, text=True
