@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from shipyard.costs.rollup import price_runs, rollup
-from shipyard.spec.model import Pricing
+from shipyard.spec.pricing import Pricing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import Figure, write  # noqa: E402

@@ -38,7 +38,7 @@ def spec_file(root: Path, services: dict | None = None, **local) -> Path:
     data = yaml.safe_load((REPO / "platform.yaml").read_text())
     section = data.setdefault("local", {})
     from shipyard.local.process import free_ports
-    from shipyard.spec.model import LocalPorts
+    from shipyard.spec.local import LocalPorts
 
     names = list(LocalPorts.model_fields)
     section["ports"] = dict(zip(names, free_ports(len(names)), strict=True))

@@ -56,7 +56,7 @@ from shipyard.endpoints import (
     ENV_REGISTRY,
 )
 from shipyard.spec import Environment, PlatformSpec
-from shipyard.spec.model import SHIPYARD_IMAGE_VERSION
+from shipyard.spec.services import SHIPYARD_IMAGE_VERSION
 
 ENDPOINTS_CONFIGMAP = "shipyard-endpoints"  # what a team's Jobs read (the template's k8s/train-job.yaml)
 

@@ -201,7 +201,7 @@ def test_ci_jobs_get_the_specs_mlflow_bounds(tmp_path, monkeypatch):
 
 
 def test_the_spec_has_one_policy_with_sane_defaults():
-    from shipyard.spec.model import ServiceCalls
+    from shipyard.spec.services import ServiceCalls
 
     calls = ServiceCalls()
     assert (

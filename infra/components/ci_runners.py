@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
-from shipyard.spec.model import CiRunners as CiRunnersSpec
+from shipyard.spec.ci import CiRunners as CiRunnersSpec
 
 from components.common import (
     ARC_CONTROLLER_CHART,

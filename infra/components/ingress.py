@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
-from shipyard.spec.model import IngressSpec
+from shipyard.spec.platform_info import IngressSpec
 
 from components.common import (
     LOAD_BALANCER_CONTROLLER_CHART,

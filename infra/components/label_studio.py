@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from shipyard.spec.model import LabelStudioSpec
+from shipyard.spec.services import LabelStudioSpec
 
 from components.common import LABEL_STUDIO_REPO, Component, child, container_resources, k8s_labels
 from components.mlflow import S3Keys

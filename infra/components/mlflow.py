@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from shipyard.identity.proxy_auth import AUTHORIZATION_FUNCTION
 from shipyard.spec.labels import ANNOTATION_AUTH
-from shipyard.spec.model import MlflowSpec
+from shipyard.spec.services import MlflowSpec
 
 from components.common import (
     PROXY_PORT,

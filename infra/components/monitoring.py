@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from shipyard.spec.model import GrafanaSpec, PrometheusSpec
+from shipyard.spec.services import GrafanaSpec, PrometheusSpec
 from shipyard.tags import PRODUCTION_DRIFT
 
 from components.common import (

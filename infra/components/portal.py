@@ -41,7 +41,7 @@ from shipyard.identity.portal import ENV_IDENTITY, PROXY_HEADER
 from shipyard.resolver import ENV_HOME, ENV_SPEC, PORTAL_HEALTH, PORTAL_PORT, portal_command
 from shipyard.service_calls import mlflow_client_env
 from shipyard.spec.labels import ANNOTATION_AUTH
-from shipyard.spec.model import PortalSpec
+from shipyard.spec.services import PortalSpec
 
 from components.common import (
     PROXY_PORT,

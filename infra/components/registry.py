@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from shipyard.audit.store import ENV_DATABASE_URL
 from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, REGISTRY
-from shipyard.spec.model import RegistrySpec
+from shipyard.spec.services import RegistrySpec
 
 from components.common import (
     PROXY_PORT,

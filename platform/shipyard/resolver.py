@@ -27,8 +27,8 @@ from shipyard.datadir import DataLayout, load_state
 from shipyard.endpoints import ENV_MLFLOW, Endpoints, cluster_endpoints, default_data_dir, local_endpoints
 from shipyard.errors import UserError
 from shipyard.spec import PlatformSpec, load_spec
+from shipyard.spec.fields import Environment
 from shipyard.spec.loader import DEFAULT_SPEC, SPEC_ENV
-from shipyard.spec.model import Environment
 
 if TYPE_CHECKING:  # requests: imported when a command reads MLflow, not by `shipyard status`
     from shipyard.records import MlflowApi

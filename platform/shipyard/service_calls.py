@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from shipyard.errors import ServiceUnavailable, UserError
 
 if TYPE_CHECKING:
-    from shipyard.spec.model import PlatformSpec, ServiceCalls
+    from shipyard.spec.model import PlatformSpec
+    from shipyard.spec.services import ServiceCalls
 
 TIMEOUT_ENV = "SHIPYARD_SERVICE_TIMEOUT"
 RETRIES_ENV = "SHIPYARD_SERVICE_RETRIES"
@@ -129,7 +130,7 @@ class ServiceUnreachable(UserError):
 
 def check_url(url: str, what: str, fix: str) -> str:
     """``url`` if it is an http(s) URL; else a one-line error (MLflow would take it for a folder)."""
-    from shipyard.spec.model import URL
+    from shipyard.spec.fields import URL
 
     if not URL.match(url or ""):
         raise UserError(f"{what} {url!r} is not an http(s) URL", fix)

@@ -16,7 +16,8 @@ from typing import Any
 from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.input_files import parse_json, read_text
-from shipyard.spec.model import NAME_PATTERN, URL, Environment, PlatformSpec
+from shipyard.spec.fields import NAME_PATTERN, URL, Environment
+from shipyard.spec.model import PlatformSpec
 
 SECRET_PLACEHOLDER = "[secret]"  # what `pulumi stack output --json` prints without --show-secrets
 FIELDS = {f.name for f in fields(Endpoints)}

@@ -267,7 +267,7 @@ def precheck(
     from cookiecutter.generate import generate_context
     from cookiecutter.prompt import prompt_for_config
 
-    from shipyard.spec.model import EMAIL
+    from shipyard.spec.fields import EMAIL
 
     check_answer_text(answers)
     check_choices(template, answers)

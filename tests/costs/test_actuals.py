@@ -151,7 +151,7 @@ def test_s3_storage_listing_with_moto(monkeypatch):
     """S3 listing through moto (AWS cannot run here): bytes under one project's prefix, every page."""
     from shipyard.costs import storage
     from shipyard.endpoints import Endpoints
-    from shipyard.spec.model import Pricing
+    from shipyard.spec.pricing import Pricing
 
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip

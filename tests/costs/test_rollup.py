@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from shipyard.costs.rollup import NO_INSTANCE, NO_PRICE, price_runs, rollup
-from shipyard.spec.model import Pricing
+from shipyard.spec.pricing import Pricing
 
 PRICING = Pricing(instance_hour={"cpu.small": 0.5, "gpu.big": 3.0}, gpu_hour={"nvidia-x": 2.0})
 

@@ -6,7 +6,7 @@ import pytest
 from shipyard.costs import storage
 from shipyard.endpoints import Endpoints
 from shipyard.records import Project
-from shipyard.spec.model import Pricing
+from shipyard.spec.pricing import Pricing
 
 from tests.fixtures.mlflow_seed import sparse_file
 

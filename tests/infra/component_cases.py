@@ -29,8 +29,8 @@ from components.portal import Portal, PortalArgs
 from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from shipyard.spec import load_spec
-from shipyard.spec.model import CiRunners as CiRunnersSpec
-from shipyard.spec.model import IngressSpec
+from shipyard.spec.ci import CiRunners as CiRunnersSpec
+from shipyard.spec.platform_info import IngressSpec
 
 REPO = Path(__file__).resolve().parents[2]
 AWS = load_spec(REPO / "examples/platform.aws.yaml")

@@ -82,7 +82,7 @@ def test_preview_with_unknown_values_plans_the_same_resources(aws_graph, aws_pre
 
 def test_the_example_and_default_eks_versions_have_standard_support():
     assert eks_support(AWS_SPEC.platform.cluster.kubernetes_version) == "standard"
-    from shipyard.spec.model import ClusterSpec
+    from shipyard.spec.platform_info import ClusterSpec
 
     assert eks_support(ClusterSpec().kubernetes_version) == "standard"
 

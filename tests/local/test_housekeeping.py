@@ -15,7 +15,7 @@ from shipyard.ci.queue import CiQueue
 from shipyard.local.housekeeping import Housekeeper, rotate_log, tidy
 from shipyard.local.runner import Runner
 from shipyard.spec.loader import parse_spec
-from shipyard.spec.model import Retention
+from shipyard.spec.local import Retention
 
 from tests.conftest import REPO
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from shipyard.spec import GPU_TAINT_KEY, Environment, load_spec, parse_spec
-from shipyard.spec.model import Taint
+from shipyard.spec.teams import Taint
 
 from ..conftest import REPO
 

@@ -17,7 +17,8 @@ from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.formatting import fraction
 from shipyard.health import Scorecard, gather, score
 from shipyard.records import Snapshot
-from shipyard.spec.model import PlatformSpec, RiskTier
+from shipyard.spec.governance import RiskTier
+from shipyard.spec.model import PlatformSpec
 
 GREEN, AMBER, RED = "green", "amber", "red"
 CI_STALE = dt.timedelta(days=14)

@@ -17,7 +17,9 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 from shipyard.spec.cluster import EXPOSED, eks_support
-from shipyard.spec.model import Environment, NodePool, PlatformSpec
+from shipyard.spec.fields import Environment
+from shipyard.spec.model import PlatformSpec
+from shipyard.spec.teams import NodePool
 
 HOURS_PER_MONTH = 730
 DATABASE_STORAGE_GB = 20

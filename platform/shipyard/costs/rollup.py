@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shipyard.spec.model import Pricing
+from shipyard.spec.pricing import Pricing
 
 RUN_COLUMNS = ["run_id", "team", "project", "model", "kind", "start", "month", "hours", "instance_type",
                "gpu_type", "gpu_count"]  # fmt: skip

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from shipyard.costs.usage import team_of
 from shipyard.endpoints import Endpoints
-from shipyard.spec.model import Pricing
+from shipyard.spec.pricing import Pricing
 
 GIB = 1024**3  # cloud storage bills a "GB" of 2^30 bytes
 

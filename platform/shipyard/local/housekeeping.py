@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard.ci.queue import CiQueue
-from shipyard.spec.model import PlatformSpec, Retention
+from shipyard.spec.local import Retention
+from shipyard.spec.model import PlatformSpec
 
 EVERY_S = 600.0  # how often the runner tidies (first right after its crash recovery)
 DAY_S = 86_400

@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from shipyard.spec.model import Environment, PlatformSpec
+from shipyard.spec.fields import Environment
+from shipyard.spec.model import PlatformSpec
 
 Path = tuple[str | int, ...]
 Support = Literal["standard", "extended", "ended", "unknown"]

@@ -20,7 +20,8 @@ from shipyard.input_files import (
     read_text,
 )
 from shipyard.spec.cluster import cluster_problems
-from shipyard.spec.model import Environment, PlatformSpec, SpecReferenceError
+from shipyard.spec.fields import Environment
+from shipyard.spec.model import PlatformSpec, SpecReferenceError
 
 SPEC_ENV = "SHIPYARD_SPEC"
 DEFAULT_SPEC = "platform.yaml"
