@@ -401,10 +401,6 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
         portal_reads[ENV_LABEL_STUDIO_URL] = ls.service_url
         outputs["labelStudioAdminPassword"] = ls.admin_password
     if s.prometheus.enabled:
-        strictest = min(
-            (t.max_drift_share for t in spec.governance.risk_tiers.values() if t.drift_monitoring_required),
-            default=0.3,
-        )
         monitoring = Monitoring(
             "monitoring",
             MonitoringArgs(
@@ -412,7 +408,7 @@ def _kubernetes_layer(spec: PlatformSpec, base: _Base, spec_text: str) -> dict[s
                 namespaces.monitoring,
                 s.prometheus,
                 s.grafana,
-                strictest,
+                spec.governance.risk_tiers,
                 managed_control_plane=spec.platform.environment == Environment.aws,
                 teams=tuple(t.name for t in spec.teams),
                 kubernetes_version=version,

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 
+from shipyard.tags import METRIC_DRIFT_SHARE as DRIFT_SHARE
+from shipyard.tags import METRIC_FEATURE_DRIFT as FEATURE_DRIFT
+
 
 def _panel(pid: int, title: str, expr: str, unit: str, x: int, y: int, legend: str) -> dict[str, object]:
     return {
@@ -30,7 +33,7 @@ def _dashboard(uid: str, title: str, panels: list[dict[str, object]], templated:
         "name": "team",
         "type": "query",
         "datasource": {"type": "prometheus", "uid": "prometheus"},
-        "query": "label_values(shipyard_drift_share, team)",
+        "query": f"label_values({DRIFT_SHARE}, team)",
         "includeAll": True,
         "multi": True,
     }
@@ -54,9 +57,9 @@ def dashboards() -> dict[str, str]:
         "shipyard-drift",
         "Shipyard / Model drift",
         [
-            _panel(1, "Drift share by model", 'shipyard_drift_share{team=~"$team"}', "percentunit", 0, 0,
+            _panel(1, "Drift share by model", DRIFT_SHARE + '{team=~"$team"}', "percentunit", 0, 0,
                    "{{team}}/{{project}}/{{model}}"),
-            _panel(2, "Drifted features", 'shipyard_feature_drift{team=~"$team"}', "short", 12, 0,
+            _panel(2, "Drifted features", FEATURE_DRIFT + '{team=~"$team"}', "short", 12, 0,
                    "{{project}} {{feature}}"),
         ],
     )  # fmt: skip
@@ -83,9 +86,9 @@ def team_dashboards(team: str) -> dict[str, str]:
         f"shipyard-drift-{team}",
         f"{team} / Model drift",
         [
-            _panel(1, "Drift share by model", f"shipyard_drift_share{{{selector}}}", "percentunit", 0, 0,
+            _panel(1, "Drift share by model", f"{DRIFT_SHARE}{{{selector}}}", "percentunit", 0, 0,
                    "{{project}}/{{model}}"),
-            _panel(2, "Drifted features", f"shipyard_feature_drift{{{selector}}}", "short", 12, 0,
+            _panel(2, "Drifted features", f"{FEATURE_DRIFT}{{{selector}}}", "short", 12, 0,
                    "{{project}} {{feature}}"),
         ],
         templated=False,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from shipyard.alerts import prometheus_rule
+from shipyard.spec.governance import RiskTier
 from shipyard.spec.services import GrafanaSpec, PrometheusSpec
-from shipyard.tags import PRODUCTION_DRIFT
 
 from components.common import (
     PROMETHEUS_STACK_REPO,
@@ -20,8 +22,6 @@ from components.common import (
 )
 from components.dashboards import FOLDER_ANNOTATION, PLATFORM_FOLDER, dashboards, team_dashboards
 
-PROMETHEUS_RULE_API = "monitoring.coreos.com/v1"
-
 
 @dataclass(frozen=True)
 class MonitoringArgs:
@@ -29,7 +29,7 @@ class MonitoringArgs:
     namespace: str
     prometheus: PrometheusSpec
     grafana: GrafanaSpec
-    max_drift_share: float  # alert above this share of drifted features (strictest risk tier)
+    risk_tiers: Mapping[str, RiskTier]  # the spec's: one drift alert per tier (shipyard.alerts)
     managed_control_plane: bool = False  # EKS: the control plane cannot be scraped
     teams: tuple[str, ...] = ()  # one Grafana folder each, with its models' dashboards
     kubernetes_version: str = "1.35"  # the cluster's minor: the CRD upgrade job's kubectl follows it
@@ -202,32 +202,13 @@ class Monitoring(Component):
             },
             opts=child(self, depends_on=[stack]),  # its ServiceMonitor needs the operator's CRDs
         )
+        rule = prometheus_rule(args.risk_tiers, ns, labels)  # the embedded Prometheus loads the same
         k8s.apiextensions.CustomResource(
             f"{name}-drift-rules",
-            api_version=PROMETHEUS_RULE_API,
-            kind="PrometheusRule",
-            metadata={"name": "shipyard-drift", "namespace": ns, "labels": labels},
-            spec={
-                "groups": [
-                    {
-                        "name": "shipyard.drift",
-                        "rules": [
-                            {
-                                "alert": "ShipyardModelDrift",
-                                # production's drift: CI's held-out check is its own series
-                                "expr": "max by (team, project, model) "
-                                f"(shipyard_drift_share{{{PRODUCTION_DRIFT}}}) > {args.max_drift_share}",
-                                "for": "30m",
-                                "labels": {"severity": "warning"},
-                                "annotations": {
-                                    "summary": "{{ $labels.project }}: {{ $value | humanizePercentage }}"
-                                    " of features drifted"
-                                },
-                            }
-                        ],
-                    }
-                ]
-            },
+            api_version=rule["apiVersion"],
+            kind=rule["kind"],
+            metadata=rule["metadata"],
+            spec=rule["spec"],
             opts=child(self, depends_on=[stack]),
         )
         self.prometheus_url = args.prometheus.url or f"http://kps-prometheus.{ns}.svc.cluster.local:9090"

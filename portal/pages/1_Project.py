@@ -162,7 +162,7 @@ else:
         st.warning(f"**Prometheus is unreachable** at {exc.url}: {exc.detail}. Drift cannot be shown.")
     else:
         if not by_source:
-            st.info("No drift metrics pushed for this project (shipyard_drift_share).")
+            st.info(f"No drift metrics pushed for this project ({tags.METRIC_DRIFT_SHARE}).")
         else:
             drift = production(by_source)
             limit = row.drift_limit

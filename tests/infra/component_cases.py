@@ -215,7 +215,7 @@ def monitoring() -> dict[str, Any]:
             "shipyard-monitoring",
             AWS.services.prometheus,
             AWS.services.grafana,
-            0.3,
+            AWS.governance.risk_tiers,
             teams=("fraud", "search"),
         ),  # fmt: skip
     )

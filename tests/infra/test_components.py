@@ -460,7 +460,7 @@ def test_label_studio_monitoring_gpu_alone(components):
     )
     (rule,) = mon.of("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
     expr = rule.plain["spec"]["groups"][0]["rules"][0]["expr"]
-    assert 'shipyard_drift_share{source!="held_out"}' in expr  # production's drift, not CI's held-out check
+    assert 'source!="held_out"}' in expr  # production's drift, not CI's held-out check
     assert {r.plain["chart"] for r in components["gpu"].of("kubernetes:helm.sh/v3:Release")} == {
         "nvidia-device-plugin",
         "dcgm-exporter",
@@ -469,3 +469,20 @@ def test_label_studio_monitoring_gpu_alone(components):
         "system": "shipyard-system",
         "monitoring": "shipyard-monitoring",
     }
+
+
+def test_the_cluster_alerts_with_the_embedded_prometheus_rule_file(components, tmp_path):
+    """One rule, built by shipyard.alerts: the PrometheusRule infra deploys holds exactly the rules of
+    the file the embedded Prometheus loads for the same spec (one per risk tier, each tier's limit)."""
+    import yaml
+    from shipyard.local.services.prometheus import rule_file
+    from shipyard.spec import load_spec
+
+    aws = load_spec(REPO / "examples/platform.aws.yaml")  # what component_cases.monitoring() passes
+    (rule,) = components["monitoring"].of("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    deployed = rule.plain["spec"]["groups"]
+    embedded = yaml.safe_load(rule_file(aws))["groups"]
+    assert [g["name"] for g in deployed] == [g["name"] for g in embedded]
+    assert [g["rules"] for g in deployed] == [g["rules"] for g in embedded]
+    limits = {r["labels"]["risk_tier"]: r["expr"].rpartition("> ")[2] for r in deployed[0]["rules"]}
+    assert limits == {tier: str(t.max_drift_share) for tier, t in aws.governance.risk_tiers.items()}

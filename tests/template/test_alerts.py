@@ -37,7 +37,7 @@ def spec_with_limits(tmp_path, **limits: float):
 
 def test_rules_pass_promtool_and_fire_past_each_tiers_limit(tmp_path):
     spec = spec_with_limits(tmp_path, high=0.1, low=0.5)
-    (tmp_path / "rules.yml").write_text(yaml.safe_dump(drift_rules(spec, "1m")))
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(drift_rules(spec.governance.risk_tiers, "1m")))
     checked = subprocess.run([PROMTOOL, "check", "rules", str(tmp_path / "rules.yml")], capture_output=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -82,9 +82,9 @@ def test_rules_pass_promtool_and_fire_past_each_tiers_limit(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_prometheus_rule_carries_the_same_groups():
+def test_prometheus_rule_carries_the_same_rules():
     spec = load_spec(REPO / "platform.yaml")
-    rule = prometheus_rule(spec, namespace="monitoring")
+    rule = prometheus_rule(spec.governance.risk_tiers, namespace="monitoring")
     assert rule["apiVersion"] == "monitoring.coreos.com/v1" and rule["kind"] == "PrometheusRule"
-    assert rule["spec"] == drift_rules(spec)
+    assert rule["spec"]["groups"][0]["rules"] == drift_rules(spec.governance.risk_tiers)["groups"][0]["rules"]
     assert {r["alert"] for r in rule["spec"]["groups"][0]["rules"]} == {DRIFT_ALERT}
