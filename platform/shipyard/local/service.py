@@ -16,6 +16,7 @@ from pathlib import Path
 
 from shipyard.datadir.layout import DataLayout
 from shipyard.endpoints import Endpoints, local_endpoints
+from shipyard.local.label_studio_admin import CREDENTIALS_FILE, credentials
 from shipyard.spec.model import PlatformSpec
 
 Report = Callable[[str], None]  # prints one progress line for this service
@@ -45,10 +46,8 @@ class Context:
         credentials are made on first ``up``: only then ``create_credentials``; status creates nothing)."""
         endpoints = local_endpoints(self.spec, self.layout.root)
         if endpoints.label_studio and (
-            create_credentials or self.layout.label_studio.joinpath("credentials.json").exists()
+            create_credentials or self.layout.label_studio.joinpath(CREDENTIALS_FILE).exists()
         ):
-            from shipyard.local.services.label_studio import credentials
-
             endpoints = endpoints.replace(label_studio_token=credentials(self.layout.label_studio)["token"])
         return endpoints
 

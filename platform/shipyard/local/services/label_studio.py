@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -25,6 +23,7 @@ import time
 from pathlib import Path
 
 from shipyard.errors import UserError
+from shipyard.local.label_studio_admin import credentials
 from shipyard.local.service import Context, Report, Service
 
 VENV_ENV = "SHIPYARD_LABEL_STUDIO_VENV"  # a venv shared between data dirs (tests, CI); built from the lock
@@ -32,7 +31,6 @@ LOCKS = Path(__file__).resolve().parents[2] / "data" / "locks"  # label-studio-<
 LOCK_STAMP = ".shipyard-lock.sha"  # the sha256 of the lock a venv was built from
 BUILDING = ".shipyard-building"  # present while Shipyard builds a venv: a crash leaves it to rebuild
 OLD_STAMP = ".shipyard-label-studio"  # before locks: held the version only
-ADMIN = "admin@shipyard.local"
 DATABASE = "label_studio.sqlite3"  # Label Studio's SQLite file in its data dir
 # Not passed on to the migration of the empty database: they would point it at another Python,
 # database or data dir.
@@ -48,20 +46,6 @@ FOREIGN_ENV = (
 
 def venv_dir(ctx: Context) -> Path:
     return Path(os.environ.get(VENV_ENV) or ctx.layout.tools / "label-studio").expanduser().resolve()
-
-
-def credentials(root: Path) -> dict[str, str]:
-    """The admin credentials of the Label Studio under ``root`` (created on first call)."""
-    path = root / "credentials.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    root.mkdir(parents=True, exist_ok=True)
-    creds = {"username": ADMIN, "password": secrets.token_urlsafe(12), "token": secrets.token_hex(20)}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(creds, indent=2))
-    tmp.chmod(0o600)
-    os.replace(tmp, path)
-    return creds
 
 
 def lock_file(version: str) -> Path:
