@@ -13,7 +13,7 @@ import streamlit as st
 from shipyard import formatting
 from shipyard.catalog import Portfolio, load_portfolio
 from shipyard.errors import ServiceUnavailable, UserError
-from shipyard.identity.mlflow_users import Credentials
+from shipyard.identity.credentials import Credentials
 from shipyard.identity.portal import (
     ENV_IDENTITY,
     PROXY_HEADER,
@@ -26,7 +26,6 @@ from shipyard.identity.portal import (
 )
 from shipyard.resolver import PortalSettings, portal_settings
 
-ROLES = ("manager", "auditor", "project owner")
 # red/amber/green as cell colours (emoji need a font that headless browsers and some desktops lack)
 COLORS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "ok": "#2e7d32", "warning": "#ef8f00",
           "over": "#c62828", "up": "#2e7d32", "down": "#c62828", "not configured": "#9e9e9e"}  # fmt: skip

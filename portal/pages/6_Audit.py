@@ -7,10 +7,7 @@ import streamlit as st
 import ui
 from shipyard.audit import listing
 from shipyard.audit.access import READERS, may_read
-from shipyard.audit.store import AuditStore
-from shipyard.audit.view import home
-from shipyard.audit.witness import checkpoints
-from shipyard.cli.audit_cmd import render_export
+from shipyard.audit.export import log_exports
 
 ui.page("Audit")
 cfg = ui.config()
@@ -49,12 +46,10 @@ else:
     st.dataframe(ui.colored(df, "mark"), hide_index=True, width="stretch")
 
 st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
-store = AuditStore.of(home())
-witnessed = checkpoints(home())
+log = log_exports()
 e1, e2, e3, e4 = st.columns(4)
-e1.download_button("Audit log (JSONL)", render_export(store, "jsonl", witnessed), "audit-log.jsonl",
-                   "application/json")  # fmt: skip
-e2.download_button("Audit log (CSV)", render_export(store, "csv", witnessed), "audit-log.csv", "text/csv")
+e1.download_button("Audit log (JSONL)", log.jsonl, "audit-log.jsonl", "application/json")
+e2.download_button("Audit log (CSV)", log.csv, "audit-log.csv", "text/csv")
 e3.download_button("Shown events (JSONL)", listing.export_jsonl(shown, check), "audit-shown.jsonl",
                    "application/json")  # fmt: skip
 e4.download_button("Shown events (CSV)", listing.export_csv(shown, check), "audit-shown.csv", "text/csv")

@@ -15,9 +15,9 @@ import threading
 import psycopg
 import pytest
 from shipyard.audit import names as audit
+from shipyard.audit.export import render_export
 from shipyard.audit.postgres import TRIGGER, PostgresAuditStore
 from shipyard.audit.store import ENV_DATABASE_URL, AuditStore, SqliteAuditStore
-from shipyard.cli.audit_cmd import render_export
 from shipyard.errors import BadInput, Refused, ServiceUnavailable
 
 from tests.fixtures.embedded_platform import REPO

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from pathlib import Path
@@ -170,6 +168,7 @@ def export(
         check_output_file(out)  # before the work
     store, root = _store(spec, data_dir)
     _reconcile(store, root)
+    from shipyard.audit.export import render_export
     from shipyard.audit.witness import checkpoints
 
     text = render_export(store, fmt, checkpoints(root))
@@ -178,30 +177,3 @@ def export(
         return
     write_output(out, text)
     console.print(f"wrote {out}", highlight=False)
-
-
-def render_export(store, fmt: str, checkpoints=()) -> str:
-    """Every event, the witnessed checkpoints of the head (verify a copy against them later), and the
-    chain head."""
-    events = store.events()
-    check = store.verify()
-    head = {"chain_head": check.head, "events": check.count, "verified": check.ok}
-    if checkpoints:
-        head["checkpoints"] = [cp.as_dict() for cp in checkpoints]
-    if fmt == "jsonl":
-        lines = [json.dumps(e.as_dict(), sort_keys=True) for e in events]
-        lines.append(json.dumps(head))
-        return "\n".join(lines) + "\n"
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(
-        ["seq", "at", "actor", "action", "project", "model", "version", "details", "prev_hash", "hash"]
-    )
-    for e in events:
-        writer.writerow([e.seq, e.at, e.actor, e.action, e.project, e.model, e.version,
-                         json.dumps(e.details, sort_keys=True), e.prev_hash, e.hash])  # fmt: skip
-    for cp in checkpoints:
-        row = ["checkpoint", cp.at, "", "", "", "", str(cp.count), json.dumps(cp.as_dict()), "", cp.head]
-        writer.writerow(row)
-    writer.writerow(["chain_head", "", "", "", "", "", "", json.dumps(head), "", check.head])
-    return buf.getvalue()
