@@ -6,78 +6,40 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 import ui
-from shipyard.audit import facts
-from shipyard.catalog.portfolio import age, with_registry_facts, without_ungoverned
-from shipyard.formatting import count, money, percent
+from shipyard.catalog.views import overview
+from shipyard.catalog.views.common import owned_by, owners
+from shipyard.formatting import count
 
 cfg, role, portfolio = ui.portfolio_page("Shipyard · Overview", with_costs=True)
 
-rows = portfolio.rows
 audit_view = ui.audit_view(cfg, required=False)  # the registry's record over MLflow's copies
-if audit_view is not None:
-    rows = with_registry_facts(rows, {p: f.as_dict() for p, f in facts.known(audit_view.events).items()})
-    rows = without_ungoverned(rows, audit_view.ungoverned_champions)  # champions no event explains
-teams = sorted({r.team for r in rows})
-tiers = sorted({r.risk_tier for r in rows})
+rows = overview.governed(portfolio.rows, audit_view)
+choices = overview.filters(rows)
 if role == "project owner":
-    owner = ui.owner_choice(sorted({r.owner for r in rows if r.owner}))
-    rows = [r for r in rows if r.owner == owner]
+    rows = owned_by(rows, ui.owner_choice(owners(rows)))
 
 left, right = st.columns(2)
-team_filter = left.multiselect("Team", teams, placeholder="all teams")
-tier_filter = right.multiselect("Risk tier", tiers, placeholder="all risk tiers")
-rows = [
-    r
-    for r in rows
-    if (not team_filter or r.team in team_filter) and (not tier_filter or r.risk_tier in tier_filter)
-]
+team_filter = left.multiselect("Team", choices.teams, placeholder="all teams")
+tier_filter = right.multiselect("Risk tier", choices.tiers, placeholder="all risk tiers")
+rows = overview.select(rows, team_filter, tier_filter)
 
-counts = {s: sum(1 for r in rows if r.status == s) for s in ("green", "amber", "red")}
+tally = overview.tally(rows)
 m = st.columns(6)
-m[0].metric("Projects", count(len(rows)))
-m[1].metric("In production", count(sum(1 for r in rows if r.champion_version is not None)))
-m[2].metric(":green[Green]", count(counts["green"]))
-m[3].metric(":orange[Amber]", count(counts["amber"]))
-m[4].metric(":red[Red]", count(counts["red"]))
-m[5].metric("CI failing", count(sum(1 for r in rows if r.last_ci == "failed")))
+m[0].metric("Projects", count(tally.projects))
+m[1].metric("In production", count(tally.in_production))
+m[2].metric(":green[Green]", count(tally.green))
+m[3].metric(":orange[Amber]", count(tally.amber))
+m[4].metric(":red[Red]", count(tally.red))
+m[5].metric("CI failing", count(tally.ci_failing))
 
-cur = portfolio.currency
-table = pd.DataFrame(
-    [
-        {
-            "status": r.status,
-            "project": r.project,
-            "team": r.team,
-            "owner": r.owner,
-            "risk tier": r.risk_tier,
-            "template": r.template,
-            "health": r.health,
-            "last CI": r.last_ci,
-            "CI age": age(r.last_ci_at),
-            "champion": r.champion or "-",
-            "drift": r.drift_text,  # production's drift (scored batches, served traffic) vs the tier's limit
-            f"cost MTD ({cur})": money(r.cost_mtd),
-            "team budget used %": percent(r.budget_percent),
-            "why": r.reasons,
-        }
-        for r in rows
-    ]
-)
-by_role = {
-    "manager": ["status", "project", "team", "owner", f"cost MTD ({cur})", "team budget used %", "health",
-                "last CI", "CI age", "champion", "drift", "template", "why"],
-    "auditor": ["status", "project", "risk tier", "champion", "health", "drift", "last CI", "CI age", "owner",
-                "team", "why"],
-    "project owner": ["status", "project", "last CI", "CI age", "health", "champion", "drift",
-                      f"cost MTD ({cur})", "template", "why"],
-}  # fmt: skip
+table = pd.DataFrame(overview.table(rows, portfolio.currency))
 if role == "auditor":
     st.caption(
         "Auditor view: risk tier and production model first. Exports are on the Models and Health pages."
     )
 if rows:
     st.dataframe(
-        ui.colored(table[by_role[role]], "status"),
+        ui.colored(table[overview.columns(role, portfolio.currency)], "status"),
         hide_index=True,
         width="stretch",
         column_config={
@@ -91,7 +53,7 @@ if rows:
         },
     )
     status_scale = alt.Scale(domain=["green", "amber", "red"], range=["#2e7d32", "#f39c12", "#c62828"])
-    chart_data = pd.DataFrame({"team": [r.team for r in rows], "status": [r.status for r in rows]})
+    chart_data = pd.DataFrame(overview.status_by_team(rows))
     c1, c2 = st.columns(2)
     c1.altair_chart(
         alt.Chart(chart_data, title="Projects by team and status")
@@ -103,7 +65,7 @@ if rows:
         ),
         width="stretch",
     )
-    health = pd.DataFrame({"project": [r.project for r in rows], "health": [r.health for r in rows]})
+    health = pd.DataFrame(overview.scores(rows))
     c2.altair_chart(
         alt.Chart(health, title="ML Test Score distribution")
         .mark_bar()

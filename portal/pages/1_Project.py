@@ -7,26 +7,26 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard import tags
-from shipyard.catalog.data_versions import data_versions
 from shipyard.catalog.drift import drift_by_source, production, source_rows
 from shipyard.catalog.labeling import labeling_progress
+from shipyard.catalog.views import project as view
+from shipyard.catalog.views.common import owners
 from shipyard.errors import ServiceUnavailable
 from shipyard.formatting import fraction
 
 cfg, role, portfolio = ui.portfolio_page("Project")
 snap = portfolio.snapshot
 
-names = [p.name for p in snap.projects]
-if role == "project owner":
-    owner = ui.owner_choice(sorted({p.owner for p in snap.projects if p.owner}))
-    names = [p.name for p in snap.projects if p.owner == owner] or names
-wanted = st.query_params.get("project")
-if st.session_state.get("project_pick") not in names:  # first visit: the link's ?project=, else the first
-    st.session_state["project_pick"] = wanted if wanted in names else names[0]
+owner = ui.owner_choice(owners(snap.projects)) if role == "project owner" else None
+names = view.project_names(snap, role == "project owner", owner)
+pick = view.first_pick(names, st.session_state.get("project_pick"), st.query_params.get("project"))
+if pick is not None:  # first visit: the link's ?project=, else the first
+    st.session_state["project_pick"] = pick
 name = st.selectbox("Project", names, key="project_pick")
 st.query_params["project"] = name
 project = snap.project(name)
-row = next(r for r in portfolio.rows if r.project == name)
+row = view.row_of(portfolio, name)
+found = view.records(snap, name)
 card = portfolio.scorecards[name]
 
 c = st.columns(5)
@@ -43,23 +43,9 @@ st.caption(
 
 # --- CI history ----------------------------------------------------------------------------------
 st.subheader("CI history")
-ci = [r for r in snap.ci_runs if r.project == name]
+ci = found.ci
 if ci:
-    ci_df = pd.DataFrame(
-        [
-            {
-                "started": r.started_at,
-                "status": r.status,
-                "commit": r.commit[:8],
-                "branch": r.branch,
-                "provider": r.provider,
-                "duration (s)": r.duration_s,
-                "steps": " → ".join(r.steps),
-                "failed step": r.failed_step,
-            }
-            for r in ci
-        ]
-    )
+    ci_df = pd.DataFrame(view.ci_rows(ci))
     scale = alt.Scale(
         domain=list(tags.CI_STATUSES), range=["#999", "#1f77b4", "#2e7d32", "#c62828", "#f39c12"]
     )
@@ -80,17 +66,8 @@ else:
 
 # --- training runs and model versions ------------------------------------------------------------
 st.subheader("Runs and metrics across model versions")
-runs = {r.run_id: r for r in snap.train_runs if r.project == name}
-versions = [v for v in snap.versions if v.project == name]
-if versions:
-    trend = pd.DataFrame(
-        [
-            {"version": v.version, "metric": k, "value": val}
-            for v in versions
-            if v.run_id in runs
-            for k, val in runs[v.run_id].metrics.items()
-        ]
-    )
+if found.versions:
+    trend = pd.DataFrame(view.metric_trend(found))
     if not trend.empty:
         st.altair_chart(
             alt.Chart(trend, title="Metrics of each model version's training run")
@@ -98,20 +75,7 @@ if versions:
             .encode(x="version:O", y="value:Q", color="metric:N"),
             width="stretch",
         )
-train_df = pd.DataFrame(
-    [
-        {
-            "started": r.started_at,
-            "run": r.run_id[:8],
-            "gate": r.gate_result or "-",
-            "data hash": r.data_hash[:10],
-            "commit": r.commit[:8],
-            "instance": r.instance_type,
-            **{k: round(v, 4) for k, v in sorted(r.metrics.items())},
-        }
-        for r in runs.values()
-    ]
-)
+train_df = pd.DataFrame(view.training_rows(found))
 if train_df.empty:
     st.info("No training run yet.")
 else:
@@ -119,21 +83,9 @@ else:
 
 # --- data versions -------------------------------------------------------------------------------
 st.subheader("Data versions")
-found = data_versions(list(runs.values()), versions)
-if found:
-    data_df = pd.DataFrame(
-        [
-            {
-                "data hash (DVC md5)": d.data_hash,
-                "path": d.path,
-                "first used": d.first_used,
-                "runs": d.runs,
-                "model versions": ", ".join(f"v{v}" for v in d.model_versions),
-            }
-            for d in found
-        ]
-    )
-    st.dataframe(data_df, hide_index=True, width="stretch")
+data_rows = view.data_version_rows(found)
+if data_rows:
+    st.dataframe(pd.DataFrame(data_rows), hide_index=True, width="stretch")
 else:
     st.info("No training run recorded a DVC data hash.")
 
@@ -144,12 +96,7 @@ for col, (section, value) in zip(sec, card.sections.items(), strict=True):
     col.metric(section.capitalize(), f"{value:g} / 7")
 if card.note:
     st.warning(card.note)
-st.dataframe(
-    pd.DataFrame([{"test": r.id, "title": r.title, "points": r.points, "how": r.how, "evidence": r.evidence}
-                  for r in card.results]),
-    hide_index=True,
-    width="stretch",
-)  # fmt: skip
+st.dataframe(pd.DataFrame(view.evidence_rows(card)), hide_index=True, width="stretch")
 
 # --- drift ---------------------------------------------------------------------------------------
 st.subheader("Drift")
@@ -205,7 +152,7 @@ if project.labeling:
             st.info("No Label Studio project with this name yet.")
         else:
             st.progress(
-                min(progress.percent / 100, 1.0), text=f"{progress.labeled} of {progress.tasks} tasks labeled"
+                view.labeled_fraction(progress), text=f"{progress.labeled} of {progress.tasks} tasks labeled"
             )
             st.caption(
                 f"{progress.annotations} annotations in Label Studio project {progress.label_studio_id}"

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 import ui
 from shipyard.catalog import health_csv, health_json
-from shipyard.health import SECTIONS
+from shipyard.catalog.views import health as view
 
 JSON = "application/json"
 
@@ -19,23 +19,10 @@ st.caption(
 )
 cards = portfolio.scorecards
 if role == "project owner":
-    owners = {p.name: p.owner for p in portfolio.snapshot.projects}
-    owner = ui.owner_choice(sorted({o for o in owners.values() if o}))
-    cards = {k: v for k, v in cards.items() if owners.get(k) == owner}
+    owners = view.project_owners(portfolio.snapshot)
+    cards = view.cards_of(cards, owners, ui.owner_choice(view.owner_choices(owners)))
 
-summary = pd.DataFrame(
-    [
-        {
-            "project": c.project,
-            "score": c.score,
-            **{s: c.sections[s] for s in SECTIONS},
-            "automated": sum(1 for r in c.results if r.how == "automated"),
-            "manual": sum(1 for r in c.results if r.how == "manual"),
-            "missing": len(c.missing),
-        }
-        for c in cards.values()
-    ]
-)
+summary = pd.DataFrame(view.summary(cards))
 st.dataframe(summary, hide_index=True, width="stretch")
 
 if role == "auditor":
@@ -50,15 +37,8 @@ if cards:
     st.metric("ML Test Score", f"{card.score:g} / 7")
     if card.note:
         st.warning(card.note)
-    seen, missing = [r for r in card.results if r.how != "missing"], card.missing
+    seen, missing = view.seen_rows(card), view.missing_rows(card)
     st.markdown(f"**Evidence seen ({len(seen)})**")
-    st.dataframe(
-        pd.DataFrame([{"test": r.id, "title": r.title, "points": r.points, "how": r.how,
-                       "evidence": r.evidence} for r in seen]),
-        hide_index=True, width="stretch",
-    )  # fmt: skip
+    st.dataframe(pd.DataFrame(seen), hide_index=True, width="stretch")
     st.markdown(f"**Missing tests ({len(missing)})** and the evidence that would count")
-    st.dataframe(
-        pd.DataFrame([{"test": r.id, "title": r.title, "what would count": r.evidence} for r in missing]),
-        hide_index=True, width="stretch",
-    )  # fmt: skip
+    st.dataframe(pd.DataFrame(missing), hide_index=True, width="stretch")

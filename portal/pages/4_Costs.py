@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 import ui
 from shipyard.costs import api as costs
-from shipyard.costs.months import recent_months
+from shipyard.costs import view
 from shipyard.costs.scope import scope
 from shipyard.costs.tables import budget_rows, cost_rows
 from shipyard.errors import UserError
@@ -18,10 +16,9 @@ ui.page("Costs")
 cfg = ui.config()
 role = ui.role()
 
-months = recent_months(dt.date.today())
 c1, c2 = st.columns(2)
-month = c1.selectbox("Month", months)
-by = c2.radio("By", ("team", "project", "model"), horizontal=True, index=1 if role == "project owner" else 0)
+month = c1.selectbox("Month", view.months())
+by = c2.radio("By", view.BY, horizontal=True, index=view.default_by(role))
 
 try:
     report = costs.cost_report(cfg.spec, cfg.endpoints, by=by, month=month)
@@ -65,8 +62,8 @@ else:
     st.download_button("Costs (CSV)", lines.to_csv(index=False), f"costs-{by}-{month}.csv", "text/csv")
 
 st.subheader("Month trend")
-if isinstance(series, pd.DataFrame) and not series.empty:
-    trend = series.pivot_table(index="date", columns="key", values="cost", aggfunc="sum").fillna(0).cumsum()
+trend = view.cumulative_trend(series)
+if trend is not None:
     st.line_chart(trend)
 else:
     st.info("No daily costs this month yet.")
