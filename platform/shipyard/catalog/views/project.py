@@ -34,14 +34,14 @@ def row_of(portfolio: Portfolio, name: str) -> ProjectRow:
 
 
 @dataclass(frozen=True)
-class ProjectRecords:
+class ProjectHistory:
     ci: list[CiRun]
     runs: dict[str, TrainingRun]  # run id -> the project's training run
     versions: list[ModelVersion]
 
 
-def records(snap: Snapshot, name: str) -> ProjectRecords:
-    return ProjectRecords(
+def records(snap: Snapshot, name: str) -> ProjectHistory:
+    return ProjectHistory(
         ci=[r for r in snap.ci_runs if r.project == name],
         runs={r.run_id: r for r in snap.train_runs if r.project == name},
         versions=[v for v in snap.versions if v.project == name],
@@ -64,7 +64,7 @@ def ci_rows(ci: Sequence[CiRun]) -> list[dict[str, object]]:
     ]
 
 
-def metric_trend(found: ProjectRecords) -> list[dict[str, object]]:
+def metric_trend(found: ProjectHistory) -> list[dict[str, object]]:
     """Each model version's training-run metrics (versions whose run is not recorded are left out)."""
     return [
         {"version": v.version, "metric": k, "value": val}
@@ -74,7 +74,7 @@ def metric_trend(found: ProjectRecords) -> list[dict[str, object]]:
     ]
 
 
-def training_rows(found: ProjectRecords) -> list[dict[str, object]]:
+def training_rows(found: ProjectHistory) -> list[dict[str, object]]:
     return [
         {
             "started": r.started_at,
@@ -89,7 +89,7 @@ def training_rows(found: ProjectRecords) -> list[dict[str, object]]:
     ]
 
 
-def data_version_rows(found: ProjectRecords) -> list[dict[str, object]]:
+def data_version_rows(found: ProjectHistory) -> list[dict[str, object]]:
     return [
         {
             "data hash (DVC md5)": d.data_hash,
