@@ -22,7 +22,7 @@ from shipyard.identity.people import person
 from shipyard.identity.session import check
 from shipyard.spec.model import PlatformSpec
 
-VIEWS = ("manager", "auditor", "project owner")
+VIEWS = ("manager", "auditor", "project owner")  # the portal's views, in the order they are offered
 ENV_IDENTITY = "SHIPYARD_PORTAL_IDENTITY"
 BASIC = "basic"  # the portal's form, checked against MLflow basic auth
 PROXY_HEADER = "proxy-header"  # the person from the proxy's header, Streamlit on loopback only
@@ -66,13 +66,14 @@ def view_roles(spec: PlatformSpec, email: str) -> list[str]:
     p = person(spec, email)
     if p is None:
         return []
+    manager, auditor, owner = VIEWS
     views = []
     if p.has(MANAGER) or p.has(PLATFORM_ADMIN):
-        views.append("manager")
+        views.append(manager)
     if p.has(AUDITOR) or p.has(APPROVER):
-        views.append("auditor")
+        views.append(auditor)
     if p.has(TEAM_OWNER) or p.has(TEAM_MEMBER):
-        views.append("project owner")
+        views.append(owner)
     return views
 
 
