@@ -51,6 +51,13 @@ def test_progress_and_summary_are_shown(demo):
     assert "shipyard down" in stdout and "shipyard ci list" in stdout
 
 
+def test_the_outcome_json_hides_the_label_studio_token(demo):
+    platform, outcome, stdout = demo
+    token = platform.endpoints.label_studio_token
+    assert token and token not in stdout
+    assert outcome["endpoints"]["label_studio_token"] == "(hidden: --show-credentials)"
+
+
 def test_project_is_provisioned_with_platform_tags(demo, client):
     platform, outcome, _ = demo
     exp = client.get_experiment_by_name(SLUG)

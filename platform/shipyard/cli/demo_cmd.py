@@ -25,6 +25,7 @@ def demo(
 ) -> None:
     """Start the platform, create a project, push it (CI gates and registers a model), promote it,
     push a worse model that the gate stops. Leaves the platform running; re-running resumes."""
+    from shipyard.cli.up_cmd import hide_secrets
     from shipyard.demo import DEMO_SLUG, run_demo
 
     out = run_demo(spec, data_dir, echo=lambda line: console.print(line, highlight=False, soft_wrap=True))
@@ -62,7 +63,7 @@ def demo(
                     "champion_version": out.champion_version,
                     "versions": out.versions,
                     "step_seconds": out.seconds,
-                    "endpoints": ep.as_dict(),
+                    "endpoints": hide_secrets(ep.as_dict()),
                 }
             )
         )

@@ -18,8 +18,13 @@ from shipyard.local import runtime
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 
-SECRET_ENDPOINTS = ("label_studio_token", "grafana_token")
+SECRET_ENDPOINTS = ("mlflow_password", "label_studio_token", "grafana_token")
 HIDDEN = "(hidden: --show-credentials)"
+
+
+def hide_secrets(endpoints: dict) -> dict:
+    """Endpoints as printed: each secret replaced by a note saying how to show it."""
+    return {k: HIDDEN if k in SECRET_ENDPOINTS and v else v for k, v in endpoints.items()}
 
 
 def register(app: typer.Typer) -> None:
@@ -95,9 +100,7 @@ def status(
     if as_json:
         data = st.to_json()
         if not show_credentials:  # secrets are printed only when asked
-            for key in SECRET_ENDPOINTS:
-                if data["endpoints"].get(key):
-                    data["endpoints"][key] = HIDDEN
+            data["endpoints"] = hide_secrets(data["endpoints"])
         typer.echo(json.dumps(data, indent=2))
         return
     console.print(_table(st))
