@@ -129,7 +129,8 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
             )
         out.good_ci = run.as_dict()
         version, alias = _registered(endpoints)
-        echo(f"      CI passed ({run.duration_s:.0f}s); version {version} registered, now '{alias}'")
+        took = f" ({run.duration_s:.0f}s)" if run.duration_s is not None else ""
+        echo(f"      CI passed{took}; version {version} registered, now '{alias}'")
 
     with Step(4, "Promote it to champion and score a sample with it", logs, echo, seconds) as step:
         out.champion_version = _promote(spec, layout.root, endpoints, version, echo)

@@ -65,6 +65,9 @@ def list_ci_runs(api: MlflowApi, project: str | None = None) -> list[CiRun]:
     return read.list_ci_runs(api, projects) if projects else []
 
 
+END_TIME_GRACE_S = 10.0
+
+
 def wait_for_ci_run(
     api: MlflowApi,
     project: str,
@@ -76,6 +79,7 @@ def wait_for_ci_run(
     """Wait until the CI run (by id, else the newest run of ``commit``, else the newest) has finished."""
     deadline = time.monotonic() + timeout
     last: CiRun | None = None
+    finished_since: float | None = None
     while time.monotonic() < deadline:
         if run_id:
             last = get_ci_run(api, run_id)
@@ -83,7 +87,10 @@ def wait_for_ci_run(
             runs = [r for r in list_ci_runs(api, project) if not commit or r.commit.startswith(commit)]
             last = runs[0] if runs else None
         if last and last.finished:
-            return last
+            # the status tag is written before MLflow ends the run: wait briefly for its end time
+            finished_since = finished_since or time.monotonic()
+            if last.ended_at or time.monotonic() - finished_since >= END_TIME_GRACE_S:
+                return last
         time.sleep(poll)
     seen = f"last seen: {last.status} (run {last.run_id})" if last else "no CI run was recorded"
     raise TimeoutError(
