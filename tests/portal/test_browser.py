@@ -95,6 +95,9 @@ def test_every_page_role_switch_and_export(portal_url, portal_data, tmp_path):
         assert "has no login" in anonymous  # this MLflow is open: the form says sign-in proves nothing
         page.screenshot(path=str(shots / "0-sign-in.png"), full_page=True)
         sign_in(page, "manager@example.com")
+        # on a loaded machine the rerun after sign-in can start after settle's quiet window
+        page.get_by_text("In production", exact=True).first.wait_for(timeout=90_000)
+        settle(page)
         text = check_clean(page, "Overview")
         page.screenshot(path=str(shots / "0-overview-manager.png"), full_page=True)
         assert "Projects\n\n3" in text and "In production\n\n1" in text  # tables are canvases
