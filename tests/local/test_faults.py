@@ -213,7 +213,7 @@ def test_up_recovers_after_a_services_parent_is_killed_and_its_workers_live_on(p
     _point_record_at(platform, "mlflow", pid, started)
     assert process.leftover_group(pid, started) == left
     status = {s["name"]: s for s in platform.status()["services"]}["mlflow"]
-    assert status["state"] == "stopped" and "its parent died" in status["detail"]
+    assert status["state"] == "died" and "its parent died" in status["detail"]
     out = platform.up()
     assert "stopping what is left of its last run" in out
     assert not any(process.is_alive(p) for p in left)
