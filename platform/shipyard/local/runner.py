@@ -36,7 +36,6 @@ from shipyard.service_calls import bound_mlflow_calls
 
 BACKOFF_MAX_S = 30.0  # the longest wait between two tries to reach MLflow
 WITNESS_EVERY_S = 5.0  # how often an idle runner checkpoints the audit chain's head
-PUBLISH_STALE_EVERY_S = 10.0  # how often the runner queues the staged jobs of hooks that died
 STOP_JOIN_S = 30.0  # how long a stopping runner waits for its workers to record their runs
 
 
@@ -130,18 +129,10 @@ class Runner:
         housekeeper = Housekeeper(self.data_dir, lambda: self.platform().spec)  # local/housekeeping.py
         self._tidy(housekeeper)  # first right after recovery, before any worker claims
         self.pool.start()
-        next_publish = time.monotonic() + PUBLISH_STALE_EVERY_S
         while not self.stopping.is_set():
             self.beat()
             self.pool.supervise()
             self._tidy(housekeeper)
-            if time.monotonic() > next_publish:
-                next_publish = time.monotonic() + PUBLISH_STALE_EVERY_S
-                try:
-                    for job in self.queue.publish_stale():
-                        print(f"job {job.id}: queued (its hook stopped before handing it over)", flush=True)
-                except OSError:
-                    traceback.print_exc()
             if self.pool.busy() == 0:
                 self._witness_audit_head()
             self.stopping.wait(0.5)
