@@ -202,6 +202,34 @@ def test_a_worker_that_dies_before_its_job_started_hands_the_job_back(tmp_path, 
     assert [p.name for p in runner.queue.done.glob("*.json")] == [f"{job.id}.json"]
 
 
+def test_a_job_whose_run_cannot_start_while_mlflow_is_down_waits_in_the_queue(tmp_path, monkeypatch):
+    runner = Runner(tmp_path, "local", workers=2)
+    job = runner.queue.put("p", "/r", "a" * 40, "main")
+    seen_queued = []
+
+    def execute(worker, claimed):
+        if not seen_queued:
+            seen_queued.append(False)
+            raise runner_records.MlflowDown("no answer from /health")
+        seen_queued.append(True)
+        runner.queue.finish(claimed)
+        return "passed"
+
+    real_release = runner.queue.release
+
+    def release(project):  # right after the failed start: the job is back in its place, unclaimed
+        if seen_queued == [False]:
+            seen_queued.append(
+                [j.id for j in runner.queue.pending()] == [job.id] and not runner.queue.in_running()
+            )
+        real_release(project)
+
+    monkeypatch.setattr(runner.queue, "release", release)
+    _serve_until_drained(runner, monkeypatch, execute)
+    assert seen_queued == [False, True, True]
+    assert [p.name for p in runner.queue.done.glob("*.json")] == [f"{job.id}.json"]
+
+
 def test_recovery_queues_a_claimed_job_that_never_started_again_and_frees_its_project(tmp_path, monkeypatch):
     runner = Runner(tmp_path, "local", workers=2)
     waiting = runner.queue.put("p", "/r", "a" * 40, "main", run_id="run-1")

@@ -27,14 +27,13 @@ from shipyard.ci import sandbox
 from shipyard.ci.queue import HEARTBEAT, SERVING, CiQueue
 from shipyard.errors import UserError
 from shipyard.local.housekeeping import Housekeeper
-from shipyard.local.runner_pool import WorkerPool, default_workers
+from shipyard.local.runner_pool import BACKOFF_MAX_S, WorkerPool, default_workers
 from shipyard.local.runner_records import MlflowDown, mlflow_down, recover
 from shipyard.local.runner_steps import RunLog, Worker, parse_step  # noqa: F401 (used by importers)
 from shipyard.records import MlflowApi
 from shipyard.resolver import Platform, platform_from_data_dir
 from shipyard.service_calls import bound_mlflow_calls
 
-BACKOFF_MAX_S = 30.0  # the longest wait between two tries to reach MLflow
 WITNESS_EVERY_S = 5.0  # how often an idle runner checkpoints the audit chain's head
 STOP_JOIN_S = 30.0  # how long a stopping runner waits for its workers to record their runs
 

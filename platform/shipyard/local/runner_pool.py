@@ -16,13 +16,14 @@ import traceback
 from typing import TYPE_CHECKING
 
 from shipyard.ci.queue import Job
-from shipyard.local.runner_records import abandon, settle
+from shipyard.local.runner_records import MlflowDown, abandon, settle
 from shipyard.local.runner_steps import Worker
 
 if TYPE_CHECKING:
     from shipyard.local.runner import Runner
 
 MAX_WORKERS = 8  # more parallel runs than this overload the one MLflow server of an embedded platform
+BACKOFF_MAX_S = 30.0  # the longest wait between two tries to reach MLflow
 RESTART_DELAY_S = 2.0  # a worker that keeps dying is restarted at most this often
 
 
@@ -34,16 +35,22 @@ def default_workers(cpus: int | None = None) -> int:
     return max(2, min(MAX_WORKERS, cpus // 2))
 
 
-def run_job(runner: Runner, worker: Worker, job: Job) -> None:
-    """Execute a claimed job; any runner fault ends it with its result recorded (abandon)."""
+def run_job(runner: Runner, worker: Worker, job: Job) -> bool:
+    """Execute a claimed job; any runner fault ends it with its result recorded (abandon). False when
+    MLflow did not answer before the run started: the job is back in its place in the queue."""
     try:
         runner.queue.reserve_result(job)  # while the disk has room: the result's block
-        runner.with_backoff(lambda: worker.execute(job), f"job {job.id}")
+        worker.execute(job)
     except SystemExit:
         raise
+    except MlflowDown as exc:  # only the run's start raises it: nothing of the project ran
+        runner.queue.unclaim(job)
+        print(f"job {job.id}: MLflow is unreachable ({exc}); it waits in the queue", flush=True)
+        return False
     except Exception as exc:  # keep serving the queue; the run itself is ended here
         traceback.print_exc()
         abandon(runner, worker, job, exc)
+    return True
 
 
 def work(runner: Runner, worker: Worker) -> None:
@@ -54,6 +61,7 @@ def work(runner: Runner, worker: Worker) -> None:
         print(f"{worker.name}: the job {job.id} of the worker that died: {what}", flush=True)
         runner.queue.release(job.project)
         worker.job = None
+    delay = 1.0  # the wait after MLflow did not answer, doubling to BACKOFF_MAX_S
     while not runner.stopping.is_set():
         with runner.claim_gate:
             job = runner.queue.claim(worker.name)
@@ -62,11 +70,17 @@ def work(runner: Runner, worker: Worker) -> None:
             continue
         worker.job = job
         try:
-            run_job(runner, worker, job)
+            started = run_job(runner, worker, job)
         except SystemExit:
             return  # stopping: the job stays claimed in `running/`; the next start settles it
         runner.queue.release(job.project)
         worker.job = None
+        if started:
+            delay = 1.0
+        elif runner.stopping.wait(delay):
+            return
+        else:
+            delay = min(delay * 2, BACKOFF_MAX_S)
 
 
 class WorkerPool:

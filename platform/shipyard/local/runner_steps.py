@@ -97,7 +97,7 @@ class Worker:
 
     # --- recording the start ----------------------------------------------------------------
     def _start_record(self, job: Job, api: MlflowApi) -> str:
-        """Create (or mark running) the job's MLflow run; MlflowDown: the job waits, claimed."""
+        """Create (or mark running) the job's MLflow run; MlflowDown: the job goes back to the queue."""
         if not self.runner.mlflow_up():
             raise MlflowDown("no answer from /health")
         try:
