@@ -187,6 +187,7 @@ def test_ci_jobs_get_the_specs_mlflow_bounds(tmp_path, monkeypatch):
     """A job's training calls MLflow with MLflow's own client: without these it retries for minutes."""
     from shipyard.endpoints import Endpoints
     from shipyard.local.runner import Runner
+    from shipyard.local.runner_steps import Worker
     from shipyard.spec import load_spec
 
     for key in [k for k in os.environ if k.startswith("MLFLOW_HTTP_REQUEST")]:
@@ -195,7 +196,7 @@ def test_ci_jobs_get_the_specs_mlflow_bounds(tmp_path, monkeypatch):
     monkeypatch.delenv(service_calls.RETRIES_ENV, raising=False)
     monkeypatch.setattr(service_calls, "_policy", None)
     service_calls.use_spec(load_spec(_spec_with_bound(tmp_path, 7)))
-    env = Runner(tmp_path, "local")._env(Endpoints(platform="local"), "demo", "p", "r" * 32)
+    env = Worker(Runner(tmp_path, "local"), 0)._env(Endpoints(platform="local"), "demo", "p", "r" * 32)
     assert env["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "7"
     assert env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "0"
 

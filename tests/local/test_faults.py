@@ -112,10 +112,16 @@ def test_a_result_waits_for_mlflow_and_is_recorded_after_a_runner_restart(platfo
     _wait(lambda: queue.in_running() == [], 30, "the job retired after its record")
 
 
+def _remote_head(platform, repo) -> str:
+    return git("ls-remote", str(platform.data_dir / "git" / f"{PROJECT}.git"), "main", cwd=repo).split()[0]
+
+
 def test_an_unwritable_queue_refuses_the_push_and_leaves_no_run_queued(platform, repo):
+    # its own first push: run alone (-k), the remote had no `main` and the Makefile was untracked
+    before, _ = commit_and_push(repo, QUIET_CI.format(sleep=0), "the commit the refused push builds on")
+    assert _remote_head(platform, repo) == before
     incoming = platform.data_dir / "ci" / "incoming"
     aside = incoming.with_name("incoming.aside")
-    before = git("ls-remote", str(platform.data_dir / "git" / f"{PROJECT}.git"), "main", cwd=repo).split()[0]
     os.replace(incoming, aside)
     incoming.write_text("not a directory")  # (tests run as root: a mode bit would not stop writes)
     try:
@@ -125,10 +131,7 @@ def test_an_unwritable_queue_refuses_the_push_and_leaves_no_run_queued(platform,
         push = subprocess.run(["git", "push", "shipyard", "main"], cwd=repo, capture_output=True, text=True)
         assert push.returncode != 0
         assert "push refused: the CI queue" in push.stderr and "fix:" in push.stderr
-        after = git("ls-remote", str(platform.data_dir / "git" / f"{PROJECT}.git"), "main", cwd=repo).split()[
-            0
-        ]
-        assert after == before  # the commit did not land without its run
+        assert _remote_head(platform, repo) == before  # the commit did not land without its run
         assert _runs_of(platform, sha) == []  # and nothing was recorded for it
     finally:
         incoming.unlink()
@@ -210,7 +213,7 @@ def test_up_recovers_after_a_services_parent_is_killed_and_its_workers_live_on(p
     _point_record_at(platform, "mlflow", pid, started)
     assert process.leftover_group(pid, started) == left
     status = {s["name"]: s for s in platform.status()["services"]}["mlflow"]
-    assert status["state"] == "stopped" and "its parent died" in status["detail"]
+    assert status["state"] == "died" and "its parent died" in status["detail"]
     out = platform.up()
     assert "stopping what is left of its last run" in out
     assert not any(process.is_alive(p) for p in left)

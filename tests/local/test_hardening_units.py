@@ -19,6 +19,7 @@ from shipyard.datadir.layout import DataLayout
 from shipyard.datadir.state import State, save_state
 from shipyard.local import process
 from shipyard.local.runner import RunLog, Runner
+from shipyard.local.runner_steps import Worker
 from shipyard.local.service import Context
 from shipyard.local.services import label_studio, prometheus
 from shipyard.spec import load_spec
@@ -120,11 +121,11 @@ def test_a_log_that_cannot_be_written_is_reported_not_raised():
 
 
 def test_stopping_a_run_stops_its_whole_process_group(tmp_path):
-    runner = Runner(tmp_path, "local")
-    runner.child = subprocess.Popen(["sh", "-c", "sleep 120 & sleep 120"], start_new_session=True)
-    assert _wait_until(lambda: len(process.group_members(runner.child.pid)) >= 2)
-    members = process.group_members(runner.child.pid)
-    runner._stop_child()
+    worker = Worker(Runner(tmp_path, "local"), 0)
+    worker.child = subprocess.Popen(["sh", "-c", "sleep 120 & sleep 120"], start_new_session=True)
+    assert _wait_until(lambda: len(process.group_members(worker.child.pid)) >= 2)
+    members = process.group_members(worker.child.pid)
+    worker.stop_child()
     assert _wait_until(lambda: not any(process.is_alive(pid) for pid in members), 5)
 
 
@@ -137,7 +138,7 @@ def test_the_runner_is_healthy_only_once_its_recovery_ran(tmp_path, monkeypatch)
     runner = Runner(tmp_path, "local")
     monkeypatch.setattr(runner, "wait_for_mlflow", lambda: object())
     monkeypatch.setattr(runner, "recover", lambda api: (recovering.set(), release.wait(10)))
-    monkeypatch.setattr(runner.queue, "next", lambda: runner.stopping.set())
+    monkeypatch.setattr(runner.queue, "claim", lambda _owner: runner.stopping.set())
     runner.beat()
     serve = threading.Thread(target=runner.serve, daemon=True)
     serve.start()

@@ -13,7 +13,9 @@ import json
 from shipyard.ci.queue import HEARTBEAT, CiQueue
 from shipyard.errors import ServiceUnavailable
 from shipyard.local import runner as runner_mod
+from shipyard.local import runner_records
 from shipyard.local.runner import Runner
+from shipyard.local.runner_steps import Worker
 
 ENOSPC = OSError(errno.ENOSPC, "No space left on device")
 
@@ -44,18 +46,19 @@ def _serve_one_job(runner: Runner, monkeypatch, fail) -> None:
         def __init__(self, *_a) -> None:
             pass
 
-        def maybe_run(self) -> None:  # the loop is idle: stop it (old code never records again)
+        def maybe_run(self) -> None:  # the runner is idle: stop it (old code never recorded again)
             idle.append(1)
-            if len(idle) > 3:
+            q = runner.queue
+            settled = runner.pool.busy() == 0 and not q.pending() and not q.in_running()
+            if (settled and len(idle) > 3) or len(idle) > 60:
                 runner.stopping.set()
 
     monkeypatch.setattr(runner_mod, "Housekeeper", _Housekeeper)
 
-    def execute(job):
-        runner.queue.start(job)
+    def execute(_worker, job):
         raise fail
 
-    monkeypatch.setattr(runner, "execute", execute)
+    monkeypatch.setattr(Worker, "execute", execute)
     runner.serve()
 
 
@@ -64,7 +67,7 @@ def test_a_job_the_runner_fails_on_is_recorded_before_it_is_done(tmp_path, monke
     runner = Runner(tmp_path, "local")
     job = runner.queue.put("p", "/r", "a" * 40, "main", run_id="run-1")
     mlflow = _MlflowAnswers503Once(runner)
-    monkeypatch.setattr(runner_mod, "finish_ci_run", mlflow)
+    monkeypatch.setattr(runner_records, "finish_ci_run", mlflow)
     _serve_one_job(runner, monkeypatch, ENOSPC)
     assert mlflow.recorded == [("run-1", "failed", "log")]  # retried after the 503; disk full is `log`
     done = json.loads((runner.queue.done / f"{job.id}.json").read_text())
@@ -82,7 +85,7 @@ def test_a_stop_while_mlflow_is_down_leaves_the_result_for_recovery(tmp_path, mo
         runner.stopping.set()  # `shipyard down` while MLflow still answers 503
         raise ServiceUnavailable("MLflow", "http://127.0.0.1:1", "HTTP 503")
 
-    monkeypatch.setattr(runner_mod, "finish_ci_run", down)
+    monkeypatch.setattr(runner_records, "finish_ci_run", down)
     _serve_one_job(runner, monkeypatch, RuntimeError("a runner bug after the run ended"))
     kept = runner.queue.in_running()
     assert [j.result["failed_step"] for j in kept] == ["data-check"]  # not done: recover records it
@@ -96,8 +99,8 @@ def test_recovery_records_a_finished_job_with_its_own_failed_step(tmp_path, monk
     job.result = {"status": "failed", "failed_step": "data-check", "steps": ["data-check"], "duration": 1.0}
     runner.queue.update_running(job)
     recorded = []
-    monkeypatch.setattr(runner_mod, "finish_ci_run", lambda _a, *args, **kw: recorded.append((args, kw)))
-    monkeypatch.setattr(runner_mod, "list_ci_runs", lambda _api: [])
+    monkeypatch.setattr(runner_records, "finish_ci_run", lambda _a, *args, **kw: recorded.append((args, kw)))
+    monkeypatch.setattr(runner_records, "list_ci_runs", lambda _api: [])
     monkeypatch.setattr(runner, "api", lambda: object())
     runner.recover(object())
     assert recorded == [(("run-1", "failed"), {"failed_step": "data-check", "steps": ["data-check"]})]
@@ -113,7 +116,7 @@ def test_a_job_file_that_cannot_be_written_is_reported_as_disk_full(tmp_path, mo
         recorded.append((run_id, status, failed_step))
         runner.stopping.set()
 
-    monkeypatch.setattr(runner_mod, "finish_ci_run", record)
+    monkeypatch.setattr(runner_records, "finish_ci_run", record)
 
     def full(_job):
         raise ENOSPC
@@ -150,14 +153,14 @@ def test_a_full_disk_never_stops_the_heartbeat_or_the_runners_output(tmp_path, m
 
 def test_the_queue_probe_fails_when_queue_cannot_take_a_job(tmp_path, monkeypatch):
     queue = CiQueue(tmp_path / "ci")
-    real_replace = runner_mod.os.replace
+    real_replace = runner_records.os.replace
 
     def refuse_into_queue(src, dst):
         if str(dst).startswith(str(queue.queued)):
             raise OSError(errno.EACCES, "Permission denied")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(runner_mod.os, "replace", refuse_into_queue)
+    monkeypatch.setattr(runner_records.os, "replace", refuse_into_queue)
     try:
         queue.probe_writable()
         raised = None

@@ -1,9 +1,17 @@
 """The embedded CI queue: one JSON file per queued run under ``<data dir>/ci``.
 
 ``incoming/`` holds entries the post-receive hook wrote before it recorded the run in MLflow,
-``queue/`` runs waiting, ``running/`` the one being executed (and, once it ended, its result until
-MLflow has it), ``done/`` the finished ones. Files are written whole (temp file, fsync, rename) and
-move with atomic renames, so a crash leaves each run in exactly one place.
+``queue/`` runs waiting, ``running/`` the ones claimed by a runner worker (and, once they ended, their
+results until MLflow has them), ``done/`` the finished ones. Files are written whole (temp file, fsync,
+rename) and move with atomic renames, so a crash leaves each run in exactly one place.
+
+Several workers take jobs (:meth:`CiQueue.claim`): a worker first creates ``claims/<project>`` (an
+exclusive create: of two workers one wins), then renames the project's earliest job from ``queue/``
+into ``running/`` (of two renames one wins). So one project's runs go one at a time, in the order
+their pushes were staged, while other projects' runs go in parallel.
+
+A claimed job gets ``running/<id>.result``, a block reserved while the disk had room: the run's result
+is written into it in place (no new blocks), so it survives a disk that filled during the run.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import json
 import os
 import secrets
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,6 +62,7 @@ class Job:
 
 
 STALE_INCOMING_S = 60  # an incoming entry this old belongs to a hook that died: the runner takes it
+RESULT_SLOT_BYTES = 4096  # reserved per claimed job for its result (one block, written in place)
 
 
 class CiQueue:
@@ -60,7 +70,8 @@ class CiQueue:
         self.root = ci_dir
         self.queued, self.running, self.done = ci_dir / "queue", ci_dir / "running", ci_dir / "done"
         self.logs, self.work, self.incoming = ci_dir / "logs", ci_dir / "work", ci_dir / "incoming"
-        for path in (self.incoming, self.queued, self.running, self.done, self.logs, self.work):
+        self.claims = ci_dir / "claims"
+        for path in (self.incoming, self.queued, self.running, self.done, self.logs, self.work, self.claims):
             path.mkdir(parents=True, exist_ok=True)
 
     def put(self, project: str, repo: str, commit: str, branch: str, run_id: str | None = None) -> Job:
@@ -135,6 +146,120 @@ class CiQueue:
                 self.set_aside(path)
         return None
 
+    # --- claims: several workers, one run of a project at a time, in push order -----------------
+    def claim(self, owner: str) -> Job | None:
+        """The earliest queued job of a project nobody holds, moved to ``running/`` for ``owner``;
+        None when there is none. A project with an older job still being handed over (``incoming/``)
+        waits for it. The caller releases the project (:meth:`release`) once the job is done."""
+        handing_over = self._handing_over()  # read before queue/: a job moves incoming -> queue only
+        seen: set[str] = set()
+        for path in sorted(self.queued.glob("*.json")):
+            try:
+                job = self._read(path)
+            except FileNotFoundError:  # claimed by another worker meanwhile
+                continue
+            except (OSError, ValueError, TypeError):
+                self.set_aside(path)
+                continue
+            if job.project in seen:
+                continue  # only a project's earliest job may go
+            seen.add(job.project)
+            if any(p == job.project and i < job.id for i, p in handing_over):
+                continue
+            if not self._hold(job.project, owner, job.id):
+                continue
+            try:
+                os.rename(path, self.running / path.name)
+            except FileNotFoundError:  # another runner took it first
+                self.release(job.project)
+                continue
+            return job
+        return None
+
+    def _handing_over(self) -> list[tuple[str, str]]:
+        found = []
+        for path in self.incoming.glob("*.json"):
+            try:
+                if time.time() - path.stat().st_mtime >= STALE_INCOMING_S:
+                    continue  # its hook died: the runner queues it (publish_stale), it blocks nobody
+                found.append((path.stem, self._read(path).project))
+            except (OSError, ValueError, TypeError):
+                continue
+        return found
+
+    def _claim_path(self, project: str) -> Path:
+        return self.claims / urllib.parse.quote(project, safe="")
+
+    def _hold(self, project: str, owner: str, job_id: str) -> bool:
+        try:
+            fd = os.open(self._claim_path(project), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return False
+        try:
+            os.write(fd, f"{owner} {os.getpid()} {job_id}\n".encode())
+        except OSError:  # a full disk: the empty file is the claim all the same
+            pass
+        finally:
+            os.close(fd)
+        return True
+
+    def held(self) -> dict[str, str]:
+        """Project -> what its claim file says (owner, runner pid, job id)."""
+        out = {}
+        for path in self.claims.iterdir():
+            try:
+                out[urllib.parse.unquote(path.name)] = path.read_text().strip()
+            except OSError:
+                continue
+        return out
+
+    def release(self, project: str) -> None:
+        self._claim_path(project).unlink(missing_ok=True)
+
+    def release_all(self) -> None:
+        """At the runner's start: claims of a runner that stopped hold nothing any more."""
+        for path in self.claims.iterdir():
+            path.unlink(missing_ok=True)
+
+    def unclaim(self, job: Job) -> None:
+        """A claimed job that never started: back to ``queue/`` (same name, so same place in line)."""
+        self.result_slot(job).unlink(missing_ok=True)
+        os.replace(self.running / f"{job.id}.json", self.queued / f"{job.id}.json")
+
+    # --- the result slot ------------------------------------------------------------------------
+    def result_slot(self, job: Job) -> Path:
+        return self.running / f"{job.id}.result"
+
+    def reserve_result(self, job: Job) -> None:
+        """Allocate the job's result block now, while the disk has room (OSError when it has not)."""
+        path = self.result_slot(job)
+        with open(path, "wb") as f:
+            f.write(b" " * RESULT_SLOT_BYTES)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def write_result(self, job: Job) -> None:
+        """``job.result`` into its reserved block, in place: no new blocks, so a full disk takes it."""
+        assert job.result is not None
+        result = dict(job.result)
+        data = json.dumps(result).encode()
+        while len(data) > RESULT_SLOT_BYTES and result.get("steps"):
+            result["steps"] = result["steps"][-max(1, len(result["steps"]) // 2) :]  # the latest steps
+            data = json.dumps(result).encode()
+        fd = os.open(self.result_slot(job), os.O_WRONLY)
+        try:
+            os.pwrite(fd, data.ljust(RESULT_SLOT_BYTES), 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read_result(self, job: Job) -> dict | None:
+        try:
+            text = self.result_slot(job).read_bytes().strip()
+            return json.loads(text) if text else None
+        except (OSError, ValueError):
+            return None
+
     def update_queued(self, job: Job) -> None:
         self._write(self.queued / f"{job.id}.json", job)
 
@@ -149,9 +274,19 @@ class CiQueue:
         src = self.running / f"{job.id}.json"
         if src.exists():
             os.replace(src, self.done / f"{job.id}.json")
+        slot = self.result_slot(job)
+        if slot.exists():  # the result the job file may lack (written on a full disk) goes with it
+            os.replace(slot, self.done / slot.name)
 
     def in_running(self) -> list[Job]:
-        return [self._read(f) for f in sorted(self.running.glob("*.json"))]
+        """Claimed jobs, each with its result from the reserved block when its file has none."""
+        jobs = []
+        for path in sorted(self.running.glob("*.json")):
+            job = self._read(path)
+            if job.result is None:
+                job.result = self.read_result(job)
+            jobs.append(job)
+        return jobs
 
     def pending(self) -> list[Job]:
         return [self._read(f) for f in sorted(self.queued.glob("*.json"))]

@@ -112,7 +112,9 @@ def _table(st: runtime.PlatformStatus) -> Table:
     for col in ("service", "state", "health", "pid", "url"):
         table.add_column(col)
     for s in st.services:
-        colour = {"running": "green", "ready": "green", "stopped": "red"}.get(s.state, "yellow")
+        colour = {"running": "green", "ready": "green", "stopped": "red", "died": "red"}.get(
+            s.state, "yellow"
+        )
         if s.healthy:
             health = "ok"
         elif s.state in ("stopped", "not-run"):

@@ -54,7 +54,7 @@ GRAFANA_NOTE = (
 @dataclass
 class ServiceStatus:
     name: str
-    state: str  # running | starting | stopped | ready | not-run | external
+    state: str  # running | starting | stopped | died | ready | not-run | external
     healthy: bool
     pid: int | None = None
     port: int | None = None
@@ -73,7 +73,7 @@ class PlatformStatus:
 
     @property
     def running(self) -> bool:
-        procs = [s for s in self.services if s.state in ("running", "starting", "stopped")]
+        procs = [s for s in self.services if s.state in ("running", "starting", "stopped", "died")]
         return bool(procs) and all(s.state == "running" and s.healthy for s in procs)
 
     def service(self, name: str) -> ServiceStatus:
@@ -425,10 +425,11 @@ def status(
         healthy = bool(alive and (svc.healthy() if svc else True))
         # `up` records start_seconds once the health check passed: alive without it is still starting
         starting = alive and not healthy and rec.start_seconds is None
+        died = not alive and bool(rec.pid)  # `down` forgets the pid: one still recorded ended on its own
         result.services.append(
             ServiceStatus(
                 name=name,
-                state="starting" if starting else ("running" if alive else "stopped"),
+                state="starting" if starting else ("running" if alive else ("died" if died else "stopped")),
                 healthy=healthy,
                 pid=rec.pid if alive else None,
                 port=rec.port or (svc.port if svc else None),
@@ -438,7 +439,7 @@ def status(
                 detail=f"its parent died; {len(leftover)} process(es) of its group remain "
                 "(`shipyard down` or `shipyard up` stops them)"
                 if leftover
-                else None,
+                else (_death_note(rec, layout.log(name)) if died else None),
             )
         )
     if spec is not None and spec.services.dvc.enabled and spec.services.dvc.remote == "s3":
@@ -473,6 +474,11 @@ def status(
             )  # fmt: skip
         )
     return result
+
+
+def _death_note(rec: ServiceRecord, log: Path) -> str:
+    last = process.tail(Path(rec.log) if rec.log else log, lines=1).strip() or "(empty)"
+    return f"exited without `shipyard down` (`shipyard up` starts it again); its log's last line: {last}"
 
 
 def load_endpoints(data_dir: str | os.PathLike | None = None, require_running: bool = True) -> Endpoints:

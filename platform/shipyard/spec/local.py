@@ -39,6 +39,13 @@ class LocalSpec(Strict):
     prometheus: bool = True
     portal: bool = True
     retention: Retention = Retention()
+    ci_workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="CI runs the embedded runner executes at once (one project's runs always one at a "
+        "time, in push order); default: half the machine's cores, at least 2, at most 8",
+    )
     instance_type: str = Field(
         "m6i.large",
         description="price the embedded machine's runs as this instance type (costs show what the work "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shipyard.ci.queue import HEARTBEAT, runner_serving
 from shipyard.identity import RUNNER
 from shipyard.identity.mlflow_users import credentials
+from shipyard.local.runner_pool import default_workers
 from shipyard.local.service import Context, Service
 
 
@@ -17,6 +18,7 @@ def services(ctx: Context) -> list[Service]:
         return [
             ctx.python, "-m", "shipyard.local.runner",
             "--data-dir", str(ctx.layout.root), "--instance-type", ctx.spec.local.instance_type,
+            "--workers", str(ctx.spec.local.ci_workers or default_workers()),
         ]  # fmt: skip
 
     return [
