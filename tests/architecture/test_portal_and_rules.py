@@ -95,10 +95,23 @@ def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield node
 
 
+def runtime_nodes(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every node that can run: type-only imports (``if TYPE_CHECKING:``) are no dependency at run time,
+    so a class and the helpers it hands ``self`` to may name each other's types."""
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
+    return (n for n in ast.walk(tree) if id(n) not in typing_only)
+
+
 def imported(tree: ast.Module, package: str = "", module_level: bool = False) -> set[str]:
     """The shipyard modules a module imports (``from M import name`` is M unless name is a submodule;
     ``package`` resolves relative imports)."""
-    nodes: Iterable[ast.AST] = top_level(tree.body) if module_level else ast.walk(tree)
+    nodes: Iterable[ast.AST] = top_level(tree.body) if module_level else runtime_nodes(tree)
     found = set()
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -328,4 +341,4 @@ def test_cycle_rule_finds_a_cycle_and_reads_only_module_level_imports():
         "def f():\n    from shipyard.local import process\n"
     )
     assert imported(tree, module_level=True) == {"shipyard.errors"}
-    assert imported(tree) == {"shipyard.errors", "shipyard.spec.model", "shipyard.local.process"}
+    assert imported(tree) == {"shipyard.errors", "shipyard.local.process"}
