@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from shipyard.datadir import DataLayout, State, save_state
 from shipyard.errors import UserError
-from shipyard.resolver import platform_from_data_dir, portal_env, portal_settings, resolve_platform
+from shipyard.platform.layout import DataLayout
+from shipyard.platform.portal import portal_env, portal_settings
+from shipyard.platform.resolver import platform_from_data_dir, resolve_platform
+from shipyard.platform.state import State, save_state
 
 from .conftest import REPO
 from .fixtures.embedded_platform import write_spec

@@ -8,7 +8,6 @@ import ui
 from shipyard.audit import listing
 from shipyard.audit.access import READERS, may_read
 from shipyard.audit.store import AuditStore
-from shipyard.audit.view import home
 from shipyard.audit.witness import checkpoints
 from shipyard.cli.audit_cmd import render_export
 
@@ -49,8 +48,8 @@ else:
     st.dataframe(ui.colored(df, "mark"), hide_index=True, width="stretch")
 
 st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
-store = AuditStore.of(home())
-witnessed = checkpoints(home())
+store = AuditStore.of(cfg.platform.data_dir)
+witnessed = checkpoints(cfg.platform.data_dir)
 e1, e2, e3, e4 = st.columns(4)
 e1.download_button("Audit log (JSONL)", render_export(store, "jsonl", witnessed), "audit-log.jsonl",
                    "application/json")  # fmt: skip

@@ -10,11 +10,11 @@ import subprocess
 
 import yaml
 from shipyard.ci.queue import CiQueue
-from shipyard.datadir.layout import DataLayout
 from shipyard.local import process, status
 from shipyard.local.runner import parse_step
 from shipyard.local.service import Context
 from shipyard.local.services.prometheus import prometheus_config
+from shipyard.platform.layout import DataLayout
 from shipyard.projects import ensure_repo
 from shipyard.spec import load_spec
 

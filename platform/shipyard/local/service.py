@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shipyard.datadir.layout import DataLayout
-from shipyard.endpoints import Endpoints, local_endpoints
+from shipyard.platform.endpoints import Endpoints, local_endpoints
+from shipyard.platform.env import ENV_HOME, ENV_MLFLOW_TELEMETRY_OFF, ENV_SPEC
+from shipyard.platform.layout import DataLayout
 from shipyard.spec.model import PlatformSpec
 
 Report = Callable[[str], None]  # prints one progress line for this service
@@ -59,11 +60,11 @@ class Context:
         env = {
             **mlflow_client_env(),
             **os.environ,
-            "SHIPYARD_HOME": str(self.layout.root),
-            "MLFLOW_DISABLE_TELEMETRY": "true",
+            ENV_HOME: str(self.layout.root),
+            ENV_MLFLOW_TELEMETRY_OFF: "true",
         }
         if self.spec_path:
-            env["SHIPYARD_SPEC"] = str(self.spec_path)
+            env[ENV_SPEC] = str(self.spec_path)
         return env
 
 
