@@ -14,7 +14,9 @@ import time
 import pytest
 from shipyard.errors import UserError
 from shipyard.local import lifecycle, process, readiness
-from shipyard.local import status as runtime_status
+from shipyard.local import (
+    status as runtime_status,  # the module (the package re-exports no function named status)
+)
 from shipyard.platform.layout import DataLayout
 from shipyard.platform.resolver import platform_from_data_dir
 from shipyard.platform.state import ServiceRecord, State, save_state
