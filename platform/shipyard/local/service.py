@@ -54,7 +54,7 @@ class Context:
         return endpoints
 
     def base_env(self) -> dict[str, str]:
-        """Every service sees the data dir and spec, so it can find the others (``load_endpoints``)."""
+        """Every service sees the data dir and spec, to find the others (``platform_from_data_dir``)."""
         from shipyard.service_calls import mlflow_client_env
 
         env = {
