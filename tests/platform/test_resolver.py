@@ -12,8 +12,8 @@ from shipyard.platform.portal import portal_env, portal_settings
 from shipyard.platform.resolver import platform_from_data_dir, resolve_platform
 from shipyard.platform.state import State, save_state
 
-from .conftest import REPO
-from .fixtures.embedded_platform import write_spec
+from ..conftest import REPO
+from ..fixtures.embedded_platform import write_spec
 
 NO_ENV: dict[str, str] = {}
 
