@@ -52,14 +52,14 @@ def spec_file(root: Path, services: dict | None = None, **local) -> Path:
 
 
 def cold_up(root: Path, **spec_kwargs) -> dict:
-    from shipyard.local import runtime
+    from shipyard.local import lifecycle
 
     root.mkdir(parents=True, exist_ok=True)
     spec = spec_file(root, **spec_kwargs)
     try:
-        result = runtime.up(spec, root / "data", echo=lambda line: None)
+        result = lifecycle.up(spec, root / "data", echo=lambda line: None)
     finally:
-        runtime.down(root / "data")
+        lifecycle.down(root / "data")
     return {
         "wall": result.wall_seconds,
         "ready_for_push": result.ready_for_push_seconds,

@@ -31,7 +31,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 from _report import Figure, write  # noqa: E402
 from shipyard import tags  # noqa: E402
 from shipyard.catalog import clear_cache, load_portfolio  # noqa: E402
-from shipyard.endpoints import Endpoints  # noqa: E402
+from shipyard.platform.endpoints import Endpoints  # noqa: E402
 from shipyard.records import MlflowApi  # noqa: E402
 from shipyard.records.filters import experiment_filter, name_filter, run_kind_filter  # noqa: E402
 from shipyard.spec import parse_spec  # noqa: E402

@@ -86,7 +86,8 @@ def main() -> int:
 
 def measure(root: Path, data_dir: Path, spec_path: Path, env: dict[str, str], up_s: float) -> int:
     from mlflow import MlflowClient
-    from shipyard.local import load_endpoints
+    from shipyard.local import running_endpoints
+    from shipyard.platform.resolver import platform_from_data_dir
 
     slug = f"bench-{int(time.time())}"
     workspace = root / "workspace"
@@ -102,7 +103,7 @@ def measure(root: Path, data_dir: Path, spec_path: Path, env: dict[str, str], up
     from shipyard.identity.mlflow_users import require
 
     os.environ.update(require(data_dir, PORTAL).env())  # MLflow runs with basic-auth: read as the portal
-    client = MlflowClient(load_endpoints(data_dir).mlflow)
+    client = MlflowClient(running_endpoints(platform_from_data_dir(data_dir)).mlflow)
 
     t0 = time.monotonic()
     push = subprocess.run(

@@ -44,7 +44,7 @@ from components.portal import Portal, PortalArgs
 from components.registry import Registry, RegistryArgs
 from components.team_tenancy import TeamTenancy, TeamTenancyArgs
 from settings import StackSettings
-from shipyard.endpoints import (
+from shipyard.platform.env import (
     ENV_DVC_ENDPOINT,
     ENV_GRAFANA_URL,
     ENV_LABEL_STUDIO_URL,

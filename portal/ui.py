@@ -24,7 +24,7 @@ from shipyard.identity.portal import (
     proxy_person,
     view_roles,
 )
-from shipyard.resolver import PortalSettings, portal_settings
+from shipyard.platform.portal import PortalSettings, portal_settings
 
 # red/amber/green as cell colours (emoji need a font that headless browsers and some desktops lack)
 COLORS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "ok": "#2e7d32", "warning": "#ef8f00",
@@ -186,7 +186,7 @@ def audit_view(cfg: PortalSettings, required: bool):
     from shipyard.audit.view import load_audit
 
     try:
-        return load_audit(None, cfg.endpoints.mlflow)
+        return load_audit(cfg.platform.data_dir, cfg.endpoints.mlflow)
     except ServiceUnavailable as exc:
         st.error(f"**The audit log is unreachable** ({exc.service} at {exc.url or '(not configured)'}): "
                  f"{exc.detail}")  # fmt: skip

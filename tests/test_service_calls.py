@@ -185,9 +185,9 @@ def test_the_environment_overrides_the_spec_and_is_named(tmp_path, silent_url):
 
 def test_ci_jobs_get_the_specs_mlflow_bounds(tmp_path, monkeypatch):
     """A job's training calls MLflow with MLflow's own client: without these it retries for minutes."""
-    from shipyard.endpoints import Endpoints
     from shipyard.local.runner import Runner
     from shipyard.local.runner_steps import Worker
+    from shipyard.platform.endpoints import Endpoints
     from shipyard.spec import load_spec
 
     for key in [k for k in os.environ if k.startswith("MLFLOW_HTTP_REQUEST")]:
@@ -214,7 +214,7 @@ def test_the_spec_has_one_policy_with_sane_defaults():
 
 
 def test_the_portal_adopts_the_specs_policy(tmp_path, monkeypatch):
-    from shipyard.resolver import portal_settings
+    from shipyard.platform.portal import portal_settings
 
     monkeypatch.setattr(service_calls, "_policy", None)
     monkeypatch.delenv(service_calls.TIMEOUT_ENV, raising=False)

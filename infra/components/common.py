@@ -123,7 +123,8 @@ def mlflow_account(
 ) -> tuple[k8s.core.v1.Secret, list[dict[str, object]]]:
     """A platform service's own MLflow account: a generated password in a Secret (keys
     ``mlflow-username``/``mlflow-password``), and the env that reads it (MLflow's client variables)."""
-    from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME
+    from shipyard.platform.env import ENV_MLFLOW_PASSWORD as ENV_PASSWORD
+    from shipyard.platform.env import ENV_MLFLOW_USERNAME as ENV_USERNAME
 
     password = random.RandomPassword(f"{resource}-mlflow-password", length=32, special=False,
                                      opts=child(parent))  # fmt: skip

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from shipyard.platform.env import (
+    ENV_LABEL_STUDIO_NO_SIGNUP,
+    ENV_LABEL_STUDIO_PASSWORD,
+    ENV_LABEL_STUDIO_USERNAME,
+)
 from shipyard.spec.services import LabelStudioSpec
 
 from components.common import LABEL_STUDIO_REPO, Component, child, container_resources, k8s_labels
@@ -96,10 +101,10 @@ class LabelStudio(Component):
                     "password": {"secretName": CREDENTIALS, "secretKey": "pg-password"},
                 },
                 "persistence": {"enabled": True, "type": "s3", "config": {"s3": s3}},
-                "extraEnvironmentVars": {"LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true"},
+                "extraEnvironmentVars": {ENV_LABEL_STUDIO_NO_SIGNUP: "true"},
                 "extraEnvironmentSecrets": {
-                    "LABEL_STUDIO_USERNAME": {"secretName": CREDENTIALS, "secretKey": "admin-username"},
-                    "LABEL_STUDIO_PASSWORD": {"secretName": CREDENTIALS, "secretKey": "admin-password"},
+                    ENV_LABEL_STUDIO_USERNAME: {"secretName": CREDENTIALS, "secretKey": "admin-username"},
+                    ENV_LABEL_STUDIO_PASSWORD: {"secretName": CREDENTIALS, "secretKey": "admin-password"},
                 },
             },
             "postgresql": {"enabled": False},

@@ -19,6 +19,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 from shipyard.identity.proxy_auth import AUTHORIZATION_FUNCTION
+from shipyard.platform.env import (
+    ENV_MLFLOW_AUTH_ADMIN_PASSWORD,
+    ENV_MLFLOW_AUTH_CONFIG,
+    ENV_MLFLOW_BACKEND_STORE,
+    ENV_MLFLOW_FLASK_SECRET,
+    ENV_MLFLOW_JOB_EXECUTION,
+    ENV_MLFLOW_S3_ENDPOINT,
+)
 from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.services import MlflowSpec
 
@@ -149,10 +157,10 @@ class Mlflow(Component):
             return {"name": var, "valueFrom": {"secretKeyRef": {"name": "mlflow", "key": key}}}
 
         env: list[dict[str, object]] = [
-            from_secret("MLFLOW_BACKEND_STORE_URI", "backend-uri"),
+            from_secret(ENV_MLFLOW_BACKEND_STORE, "backend-uri"),
             # MLflow 3's job runner (GenAI jobs Shipyard does not use) adds ~10 huey workers of ~160 MB:
             # measured with one uvicorn worker, ~2.3 GB in all, over the 2Gi limit below (OOM-killed)
-            {"name": "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "value": "false"},
+            {"name": ENV_MLFLOW_JOB_EXECUTION, "value": "false"},
         ]
         if args.region:
             env += [
@@ -160,7 +168,7 @@ class Mlflow(Component):
                 {"name": "AWS_DEFAULT_REGION", "value": args.region},
             ]
         if args.s3_endpoint_url:
-            env.append({"name": "MLFLOW_S3_ENDPOINT_URL", "value": args.s3_endpoint_url})
+            env.append({"name": ENV_MLFLOW_S3_ENDPOINT, "value": args.s3_endpoint_url})
         if args.s3_keys:
             env += [
                 from_secret("AWS_ACCESS_KEY_ID", "aws-access-key-id"),
@@ -191,9 +199,9 @@ class Mlflow(Component):
             # or the authorization function would not recognise the proxy (shipyard.identity.proxy_auth)
             command += ["--uvicorn-opts", "--no-proxy-headers"]
         env += [
-            {"name": "MLFLOW_AUTH_CONFIG_PATH", "value": AUTH_INI},
-            from_secret("MLFLOW_AUTH_ADMIN_PASSWORD", "admin-password"),
-            from_secret("MLFLOW_FLASK_SERVER_SECRET_KEY", "flask-secret-key"),
+            {"name": ENV_MLFLOW_AUTH_CONFIG, "value": AUTH_INI},
+            from_secret(ENV_MLFLOW_AUTH_ADMIN_PASSWORD, "admin-password"),
+            from_secret(ENV_MLFLOW_FLASK_SECRET, "flask-secret-key"),
         ]
         volumes: list[dict[str, object]] = [
             {
@@ -222,7 +230,7 @@ class Mlflow(Component):
             "name": "db-upgrade",
             "image": image,
             "command": ["mlflow", "db", "upgrade", "$(MLFLOW_BACKEND_STORE_URI)"],
-            "env": [from_secret("MLFLOW_BACKEND_STORE_URI", "backend-uri")],
+            "env": [from_secret(ENV_MLFLOW_BACKEND_STORE, "backend-uri")],
             "resources": container_resources("250m", "512Mi", "1"),
             "securityContext": security,
         }

@@ -1,5 +1,5 @@
 """The portal (Streamlit) for managers and auditors: `streamlit run portal/Home.py` from the shipyard
-image, the same command `shipyard up` runs (shipyard.resolver.portal_command), headless.
+image, the same command `shipyard up` runs (shipyard.platform.portal.portal_command), headless.
 
 It reads MLflow as its own account (`shipyard-portal`, READ through MLflow's default permission): an
 init container creates it with MLflow's admin login, so the password exists only in the portal's
@@ -27,18 +27,21 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 from shipyard.audit.store import ENV_DATABASE_URL
-from shipyard.endpoints import (
+from shipyard.identity.names import PORTAL
+from shipyard.identity.portal import ENV_IDENTITY, PROXY_HEADER
+from shipyard.platform.env import (
     ENV_GRAFANA_URL,
+    ENV_HOME,
     ENV_LABEL_STUDIO_URL,
     ENV_MLFLOW,
+    ENV_MLFLOW_TELEMETRY_OFF,
     ENV_PLATFORM,
     ENV_PROMETHEUS,
     ENV_PUSHGATEWAY,
     ENV_REGISTRY,
+    ENV_SPEC,
 )
-from shipyard.identity.names import PORTAL
-from shipyard.identity.portal import ENV_IDENTITY, PROXY_HEADER
-from shipyard.resolver import ENV_HOME, ENV_SPEC, PORTAL_HEALTH, PORTAL_PORT, portal_command
+from shipyard.platform.portal import PORTAL_HEALTH, PORTAL_PORT, portal_command
 from shipyard.service_calls import mlflow_client_env
 from shipyard.spec.labels import ANNOTATION_AUTH
 from shipyard.spec.services import PortalSpec
@@ -149,7 +152,7 @@ class Portal(Component):
             opts=child(self),
         )
 
-        # what `shipyard up` gives the portal (shipyard.resolver.portal_env), with in-cluster URLs
+        # what `shipyard up` gives the portal (shipyard.platform.portal.portal_env), with in-cluster URLs
         env: list[dict[str, object]] = [
             *account,
             {"name": ENV_PLATFORM, "value": args.environment},
@@ -160,7 +163,7 @@ class Portal(Component):
             {"name": "HOME", "value": DATA_DIR},  # the image's home is not the pod's to write
             *({"name": k, "value": v} for k, v in sorted(mlflow_client_env().items())),
             {"name": "PYTHONUNBUFFERED", "value": "1"},
-            {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
+            {"name": ENV_MLFLOW_TELEMETRY_OFF, "value": "true"},
         ]
         if oidc:  # the person from the sidecar's X-Forwarded-Email (Streamlit on loopback: no one else)
             env.append({"name": ENV_IDENTITY, "value": PROXY_HEADER})

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 from shipyard.audit.store import ENV_DATABASE_URL
-from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME, REGISTRY
+from shipyard.identity.names import REGISTRY
+from shipyard.platform.env import ENV_MLFLOW_ADMIN_PASSWORD, ENV_MLFLOW_TELEMETRY_OFF, ENV_REGISTRY_MLFLOW_URL
+from shipyard.platform.env import ENV_MLFLOW_PASSWORD as ENV_PASSWORD
+from shipyard.platform.env import ENV_MLFLOW_USERNAME as ENV_USERNAME
 from shipyard.spec.services import RegistrySpec
 
 from components.common import (
@@ -49,7 +52,8 @@ AUDIT_URL_KEY = "url"  # the key of services.registry.audit_database_secret that
 # The init container: MLflow's admin creates the registry's account (an existing one is left alone).
 ENSURE_ACCOUNT = (
     "import os; from shipyard.identity.mlflow_users import AuthAdmin, Credentials; "
-    "AuthAdmin(os.environ['SHIPYARD_MLFLOW_URL'], Credentials('admin', os.environ['MLFLOW_ADMIN_PASSWORD']))"
+    f"AuthAdmin(os.environ['{ENV_REGISTRY_MLFLOW_URL}'], "
+    f"Credentials('admin', os.environ['{ENV_MLFLOW_ADMIN_PASSWORD}']))"
     f".ensure_user(os.environ['{ENV_USERNAME}'], os.environ['{ENV_PASSWORD}'])"
 )
 
@@ -64,8 +68,8 @@ def account_init_container(image: pulumi.Input[str], account: list[dict[str, obj
         "command": ["python", "-c", ENSURE_ACCOUNT],
         "env": [
             *account,
-            {"name": "SHIPYARD_MLFLOW_URL", "value": mlflow_url},
-            secret_env("MLFLOW_ADMIN_PASSWORD", mlflow_secret, "admin-password"),
+            {"name": ENV_REGISTRY_MLFLOW_URL, "value": mlflow_url},
+            secret_env(ENV_MLFLOW_ADMIN_PASSWORD, mlflow_secret, "admin-password"),
         ],
         "resources": container_resources("100m", "256Mi", "500m"),
         "securityContext": security,
@@ -133,7 +137,7 @@ class Registry(Component):
                 "value": DATA_DIR,
             },  # MLflow's client caches under ~; the image's root is not ours
             {"name": "PYTHONUNBUFFERED", "value": "1"},
-            {"name": "MLFLOW_DISABLE_TELEMETRY", "value": "true"},
+            {"name": ENV_MLFLOW_TELEMETRY_OFF, "value": "true"},
         ]
         if audit_secret is not None:  # the audit log in Postgres: its URL (with a password) from the Secret
             env.append(secret_env(ENV_DATABASE_URL, audit_secret, AUDIT_URL_KEY))

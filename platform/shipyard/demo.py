@@ -19,8 +19,10 @@ from pathlib import Path
 import yaml
 
 from shipyard import tags
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.platform.endpoints import Endpoints
+from shipyard.platform.env import ENV_HOME, ENV_PATH, ENV_SPEC
+from shipyard.platform.resolver import resolve_platform
 from shipyard.records import MlflowApi, read
 from shipyard.records.filters import name_equals
 from shipyard.records.parse import parse_registered_model
@@ -95,20 +97,23 @@ class Step:
 
 
 def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) -> DemoResult:
-    from shipyard.local import runtime
+    from shipyard.local.lifecycle import up
+    from shipyard.local.readiness import running_endpoints
 
     seconds: dict[str, float] = {}
-    spec, spec_file, layout = runtime.resolve(spec_path, data_dir)
+    platform = resolve_platform(spec_path, data_dir)
+    spec, spec_file, layout = platform.spec, platform.spec_path, platform.layout
+    assert spec is not None and spec_file is not None  # resolve_platform requires a spec
     logs = layout.root / "demo" / "logs"
     workspace = layout.root / "demo" / "workspace"
-    env = {"SHIPYARD_HOME": str(layout.root), "SHIPYARD_SPEC": str(spec_file)}
+    env = {ENV_HOME: str(layout.root), ENV_SPEC: str(spec_file)}
 
     with Step(1, "Start the embedded platform", logs, echo, seconds):
-        result = runtime.up(spec_file, layout.root, echo=lambda line: echo(f"      {line}"))
+        result = up(spec_file, layout.root, echo=lambda line: echo(f"      {line}"))
         if not result.status.running:
             bad = [s.name for s in result.status.services if s.state == "running" and not s.healthy]
             raise UserError(f"platform services not healthy: {', '.join(bad)}", "see `shipyard status`")
-        endpoints = runtime.load_endpoints(layout.root)
+        endpoints = running_endpoints(platform)
         _read_as_portal(layout.root)
 
     project_dir = workspace / DEMO_SLUG
@@ -318,7 +323,7 @@ def _score_sample(step: Step, endpoints: Endpoints, project_dir: Path, env: dict
     run_env = {
         **env,
         **endpoints.to_env(DEMO_TEAM, DEMO_SLUG),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(ENV_PATH, '')}",
         "PYTHONPATH": "src",
     }
     package = DEMO_SLUG.replace("-", "_")

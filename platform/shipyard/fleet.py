@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard import tags
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.platform.endpoints import Endpoints
 from shipyard.template import CRUFT_SKIP, ci_runner_context, governance_context
 from shipyard.template_repo import URL_KEY, VERSION_KEY, Release, behind, releases
 

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shipyard import tags
-from shipyard.endpoints import Endpoints
 from shipyard.errors import BadInput, Refused, UserError
+from shipyard.platform.endpoints import Endpoints
 from shipyard.records import MlflowApi, Project, read
 from shipyard.records.parse import kv, parse_project
 from shipyard.records.write import project_tags

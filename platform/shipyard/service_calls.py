@@ -20,13 +20,19 @@ from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
 from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.platform.env import (
+    ENV_MLFLOW_HTTP_BACKOFF,
+    ENV_MLFLOW_HTTP_JITTER,
+    ENV_MLFLOW_HTTP_RETRIES,
+    ENV_MLFLOW_HTTP_TIMEOUT,
+)
+from shipyard.platform.env import ENV_SERVICE_RETRIES as RETRIES_ENV
+from shipyard.platform.env import ENV_SERVICE_TIMEOUT as TIMEOUT_ENV
 
 if TYPE_CHECKING:
     from shipyard.spec.model import PlatformSpec
     from shipyard.spec.services import ServiceCalls
 
-TIMEOUT_ENV = "SHIPYARD_SERVICE_TIMEOUT"
-RETRIES_ENV = "SHIPYARD_SERVICE_RETRIES"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 2
 DEFAULT_SCORING_TIMEOUT = 300.0
@@ -99,10 +105,10 @@ def timed_out(
 def mlflow_client_env() -> dict[str, str]:
     """MLflow's client settings for the same bounds (it reads them at each request)."""
     return {
-        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, round(timeout()))),
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(retries()),
-        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+        ENV_MLFLOW_HTTP_TIMEOUT: str(max(1, round(timeout()))),
+        ENV_MLFLOW_HTTP_RETRIES: str(retries()),
+        ENV_MLFLOW_HTTP_BACKOFF: "1",
+        ENV_MLFLOW_HTTP_JITTER: "0.5",
     }
 
 

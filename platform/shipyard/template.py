@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.package_index import client_pin
+from shipyard.platform.endpoints import Endpoints
+from shipyard.platform.env import ENV_TEMPLATE
 from shipyard.spec.model import PlatformSpec
 
-ENV_TEMPLATE = "SHIPYARD_TEMPLATE"
 TEMPLATE_DIRECTORY = "project-template"
 TASK_METRICS = {
     "classification": {"accuracy", "f1", "precision", "recall", "roc_auc"},

@@ -46,7 +46,7 @@ else:
     st.dataframe(ui.colored(df, "mark"), hide_index=True, width="stretch")
 
 st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
-log = log_exports()
+log = log_exports(cfg.platform.data_dir)
 e1, e2, e3, e4 = st.columns(4)
 e1.download_button("Audit log (JSONL)", log.jsonl, "audit-log.jsonl", "application/json")
 e2.download_button("Audit log (CSV)", log.csv, "audit-log.csv", "text/csv")

@@ -25,17 +25,15 @@ LAYERS: list[tuple[str, set[str]]] = [
             "shipyard.input_files",
             "shipyard.spec",
             "shipyard.formatting",
+            "shipyard.platform.env",  # the environment contract: names only, it imports nothing
         },
     ),
     (
         "records/clients",
         {
-            "shipyard.endpoints",
-            "shipyard.stack_outputs",
-            "shipyard.datadir",
+            "shipyard.platform",  # finding and describing a platform: the one resolver and its handle
             "shipyard.records",
             "shipyard.clients",
-            "shipyard.resolver",
             "shipyard.service_calls",
             "shipyard.identity",
         },
@@ -72,8 +70,10 @@ def module_name(path: Path) -> str:
 
 
 def component(module: str) -> str:
-    """``shipyard.X`` for any module below ``shipyard.X``; ``shipyard`` for the package itself."""
-    return ".".join(module.split(".")[:2])
+    """The most specific entry of LAYERS ``module`` is or lies below (``shipyard.platform.env`` is its own
+    component); else ``shipyard.X`` for any module below ``shipyard.X``; ``shipyard`` for the package."""
+    named = [c for c in RANK if c != "shipyard" and (module == c or module.startswith(f"{c}."))]
+    return max(named, key=len) if named else ".".join(module.split(".")[:2])
 
 
 def imports_of(path: Path) -> set[str]:

@@ -39,8 +39,7 @@ PORTAL_BAND = (
     "shipyard.formatting",
     "shipyard.errors",
     "shipyard.tags",  # names only (the drift metric's, a label's)
-    "shipyard.resolver",  # the platform resolver (part A of issue 28 renames it shipyard.platform)
-    "shipyard.platform",
+    "shipyard.platform",  # the one platform handle (resolver, endpoints, portal settings)
     "shipyard.identity.portal",  # the portal's sign-in
     "shipyard.identity.credentials",  # a signed-in person's login
     "shipyard.identity.session",  # the portal's own account (proxy-header mode)
@@ -303,7 +302,7 @@ def test_portal_rule_passes_the_band():
 @pytest.mark.parametrize(
     "source",
     [
-        "from shipyard.local.runtime import resolve",
+        "from shipyard.local.lifecycle import up",
         "import shipyard.cli.main",
         "def f():\n    from shipyard.registry.server import app",
     ],

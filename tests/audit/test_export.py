@@ -30,10 +30,3 @@ def test_log_exports_carry_every_event_the_checkpoints_and_the_head(tmp_path, mo
     assert [r[0] for r in rows] == ["seq", "1", "2", "checkpoint", "chain_head"]
     assert exports.jsonl == render_export(store, "jsonl", checkpoints(tmp_path))
     assert exports.csv == render_export(store, "csv", checkpoints(tmp_path))
-
-
-def test_log_exports_default_to_the_portals_home(tmp_path, monkeypatch):
-    monkeypatch.delenv("SHIPYARD_AUDIT_DATABASE_URL", raising=False)
-    monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path))
-    AuditStore.of(tmp_path).append("ci-p", audit.SUBMIT_REGISTERED, "p", "p", 1, {})
-    assert json.loads(log_exports().jsonl.splitlines()[-1])["events"] == 1

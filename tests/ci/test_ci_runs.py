@@ -10,8 +10,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from shipyard import tags
 from shipyard.ci import list_ci_runs, wait_for_ci_run
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.platform.endpoints import Endpoints
 from shipyard.projects import provision_project
 from shipyard.records import MlflowApi
 from shipyard.spec import load_spec

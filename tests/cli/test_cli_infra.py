@@ -7,7 +7,7 @@ import json
 
 from shipyard.cli.infra_cmd import outputs
 
-from ..test_stack_outputs import AWS_OUTPUTS
+from ..platform.test_stack_outputs import AWS_OUTPUTS
 
 
 def test_outputs_env_for_a_project(cli, tmp_path):

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from shipyard.cli.main import main
-from shipyard.datadir import DataLayout, State, save_state
 from shipyard.errors import UserError
 from shipyard.identity.secrets import ensure_password
 from shipyard.local.process import free_ports
-from shipyard.local.runtime import resolve
-from shipyard.resolver import resolve_platform
+from shipyard.platform.layout import DataLayout
+from shipyard.platform.resolver import resolve_platform
+from shipyard.platform.state import State, save_state
 
 from ..conftest import run_cli
 from ..fixtures.embedded_platform import write_spec
@@ -68,10 +68,8 @@ def test_every_command_resolves_the_recorded_spec(started, monkeypatch):
     for home, env in ((data_dir, {}), (None, {"SHIPYARD_HOME": str(data_dir)})):
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        platform = resolve_platform(None, home)  # model, project, new, portal, cost, template status
+        platform = resolve_platform(None, home)  # every command: up, login, audit, demo, model, cost, ...
         assert platform.spec_path == spec and platform.data_dir == data_dir.resolve()
-        _, spec_file, layout = resolve(None, home)  # up, login, whoami, logout, audit, demo
-        assert spec_file == spec and layout.root == data_dir.resolve()
 
 
 def test_an_explicit_spec_still_wins(started, tmp_path, monkeypatch):
@@ -79,7 +77,7 @@ def test_an_explicit_spec_still_wins(started, tmp_path, monkeypatch):
     other = write_spec(tmp_path / "other.yaml")
     assert resolve_platform(other, data_dir).spec_path == other.resolve()
     monkeypatch.setenv("SHIPYARD_SPEC", str(other))
-    assert resolve(None, data_dir)[1] == other.resolve()
+    assert resolve_platform(None, data_dir).spec_path == other.resolve()
 
 
 @pytest.mark.parametrize(
@@ -120,7 +118,7 @@ def test_a_moved_spec_is_named(started, monkeypatch):
     data_dir, spec, _ = started
     spec.rename(spec.with_name("moved.yaml"))
     with pytest.raises(UserError) as err:
-        resolve(None, data_dir)
+        resolve_platform(None, data_dir)
     assert str(spec) in err.value.message and str(data_dir.resolve()) in err.value.message
     assert "--spec" in err.value.fix
 

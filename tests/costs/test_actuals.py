@@ -150,7 +150,7 @@ def test_collect_reports_a_failing_source(monkeypatch):
 def test_s3_storage_listing_with_moto(monkeypatch):
     """S3 listing through moto (AWS cannot run here): bytes under one project's prefix, every page."""
     from shipyard.costs import storage
-    from shipyard.endpoints import Endpoints
+    from shipyard.platform.endpoints import Endpoints
     from shipyard.spec.pricing import Pricing
 
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from shipyard.costs import storage
-from shipyard.endpoints import Endpoints
+from shipyard.platform.endpoints import Endpoints
 from shipyard.records import Project
 from shipyard.spec.pricing import Pricing
 

@@ -11,8 +11,8 @@ import pytest
 from shipyard.costs import api
 from shipyard.costs.actuals import ActualsConfig
 from shipyard.costs.results import NO_MODEL, SHARED, STORAGE
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.platform.endpoints import Endpoints
 from shipyard.spec import load_spec
 
 from tests.fixtures.mlflow_seed import seed_costs, sparse_file, write_costs_spec

@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from shipyard.platform.stack_outputs import endpoints_from_outputs
 from shipyard.spec import load_spec
-from shipyard.stack_outputs import endpoints_from_outputs
 
 REPO = Path(__file__).resolve().parents[2]
 AWS_SPEC = load_spec(REPO / "examples/platform.aws.yaml")

@@ -17,7 +17,8 @@ import pytest
 import requests
 from mlflow import MlflowClient
 from shipyard import tags
-from shipyard.resolver import Platform, portal_env
+from shipyard.platform.portal import portal_env
+from shipyard.platform.resolver import Platform
 from streamlit.testing.v1 import AppTest
 
 from tests.portal.conftest import PORTAL, PORTAL_ENV_VARS, clear_caches

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from shipyard.ci import hook
 from shipyard.ci.queue import CiQueue, heartbeat_fresh, runner_serving
-from shipyard.datadir.layout import DataLayout
-from shipyard.datadir.state import State, save_state
 from shipyard.local import process
 from shipyard.local.runner import RunLog, Runner
 from shipyard.local.runner_steps import Worker
 from shipyard.local.service import Context
 from shipyard.local.services import label_studio, prometheus
+from shipyard.platform.layout import DataLayout
+from shipyard.platform.state import State, save_state
 from shipyard.spec import load_spec
 
 from ..fixtures.embedded_platform import write_spec
@@ -178,7 +178,7 @@ def test_prometheus_lifecycle_api_off_and_label_studio_signup_off(tmp_path):
 @pytest.mark.parametrize("value", ["http://x\nEVIL=1", "a\rb", "tab\there", "bell\x07"])
 def test_env_lines_refuse_control_characters(value):
     from shipyard.errors import UserError
-    from shipyard.stack_outputs import env_lines
+    from shipyard.platform.stack_outputs import env_lines
 
     with pytest.raises(UserError, match="control character"):
         env_lines({"MLFLOW_TRACKING_URI": value})

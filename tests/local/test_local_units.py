@@ -10,11 +10,12 @@ import subprocess
 
 import yaml
 from shipyard.ci.queue import CiQueue
-from shipyard.datadir.layout import DataLayout
-from shipyard.local import process, status
+from shipyard.local import process
 from shipyard.local.runner import parse_step
 from shipyard.local.service import Context
 from shipyard.local.services.prometheus import prometheus_config
+from shipyard.local.status import status
+from shipyard.platform.layout import DataLayout
 from shipyard.projects import ensure_repo
 from shipyard.spec import load_spec
 

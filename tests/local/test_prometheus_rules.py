@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 from shipyard.alerts import DRIFT_ALERT, alert_rules
-from shipyard.datadir.layout import DataLayout
 from shipyard.local.service import Context
 from shipyard.local.services import prometheus
+from shipyard.platform.layout import DataLayout
 from shipyard.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]

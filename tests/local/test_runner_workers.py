@@ -25,6 +25,7 @@ from shipyard.local import runner_records
 from shipyard.local.runner import Runner
 from shipyard.local.runner_pool import MAX_WORKERS, default_workers
 from shipyard.local.runner_steps import Worker
+from shipyard.platform.endpoints import Endpoints
 from shipyard.spec import parse_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -276,8 +277,8 @@ def test_a_result_written_on_a_full_disk_is_recorded_after_a_stop_never_interrup
     runner = Runner(small_disk, "local", workers=1)
     job = runner.queue.put("p", "/r", "a" * 40, "main", run_id="run-1")
     worker = Worker(runner, 0)
-    endpoints = SimpleNamespace(dvc_remote_root=None, pushgateway=None)
-    platform = SimpleNamespace(endpoints=endpoints, mlflow=lambda timeout: object())
+    endpoints = Endpoints(platform="local", mlflow="http://127.0.0.1:1")  # never called: stubbed below
+    platform = SimpleNamespace(endpoints=endpoints)
     monkeypatch.setattr(runner, "platform", lambda: platform)
     monkeypatch.setattr(worker, "_start_record", lambda job, api: "")
     monkeypatch.setattr("shipyard.ci.sandbox.job_user", lambda: JobUser("nobody"))
@@ -325,9 +326,9 @@ def test_a_result_written_on_a_full_disk_is_recorded_after_a_stop_never_interrup
 
 
 def test_the_number_of_workers_comes_from_the_spec_or_the_cores(tmp_path):
-    from shipyard.datadir.layout import DataLayout
     from shipyard.local.service import Context
     from shipyard.local.services import ci_runner
+    from shipyard.platform.layout import DataLayout
 
     assert default_workers(2) == 2 and default_workers(1) == 2 and default_workers(12) == 6
     assert default_workers(64) == MAX_WORKERS
@@ -347,10 +348,10 @@ def test_the_number_of_workers_comes_from_the_spec_or_the_cores(tmp_path):
 
 
 def test_status_shows_a_service_that_died_with_its_logs_last_line(tmp_path):
-    from shipyard.datadir.layout import DataLayout
-    from shipyard.datadir.state import ServiceRecord, State, save_state
     from shipyard.local import process
-    from shipyard.local.runtime import status
+    from shipyard.local.status import status
+    from shipyard.platform.layout import DataLayout
+    from shipyard.platform.state import ServiceRecord, State, save_state
 
     from ..fixtures.embedded_platform import write_spec
 

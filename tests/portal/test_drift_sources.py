@@ -13,7 +13,7 @@ import requests
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 from shipyard import tags
 from shipyard.catalog.drift import drift_by_project, drift_by_source, source_rows
-from shipyard.endpoints import Endpoints
+from shipyard.platform.endpoints import Endpoints
 from shipyard.spec import load_spec
 
 from .test_pages import run

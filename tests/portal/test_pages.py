@@ -168,7 +168,7 @@ def test_models_inventory_lineage_card_and_exports(portal_env, portal_data):
 def _download_text(at: AppTest, kind: str) -> str:
     """The exported text, from the same catalog functions the download buttons call."""
     from shipyard.catalog import inventory, inventory_json, load_snapshot
-    from shipyard.resolver import portal_settings
+    from shipyard.platform.portal import portal_settings
 
     cfg = portal_settings()
     rows = inventory(cfg.spec, load_snapshot(cfg.endpoints, cfg.prefix))
@@ -233,7 +233,7 @@ def test_overview_charts_count_in_integers_and_bin_the_score(portal_env):
 
 def test_costs_page_and_overview_cost_column_present_the_cost_service(portal_env, portal_data):
     from shipyard.costs import api as costs
-    from shipyard.resolver import portal_settings
+    from shipyard.platform.portal import portal_settings
 
     s = portal_data.seeded
     cfg = portal_settings()

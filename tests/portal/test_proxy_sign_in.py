@@ -19,7 +19,7 @@ from shipyard.identity.portal import (
     identity_mode,
     proxy_person,
 )
-from shipyard.resolver import portal_command
+from shipyard.platform.portal import portal_command
 from streamlit.testing.v1 import AppTest
 
 from tests.fixtures.header_proxy import HeaderProxy
@@ -58,7 +58,7 @@ def test_proxy_header_mode_off_loopback_shows_nothing(portal_env, monkeypatch):
 # the real portal behind a stand-in for the sidecar ------------------------------------------------
 @pytest.fixture(scope="module")
 def proxied_portal(portal_data, drift_pushed, tmp_path_factory):
-    """The cluster's portal command (shipyard.resolver.portal_command, as infra's Deployment runs it
+    """The cluster's portal command (shipyard.platform.portal.portal_command, as infra's Deployment runs it
     under OIDC: 127.0.0.1, proxy-header), and the stand-in proxy in front of it."""
     port = free_port()
     tmp = tmp_path_factory.mktemp("proxied-portal")

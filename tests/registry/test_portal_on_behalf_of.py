@@ -14,8 +14,8 @@ from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.identity import PORTAL
 from shipyard.identity.portal import ENV_IDENTITY, PROXY_HEADER
-from shipyard.registry.names import ENV_REGISTRY
-from shipyard.resolver import portal_command
+from shipyard.platform.env import ENV_REGISTRY
+from shipyard.platform.portal import portal_command
 
 from tests.fixtures.embedded_platform import REPO
 from tests.fixtures.header_proxy import HeaderProxy

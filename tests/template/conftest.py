@@ -80,7 +80,7 @@ def hosted_ci_job(cli, project: Path, mlflow_url: str, tier: str) -> tuple[str, 
     """A baked project as a hosted CI job sees it: provisioned on ``mlflow_url`` (team demo), committed,
     and its CI run on main started the way the workflow's first step does (`shipyard ci start`).
     Returns the CI run's id and the `ci start` arguments (a restarted job passes them again)."""
-    from shipyard.endpoints import Endpoints
+    from shipyard.platform.endpoints import Endpoints
     from shipyard.projects import provision_project
     from shipyard.spec import load_spec
 

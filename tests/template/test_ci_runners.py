@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from shipyard.endpoints import Endpoints
+from shipyard.platform.endpoints import Endpoints
 from shipyard.spec import parse_spec
 from shipyard.template import platform_context
 

@@ -19,9 +19,9 @@ from shipyard import tags
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
 from shipyard.ci.runs import list_ci_runs
-from shipyard.endpoints import ENV_PACKAGE_INDEX, ENV_REGISTRY
 from shipyard.identity import REGISTRY, ci_account
 from shipyard.local.process import free_port
+from shipyard.platform.env import ENV_PACKAGE_INDEX, ENV_REGISTRY
 from shipyard.records import MlflowApi
 
 from ..fixtures.model_card import write_words

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 import yaml
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
+from shipyard.platform.endpoints import Endpoints
 from shipyard.projects import existing_tier, provision_project
 from shipyard.spec import load_spec
 

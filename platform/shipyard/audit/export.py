@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.audit.store import AuditStore
-from shipyard.audit.view import home
 from shipyard.audit.witness import checkpoints as witnessed_checkpoints
 
 
@@ -47,10 +46,9 @@ class LogExports:
     csv: str
 
 
-def log_exports(data_dir: Path | None = None) -> LogExports:
-    """The whole log of the platform under ``data_dir`` (the portal's: ``$SHIPYARD_HOME``) in both
-    formats, with the checkpoints witnessed there."""
-    root = data_dir or home()
-    store = AuditStore.of(root)
-    witnessed = witnessed_checkpoints(root)
+def log_exports(data_dir: Path) -> LogExports:
+    """The whole log of the platform under ``data_dir`` in both formats, with the checkpoints witnessed
+    there."""
+    store = AuditStore.of(data_dir)
+    witnessed = witnessed_checkpoints(data_dir)
     return LogExports(render_export(store, "jsonl", witnessed), render_export(store, "csv", witnessed))

@@ -23,8 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shipyard.audit.names import GENESIS
-
-ENV_DATABASE_URL = "SHIPYARD_AUDIT_DATABASE_URL"  # postgresql://user:password@host:5432/db
+from shipyard.platform.env import ENV_AUDIT_DATABASE_URL as ENV_DATABASE_URL
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

@@ -3,7 +3,6 @@ champions that did not arrive through the platform, and per-model promotion hist
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,14 +31,10 @@ class AuditView:
         return [e for e in self.events if e.model == model and e.action in kinds]
 
 
-def home() -> Path:
-    return Path(os.environ.get("SHIPYARD_HOME") or Path.home() / ".shipyard")
-
-
-def load_audit(data_dir: Path | None, tracking_uri: str | None) -> AuditView | None:
-    """None when this platform keeps no audit log here (a cluster's lives in its database: read when
-    SHIPYARD_AUDIT_DATABASE_URL is set; a database that does not answer raises ServiceUnavailable)."""
-    root = data_dir or home()
+def load_audit(root: Path, tracking_uri: str | None) -> AuditView | None:
+    """None when the platform with data dir ``root`` keeps no audit log here (a cluster's lives in its
+    database: read when SHIPYARD_AUDIT_DATABASE_URL is set; a database that does not answer raises
+    ServiceUnavailable)."""
     store = open_store(root)
     if store is None:
         return None

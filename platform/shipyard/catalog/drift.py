@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import requests
 
 from shipyard import tags
-from shipyard.endpoints import Endpoints
 from shipyard.errors import ServiceUnavailable
+from shipyard.platform.endpoints import Endpoints
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shipyard.endpoints import Endpoints
 from shipyard.health import Scorecard
+from shipyard.platform.endpoints import Endpoints
 from shipyard.records import MlflowApi, ModelVersion, Snapshot
 from shipyard.spec.model import PlatformSpec
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shipyard.endpoints import Endpoints
 from shipyard.errors import ServiceUnavailable
+from shipyard.platform.endpoints import Endpoints
 
 
 @dataclass(frozen=True)

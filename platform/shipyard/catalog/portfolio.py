@@ -12,10 +12,10 @@ from shipyard.catalog import drift as drift_mod
 from shipyard.catalog import snapshot_cache
 from shipyard.catalog.snapshot_cache import DEFAULT_TTL_S, load_snapshot
 from shipyard.costs import api as costs_api
-from shipyard.endpoints import Endpoints
 from shipyard.errors import ServiceUnavailable, UserError
 from shipyard.formatting import fraction
 from shipyard.health import Scorecard, gather, score
+from shipyard.platform.endpoints import Endpoints
 from shipyard.records import Snapshot
 from shipyard.spec.governance import RiskTier
 from shipyard.spec.model import PlatformSpec

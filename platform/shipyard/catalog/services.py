@@ -14,9 +14,9 @@ from pathlib import Path
 import requests
 
 from shipyard.ci.queue import runner_serving
-from shipyard.endpoints import Endpoints
 from shipyard.package_index import DISTRIBUTION
-from shipyard.resolver import PORTAL_HEALTH
+from shipyard.platform.endpoints import Endpoints
+from shipyard.platform.portal import PORTAL_HEALTH
 from shipyard.template_repo import TEMPLATE_REPO
 
 

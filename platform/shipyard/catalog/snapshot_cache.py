@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from shipyard.endpoints import Endpoints
+from shipyard.platform.endpoints import Endpoints
 from shipyard.records import MlflowApi, Snapshot
 from shipyard.records.read import fetch_snapshot
 

@@ -93,11 +93,12 @@ def _skips_ci(commit: str) -> bool:
 def _queued_run(data_dir: Path, project: str, commit: str, branch: str) -> str | None:
     """Create the MLflow CI run (status queued), with a short timeout: a push must not wait."""
     from shipyard.ci.runs import start_ci_run
-    from shipyard.resolver import platform_from_data_dir
+    from shipyard.platform.resolver import platform_from_data_dir
+    from shipyard.records import MlflowApi
 
     try:
         os.environ.update(_runner_auth(data_dir))  # the runner's account records CI runs
-        api = platform_from_data_dir(data_dir).mlflow(timeout=5)
+        api = MlflowApi.of(platform_from_data_dir(data_dir).endpoints, 5)
         return start_ci_run(api, project, commit, branch, "shipyard", status="queued")
     except Exception as exc:  # the push must succeed even when the platform is down (job is staged)
         print(f"shipyard: MLflow not reachable ({type(exc).__name__}); the runner records the run later")

@@ -25,8 +25,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.platform.env import ENV_CI_USER
+
 CI_USER = "shipyard-ci"
-ENV_CI_USER = "SHIPYARD_CI_USER"  # another unprivileged account to run jobs as
 UNISOLATED_WARNING = (
     "==! shipyard ci: WARNING: the platform runs as {user}, not root, so this job runs as {user} too: "
     "it CAN read the platform's data dir and secrets. Run `shipyard up` as root to isolate CI jobs.\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,6 +14,9 @@ from rich.table import Table
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.cli.paths import check_output_file, output_file_arg, write_output
 from shipyard.errors import UserError
+
+if TYPE_CHECKING:
+    from shipyard.platform.resolver import Platform
 
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -31,9 +35,10 @@ def _store(spec: Path | None, data_dir: Path | None):
     """The audit log, opened for the signed-in reader (auditors and platform admins only)."""
     from shipyard.audit.access import require_reader
     from shipyard.audit.store import ENV_DATABASE_URL, open_store
-    from shipyard.local.runtime import resolve
+    from shipyard.platform.resolver import resolve_platform
 
-    platform_spec, _, layout = resolve(spec, data_dir)
+    platform = resolve_platform(spec, data_dir)
+    layout = platform.layout
     store = open_store(layout.root)  # Postgres when SHIPYARD_AUDIT_DATABASE_URL is set
     if store is None:
         raise UserError(
@@ -41,29 +46,25 @@ def _store(spec: Path | None, data_dir: Path | None):
             f"start the platform: shipyard up --data-dir {layout.root}"
             f" (a cluster's log: set {ENV_DATABASE_URL})",
         )
-    require_reader(platform_spec, layout.root, _mlflow_url(layout.root))
-    return store, layout.root
+    require_reader(platform.spec, layout.root, _mlflow_url(platform))
+    return store, platform
 
 
-def _mlflow_url(root: Path) -> str | None:
-    from shipyard.local.runtime import load_endpoints
+def _mlflow_url(platform: Platform) -> str | None:
+    from shipyard.local.readiness import running_endpoints
 
     try:
-        return load_endpoints(root).mlflow
+        return running_endpoints(platform).mlflow
     except UserError:
         return None
 
 
-def _reconcile(store, root: Path) -> int:
+def _reconcile(store, platform: Platform) -> int:
     """Look for out-of-band changes in MLflow first (when it runs): each becomes a finding event."""
     from shipyard.audit.reconcile import reconcile
-    from shipyard.local.runtime import load_endpoints
 
-    try:
-        endpoints = load_endpoints(root)
-    except UserError:
-        return 0
-    return len(reconcile(store, endpoints.mlflow))
+    mlflow = _mlflow_url(platform)
+    return 0 if mlflow is None else len(reconcile(store, mlflow))
 
 
 def log(
@@ -84,8 +85,8 @@ def log(
             raise UserError(
                 f"--since {since!r} is not a date", "use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
             ) from None
-    store, root = _store(spec, data_dir)
-    _reconcile(store, root)
+    store, platform = _store(spec, data_dir)
+    _reconcile(store, platform)
     events = store.events(project=project, model=model, since=since)
     if as_json:
         typer.echo(json.dumps([e.as_dict() for e in events], indent=2))
@@ -113,7 +114,8 @@ def verify(
     --deep: also re-hash every registered version's files; exit 1 naming each changed file."""
     from shipyard.audit.witness import check, checkpoint
 
-    store, root = _store(spec, data_dir)
+    store, platform = _store(spec, data_dir)
+    root = platform.data_dir
     result = check(store, root)
     if not result.ok:
         typer.echo(f"audit log {result.summary()}", err=True)
@@ -121,15 +123,15 @@ def verify(
     checkpoint(store, root)
     typer.echo(f"audit log {result.summary()}")
     if deep:
-        _verify_files(store, root)
+        _verify_files(store, platform)
 
 
-def _verify_files(store, root: Path) -> None:
+def _verify_files(store, platform: Platform) -> None:
     from shipyard.audit.artifacts import check
-    from shipyard.local.runtime import load_endpoints
+    from shipyard.local.readiness import running_endpoints
     from shipyard.records import MlflowApi
 
-    found = check(store, MlflowApi(load_endpoints(root).mlflow))
+    found = check(store, MlflowApi(running_endpoints(platform).mlflow))
     for model, version in found.unhashed:
         typer.echo(f"{model} v{version}: registered before file hashes were recorded (not verifiable)")
     for change in found.changes:
@@ -145,7 +147,8 @@ def checkpoint(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) 
     """Sign a checkpoint of the chain's head now (the CI runner does so on its own while idle)."""
     from shipyard.audit.witness import checkpoint as witness
 
-    store, root = _store(spec, data_dir)
+    store, platform = _store(spec, data_dir)
+    root = platform.data_dir
     cp = witness(store, root)
     if cp is None:
         typer.echo("no new checkpoint: the head is witnessed already, or the log does not verify")
@@ -166,8 +169,9 @@ def export(
         raise UserError(f"--format {fmt!r} is not known", "use --format jsonl or --format csv")
     if out is not None:
         check_output_file(out)  # before the work
-    store, root = _store(spec, data_dir)
-    _reconcile(store, root)
+    store, platform = _store(spec, data_dir)
+    _reconcile(store, platform)
+    root = platform.data_dir
     from shipyard.audit.export import render_export
     from shipyard.audit.witness import checkpoints
 

@@ -19,11 +19,11 @@ from rich.table import Table
 
 from shipyard.ci.runs import finish_ci_run, list_ci_runs, start_ci_run
 from shipyard.cli.options import DataDirOpt
-from shipyard.endpoints import ENV_MLFLOW
 from shipyard.errors import UserError
 from shipyard.input_files import read_text
+from shipyard.platform.env import ENV_MLFLOW
+from shipyard.platform.resolver import Platform, resolve_platform
 from shipyard.records.mlflow_api import MlflowApi
-from shipyard.resolver import Platform, resolve_platform
 from shipyard.service_calls import check_url, require_reachable
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
@@ -66,7 +66,7 @@ def _mlflow(tracking_uri: str | None, data_dir: Path | None) -> MlflowApi:
         check_url(uri, "MLflow URL" if tracking_uri else f"${ENV_MLFLOW} (or the data dir's MLflow)",
                   f"set {ENV_MLFLOW} to MLflow's http(s) URL")  # fmt: skip
         require_reachable("MLflow", uri)
-    return platform.mlflow()
+    return MlflowApi.of(platform.endpoints)
 
 
 def list_cmd(
@@ -113,7 +113,7 @@ def logs(
             f"{run!r} is not a CI run id (hex digits, as `shipyard ci list` shows)",
             "pass a run id or its first characters, e.g. shipyard ci logs 3f2a9c1b",
         )
-    from shipyard.endpoints import default_data_dir
+    from shipyard.platform.endpoints import default_data_dir
 
     logs_dir = default_data_dir(data_dir) / "ci" / "logs"
     if not logs_dir.is_dir():

@@ -16,8 +16,8 @@ from shipyard.cli import tables
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.errors import BadInput
 from shipyard.formatting import count, hours, money, percent
-from shipyard.resolver import resolve_platform
-from shipyard.spec import load_spec, resolve_spec_path
+from shipyard.platform.resolver import resolve_platform, resolve_spec_path
+from shipyard.spec import load_spec
 
 console = tables.console()
 err = Console(stderr=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from shipyard.errors import UserError
-from shipyard.stack_outputs import check_name, endpoints_from_outputs, env_lines, read_outputs
+from shipyard.platform.stack_outputs import check_name, endpoints_from_outputs, env_lines, read_outputs
 
 
 def register(app: typer.Typer) -> None:

@@ -25,10 +25,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _platform(spec: Path | None, data_dir: Path | None):
-    from shipyard.local.runtime import load_endpoints, resolve
+    from shipyard.local.readiness import running_endpoints
+    from shipyard.platform.resolver import resolve_platform
 
-    platform, _, layout = resolve(spec, data_dir)
-    return platform, layout.root, load_endpoints(layout.root)
+    platform = resolve_platform(spec, data_dir)
+    return platform.spec, platform.data_dir, running_endpoints(platform)
 
 
 def login(
@@ -84,10 +85,10 @@ def _password_from_stdin() -> str:
 def _made_password(spec: Path | None, data_dir: Path | None, user: str) -> str:
     """The password ``shipyard up`` made for ``user``: read from the data dir (0600 file), so a stopped
     platform's data dir serves too; never a sign-in."""
-    from shipyard.local.runtime import load_endpoints, resolve
+    from shipyard.platform.resolver import recorded_endpoints, resolve_platform
 
-    _, _, layout = resolve(spec, data_dir)
-    load_endpoints(layout.root, require_running=False)  # a platform was started there, else it is named
+    layout = resolve_platform(spec, data_dir).layout
+    recorded_endpoints(layout)  # a platform was started there, else it is named
     value = secrets.password(layout.root, user.lower()) or secrets.password(layout.root, user)
     if not value:
         raise UserError(
@@ -98,9 +99,9 @@ def _made_password(spec: Path | None, data_dir: Path | None, user: str) -> str:
 
 def logout_cmd(data_dir: Path | None = DataDirOpt, spec: Path | None = SpecOpt) -> None:
     """Forget the saved login."""
-    from shipyard.local.runtime import resolve
+    from shipyard.platform.resolver import resolve_platform
 
-    _, _, layout = resolve(spec, data_dir)
+    layout = resolve_platform(spec, data_dir).layout
     console.print("signed out" if logout(layout.root) else "nobody was signed in")
 
 

@@ -50,8 +50,8 @@ def build_app() -> typer.Typer:
 
 def _sign_in() -> None:
     """MLflow calls of this process act as the signed-in person (``shipyard login``), if any."""
-    from shipyard.endpoints import default_data_dir
     from shipyard.identity.session import activate
+    from shipyard.platform.endpoints import default_data_dir
 
     try:
         activate(default_data_dir())
@@ -73,8 +73,10 @@ def crash_log_path() -> Path:
     """Where a bug's traceback goes: the data dir's logs when it is usable, else the temp dir."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = f"shipyard-crash-{stamp}-{os.getpid()}.log"
-    home = os.environ.get("SHIPYARD_HOME")
-    for folder in ([Path(home) / "logs"] if home else []) + [Path(tempfile.gettempdir())]:
+    from shipyard.platform.endpoints import named_data_dir
+
+    home = named_data_dir()
+    for folder in ([home / "logs"] if home else []) + [Path(tempfile.gettempdir())]:
         if folder.is_dir() and os.access(folder, os.W_OK):
             return folder / name
     return Path(tempfile.gettempdir()) / name

@@ -14,9 +14,9 @@ from shipyard.cli.tables import console as make_console
 from shipyard.cli.tables import table as make_table
 from shipyard.errors import ReasonRequired
 from shipyard.formatting import ratio
+from shipyard.platform.resolver import Platform, resolve_platform
 from shipyard.registry import client
 from shipyard.registry.notes import check_note
-from shipyard.resolver import Platform, resolve_platform
 from shipyard.service_calls import check_url, require_reachable
 
 console = make_console()

@@ -12,9 +12,9 @@ from rich.console import Console
 
 from shipyard.cli.options import DataDirOpt
 from shipyard.cli.paths import writable_dir
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
-from shipyard.resolver import Platform, resolve_platform
+from shipyard.platform.endpoints import Endpoints
+from shipyard.platform.resolver import Platform, resolve_platform
 from shipyard.spec import PlatformSpec
 from shipyard.template import ENV_TEMPLATE, Baked, bake, precheck, template_dir, write_cruft_file
 from shipyard.template_repo import URL_KEY, VERSION_KEY, Release

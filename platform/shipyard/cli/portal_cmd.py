@@ -11,7 +11,8 @@ import typer
 from shipyard.cli.options import DataDirOpt
 from shipyard.cli.paths import port_arg
 from shipyard.local.services.portal import portal_command
-from shipyard.resolver import portal_env, resolve_platform
+from shipyard.platform.portal import portal_env
+from shipyard.platform.resolver import resolve_platform
 
 
 def register(app: typer.Typer) -> None:

@@ -13,8 +13,8 @@ from rich.table import Table
 from shipyard import tags
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.local import require_running
+from shipyard.platform.resolver import resolve_platform
 from shipyard.projects import governed_tier, list_projects, provision_project, validate
-from shipyard.resolver import resolve_platform
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)

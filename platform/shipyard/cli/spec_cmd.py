@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shipyard.spec import Environment, PlatformSpec, SpecError, load_spec, resolve_spec_path
+from shipyard.platform.resolver import resolve_spec_path
+from shipyard.spec import Environment, PlatformSpec, SpecError, load_spec
 
 console = Console()
 

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from shipyard.cli.options import DataDirOpt, SpecOpt
-from shipyard.endpoints import default_data_dir
 from shipyard.errors import UserError
+from shipyard.platform.endpoints import default_data_dir
 from shipyard.spec import PlatformSpec, load_spec
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -60,7 +60,7 @@ def publish(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Publish the template as release v<_template_version> (commit + tag in the template repository)."""
-    from shipyard.resolver import spec_path_for
+    from shipyard.platform.resolver import spec_path_for
     from shipyard.template import template_dir
     from shipyard.template_repo import publish as publish_release
 
@@ -81,7 +81,7 @@ def status(
     """Every project with the template version it is on and how many releases it is behind."""
     from shipyard.fleet import status as fleet_status
     from shipyard.local import require_running
-    from shipyard.resolver import resolve_platform
+    from shipyard.platform.resolver import resolve_platform
 
     platform = resolve_platform(spec, data_dir)
     require_running(platform)

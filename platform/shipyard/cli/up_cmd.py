@@ -12,7 +12,8 @@ from rich.table import Table
 
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.cli.paths import writable_dir
-from shipyard.local import runtime
+from shipyard.local import lifecycle
+from shipyard.local import status as runtime_status
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -43,7 +44,7 @@ def up(
     """Start the embedded platform (MLflow, DVC remote, Label Studio, Prometheus, CI runner); idempotent."""
     if data_dir is not None:
         writable_dir(data_dir, "--data-dir")  # a read-only mount fails here, not mid-start
-    result = runtime.up(
+    result = lifecycle.up(
         spec, data_dir, echo=lambda line: console.print(line, highlight=False, soft_wrap=True)
     )
     st = result.status
@@ -81,7 +82,7 @@ def up(
 
 def down(spec: Path | None = SpecOpt, data_dir: Path | None = DataDirOpt) -> None:
     """Stop what `shipyard up` started. Never deletes data."""
-    stopped = runtime.down(data_dir, spec)
+    stopped = lifecycle.down(data_dir, spec)
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
@@ -96,7 +97,7 @@ def status(
     ),
 ) -> None:
     """Report each service: running/stopped, pid, URL, health. Exit 0 even when stopped."""
-    st = runtime.status(data_dir, spec)
+    st = runtime_status.status(data_dir, spec)
     if as_json:
         data = st.to_json()
         if not show_credentials:  # secrets are printed only when asked
@@ -107,7 +108,7 @@ def status(
     console.print(f"data dir: {st.data_dir}", highlight=False)
 
 
-def _table(st: runtime.PlatformStatus) -> Table:
+def _table(st: runtime_status.PlatformStatus) -> Table:
     table = Table(show_header=True, header_style="bold")
     for col in ("service", "state", "health", "pid", "url"):
         table.add_column(col)
@@ -127,7 +128,7 @@ def _table(st: runtime.PlatformStatus) -> Table:
     return table
 
 
-def _label_studio_credentials(st: runtime.PlatformStatus) -> dict | None:
+def _label_studio_credentials(st: runtime_status.PlatformStatus) -> dict | None:
     path = Path(st.data_dir) / "label-studio" / "credentials.json"
     if any(s.name == "label-studio" for s in st.services) and path.exists():
         return json.loads(path.read_text())

@@ -22,12 +22,11 @@ import requests
 from shipyard.costs.results import IDLE as IDLE_TEAM
 from shipyard.costs.results import SHARED
 from shipyard.errors import UserError
+from shipyard.platform.env import ENV_COST_EXPLORER, ENV_OPENCOST
 from shipyard.spec.labels import TAG_COMPONENT, TAG_TEAM
 
 TEAM_TAG = TAG_TEAM
 COMPONENT_TAG = TAG_COMPONENT
-ENV_OPENCOST = "SHIPYARD_OPENCOST_URL"
-ENV_COST_EXPLORER = "SHIPYARD_COST_EXPLORER"  # "off" disables it on an aws platform
 IDLE = "__idle__"
 SOURCE_CE = "aws-cost-explorer"
 SOURCE_OPENCOST = "opencost"

@@ -30,8 +30,8 @@ from shipyard.costs.results import (
     UnpricedRun,
 )
 from shipyard.costs.rollup import price_runs, rollup
-from shipyard.endpoints import Endpoints
 from shipyard.errors import BadInput
+from shipyard.platform.endpoints import Endpoints
 from shipyard.records import MlflowApi
 from shipyard.spec.model import PlatformSpec
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from shipyard.costs.usage import team_of
-from shipyard.endpoints import Endpoints
+from shipyard.platform.endpoints import Endpoints
 from shipyard.spec.pricing import Pricing
 
 GIB = 1024**3  # cloud storage bills a "GB" of 2^30 bytes

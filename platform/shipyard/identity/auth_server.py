@@ -8,6 +8,11 @@ from pathlib import Path
 
 from shipyard.identity import mlflow_users, secrets
 from shipyard.identity.names import ADMIN
+from shipyard.platform.env import (
+    ENV_MLFLOW_AUTH_ADMIN_PASSWORD,
+    ENV_MLFLOW_AUTH_CONFIG,
+    ENV_MLFLOW_FLASK_SECRET,
+)
 from shipyard.spec.model import PlatformSpec
 
 CONFIG_NAME = "basic_auth.ini"
@@ -41,9 +46,9 @@ def server_env(data_dir: Path, mlflow_dir: Path) -> dict[str, str]:
     if not (admin and flask):
         return {}
     return {
-        "MLFLOW_AUTH_CONFIG_PATH": str(config_path(mlflow_dir)),
-        "MLFLOW_AUTH_ADMIN_PASSWORD": admin,
-        "MLFLOW_FLASK_SERVER_SECRET_KEY": flask,
+        ENV_MLFLOW_AUTH_CONFIG: str(config_path(mlflow_dir)),
+        ENV_MLFLOW_AUTH_ADMIN_PASSWORD: admin,
+        ENV_MLFLOW_FLASK_SECRET: flask,
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shipyard.platform.env import ENV_MLFLOW_PASSWORD, ENV_MLFLOW_USERNAME
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -15,4 +17,4 @@ class Credentials:
         return (self.username, self.password)
 
     def env(self) -> dict[str, str]:
-        return {"MLFLOW_TRACKING_USERNAME": self.username, "MLFLOW_TRACKING_PASSWORD": self.password}
+        return {ENV_MLFLOW_USERNAME: self.username, ENV_MLFLOW_PASSWORD: self.password}

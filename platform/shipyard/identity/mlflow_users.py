@@ -217,13 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import os
 
+    from shipyard.platform.env import ENV_MLFLOW_ADMIN_PASSWORD, ENV_REGISTRY_MLFLOW_URL
     from shipyard.spec import load_spec
 
     parser = argparse.ArgumentParser(prog="python -m shipyard.identity.mlflow_users")
     parser.add_argument("--spec", required=True)
     args = parser.parse_args(argv)
-    admin = Credentials("admin", os.environ["MLFLOW_ADMIN_PASSWORD"])
-    created = provision_signed_in_people(load_spec(Path(args.spec)), os.environ["SHIPYARD_MLFLOW_URL"], admin)
+    admin = Credentials("admin", os.environ[ENV_MLFLOW_ADMIN_PASSWORD])
+    created = provision_signed_in_people(
+        load_spec(Path(args.spec)), os.environ[ENV_REGISTRY_MLFLOW_URL], admin
+    )
     print(f"people: {len(created)} MLflow users created" + (f" ({', '.join(created)})" if created else ""))
     return 0
 

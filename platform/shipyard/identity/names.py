@@ -17,9 +17,6 @@ PLATFORM_ADMIN = "platform_admin"
 TEAM_OWNER = "team_owner"
 TEAM_MEMBER = "team_member"
 
-ENV_USERNAME = "MLFLOW_TRACKING_USERNAME"
-ENV_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
-
 
 def ci_account(project: str) -> str:
     """The CI credential of one project: writes runs in that project's experiment only."""

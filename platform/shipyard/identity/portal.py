@@ -20,10 +20,10 @@ from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.names import APPROVER, AUDITOR, MANAGER, PLATFORM_ADMIN, TEAM_MEMBER, TEAM_OWNER
 from shipyard.identity.people import person
 from shipyard.identity.session import check
+from shipyard.platform.env import ENV_PORTAL_IDENTITY as ENV_IDENTITY
 from shipyard.spec.model import PlatformSpec
 
 VIEWS = ("manager", "auditor", "project owner")  # the portal's views, in the order they are offered
-ENV_IDENTITY = "SHIPYARD_PORTAL_IDENTITY"
 BASIC = "basic"  # the portal's form, checked against MLflow basic auth
 PROXY_HEADER = "proxy-header"  # the person from the proxy's header, Streamlit on loopback only
 IDENTITY_MODES = (BASIC, PROXY_HEADER)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from shipyard.errors import UserError
 from shipyard.identity.credentials import Credentials
-from shipyard.identity.names import ENV_PASSWORD, ENV_USERNAME
 from shipyard.identity.secrets import identity_dir, read_secret, write_secret
+from shipyard.platform.env import ENV_MLFLOW_PASSWORD as ENV_PASSWORD
+from shipyard.platform.env import ENV_MLFLOW_USERNAME as ENV_USERNAME
 
 
 def login_file(data_dir: Path) -> Path:

@@ -1,17 +1,12 @@
 """The embedded platform: the same services as the Kubernetes platform, as local processes.
 
-``shipyard up`` starts them (:func:`runtime.up`), ``shipyard down`` stops them, ``shipyard status``
-reports them. Everything persistent lives in one data dir (:class:`shipyard.datadir.DataLayout`).
+``shipyard up`` starts them and ``shipyard down`` stops them (:mod:`.lifecycle`), ``shipyard status``
+reports them (:mod:`.status`); :mod:`.readiness` says whether a command's platform runs. Everything
+persistent lives in one data dir (:class:`shipyard.platform.layout.DataLayout`). Importers name the
+module (``from shipyard.local.status import status``): nothing is re-exported here but what commands
+ask before they call the platform.
 """
 
-from shipyard.local.runtime import (
-    PlatformStatus,
-    ServiceStatus,
-    down,
-    load_endpoints,
-    require_running,
-    status,
-    up,
-)
+from shipyard.local.readiness import require_running, running_endpoints
 
-__all__ = ["PlatformStatus", "ServiceStatus", "down", "load_endpoints", "require_running", "status", "up"]
+__all__ = ["require_running", "running_endpoints"]

@@ -30,8 +30,8 @@ from shipyard.local.housekeeping import Housekeeper
 from shipyard.local.runner_pool import BACKOFF_MAX_S, WorkerPool, default_workers
 from shipyard.local.runner_records import MlflowDown, mlflow_down, recover
 from shipyard.local.runner_steps import RunLog, Worker, parse_step  # noqa: F401 (used by importers)
+from shipyard.platform.resolver import Platform, platform_from_data_dir
 from shipyard.records import MlflowApi
-from shipyard.resolver import Platform, platform_from_data_dir
 from shipyard.service_calls import bound_mlflow_calls
 
 WITNESS_EVERY_S = 5.0  # how often an idle runner checkpoints the audit chain's head
@@ -77,7 +77,7 @@ class Runner:
         return platform_from_data_dir(self.data_dir)
 
     def api(self) -> MlflowApi:
-        return self.platform().mlflow(timeout=service_calls.timeout())
+        return MlflowApi.of(self.platform().endpoints, service_calls.timeout())
 
     def beat(self) -> None:
         state = SERVING if self.serving else "starting"

@@ -21,15 +21,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard import endpoints as ep
 from shipyard import service_calls, tags
 from shipyard.ci import sandbox
 from shipyard.ci.queue import Job
 from shipyard.ci.runs import project_of, start_ci_run
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.local import process
 from shipyard.local.runner_records import MlflowDown, disk_full, keep_result, mlflow_down, record
+from shipyard.platform import env as contract
+from shipyard.platform.endpoints import Endpoints
+from shipyard.platform.env import ENV_CI_TIMEOUT as TIMEOUT_ENV
+from shipyard.platform.env import ENV_MLFLOW_TELEMETRY_OFF
 from shipyard.records import MlflowApi, write
 
 if TYPE_CHECKING:
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
 
 STEP_PREFIX = "==> "
 DEFAULT_BRANCH = "main"  # the embedded remotes are created with --initial-branch=main
-TIMEOUT_ENV = "SHIPYARD_CI_TIMEOUT"  # seconds one run may take (default 3600)
 # inherited variables a run must not see: they would point the project at another platform
 _CONTRACT_PREFIXES = ("MLFLOW_", "SHIPYARD_", "LABEL_STUDIO_", "GRAFANA_", "GIT_", "DVC_")
 
@@ -121,7 +122,7 @@ class Worker:
         runner = self.runner
         platform = runner.platform()
         endpoints = platform.endpoints
-        api = platform.mlflow(timeout=service_calls.timeout())
+        api = MlflowApi.of(platform.endpoints, service_calls.timeout())
         try:
             team = self._start_record(job, api)
         except UserError as exc:  # the project was never provisioned: nothing to record into
@@ -153,7 +154,7 @@ class Worker:
                 env = self._env(endpoints, team, job.project, run_id)
                 env.update(sandbox.env(work))
                 if team and endpoints.dvc_remote_root and "://" not in endpoints.dvc_remote_root:
-                    env[ep.ENV_DVC_REMOTE] = str(work / "dvc-remote")  # merged into the team's after
+                    env[contract.ENV_DVC_REMOTE] = str(work / "dvc-remote")  # merged into the team's after
                 # only the default branch publishes (the project's Makefile reads these)
                 env.update(SHIPYARD_BRANCH=job.branch, SHIPYARD_DEFAULT_BRANCH=DEFAULT_BRANCH)
                 rc, steps = self._make_ci(job, work / "src", env, log, api, user)
@@ -217,11 +218,11 @@ class Worker:
         env.update(
             {
                 **self._ci_credentials(project),
-                ep.ENV_CI_RUN_ID: run_id,
-                ep.ENV_CI_PROVIDER: "shipyard",
-                ep.ENV_INSTANCE_TYPE: self.runner.instance_type,
-                ep.ENV_GPU_COUNT: "0",
-                "MLFLOW_DISABLE_TELEMETRY": "true",
+                contract.ENV_CI_RUN_ID: run_id,
+                contract.ENV_CI_PROVIDER: "shipyard",
+                contract.ENV_INSTANCE_TYPE: self.runner.instance_type,
+                contract.ENV_GPU_COUNT: "0",
+                ENV_MLFLOW_TELEMETRY_OFF: "true",
                 # each dvc command would fork a daemon that re-imports DVC to send usage analytics
                 # (~1.6 s of CPU, 3 per CI run, competing with the run's own steps)
                 "DVC_NO_ANALYTICS": "true",
@@ -290,7 +291,7 @@ class Worker:
                 if step:
                     steps.append(step)
                     try:
-                        write.set_ci_progress(api, env[ep.ENV_CI_RUN_ID], "running", steps=steps)
+                        write.set_ci_progress(api, env[contract.ENV_CI_RUN_ID], "running", steps=steps)
                     except UserError:  # a step update is informative only
                         pass
             rc = self.child.wait()

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shipyard.datadir.layout import DataLayout
-from shipyard.endpoints import Endpoints, local_endpoints
 from shipyard.local.label_studio_admin import CREDENTIALS_FILE, credentials
+from shipyard.platform.endpoints import Endpoints, local_endpoints
+from shipyard.platform.env import ENV_HOME, ENV_MLFLOW_TELEMETRY_OFF, ENV_SPEC
+from shipyard.platform.layout import DataLayout
 from shipyard.spec.model import PlatformSpec
 
 Report = Callable[[str], None]  # prints one progress line for this service
@@ -52,17 +53,17 @@ class Context:
         return endpoints
 
     def base_env(self) -> dict[str, str]:
-        """Every service sees the data dir and spec, so it can find the others (``load_endpoints``)."""
+        """Every service sees the data dir and spec, to find the others (``platform_from_data_dir``)."""
         from shipyard.service_calls import mlflow_client_env
 
         env = {
             **mlflow_client_env(),
             **os.environ,
-            "SHIPYARD_HOME": str(self.layout.root),
-            "MLFLOW_DISABLE_TELEMETRY": "true",
+            ENV_HOME: str(self.layout.root),
+            ENV_MLFLOW_TELEMETRY_OFF: "true",
         }
         if self.spec_path:
-            env["SHIPYARD_SPEC"] = str(self.spec_path)
+            env[ENV_SPEC] = str(self.spec_path)
         return env
 
 

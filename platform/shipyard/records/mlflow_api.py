@@ -28,8 +28,10 @@ from urllib.parse import quote, urlparse
 import requests
 
 from shipyard import service_calls
-from shipyard.endpoints import Endpoints
 from shipyard.errors import BadInput, NotFound, Refused, ServiceUnavailable
+from shipyard.platform.endpoints import Endpoints
+from shipyard.platform.env import ENV_MLFLOW_PASSWORD as ENV_PASSWORD
+from shipyard.platform.env import ENV_MLFLOW_USERNAME as ENV_USERNAME
 
 # Page sizes, within MLflow 3.x's maximums (mlflow.store.*.SEARCH_*_MAX_RESULTS_THRESHOLD). Runs are
 # paged smaller: serialising 10,000 runs kept a uvicorn worker from answering its 5 s health check on a
@@ -46,9 +48,6 @@ EXPERIMENTS_PER_RUN_SEARCH = 100
 # timeout, so a server that accepts and never answers is named in seconds, not after this bound.
 DEFAULT_TIMEOUT = 60.0
 READ_RETRY_DELAYS = (0.5, 2.0)  # seconds before the 2nd and 3rd try of a read whose connection broke
-
-ENV_USERNAME = "MLFLOW_TRACKING_USERNAME"
-ENV_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
 
 
 def request_timeout() -> float:

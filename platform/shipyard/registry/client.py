@@ -9,7 +9,8 @@ import requests
 from shipyard import service_calls
 from shipyard.errors import UserError
 from shipyard.identity.mlflow_users import Credentials
-from shipyard.registry.names import ENV_REGISTRY, ON_BEHALF_OF
+from shipyard.platform.env import ENV_REGISTRY
+from shipyard.registry.names import ON_BEHALF_OF
 
 SERVICE = "the registry service"
 

@@ -37,6 +37,7 @@ from shipyard.identity.names import PORTAL, normal
 from shipyard.identity.people import people, person
 from shipyard.identity.proxy_auth import proxied_email
 from shipyard.identity.session import check
+from shipyard.platform.env import ENV_MLFLOW_USERNAME
 from shipyard.registry import json_body
 from shipyard.registry.names import MAX_VALIDATION_BYTES, ON_BEHALF_OF
 from shipyard.registry.notes import request_note
@@ -257,10 +258,9 @@ def build_app(
 
 
 def main(argv: list[str] | None = None) -> int:
-    import json
-
     import uvicorn
 
+    from shipyard.platform.resolver import platform_from_data_dir
     from shipyard.spec import load_spec
 
     parser = argparse.ArgumentParser(prog="shipyard-registry")
@@ -286,8 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir)
-    mlflow_url = args.mlflow or json.loads((data_dir / "state.json").read_text())["endpoints"]["mlflow"]
-    if not os.environ.get("MLFLOW_TRACKING_USERNAME"):
+    try:  # the embedded platform's MLflow, as `shipyard up` recorded it (the one resolver reads state.json)
+        mlflow_url = args.mlflow or platform_from_data_dir(data_dir).endpoints.mlflow
+    except UserError as exc:
+        print(f"error: {exc.message}\n  fix: {exc.fix}", file=sys.stderr)
+        return 2
+    if not os.environ.get(ENV_MLFLOW_USERNAME):
         print("the registry service needs its MLflow credentials in the environment", file=sys.stderr)
         return 2
     try:  # SQLite under --data-dir, or Postgres when SHIPYARD_AUDIT_DATABASE_URL is set (a cluster's)

@@ -3,7 +3,7 @@
 from shipyard.spec.fields import Environment
 from shipyard.spec.governance import Governance
 from shipyard.spec.labels import GPU_TAINT_KEY
-from shipyard.spec.loader import SpecError, SpecProblem, load_spec, parse_spec, resolve_spec_path
+from shipyard.spec.loader import SpecError, SpecProblem, load_spec, parse_spec
 from shipyard.spec.model import PlatformSpec
 from shipyard.spec.pricing import Pricing
 from shipyard.spec.teams import NodePool, Taint, Team
@@ -21,5 +21,4 @@ __all__ = [
     "Team",
     "load_spec",
     "parse_spec",
-    "resolve_spec_path",
 ]

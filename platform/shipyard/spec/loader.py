@@ -19,11 +19,11 @@ from shipyard.input_files import (
     mapping_key,
     read_text,
 )
+from shipyard.platform.env import ENV_SPEC
 from shipyard.spec.cluster import cluster_problems
 from shipyard.spec.fields import Environment
 from shipyard.spec.model import PlatformSpec, SpecReferenceError
 
-SPEC_ENV = "SHIPYARD_SPEC"
 DEFAULT_SPEC = "platform.yaml"
 CLUSTER = "cluster"  # target: whichever cluster environment the spec names
 LOCAL_FIX = "point shipyard:spec at a cluster spec (examples/platform.aws.yaml) or run `shipyard up` locally"
@@ -58,18 +58,14 @@ class SpecError(UserError):
         return "\n".join(lines)
 
 
-def resolve_spec_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The spec file to use: the argument, else ``$SHIPYARD_SPEC``, else ``./platform.yaml``."""
-    return Path(path or os.environ.get(SPEC_ENV) or DEFAULT_SPEC)
-
-
-def load_spec(path: str | os.PathLike[str] | None = None, target: str | None = None) -> PlatformSpec:
+def load_spec(path: str | os.PathLike[str], target: str | None = None) -> PlatformSpec:
     """Load and check a spec; with ``target`` ('aws', 'kubernetes' or 'cluster': the spec's own
-    environment) also the rules a cluster adds (spec/cluster.py), as `pulumi up` applies them."""
-    file = resolve_spec_path(path)
+    environment) also the rules a cluster adds (spec/cluster.py), as `pulumi up` applies them. Which
+    file a command uses is the resolver's to say (shipyard.platform.resolver.spec_path_for)."""
+    file = Path(path)
     text = read_text(
         file,
-        f"pass a path (shipyard spec validate PATH), set ${SPEC_ENV}, or copy examples/platform.aws.yaml",
+        f"pass a path (shipyard spec validate PATH), set ${ENV_SPEC}, or copy examples/platform.aws.yaml",
         kind="spec file",
     )
     return parse_spec(text, str(file), target)

@@ -25,8 +25,16 @@ from pathlib import Path
 from shipyard.errors import UserError
 from shipyard.local.label_studio_admin import credentials
 from shipyard.local.service import Context, Report, Service
+from shipyard.platform.env import (
+    ENV_LABEL_STUDIO_DATA_DIR,
+    ENV_LABEL_STUDIO_LEGACY_TOKEN,
+    ENV_LABEL_STUDIO_NO_SIGNUP,
+    ENV_LABEL_STUDIO_PASSWORD,
+    ENV_LABEL_STUDIO_USER_TOKEN,
+    ENV_LABEL_STUDIO_USERNAME,
+)
+from shipyard.platform.env import ENV_LABEL_STUDIO_VENV as VENV_ENV
 
-VENV_ENV = "SHIPYARD_LABEL_STUDIO_VENV"  # a venv shared between data dirs (tests, CI); built from the lock
 LOCKS = Path(__file__).resolve().parents[2] / "data" / "locks"  # label-studio-<version>.lock (./dev lock)
 LOCK_STAMP = ".shipyard-lock.sha"  # the sha256 of the lock a venv was built from
 BUILDING = ".shipyard-building"  # present while Shipyard builds a venv: a crash leaves it to rebuild
@@ -40,7 +48,7 @@ FOREIGN_ENV = (
     "PYTHONHOME",
     "DJANGO_DB",
     "DATABASE_NAME",
-    "LABEL_STUDIO_BASE_DATA_DIR",
+    ENV_LABEL_STUDIO_DATA_DIR,
 )
 
 
@@ -211,10 +219,10 @@ def services(ctx: Context) -> list[Service]:
     env = {
         **ctx.base_env(),
         "HOME": str(home),  # it writes under $HOME even with a base data dir
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data),
-        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        ENV_LABEL_STUDIO_DATA_DIR: str(data),
+        ENV_LABEL_STUDIO_LEGACY_TOKEN: "true",
         # no open self-signup: the admin is created by `up`; other users come by invitation link
-        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        ENV_LABEL_STUDIO_NO_SIGNUP: "true",
         "LATEST_VERSION_CHECK": "false",  # it would ask PyPI for its version on every start
         "COLLECT_ANALYTICS": "false",
         "PYTHONUNBUFFERED": "1",
@@ -224,9 +232,9 @@ def services(ctx: Context) -> list[Service]:
 
     def prepare(report: Report) -> None:
         creds = credentials(root)
-        env["LABEL_STUDIO_USERNAME"] = creds["username"]
-        env["LABEL_STUDIO_PASSWORD"] = creds["password"]
-        env["LABEL_STUDIO_USER_TOKEN"] = creds["token"]
+        env[ENV_LABEL_STUDIO_USERNAME] = creds["username"]
+        env[ENV_LABEL_STUDIO_PASSWORD] = creds["password"]
+        env[ENV_LABEL_STUDIO_USER_TOKEN] = creds["token"]
         home.mkdir(parents=True, exist_ok=True)
         data.mkdir(parents=True, exist_ok=True)
         ensure_venv(venv, version, report)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from shipyard.errors import UserError
 from shipyard.identity import auth_server
 from shipyard.local.service import Context, Service
+from shipyard.platform.env import ENV_MLFLOW_JOB_EXECUTION
 
 # MLflow 3's job runner (GenAI evaluation and prompt jobs, unused by Shipyard) starts about ten huey
 # worker processes of ~160 MB each, which take both cores of a small machine while MLflow starts.
-NO_JOBS = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+NO_JOBS = {ENV_MLFLOW_JOB_EXECUTION: "false"}
 
 
 def services(ctx: Context) -> list[Service]:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from shipyard.errors import UserError
 from shipyard.local.service import Context, Service
-from shipyard.resolver import PORTAL_HEALTH, Platform, portal_env
-from shipyard.resolver import portal_command as streamlit_command
+from shipyard.platform.portal import PORTAL_HEALTH, portal_env
+from shipyard.platform.portal import portal_command as streamlit_command
+from shipyard.platform.resolver import Platform
 
 PORTAL_DIR = Path(__file__).resolve().parents[4] / "portal"
 

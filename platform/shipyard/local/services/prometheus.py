@@ -9,16 +9,18 @@ import yaml
 
 from shipyard.alerts import drift_rules
 from shipyard.local.service import Binary, Context, Service
+from shipyard.platform.env import ENV_PROMETHEUS_BIN, ENV_PUSHGATEWAY_BIN
 from shipyard.spec.model import PlatformSpec
 
 APT_FIX = "install it: apt-get install -y --no-install-recommends prometheus prometheus-pushgateway"
 SCRAPE_INTERVAL = "5s"
+BINARY_ENV = {"prometheus": ENV_PROMETHEUS_BIN, "prometheus-pushgateway": ENV_PUSHGATEWAY_BIN}
 
 
 def binary(name: str) -> str:
-    """``$SHIPYARD_<NAME>_BIN`` (for binaries outside PATH), else the Debian binary name."""
-    env = "SHIPYARD_" + name.upper().replace("PROMETHEUS-", "").replace("-", "_") + "_BIN"
-    return os.environ.get(env) or shutil.which(name) or name
+    """``$SHIPYARD_PROMETHEUS_BIN`` / ``$SHIPYARD_PUSHGATEWAY_BIN`` (for binaries outside PATH), else the
+    Debian binary name."""
+    return os.environ.get(BINARY_ENV[name]) or shutil.which(name) or name
 
 
 RULES_FILE = "rules.yml"

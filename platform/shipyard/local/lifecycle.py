@@ -1,4 +1,5 @@
-"""``up``, ``down`` and ``status`` of the embedded platform.
+"""``up`` and ``down`` of the embedded platform (``status``: local/status.py; whether it runs:
+local/readiness.py).
 
 ``up`` checks everything it can before starting anything (binaries, ports), then starts every
 service in parallel and waits for each health check. If one fails, it stops everything this call
@@ -16,28 +17,26 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.datadir.layout import DataLayout
-from shipyard.datadir.state import ServiceRecord, State, load_state, save_state
-from shipyard.endpoints import Endpoints, default_data_dir
 from shipyard.errors import UserError
 from shipyard.local import process
-from shipyard.local.service import Context, Service, http_ok
+from shipyard.local.service import Context, Service
 from shipyard.local.services import collect
-from shipyard.resolver import Platform, endpoints_from_state, spec_path_for
-from shipyard.spec import PlatformSpec, load_spec, resolve_spec_path
+from shipyard.local.status import PlatformStatus, status
+from shipyard.platform.layout import DataLayout
+from shipyard.platform.resolver import locate_data_dir, resolve_platform
+from shipyard.platform.state import ServiceRecord, State, has_state, read_state, write_state
+from shipyard.spec import PlatformSpec
 
 Echo = Callable[[str], None]
-STATUS_SCHEMA = 1
 # seconds between SIGTERM and SIGKILL in `down`: MLflow's server lingers ~20 s after SIGTERM; SQLite,
 # the Prometheus WAL and the pushgateway's persistence file (written on SIGTERM) all survive a kill.
 STOP_TIMEOUT = 8
 # what a `git push` needs: its CI run is recorded in MLflow by the runner, installs shipyard from the
 # package index and submits to the registry; Label Studio, Prometheus and the portal can come later
 PUSH_SERVICES = frozenset({"mlflow", "ci-runner", "registry", "package-index"})
-STARTING_WAIT = 120.0  # seconds a command waits for an MLflow that `shipyard up` is still starting
 # the other services (Label Studio's migrations above all) run at a lower CPU priority: on a small
 # machine they would otherwise take half the CPU from MLflow's start and from CI runs later; they get
 # all of it when nothing on the push path needs it
@@ -46,48 +45,6 @@ GRAFANA_NOTE = (
     "no Grafana server runs on one machine (none is packaged for it); dashboards go to "
     "services.grafana.url when the spec sets one"
 )
-
-
-# --- status model (the `shipyard status --json` contract, documented in docs/embedded-platform.md) ---
-
-
-@dataclass
-class ServiceStatus:
-    name: str
-    state: str  # running | starting | stopped | died | ready | not-run | external
-    healthy: bool
-    pid: int | None = None
-    port: int | None = None
-    url: str | None = None
-    log: str | None = None
-    start_seconds: float | None = None
-    detail: str | None = None
-
-
-@dataclass
-class PlatformStatus:
-    data_dir: str
-    spec_path: str | None
-    services: list[ServiceStatus] = field(default_factory=list)
-    endpoints: dict = field(default_factory=dict)
-
-    @property
-    def running(self) -> bool:
-        procs = [s for s in self.services if s.state in ("running", "starting", "stopped", "died")]
-        return bool(procs) and all(s.state == "running" and s.healthy for s in procs)
-
-    def service(self, name: str) -> ServiceStatus:
-        return next(s for s in self.services if s.name == name)
-
-    def to_json(self) -> dict:
-        return {
-            "schema": STATUS_SCHEMA,
-            "data_dir": self.data_dir,
-            "spec": self.spec_path,
-            "running": self.running,
-            "services": [asdict(s) for s in self.services],
-            "endpoints": self.endpoints,
-        }
 
 
 @dataclass
@@ -109,17 +66,6 @@ class ServiceFailed(Exception):
 
 class _Aborted(Exception):
     pass
-
-
-# --- resolving spec and data dir -------------------------------------------------------------
-
-
-def resolve(spec_path: str | os.PathLike | None, data_dir: str | os.PathLike | None):
-    """The spec (given, else the one the named data dir's platform was started with, else
-    ./platform.yaml: :func:`shipyard.resolver.locate_spec`), its path and the data dir."""
-    file = spec_path_for(spec_path, data_dir)
-    spec = load_spec(file)
-    return spec, file.resolve(), DataLayout(default_data_dir(data_dir, spec))
 
 
 def _record_governance(spec: PlatformSpec, spec_file: Path | None, layout: DataLayout) -> None:
@@ -150,7 +96,10 @@ def up(
     data_dir: str | os.PathLike | None = None,
     echo: Echo = print,
 ) -> UpResult:
-    spec, spec_file, layout = resolve(spec_path, data_dir)
+    # the spec: given, else the one the data dir's platform was started with, else ./platform.yaml
+    platform = resolve_platform(spec_path, data_dir)
+    spec, spec_file, layout = platform.spec, platform.spec_path, platform.layout
+    assert spec is not None and spec_file is not None  # resolve_platform requires a spec
     layout.ensure()
     ctx = _context(spec, spec_file, layout)
     wall_start = time.monotonic()
@@ -168,7 +117,7 @@ def up(
         ensure_secrets(spec, layout.root)  # and MLflow's users' passwords
         _record_governance(spec, spec_file, layout)
         services = collect(ctx)
-        state = load_state(layout.state_file, layout.root)
+        state = read_state(layout)
         state.spec_path = str(spec_file)
         already, to_start = [], []
         for svc in services:
@@ -185,7 +134,7 @@ def up(
         _stop_own_port_holders(ctx, to_start, state, say)
         _preflight(ctx, to_start)
         state.endpoints = endpoints.as_dict()
-        save_state(layout.state_file, state)
+        write_state(layout, state)
         if spec.services.grafana.enabled and not spec.services.grafana.url:
             say("grafana", GRAFANA_NOTE)
 
@@ -232,9 +181,9 @@ def up(
                 if rec.pid:
                     process.stop(rec.pid, rec.proc_start, timeout=10)
                 rec.pid = rec.proc_start = None
-            save_state(layout.state_file, state)
+            write_state(layout, state)
             raise _as_user_error(failures[0], started_now)
-        save_state(layout.state_file, state)
+        write_state(layout, state)
         layout.secure()  # the databases the services created on this start: 0600
 
     return UpResult(
@@ -315,7 +264,7 @@ def _start_one(
     )
     state.services[svc.name] = rec
     started_now.append(svc.name)
-    save_state(ctx.layout.state_file, state)
+    write_state(ctx.layout, state)
     report(f"starting (pid {pid}), waiting for its health check")
     deadline, next_note = t1 + svc.start_timeout, t1 + 15
     while True:
@@ -337,7 +286,7 @@ def _start_one(
         svc.after_start(report)
     rec.start_seconds = round(time.monotonic() - t1, 2)
     start_seconds[svc.name] = rec.start_seconds
-    save_state(ctx.layout.state_file, state)
+    write_state(ctx.layout, state)
     report(f"healthy in {rec.start_seconds:.1f}s  {svc.url or ''}")
 
 
@@ -365,11 +314,11 @@ def _as_user_error(exc: BaseException, started: list[str]) -> UserError:
 
 def down(data_dir: str | os.PathLike | None = None, spec_path: str | os.PathLike | None = None) -> list[str]:
     """Stop what ``up`` started (by recorded pid); never deletes data. Returns the names stopped."""
-    layout = _layout_only(spec_path, data_dir)
-    if not layout.state_file.exists():
+    layout = DataLayout(locate_data_dir(spec_path, data_dir))
+    if not has_state(layout):
         return []
     with _locked(layout):
-        state = load_state(layout.state_file, layout.root)
+        state = read_state(layout)
         stopped: list[str] = []
         # the runner first: it records an interrupted run in MLflow on its way out
         order = sorted(state.services.values(), key=lambda r: r.name != "ci-runner")
@@ -389,146 +338,5 @@ def down(data_dir: str | os.PathLike | None = None, spec_path: str | os.PathLike
                 if was_running:
                     stopped.append(rec.name)
                 rec.pid = rec.proc_start = None
-        save_state(layout.state_file, state)
+        write_state(layout, state)
     return stopped
-
-
-def _layout_only(spec_path, data_dir) -> DataLayout:
-    """The data dir without requiring a spec (``down``/``status`` work even if the spec moved)."""
-    if data_dir or os.environ.get("SHIPYARD_HOME"):
-        return DataLayout(default_data_dir(data_dir))
-    file = resolve_spec_path(spec_path)
-    spec = load_spec(file) if file.exists() else None
-    return DataLayout(default_data_dir(None, spec))
-
-
-# --- status -----------------------------------------------------------------------------------
-
-
-def status(
-    data_dir: str | os.PathLike | None = None, spec_path: str | os.PathLike | None = None
-) -> PlatformStatus:
-    layout = _layout_only(spec_path, data_dir)
-    state = load_state(layout.state_file, layout.root)
-    file = Path(state.spec_path) if state.spec_path and not spec_path else resolve_spec_path(spec_path)
-    spec = load_spec(file) if file.exists() else None
-    result = PlatformStatus(data_dir=str(layout.root), spec_path=str(file) if spec else None)
-    result.endpoints = dict(state.endpoints)
-    services: list[Service] = collect(_context(spec, file, layout)) if spec else []
-    known = {s.name: s for s in services}
-    names = list(known) + [n for n in state.services if n not in known]
-    for name in names:
-        rec = state.services.get(name) or ServiceRecord(name=name)
-        svc = known.get(name)
-        alive = process.is_alive(rec.pid, rec.proc_start)
-        leftover = [] if alive else process.leftover_group(rec.pid, rec.proc_start)
-        healthy = bool(alive and (svc.healthy() if svc else True))
-        # `up` records start_seconds once the health check passed: alive without it is still starting
-        starting = alive and not healthy and rec.start_seconds is None
-        died = not alive and bool(rec.pid)  # `down` forgets the pid: one still recorded ended on its own
-        result.services.append(
-            ServiceStatus(
-                name=name,
-                state="starting" if starting else ("running" if alive else ("died" if died else "stopped")),
-                healthy=healthy,
-                pid=rec.pid if alive else None,
-                port=rec.port or (svc.port if svc else None),
-                url=rec.url or (svc.url if svc else None),
-                log=rec.log or str(layout.log(name)),
-                start_seconds=rec.start_seconds,
-                detail=f"its parent died; {len(leftover)} process(es) of its group remain "
-                "(`shipyard down` or `shipyard up` stops them)"
-                if leftover
-                else (_death_note(rec, layout.log(name)) if died else None),
-            )
-        )
-    if spec is not None and spec.services.dvc.enabled and spec.services.dvc.remote == "s3":
-        result.services.append(
-            ServiceStatus(
-                name="dvc-remote",
-                state="external",
-                healthy=True,
-                url=result.endpoints.get("dvc_remote_root"),
-                detail=f"S3 remote at {spec.services.dvc.endpoint_url or 'AWS'}",
-            )  # fmt: skip
-        )
-    elif spec is None or spec.services.dvc.enabled:
-        remote = layout.dvc_remote
-        result.services.append(
-            ServiceStatus(
-                name="dvc-remote",
-                state="ready" if remote.is_dir() else "stopped",
-                healthy=remote.is_dir(),
-                url=str(remote),
-                detail="a local directory remote; one prefix per team/project",
-            )
-        )
-    if spec is not None and spec.services.grafana.enabled:
-        result.services.append(
-            ServiceStatus(
-                name="grafana",
-                state="not-run",
-                healthy=False,
-                url=spec.services.grafana.url,
-                detail="no Grafana server on one machine",
-            )  # fmt: skip
-        )
-    return result
-
-
-def _death_note(rec: ServiceRecord, log: Path) -> str:
-    last = process.tail(Path(rec.log) if rec.log else log, lines=1).strip() or "(empty)"
-    return f"exited without `shipyard down` (`shipyard up` starts it again); its log's last line: {last}"
-
-
-def load_endpoints(data_dir: str | os.PathLike | None = None, require_running: bool = True) -> Endpoints:
-    """The endpoints of the embedded platform in ``data_dir`` (Label Studio token included)."""
-    layout = DataLayout(default_data_dir(data_dir))
-    state = load_state(layout.state_file, layout.root)
-    if not state.endpoints:
-        raise UserError(
-            f"no embedded platform has been started in {layout.root}",
-            f"start it: shipyard up --data-dir {layout.root}",
-        )
-    if require_running:
-        _check_running(layout, state)
-    return endpoints_from_state(state.endpoints)
-
-
-def require_running(platform: Platform) -> None:
-    """On one machine: that ``shipyard up`` started this platform and its MLflow runs (a cluster's
-    services are not ours to check here)."""
-    if not platform.is_local:
-        return
-    layout = platform.layout
-    state = load_state(layout.state_file, layout.root)
-    if not state.endpoints:
-        raise UserError(
-            f"no embedded platform has been started in {layout.root}",
-            f"start it: shipyard up --data-dir {layout.root}",
-        )
-    _check_running(layout, state)
-
-
-def _check_running(layout: DataLayout, state: State) -> None:
-    rec = state.services.get("mlflow")
-    if rec is None or not process.is_alive(rec.pid, rec.proc_start):
-        raise UserError(
-            f"the embedded platform in {layout.root} is not running (MLflow is stopped)",
-            f"start it: shipyard up --data-dir {layout.root}",
-        )
-    if rec.start_seconds is None and rec.url:  # `shipyard up` is still starting it: wait, boundedly
-        deadline = time.monotonic() + STARTING_WAIT
-        while not http_ok(f"{rec.url}/health"):
-            if not process.is_alive(rec.pid, rec.proc_start):
-                raise UserError(
-                    f"MLflow of the embedded platform in {layout.root} stopped while starting",
-                    f"see its log ({rec.log}), then start it again: shipyard up --data-dir {layout.root}",
-                )
-            if time.monotonic() > deadline:
-                raise UserError(
-                    f"MLflow of the embedded platform in {layout.root} is still starting "
-                    f"(not healthy after {STARTING_WAIT:.0f}s of waiting)",
-                    f"wait until `shipyard up` prints `ready for push`, then try again (its log: {rec.log})",
-                )
-            time.sleep(0.5)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipyard.platform.layout import DataLayout
+
 SCHEMA = 1
 
 
@@ -69,3 +71,17 @@ def save_state(path: Path, state: State) -> None:
             f.write(json.dumps(state.to_json(), indent=2))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+
+
+def read_state(layout: DataLayout) -> State:
+    """``state.json`` of the data dir ``layout`` (an empty record when there is none)."""
+    return load_state(layout.state_file, layout.root)
+
+
+def has_state(layout: DataLayout) -> bool:
+    """Whether ``shipyard up`` ever recorded anything in ``layout``."""
+    return layout.state_file.exists()
+
+
+def write_state(layout: DataLayout, state: State) -> None:
+    save_state(layout.state_file, state)

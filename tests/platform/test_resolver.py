@@ -6,12 +6,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from shipyard.datadir import DataLayout, State, save_state
 from shipyard.errors import UserError
-from shipyard.resolver import platform_from_data_dir, portal_env, portal_settings, resolve_platform
+from shipyard.platform.env import ENV_HOME, ENV_SPEC
+from shipyard.platform.layout import DataLayout
+from shipyard.platform.portal import portal_env, portal_settings
+from shipyard.platform.resolver import (
+    locate_data_dir,
+    not_started,
+    platform_from_data_dir,
+    recorded_endpoints,
+    resolve_platform,
+)
+from shipyard.platform.state import State, save_state
 
-from .conftest import REPO
-from .fixtures.embedded_platform import write_spec
+from ..conftest import REPO
+from ..fixtures.embedded_platform import write_spec
 
 NO_ENV: dict[str, str] = {}
 
@@ -93,3 +102,24 @@ def test_portal_environment_round_trip(tmp_path, monkeypatch):
     assert settings.spec_path == platform.spec_path and settings.git_root == str(tmp_path / "home" / "git")
     assert settings.endpoints.label_studio_token == platform.endpoints.label_studio_token
     assert settings.endpoints.mlflow_artifacts == "/data/mlflow/artifacts"  # storage costs measure it
+
+
+def test_down_and_status_find_the_data_dir_without_a_spec(tmp_path, monkeypatch):
+    """`locate_data_dir`: the one named, else the named spec's local.data_dir, else ~/.shipyard; a spec
+    that is gone is no error (``down`` must work after the spec moved)."""
+    monkeypatch.delenv(ENV_HOME, raising=False)
+    monkeypatch.delenv(ENV_SPEC, raising=False)
+    assert locate_data_dir(tmp_path / "gone.yaml", tmp_path / "home") == (tmp_path / "home").resolve()
+    spec = write_spec(tmp_path / "platform.yaml", data_dir=str(tmp_path / "from-spec"))
+    assert locate_data_dir(spec, None) == (tmp_path / "from-spec").resolve()
+    monkeypatch.setenv(ENV_HOME, str(tmp_path / "env-home"))
+    assert locate_data_dir(spec, None) == (tmp_path / "env-home").resolve()
+
+
+def test_the_not_started_error_is_one_and_names_the_data_dir(tmp_path):
+    layout = DataLayout(tmp_path / "never")
+    with pytest.raises(UserError) as info:
+        recorded_endpoints(layout)
+    assert info.value.message == not_started(layout.root).message
+    assert f"shipyard up --data-dir {layout.root}" in info.value.fix
+    assert not layout.root.exists()  # asking creates nothing

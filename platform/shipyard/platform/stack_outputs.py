@@ -13,9 +13,9 @@ import shlex
 from dataclasses import fields
 from typing import Any
 
-from shipyard.endpoints import Endpoints
 from shipyard.errors import UserError
 from shipyard.input_files import parse_json, read_text
+from shipyard.platform.endpoints import Endpoints
 from shipyard.spec.fields import NAME_PATTERN, URL, Environment
 from shipyard.spec.model import PlatformSpec
 

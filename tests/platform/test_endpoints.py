@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipyard.endpoints import ENV_DVC_REMOTE, ENV_MLFLOW, Endpoints, default_data_dir, local_endpoints
+from shipyard.platform.endpoints import Endpoints, default_data_dir, local_endpoints
+from shipyard.platform.env import ENV_DVC_REMOTE, ENV_MLFLOW
 from shipyard.spec import load_spec
 
-from .conftest import REPO
+from ..conftest import REPO
 
 
 def test_local_endpoints_follow_spec_ports(tmp_path):

@@ -1,8 +1,9 @@
 """Where a platform's services are reached, and the environment variables that carry it.
 
-The environment variables below are the contract between the platform (the embedded CI runner,
-or a CI provider's variables on the Kubernetes platform) and a generated project: a project reads
-nothing else to find MLflow, its DVC remote, Label Studio, the pushgateway or Grafana.
+The environment variables (named in :mod:`shipyard.platform.env`) are the contract between the
+platform (the embedded CI runner, or a CI provider's variables on the Kubernetes platform) and a
+generated project: a project reads nothing else to find MLflow, its DVC remote, Label Studio, the
+pushgateway or Grafana.
 """
 
 from __future__ import annotations
@@ -14,29 +15,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.errors import UserError
+from shipyard.platform.env import (
+    ENV_DVC_ENDPOINT,
+    ENV_DVC_REMOTE,
+    ENV_GRAFANA_TOKEN,
+    ENV_GRAFANA_URL,
+    ENV_HOME,
+    ENV_LABEL_STUDIO_KEY,
+    ENV_LABEL_STUDIO_URL,
+    ENV_MLFLOW,
+    ENV_MLFLOW_PASSWORD,
+    ENV_MLFLOW_USERNAME,
+    ENV_PACKAGE_INDEX,
+    ENV_PLATFORM,
+    ENV_PORTAL,
+    ENV_PROMETHEUS,
+    ENV_PUSHGATEWAY,
+    ENV_REGISTRY,
+)
 
 if TYPE_CHECKING:  # the CLI reads default_data_dir at every start: no pydantic for that
     from shipyard.spec.model import PlatformSpec
-
-ENV_PLATFORM = "SHIPYARD_PLATFORM"  # local | aws | kubernetes
-ENV_MLFLOW = "MLFLOW_TRACKING_URI"
-ENV_MLFLOW_USERNAME = "MLFLOW_TRACKING_USERNAME"  # the names MLflow's own clients read
-ENV_MLFLOW_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
-ENV_DVC_REMOTE = "SHIPYARD_DVC_REMOTE"  # the project's remote URL (directory path or s3://bucket/prefix)
-ENV_DVC_ENDPOINT = "SHIPYARD_DVC_ENDPOINT_URL"  # S3-compatible endpoint, when not AWS itself
-ENV_LABEL_STUDIO_URL = "LABEL_STUDIO_URL"  # the names label-studio-sdk reads
-ENV_LABEL_STUDIO_KEY = "LABEL_STUDIO_API_KEY"
-ENV_PUSHGATEWAY = "SHIPYARD_PUSHGATEWAY_URL"
-ENV_PROMETHEUS = "SHIPYARD_PROMETHEUS_URL"
-ENV_GRAFANA_URL = "GRAFANA_URL"
-ENV_GRAFANA_TOKEN = "GRAFANA_TOKEN"
-ENV_PORTAL = "SHIPYARD_PORTAL_URL"
-ENV_PACKAGE_INDEX = "SHIPYARD_INDEX_URL"  # the simple index serving the shipyard client (and only it)
-ENV_INSTANCE_TYPE = "SHIPYARD_INSTANCE_TYPE"  # what the job runs on, for costs ("local" on a laptop)
-ENV_GPU_COUNT = "SHIPYARD_GPU_COUNT"
-ENV_CI_RUN_ID = "SHIPYARD_CI_RUN_ID"  # the MLflow run id of the CI run a job belongs to
-ENV_CI_PROVIDER = "SHIPYARD_CI_PROVIDER"  # shipyard | github | gitlab
-ENV_REGISTRY = "SHIPYARD_REGISTRY_URL"  # the registry service: the only path into the model registry
 
 
 @dataclass(frozen=True)
@@ -176,5 +175,14 @@ def default_data_dir(
     explicit: str | os.PathLike[str] | None = None, spec: PlatformSpec | None = None
 ) -> Path:
     """``--data-dir``, else ``$SHIPYARD_HOME``, else the spec's ``local.data_dir``, else ``~/.shipyard``."""
-    chosen = explicit or os.environ.get("SHIPYARD_HOME") or (spec.local.data_dir if spec else None)
+    chosen = explicit or os.environ.get(ENV_HOME) or (spec.local.data_dir if spec else None)
     return Path(chosen or Path.home() / ".shipyard").expanduser().resolve()
+
+
+def named_data_dir(
+    data_dir: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """The data dir a command was given (``--data-dir``, else ``$SHIPYARD_HOME``); None when neither."""
+    env = os.environ if environ is None else environ
+    named = data_dir or env.get(ENV_HOME)
+    return Path(named).expanduser().resolve() if named else None

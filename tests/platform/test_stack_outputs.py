@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from shipyard.errors import UserError
+from shipyard.platform.stack_outputs import endpoints_from_outputs, parse_outputs, spec_with_outputs
 from shipyard.spec import parse_spec
-from shipyard.stack_outputs import endpoints_from_outputs, parse_outputs, spec_with_outputs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # The shape `pulumi stack output --json` prints for the aws-example stack (secrets hidden).
 AWS_OUTPUTS = {
     "clusterName": "acme-ml",
