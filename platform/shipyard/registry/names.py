@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shipyard.platform.env import ENV_REGISTRY  # noqa: F401 (projects' register.py imports it from here)
+
 EVAL_ARTIFACT = "eval/test.csv"  # the candidate's held-out split, logged by `make register`
 EVAL_HASH = "shipyard.eval.hash"  # sha256 of that file, recorded on the run when it was logged
 GATE_EVIDENCE = "shipyard.gate.evidence"  # version tag: the platform gate's evidence (JSON)
