@@ -19,7 +19,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
-from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.errors import ServiceUnavailable, ServiceUnreachable, UserError
 
 if TYPE_CHECKING:
     from shipyard.spec.model import PlatformSpec
@@ -114,18 +114,6 @@ def bound_mlflow_calls(environ: MutableMapping[str, str] | None = None) -> None:
             env[key] = value
             if environ is None:
                 _mlflow_keys_set.add(key)
-
-
-class ServiceUnreachable(UserError):
-    """A platform service did not answer within the bounds."""
-
-    def __init__(self, service: str, url: str, detail: str = "") -> None:
-        why = f" ({detail})" if detail else ""
-        super().__init__(
-            f"{service} is unreachable at {url}{why}",
-            "shipyard up (the embedded platform), or check the service's URL",
-        )
-        self.service, self.url = service, url
 
 
 def check_url(url: str, what: str, fix: str) -> str:

@@ -33,7 +33,7 @@ from shipyard.ci import sandbox
 from shipyard.ci.queue import HEARTBEAT, SERVING, STALE_INCOMING_S, CiQueue, Job
 from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs, project_of, start_ci_run
 from shipyard.endpoints import Endpoints
-from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.errors import MlflowDown, ServiceUnavailable, UserError
 from shipyard.local import process
 from shipyard.local.housekeeping import Housekeeper
 from shipyard.records import MlflowApi, write
@@ -52,10 +52,6 @@ def parse_step(line: str) -> str | None:
     if line.startswith(STEP_PREFIX):
         return line[len(STEP_PREFIX) :].strip() or None
     return None
-
-
-class MlflowDown(Exception):
-    """MLflow did not answer: the job waits (queued, or finished with its result kept)."""
 
 
 class RunLog:
