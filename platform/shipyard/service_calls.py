@@ -125,20 +125,6 @@ def check_url(url: str, what: str, fix: str) -> str:
     return url.rstrip("/")
 
 
-def require_reachable(service: str, url: str, health_path: str = "/health") -> None:
-    """Ask ``service`` once, briefly, before a command relies on it."""
-    import requests
-
-    try:
-        resp = requests.get(f"{url.rstrip('/')}{health_path}", timeout=timeout())
-    except requests.Timeout:
-        raise timed_out(service, url) from None
-    except requests.RequestException as exc:
-        raise ServiceUnreachable(service, url, type(exc).__name__) from None
-    if resp.status_code >= 500:
-        raise ServiceUnreachable(service, url, f"HTTP {resp.status_code}")
-
-
 def unreachable_from(exc: BaseException) -> ServiceUnreachable | None:
     """A service error hidden in an exception chain (MLflow's client wraps requests' errors), if any."""
     # every CLI start imports this module: requests only when something imported it (no import, no
