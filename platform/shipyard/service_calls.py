@@ -19,7 +19,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
-from shipyard.errors import ServiceUnavailable, ServiceUnreachable, UserError
+from shipyard.errors import Forbidden, NotSignedIn, ServiceUnavailable, ServiceUnreachable, UserError
 
 if TYPE_CHECKING:
     from shipyard.spec.model import PlatformSpec
@@ -145,6 +145,43 @@ def unreachable_from(exc: BaseException) -> ServiceUnreachable | None:
             found = re.search(r"https?://[^\s/'\"]+", text)
             return ServiceUnreachable(
                 "a platform service", found.group(0) if found else "its URL", "connection refused"
+            )
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status a client library's exception carries (MLflow's ``get_http_status_code()``,
+    requests' ``response.status_code``), else None. Read from the object, never from its message."""
+    status = getattr(exc, "get_http_status_code", None)
+    if callable(status):
+        try:
+            return int(status())
+        except (TypeError, ValueError):
+            return None
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def refused_from(exc: BaseException) -> NotSignedIn | Forbidden | None:
+    """A 401 or 403 from a platform service, hidden in an exception chain from a client library (MLflow's
+    own client answers a refusal with an MlflowException), as one of the family; else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (NotSignedIn, Forbidden)):
+            return current
+        status = http_status(current)
+        if status == 401:
+            return NotSignedIn(
+                "MLflow refused the request: nobody is signed in", "shipyard login --user YOU@example.com"
+            )
+        if status == 403:
+            return Forbidden(
+                "MLflow refused the request: the signed-in account may not do this",
+                "sign in with an account allowed to do this (shipyard login --user YOU@example.com)",
             )
         current = current.__cause__ or current.__context__
     return None

@@ -24,6 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlparse
 
@@ -64,6 +65,19 @@ ENV_PASSWORD = "MLFLOW_TRACKING_PASSWORD"
 def request_timeout() -> float:
     """$SHIPYARD_SERVICE_TIMEOUT when the user set it, else :data:`DEFAULT_TIMEOUT`."""
     return service_calls.timeout() if os.environ.get(service_calls.TIMEOUT_ENV) else DEFAULT_TIMEOUT
+
+
+@contextmanager
+def typed_refusals() -> Iterator[None]:
+    """Around a call into MLflow's own client: its 401/403 (an MlflowException) leaves as
+    :class:`NotSignedIn`/:class:`Forbidden`, read from the exception's status, not its words."""
+    try:
+        yield
+    except Exception as exc:
+        refused = service_calls.refused_from(exc)
+        if refused is None or refused is exc:
+            raise
+        raise refused from None
 
 
 def kv_list(values: dict[str, Any]) -> list[dict[str, str]]:
@@ -351,7 +365,8 @@ class MlflowApi:
         if root.scheme != "mlflow-artifacts":
             from mlflow.tracking import MlflowClient
 
-            MlflowClient(tracking_uri=self.base_url).log_artifact(run_id, local_path, artifact_path)
+            with typed_refusals():
+                MlflowClient(tracking_uri=self.base_url).log_artifact(run_id, local_path, artifact_path)
             return
         parts = [root.path.strip("/"), (artifact_path or "").strip("/"), os.path.basename(local_path)]
         url = f"{self.base_url}/api/2.0/mlflow-artifacts/artifacts/{quote('/'.join(p for p in parts if p))}"
