@@ -3,7 +3,11 @@
 Every error carries ``message`` (what is wrong) and ``fix`` (what to do about it). The CLI renders
 each as one ``error:`` line plus a ``fix:`` line and exits 2; the portal shows the same two lines.
 Raise the most specific kind: callers catch :class:`ServiceUnavailable` to degrade one part of a page,
-:class:`NotFound` to say "no such thing", and ``UserError`` for all of them.
+:class:`NotFound` to say "no such thing", and ``UserError`` for all of them. An HTTP status becomes a
+type where the answer arrives (401 :class:`NotSignedIn`, 403 :class:`Forbidden`), never by reading a
+message. Every exception class of the package lives here (tests/architecture/test_clients_boundary.py),
+the internal ones too: those at the end are raised and caught inside Shipyard and turned into one of
+the family (or a refusal of the registry service) where they are caught.
 """
 
 from __future__ import annotations
