@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from shipyard.errors import UserError
+from shipyard.errors import DuplicateKey, InputError
 
 MAX_BYTES = 1024 * 1024  # a spec or stack outputs file is a few KiB; 1 MiB is generous
 MAX_DEPTH = 32  # nesting of mappings/lists (the spec needs 5)
@@ -24,15 +24,6 @@ MAX_ALIASES = 50  # `*name` references per document (the spec needs none)
 MAX_NODES = 100_000  # values built from one document, aliases expanded (bounds alias bombs)
 MERGE_TAG = "tag:yaml.org,2002:merge"
 UNREADABLE_FIX = "make it readable (chmod u+r) or pass another file"
-
-
-class InputError(UserError):
-    """A file the user gave cannot be used; ``file`` names it."""
-
-    def __init__(self, file: str, problem: str, fix: str, line: int | None = None) -> None:
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {problem}", fix)
-        self.file, self.problem, self.line = file, problem, line
 
 
 def read_text(
@@ -116,12 +107,6 @@ def parse_json(text: str, name: str, fix: str) -> Any:
         raise InputError(name, f"is not JSON ({exc.msg})", fix, line=exc.lineno) from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits
         raise InputError(name, f"is not usable JSON ({exc})", fix) from None
-
-
-class DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -182,16 +182,13 @@ def read_published(index_dir: Path) -> Published | None:
 
 def fetch_published(index_url: str, timeout: float = 10) -> Published | None:
     """The wheel a remote simple index lists for ``shipyard`` (the newest by file name), or None."""
-    import requests
+    from shipyard.clients.package_index import project_page
 
-    base = index_url if index_url.endswith("/") else index_url + "/"
-    try:
-        response = requests.get(f"{base}{DISTRIBUTION}/", timeout=timeout)
-        response.raise_for_status()
-    except requests.RequestException:
+    page = project_page(index_url, DISTRIBUTION, timeout)
+    if page is None:
         return None
     wheels = sorted(
-        (name.rsplit("/", 1)[-1], sha) for name, sha in _LINK.findall(response.text) if name.endswith(".whl")
+        (name.rsplit("/", 1)[-1], sha) for name, sha in _LINK.findall(page) if name.endswith(".whl")
     )
     if not wheels:
         return None

@@ -19,7 +19,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
-from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.errors import Forbidden, NotSignedIn, ServiceUnavailable, ServiceUnreachable, UserError
 from shipyard.platform.env import (
     ENV_MLFLOW_HTTP_BACKOFF,
     ENV_MLFLOW_HTTP_JITTER,
@@ -122,18 +122,6 @@ def bound_mlflow_calls(environ: MutableMapping[str, str] | None = None) -> None:
                 _mlflow_keys_set.add(key)
 
 
-class ServiceUnreachable(UserError):
-    """A platform service did not answer within the bounds."""
-
-    def __init__(self, service: str, url: str, detail: str = "") -> None:
-        why = f" ({detail})" if detail else ""
-        super().__init__(
-            f"{service} is unreachable at {url}{why}",
-            "shipyard up (the embedded platform), or check the service's URL",
-        )
-        self.service, self.url = service, url
-
-
 def check_url(url: str, what: str, fix: str) -> str:
     """``url`` if it is an http(s) URL; else a one-line error (MLflow would take it for a folder)."""
     from shipyard.spec.fields import URL
@@ -141,20 +129,6 @@ def check_url(url: str, what: str, fix: str) -> str:
     if not URL.match(url or ""):
         raise UserError(f"{what} {url!r} is not an http(s) URL", fix)
     return url.rstrip("/")
-
-
-def require_reachable(service: str, url: str, health_path: str = "/health") -> None:
-    """Ask ``service`` once, briefly, before a command relies on it."""
-    import requests
-
-    try:
-        resp = requests.get(f"{url.rstrip('/')}{health_path}", timeout=timeout())
-    except requests.Timeout:
-        raise timed_out(service, url) from None
-    except requests.RequestException as exc:
-        raise ServiceUnreachable(service, url, type(exc).__name__) from None
-    if resp.status_code >= 500:
-        raise ServiceUnreachable(service, url, f"HTTP {resp.status_code}")
 
 
 def unreachable_from(exc: BaseException) -> ServiceUnreachable | None:
@@ -177,6 +151,43 @@ def unreachable_from(exc: BaseException) -> ServiceUnreachable | None:
             found = re.search(r"https?://[^\s/'\"]+", text)
             return ServiceUnreachable(
                 "a platform service", found.group(0) if found else "its URL", "connection refused"
+            )
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status a client library's exception carries (MLflow's ``get_http_status_code()``,
+    requests' ``response.status_code``), else None. Read from the object, never from its message."""
+    status = getattr(exc, "get_http_status_code", None)
+    if callable(status):
+        try:
+            return int(status())
+        except (TypeError, ValueError):
+            return None
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def refused_from(exc: BaseException) -> NotSignedIn | Forbidden | None:
+    """A 401 or 403 from a platform service, hidden in an exception chain from a client library (MLflow's
+    own client answers a refusal with an MlflowException), as one of the family; else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (NotSignedIn, Forbidden)):
+            return current
+        status = http_status(current)
+        if status == 401:
+            return NotSignedIn(
+                "MLflow refused the request: nobody is signed in", "shipyard login --user YOU@example.com"
+            )
+        if status == 403:
+            return Forbidden(
+                "MLflow refused the request: the signed-in account may not do this",
+                "sign in with an account allowed to do this (shipyard login --user YOU@example.com)",
             )
         current = current.__cause__ or current.__context__
     return None

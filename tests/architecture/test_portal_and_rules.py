@@ -53,15 +53,10 @@ METRIC = re.compile(r"\bshipyard_(drift|feature_drift)\w*")
 # an alert expression: a Shipyard metric compared with a threshold ({} stands for an f-string value)
 ALERT_EXPR = re.compile(r"shipyard_\w+.*[<>]=?\s*(\d|\{\})")
 
-# Module-level cycles the other parts of issue 28 are breaking: empty now. Add a cycle only with the
-# name of the change that removes it.
+# No cycle between modules, at module level or through imports inside functions. Add one here only
+# with the name of the change that removes it (the test below fails once it is gone).
 ALLOWED_MODULE_CYCLES: set[frozenset[str]] = set()
-# Cycles through imports inside functions (deferred, so they import, but the modules still depend on
-# each other). The audit store and its Postgres twin belong to another part of issue 28 (audit/):
-# the integrator empties this once that lands.
-ALLOWED_DEFERRED_CYCLES: set[frozenset[str]] = {
-    frozenset({"shipyard.audit.store", "shipyard.audit.postgres"})
-}
+ALLOWED_DEFERRED_CYCLES: set[frozenset[str]] = set()
 
 
 # --- reading imports -----------------------------------------------------------------------------

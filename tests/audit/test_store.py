@@ -80,3 +80,22 @@ def test_export_carries_the_chain_head(store, cli, tmp_path):
     assert csv_out.returncode == 0 and csv_out.stdout.splitlines()[-1].endswith(store.head())
     bad = _cli(cli, tmp_path, "audit", "export", "--format", "xml")
     assert bad.returncode == 2 and "fix:" in bad.stderr
+
+
+def test_an_audit_log_that_cannot_be_written_is_named_and_nothing_is_appended(tmp_path, monkeypatch):
+    import sqlite3
+
+    from shipyard.audit.store import SqliteAuditStore
+    from shipyard.errors import UserError
+
+    store = SqliteAuditStore(tmp_path / "audit.db")
+    store.append("a@example.com", "promote", "p", "m", 1, {})
+
+    def disk_full(*_a, **_k):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store, "_insert", disk_full)
+    with pytest.raises(UserError, match="audit.db cannot be written .*disk is full.*nothing was recorded"):
+        store.append("a@example.com", "retire", "p", "m", 1, {})
+    monkeypatch.undo()
+    assert [e.action for e in store.events()] == ["promote"] and store.verify().ok

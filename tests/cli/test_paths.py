@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from shipyard.audit.store import audit_db
 
 from tests.conftest import REPO, run_cli
 from tests.fixtures.signed_in import signed_in
@@ -113,6 +115,12 @@ def test_a_read_only_output_directory_is_named(tmp_path):
     )
 
 
+def _own_env() -> dict[str, str]:
+    """This process's environment without another test's platform (an MLflow there makes the export
+    reconcile first, and the 64-byte limit then stops the audit log's own write)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "SHIPYARD_"))}
+
+
 def _small_files():  # the child may write at most 64 bytes per file: a disk that fills mid-write
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
@@ -121,13 +129,17 @@ def _small_files():  # the child may write at most 64 bytes per file: a disk tha
 def test_a_failed_write_of_an_export_is_named_and_leaves_no_file(tmp_path):
     data = tmp_path / "data"
     _audit_log(data)
+    # held open, so the log's WAL index exists: the child only reads it, whatever the GC has closed
+    reader = sqlite3.connect(audit_db(data))
+    reader.execute("SELECT COUNT(*) FROM events").fetchone()
     out = tmp_path / "export.jsonl"
     proc = subprocess.run(
         [sys.executable, "-m", "shipyard.cli.main", "audit", "export", "--spec", SPEC,
          "--data-dir", str(data), "--out", str(out)],
         capture_output=True, text=True, timeout=HANG_GUARD_S, preexec_fn=_small_files, cwd=REPO,
-        env={**os.environ, **signed_in(data)},  # the audit log is read by auditors only
+        env={**_own_env(), **signed_in(data)},  # the audit log is read by auditors only
     )  # fmt: skip
+    reader.close()
     _named(proc, f"--out {out}: cannot write it")
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["data"]
 

@@ -187,12 +187,8 @@ def _provision(url: str, port: int) -> Server:
         admin.ensure_user(name, creds[name].password)
     ids = {}
     for team in ("fraud", "search"):
-        tags = [{"key": "shipyard.project", "value": f"{team}-model"}]
-        tags.append({"key": "shipyard.team", "value": team})
-        body = {"name": f"{team}-model", "tags": tags}
-        resp = admin.session.post(f"{url}/api/2.0/mlflow/experiments/create", json=body, timeout=60)
-        assert resp.ok, resp.text
-        ids[team] = resp.json()["experiment_id"]
+        tags = {"shipyard.project": f"{team}-model", "shipyard.team": team}
+        ids[team] = admin.api.create_experiment(f"{team}-model", tags)
     admin.grant("ci-fraud-model", "experiment", ids["fraud"], "EDIT")
     spec = parse_spec(SPEC)
     created = provision_signed_in_people(spec, url, admin_creds)

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from shipyard.audit.chain import ENV_DATABASE_URL, FIELDS, ChainedStore, event_hash
 from shipyard.audit.names import GENESIS
-from shipyard.audit.store import ENV_DATABASE_URL, FIELDS, AuditStore, event_hash
 from shipyard.errors import BadInput, Refused, ServiceUnavailable
 
 CONNECT_TIMEOUT_S = 5
@@ -71,7 +71,7 @@ def redacted(url: str) -> str:
         return "(an unparsable URL)"
 
 
-class PostgresAuditStore(AuditStore):
+class PostgresAuditStore(ChainedStore):
     placeholder = "%s"
 
     def __init__(self, url: str) -> None:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import requests
-
 from shipyard import tags
-from shipyard.errors import ServiceUnavailable
+from shipyard.clients.prometheus import query
 from shipyard.platform.endpoints import Endpoints
 
 
@@ -22,20 +20,6 @@ class Drift:
     share: float  # share of drifting features, 0..1
     features: dict[str, float]  # feature -> drift score (only in project_drift)
     source: str = ""  # tags.DRIFT_SOURCES; "" from a template from before sources (counted as production)
-
-
-def query(prometheus: str | None, promql: str, timeout: float = 5.0) -> list[dict]:
-    if not prometheus:
-        raise ServiceUnavailable("Prometheus", None, "no Prometheus URL in the platform's endpoints")
-    url = f"{prometheus.rstrip('/')}/api/v1/query"
-    try:
-        resp = requests.get(url, params={"query": promql}, timeout=timeout)
-        body = resp.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise ServiceUnavailable("Prometheus", prometheus, type(exc).__name__) from None
-    if body.get("status") != "success":
-        raise ServiceUnavailable("Prometheus", prometheus, body.get("error", f"HTTP {resp.status_code}"))
-    return body["data"]["result"]
 
 
 def _source(labels: dict) -> str:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from shipyard.ci.queue import runner_serving
+from shipyard.clients.probes import probe
 from shipyard.package_index import DISTRIBUTION
 from shipyard.platform.endpoints import Endpoints
 from shipyard.platform.portal import PORTAL_HEALTH
@@ -32,17 +30,12 @@ class ServiceHealth:
 def _http(service: str, base: str | None, path: str, token: str | None = None) -> ServiceHealth:
     if not base:
         return ServiceHealth(service, "", "not configured", "not part of this platform")
-    url = base.rstrip("/") + path
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    start = time.perf_counter()
-    try:
-        resp = requests.get(url, timeout=3, headers=headers)
-    except requests.RequestException as exc:
-        return ServiceHealth(service, base, "down", f"no answer ({type(exc).__name__})")
-    ms = (time.perf_counter() - start) * 1000
-    if resp.ok:
-        return ServiceHealth(service, base, "up", f"{path} answered {resp.status_code}", ms)
-    return ServiceHealth(service, base, "down", f"{path} answered HTTP {resp.status_code}", ms)
+    answer = probe(base.rstrip("/") + path, timeout=3, token=token)
+    if answer.status is None:
+        return ServiceHealth(service, base, "down", f"no answer ({answer.error})")
+    if answer.ok:
+        return ServiceHealth(service, base, "up", f"{path} answered {answer.status}", answer.ms)
+    return ServiceHealth(service, base, "down", f"{path} answered HTTP {answer.status}", answer.ms)
 
 
 def _dvc(root: str | None, endpoint_url: str | None) -> ServiceHealth:

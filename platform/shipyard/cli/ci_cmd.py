@@ -19,12 +19,13 @@ from rich.table import Table
 
 from shipyard.ci.runs import finish_ci_run, list_ci_runs, start_ci_run
 from shipyard.cli.options import DataDirOpt
+from shipyard.clients.probes import require_reachable
 from shipyard.errors import UserError
 from shipyard.input_files import read_text
 from shipyard.platform.env import ENV_MLFLOW
 from shipyard.platform.resolver import Platform, resolve_platform
 from shipyard.records.mlflow_api import MlflowApi
-from shipyard.service_calls import check_url, require_reachable
+from shipyard.service_calls import check_url
 
 # piped output (tests, CI logs) gets wide tables instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 160)

@@ -16,7 +16,7 @@ from rich.markup import escape
 import shipyard
 from shipyard.cli.lazy import LazyGroup
 from shipyard.errors import UserError
-from shipyard.service_calls import bound_mlflow_calls, unreachable_from
+from shipyard.service_calls import bound_mlflow_calls, refused_from, unreachable_from
 
 err_console = Console(stderr=True)
 
@@ -122,14 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         if unreachable is not None:
             print_user_error(unreachable)
             return unreachable.exit_code
-        if "401" in str(exc) or "Unauthorized" in str(exc):
-            print_user_error(
-                UserError(
-                    "MLflow refused the request: nobody is signed in",
-                    fix="shipyard login --user YOU@example.com",
-                )
-            )
-            return 2
+        refused = refused_from(exc)  # a 401/403 that a client library raised as its own exception
+        if refused is not None:
+            print_user_error(refused)
+            return refused.exit_code
         return report_bug(exc, argv)
     return 0
 

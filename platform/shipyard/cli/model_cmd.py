@@ -12,12 +12,13 @@ from shipyard.catalog import inventory, load_snapshot
 from shipyard.cli.options import DataDirOpt, SpecOpt
 from shipyard.cli.tables import console as make_console
 from shipyard.cli.tables import table as make_table
+from shipyard.clients.probes import require_reachable
 from shipyard.errors import ReasonRequired
 from shipyard.formatting import ratio
 from shipyard.platform.resolver import Platform, resolve_platform
 from shipyard.registry import client
 from shipyard.registry.notes import check_note
-from shipyard.service_calls import check_url, require_reachable
+from shipyard.service_calls import check_url
 
 console = make_console()
 

@@ -58,3 +58,11 @@ def ensure_project(
         title=title, description=description, label_config=label_config
     )
     return LabelProject(created.id, created.title, 0)
+
+
+def token_status(url: str, token: str, timeout: float = 10) -> int:
+    """The HTTP status Label Studio answers a token's ``whoami`` with (200: the token is accepted)."""
+    import requests
+
+    headers = {"Authorization": f"Token {token}"}
+    return requests.get(f"{url}/api/current-user/whoami", headers=headers, timeout=timeout).status_code

@@ -17,8 +17,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-import requests
-
+from shipyard.clients import opencost as opencost_api
 from shipyard.costs.results import IDLE as IDLE_TEAM
 from shipyard.costs.results import SHARED
 from shipyard.errors import UserError
@@ -113,17 +112,8 @@ def opencost(
     window = f"{start:%Y-%m-%dT%H:%M:%SZ},{end:%Y-%m-%dT%H:%M:%SZ}"
     params = {"window": window, "aggregate": "namespace", "step": "1d", "accumulate": "false",
               "includeIdle": "true"}  # fmt: skip
-    try:
-        response = requests.get(f"{url.rstrip('/')}/allocation", params=params, timeout=timeout)
-        response.raise_for_status()
-        body = response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise UserError(
-            f"OpenCost at {url} could not be read: {exc}",
-            f"check the URL in ${ENV_OPENCOST} (the OpenCost API, port 9003) or unset it",
-        ) from None
-    if body.get("code", 200) != 200:
-        raise UserError(f"OpenCost at {url} answered code {body.get('code')}: {body.get('message', '')}")
+    fix = f"check the URL in ${ENV_OPENCOST} (the OpenCost API, port 9003) or unset it"
+    body = opencost_api.allocation(url, params, timeout, fix)
     found = []
     for allocation_set in body.get("data") or []:
         for name, alloc in (allocation_set or {}).items():

@@ -24,10 +24,8 @@ from shipyard.identity.names import ADMIN, PLATFORM_ADMIN, PORTAL, REGISTRY, RUN
 from shipyard.identity.people import people
 from shipyard.spec.model import PlatformSpec
 
-if TYPE_CHECKING:  # requests is imported where a call is made: `shipyard status` needs none
-    import requests
-
-TIMEOUT = 30
+if TYPE_CHECKING:  # records (and requests) are imported where a call is made: `shipyard status` needs none
+    from shipyard.records.auth import MlflowAuth
 
 
 def credentials(data_dir: Path, username: str) -> Credentials | None:
@@ -52,68 +50,11 @@ def ensure_secrets(spec: PlatformSpec, data_dir: Path) -> None:
     secrets.ensure_flask_secret(data_dir)
 
 
-class AuthAdmin:
-    """MLflow's user-management REST API, called as the platform's admin account."""
+def AuthAdmin(url: str, admin: Credentials) -> MlflowAuth:  # noqa: N802 (it was a class; callers kept)
+    """MLflow's user-management API, called as the platform's admin account."""
+    from shipyard.records import auth
 
-    def __init__(self, url: str, admin: Credentials) -> None:
-        import requests
-
-        self.url = url.rstrip("/")
-        self.session = requests.Session()
-        self.session.auth = admin.auth
-
-    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
-        resp = self.session.request(method, f"{self.url}{path}", timeout=TIMEOUT, **kwargs)
-        if resp.status_code == 401:
-            raise UserError(
-                f"MLflow at {self.url} refused the platform admin credentials",
-                "the identity files in the data dir do not match MLflow's user store: restore them",
-            )
-        return resp
-
-    def has_user(self, username: str) -> bool:
-        resp = self._call("GET", "/api/2.0/mlflow/users/get", params={"username": username})
-        return resp.ok
-
-    def ensure_user(self, username: str, password: str, admin: bool = False) -> bool:
-        """Create the user (True), or leave an existing one alone (False): checking a password costs
-        a slow hash on the server, and every `up` would pay it per user."""
-        if not self.has_user(username):
-            body = {"username": username, "password": password}
-            _ok(self._call("POST", "/api/2.0/mlflow/users/create", json=body), f"create user {username}")
-            if admin:
-                body = {"username": username, "is_admin": True}
-                _ok(self._call("PATCH", "/api/2.0/mlflow/users/update-admin", json=body), f"admin {username}")
-            return True
-        return False  # its password file was written when it was created (0600, kept across `up`s)
-
-    def grant(self, username: str, resource_type: str, resource_id: str, permission: str) -> None:
-        body = {
-            "username": username,
-            "resource_type": resource_type,
-            "resource_id": resource_id,
-            "permission": permission,
-        }
-        resp = self._call("POST", "/api/3.0/mlflow/users/permissions/grant", json=body)
-        if resp.status_code == 400 and "RESOURCE_ALREADY_EXISTS" in resp.text:
-            return  # granted by an earlier `up` or project create
-        _ok(resp, f"grant {username}")
-
-    def permission(self, username: str, resource_type: str, resource_id: str) -> str:
-        resp = self._call(
-            "GET",
-            "/api/3.0/mlflow/users/permissions/get",
-            params={"username": username, "resource_type": resource_type, "resource_id": resource_id},
-        )
-        _ok(resp, f"read the permission of {username}")
-        return resp.json().get("permission", "")
-
-
-def _ok(resp: requests.Response, what: str) -> None:
-    if not resp.ok:
-        raise UserError(
-            f"MLflow refused to {what}: HTTP {resp.status_code} {resp.text[:200]}", "see the MLflow log"
-        )
+    return auth.MlflowAuth(auth.client(url, admin.username, admin.password), admin=True)
 
 
 def provision_people(spec: PlatformSpec, data_dir: Path, url: str) -> list[str]:
@@ -128,26 +69,17 @@ def provision_people(spec: PlatformSpec, data_dir: Path, url: str) -> list[str]:
         pw = secrets.ensure_password(data_dir, email)
         if admin.ensure_user(email, pw, admin=person.has(PLATFORM_ADMIN)):
             created.append(email)
-    for project in project_experiments(url, admin.session):
+    for project in project_experiments(admin):
         provision_project(spec, data_dir, url, project["name"], project["experiment_id"], project["team"])
     return created
 
 
-def project_experiments(url: str, session: requests.Session) -> list[dict]:
-    resp = session.post(
-        f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search",
-        json={"max_results": 50000, "filter": f"tags.`{tags.PROJECT}` != ''"},
-        timeout=TIMEOUT,
-    )
-    _ok(resp, "list projects")
-    found = []
-    for exp in resp.json().get("experiments", []):
-        t = {x["key"]: x["value"] for x in exp.get("tags", [])}
-        if t.get(tags.PROJECT):
-            found.append(
-                {"name": t[tags.PROJECT], "experiment_id": exp["experiment_id"], "team": t.get(tags.TEAM, "")}
-            )
-    return found
+def project_experiments(admin: MlflowAuth) -> list[dict]:
+    """Every project's name, experiment id and team (every page: records.read.list_projects)."""
+    from shipyard.records.read import list_projects
+
+    found = list_projects(admin.api)
+    return [{"name": p.name, "experiment_id": p.experiment_id, "team": p.team} for p in found]
 
 
 def provision_project(
@@ -175,16 +107,10 @@ def provision_project(
 
 def ensure_registered_model(url: str, registry: Credentials, project: str) -> None:
     """Create ``<project>`` in the model registry as the registry account (its owner: MANAGE)."""
-    import requests
+    from shipyard.records import auth
 
-    api = f"{url.rstrip('/')}/api/2.0/mlflow/registered-models"
-    resp = requests.get(f"{api}/get", params={"name": project}, auth=registry.auth, timeout=TIMEOUT)
-    if resp.ok:
-        return
-    body = {"name": project, "tags": [{"key": tags.PROJECT, "value": project}]}
-    resp = requests.post(f"{api}/create", json=body, auth=registry.auth, timeout=TIMEOUT)
-    if not resp.ok and "RESOURCE_ALREADY_EXISTS" not in resp.text:
-        _ok(resp, f"create registered model {project}")
+    api = auth.client(url, registry.username, registry.password)
+    auth.ensure_registered_model(api, project, {tags.PROJECT: project})
 
 
 def provision_signed_in_people(spec: PlatformSpec, url: str, admin: Credentials) -> list[str]:
@@ -200,7 +126,7 @@ def provision_signed_in_people(spec: PlatformSpec, url: str, admin: Credentials)
     for email, person in people(spec).items():
         if client.ensure_user(email, random.token_urlsafe(32), admin=person.has(PLATFORM_ADMIN)):
             created.append(email)
-    for project in project_experiments(url, client.session):
+    for project in project_experiments(client):
         try:
             team = spec.team(project["team"])
         except KeyError:

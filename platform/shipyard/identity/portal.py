@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-import requests
-
+from shipyard.errors import IdentityMisconfigured
 from shipyard.identity import proxy_auth
 from shipyard.identity.attempts import Throttle, too_many
 from shipyard.identity.mlflow_users import Credentials
@@ -28,10 +27,6 @@ BASIC = "basic"  # the portal's form, checked against MLflow basic auth
 PROXY_HEADER = "proxy-header"  # the person from the proxy's header, Streamlit on loopback only
 IDENTITY_MODES = (BASIC, PROXY_HEADER)
 FORWARDED_EMAIL = proxy_auth.EMAIL_HEADER  # what oauth2-proxy passes upstream (--pass-user-headers)
-
-
-class IdentityMisconfigured(Exception):
-    """The portal's identity settings cannot be trusted: it serves no page (one line why, and the fix)."""
 
 
 def identity_mode(bind_address: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -104,8 +99,6 @@ def portal_sign_in(spec: PlatformSpec, mlflow_url: str | None, email: str, passw
 
 def open_platform(mlflow_url: str) -> bool:
     """True when MLflow answers without credentials (no identity store: sign-in proves nothing)."""
-    try:
-        return requests.get(f"{mlflow_url}/api/2.0/mlflow/experiments/search", params={"max_results": 1},
-                            timeout=10).status_code == 200  # fmt: skip
-    except requests.RequestException:
-        return False
+    from shipyard.records.auth import answers_anonymously
+
+    return answers_anonymously(mlflow_url)

@@ -23,24 +23,9 @@ def login_file(data_dir: Path) -> Path:
 
 def check(url: str, creds: Credentials) -> bool:
     """True when MLflow accepts the credentials (an authenticated read answers 200)."""
-    import requests  # not at module level: every CLI start activates the login
+    from shipyard.records.auth import accepts  # not at module level: every CLI start activates the login
 
-    from shipyard import service_calls
-
-    try:
-        resp = requests.get(
-            f"{url.rstrip('/')}/api/2.0/mlflow/experiments/search",
-            params={"max_results": 1},
-            auth=creds.auth,
-            timeout=service_calls.timeout(),
-        )
-    except requests.Timeout:
-        raise service_calls.timed_out("MLflow", url) from None
-    except requests.RequestException as exc:
-        raise UserError(
-            f"MLflow at {url} is not reachable ({type(exc).__name__})", "start it: shipyard up"
-        ) from None
-    return resp.status_code == 200
+    return accepts(url, creds.username, creds.password)
 
 
 def save_login(data_dir: Path, creds: Credentials) -> Path:

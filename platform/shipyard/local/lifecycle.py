@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.errors import UserError
+from shipyard.errors import ServiceFailed, UserError
 from shipyard.local import process
 from shipyard.local.service import Context, Service
 from shipyard.local.services import collect
@@ -56,12 +56,6 @@ class UpResult:
     start_seconds: dict[str, float]  # each started service's own spawn -> healthy time
     prepare_seconds: dict[str, float]  # venv creation, config generation (before spawn)
     ready_for_push_seconds: float | None = None  # up's start -> every PUSH_SERVICES one healthy
-
-
-class ServiceFailed(Exception):
-    def __init__(self, service: str, reason: str, log: Path | None) -> None:
-        super().__init__(f"{service}: {reason}")
-        self.service, self.reason, self.log = service, reason, log
 
 
 class _Aborted(Exception):

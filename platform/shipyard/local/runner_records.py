@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from shipyard.ci.queue import STALE_INCOMING_S, CiQueue, Job
 from shipyard.ci.runs import finish_ci_run, get_ci_run, list_ci_runs
-from shipyard.errors import ServiceUnavailable
+from shipyard.errors import MlflowDown, ServiceUnavailable
 from shipyard.local import process
 from shipyard.records import MlflowApi
 from shipyard.service_calls import unreachable_from
@@ -27,10 +27,6 @@ from shipyard.service_calls import unreachable_from
 if TYPE_CHECKING:
     from shipyard.local.runner import Runner
     from shipyard.local.runner_steps import Worker
-
-
-class MlflowDown(Exception):
-    """MLflow did not answer: the job waits (claimed, or finished with its result kept)."""
 
 
 def mlflow_down(exc: BaseException) -> bool:

@@ -6,14 +6,13 @@ A service module under :mod:`shipyard.local.services` returns a list of :class:`
 
 from __future__ import annotations
 
-import http.client
 import os
 import sys
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipyard.clients.probes import http_ok
 from shipyard.local.label_studio_admin import CREDENTIALS_FILE, credentials
 from shipyard.platform.endpoints import Endpoints, local_endpoints
 from shipyard.platform.env import ENV_HOME, ENV_MLFLOW_TELEMETRY_OFF, ENV_SPEC
@@ -98,16 +97,3 @@ class Service:
         if self.health is not None:
             return self.health()
         return http_ok(self.health_url) if self.health_url else True
-
-
-def http_ok(url: str, timeout: float = 2) -> bool:
-    """``url`` answers below 400 (after redirects) within ``timeout`` seconds.
-
-    The standard library's client, not requests: `shipyard status` probes every service and should not
-    pay requests' import (~0.3 s) for it.
-    """
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status < 400
-    except (OSError, ValueError, http.client.HTTPException):  # URLError/HTTPError/timeouts are OSErrors
-        return False

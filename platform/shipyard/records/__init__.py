@@ -1,6 +1,7 @@
 """Shipyard's records in MLflow, its system of record: one paged client (:class:`MlflowApi`), the typed
 records (Project, CiRun, TrainingRun, RegisteredModel, ModelVersion, Snapshot), their parsers, the
-readers and the tag writers. Every other package reads and writes MLflow only through here."""
+readers, the tag writers and basic-auth's users and permissions (:mod:`.auth`). Every other package
+reads and writes MLflow only through here."""
 
 from shipyard.records.mlflow_api import MlflowApi
 from shipyard.records.model import (

@@ -12,16 +12,12 @@ from urllib.parse import quote, urlparse
 
 import requests
 
-from shipyard.errors import NotFound, ServiceUnavailable, UserError
+from shipyard.errors import ModelFilesError, NotFound, ServiceUnavailable
 from shipyard.records.mlflow_api import MlflowApi
 
 MAX_MODEL_BYTES = 2 * 1024**3  # one model's files together
 MAX_MODEL_FILES = 2000
 PROXY = "mlflow-artifacts"
-
-
-class ModelFilesError(UserError):
-    """The model's files cannot be fetched or kept; the message says why in one line."""
 
 
 def sha256_files(folder: Path) -> dict[str, str]:

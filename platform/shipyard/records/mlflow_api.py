@@ -12,8 +12,10 @@ Artifacts (uploading a CI log, reading a model card) go through ``mlflow.artifac
 there, since MLflow's artifact repositories handle every store.
 
 Errors map onto the family in :mod:`shipyard.errors`: no answer or HTTP 5xx -> ServiceUnavailable,
-RESOURCE_DOES_NOT_EXIST -> NotFound, 401/403 -> Refused, any other rejection -> BadInput.
-Credentials: ``username``/``password`` (basic auth), else ``MLFLOW_TRACKING_USERNAME``/``_PASSWORD``.
+RESOURCE_DOES_NOT_EXIST -> NotFound, 401 -> NotSignedIn, 403 -> Forbidden (both Refused),
+RESOURCE_ALREADY_EXISTS -> AlreadyExists, any other rejection -> BadInput.
+Credentials: ``username``/``password`` (basic auth), else ``MLFLOW_TRACKING_USERNAME``/``_PASSWORD``
+(``anonymous``: none). Users and permissions (basic-auth's own API) are in :mod:`.auth`.
 """
 
 from __future__ import annotations
@@ -22,13 +24,22 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlparse
 
 import requests
 
 from shipyard import service_calls
-from shipyard.errors import BadInput, NotFound, Refused, ServiceUnavailable
+from shipyard.errors import (
+    AlreadyExists,
+    BadInput,
+    Forbidden,
+    NotFound,
+    NotSignedIn,
+    Refused,
+    ServiceUnavailable,
+)
 from shipyard.platform.endpoints import Endpoints
 from shipyard.platform.env import ENV_MLFLOW_PASSWORD as ENV_PASSWORD
 from shipyard.platform.env import ENV_MLFLOW_USERNAME as ENV_USERNAME
@@ -55,6 +66,19 @@ def request_timeout() -> float:
     return service_calls.timeout() if os.environ.get(service_calls.TIMEOUT_ENV) else DEFAULT_TIMEOUT
 
 
+@contextmanager
+def typed_refusals() -> Iterator[None]:
+    """Around a call into MLflow's own client: its 401/403 (an MlflowException) leaves as
+    :class:`NotSignedIn`/:class:`Forbidden`, read from the exception's status, not its words."""
+    try:
+        yield
+    except Exception as exc:
+        refused = service_calls.refused_from(exc)
+        if refused is None or refused is exc:
+            raise
+        raise refused from None
+
+
 def kv_list(values: dict[str, Any]) -> list[dict[str, str]]:
     """A dict as MLflow's ``[{"key": k, "value": v}]``."""
     return [{"key": k, "value": str(v)} for k, v in values.items()]
@@ -69,6 +93,7 @@ class MlflowApi:
         timeout: float | None = None,
         username: str | None = None,
         password: str | None = None,
+        anonymous: bool = False,
     ) -> None:
         if not base_url:
             raise ServiceUnavailable("MLflow", None, "no tracking URL in the platform's endpoints")
@@ -76,7 +101,8 @@ class MlflowApi:
         self.timeout = timeout if timeout is not None else request_timeout()
         username = username or os.environ.get(ENV_USERNAME)
         password = password or os.environ.get(ENV_PASSWORD)
-        self.auth = (username, password or "") if username else None
+        self.auth = (username, password or "") if username and not anonymous else None
+        self.read_retry_delays = READ_RETRY_DELAYS
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
         self._probed = False
 
@@ -110,12 +136,15 @@ class MlflowApi:
             pass  # refused or reset: the call itself says so
         self._probed = True
 
-    def call(self, method: str, endpoint: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-        url = f"{self.base_url}/api/2.0/mlflow/{endpoint}"
+    def call(
+        self, method: str, endpoint: str, payload: dict[str, Any] | None = None, api: str = "2.0"
+    ) -> dict[str, Any]:
+        """``endpoint`` under ``/api/<api>/mlflow/`` (basic-auth's permissions are under 3.0)."""
+        url = f"{self.base_url}/api/{api}/mlflow/{endpoint}"
         self._probe()
         # reads are idempotent: a connection the server dropped (uvicorn restarts a worker that missed its
         # health check on a loaded machine, mid-request) is retried, briefly; a write is never repeated
-        attempts = len(READ_RETRY_DELAYS) + 1 if method == "GET" or endpoint.endswith("/search") else 1
+        attempts = len(self.read_retry_delays) + 1 if method == "GET" or endpoint.endswith("/search") else 1
         for attempt in range(attempts):
             try:
                 if method == "GET":
@@ -126,7 +155,7 @@ class MlflowApi:
             except requests.ConnectionError as exc:
                 if attempt + 1 == attempts:
                     raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
-                time.sleep(READ_RETRY_DELAYS[attempt])
+                time.sleep(self.read_retry_delays[attempt])
             except requests.Timeout:
                 raise service_calls.timed_out("MLflow", self.base_url, self.timeout) from None
             except requests.RequestException as exc:
@@ -142,11 +171,13 @@ class MlflowApi:
             if body.get("error_code") == "RESOURCE_DOES_NOT_EXIST" or resp.status_code == 404:
                 raise NotFound(f"MLflow has no such record ({endpoint}): {message}", "check the name or id")
             if resp.status_code in (401, 403):
-                raise Refused(
+                refused = NotSignedIn if resp.status_code == 401 else Forbidden
+                raise refused(
                     f"MLflow refused {endpoint} (HTTP {resp.status_code}): {message}",
                     f"sign in with an account allowed to do this ({ENV_USERNAME}/{ENV_PASSWORD})",
                 )
-            raise BadInput(f"MLflow rejected {endpoint}: {message}", "check the filter or names given")
+            rejected = AlreadyExists if body.get("error_code") == "RESOURCE_ALREADY_EXISTS" else BadInput
+            raise rejected(f"MLflow rejected {endpoint}: {message}", "check the filter or names given")
         try:
             return resp.json()
         except ValueError:
@@ -321,31 +352,6 @@ class MlflowApi:
     def delete_alias(self, name: str, alias: str) -> None:
         self.call("DELETE", "registered-models/alias", {"name": name, "alias": alias})
 
-    def grant_permission(self, username: str, resource_type: str, resource_id: str, permission: str) -> None:
-        """MLflow basic-auth's per-resource grant (needs MANAGE on the resource); a grant already made
-        stays as it is."""
-        url = f"{self.base_url}/api/3.0/mlflow/users/permissions/grant"
-        body = {"username": username, "resource_type": resource_type, "resource_id": resource_id,
-                "permission": permission}  # fmt: skip
-        try:
-            resp = self.session.post(url, json=body, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ServiceUnavailable("MLflow", self.base_url, type(exc).__name__) from None
-        if resp.status_code >= 500:
-            raise ServiceUnavailable("MLflow", self.base_url, f"HTTP {resp.status_code}")
-        if resp.status_code == 400 and "RESOURCE_ALREADY_EXISTS" in resp.text:
-            return
-        if resp.status_code == 404 or "RESOURCE_DOES_NOT_EXIST" in resp.text:
-            raise NotFound(
-                f"MLflow has no user {username!r}", "run `shipyard up` to create the spec's people"
-            )
-        if not resp.ok:
-            raise Refused(
-                f"MLflow refused to grant {permission} on {resource_type} {resource_id} to {username} "
-                f"(HTTP {resp.status_code})",
-                "only an account that manages the resource may grant on it",
-            )
-
     # --- artifacts --------------------------------------------------------------------------------
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
@@ -358,7 +364,8 @@ class MlflowApi:
         if root.scheme != "mlflow-artifacts":
             from mlflow.tracking import MlflowClient
 
-            MlflowClient(tracking_uri=self.base_url).log_artifact(run_id, local_path, artifact_path)
+            with typed_refusals():
+                MlflowClient(tracking_uri=self.base_url).log_artifact(run_id, local_path, artifact_path)
             return
         parts = [root.path.strip("/"), (artifact_path or "").strip("/"), os.path.basename(local_path)]
         url = f"{self.base_url}/api/2.0/mlflow-artifacts/artifacts/{quote('/'.join(p for p in parts if p))}"
@@ -370,7 +377,8 @@ class MlflowApi:
         if resp.status_code >= 500:
             raise ServiceUnavailable("MLflow artifacts", self.base_url, f"HTTP {resp.status_code}")
         if not resp.ok:
-            raise Refused(
+            refused = {401: NotSignedIn, 403: Forbidden}.get(resp.status_code, Refused)
+            raise refused(
                 f"MLflow refused the upload of {os.path.basename(local_path)} (HTTP {resp.status_code})",
                 f"sign in with an account that may write run {run_id} ({ENV_USERNAME}/{ENV_PASSWORD})",
             )

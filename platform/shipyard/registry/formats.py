@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from shipyard.errors import RefusedFormat
+
 SKLEARN_SKOPS = "sklearn-skops"
 PYTORCH_PT2 = "pytorch-pt2"
 # beyond skops' default trusted types: the tree structure of every scikit-learn tree ensemble, whose
@@ -30,10 +32,6 @@ FIX_SKLEARN = 'log it with mlflow.sklearn.log_model(model, name="model", seriali
 FIX_TORCH = (
     'log it with mlflow.pytorch.log_model(model, name="model", serialization_format="pt2", input_example=x)'
 )
-
-
-class RefusedFormat(ValueError):
-    """The model is saved in a format the registry does not load; the message names it and the fix."""
 
 
 @dataclass(frozen=True)

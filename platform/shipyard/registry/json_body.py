@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 import re
 
+from shipyard.errors import TooDeep
+
 MAX_DEPTH = 32
 STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 BRACKET = re.compile(rb"[\[\]{}]")
-
-
-class TooDeep(ValueError):
-    def __init__(self, depth: int) -> None:
-        super().__init__(f"the request body nests JSON deeper than {depth} levels")
 
 
 def depth_of(text: bytes, limit: int = MAX_DEPTH) -> int:

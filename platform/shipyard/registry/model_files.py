@@ -56,6 +56,9 @@ def keep_copy(api: MlflowApi, model: str, folder: Path, files: dict[str, str], t
     else:  # a store MLflow's server does not proxy: its client writes there, with this process's rights
         from mlflow.tracking import MlflowClient
 
-        MlflowClient(tracking_uri=api.base_url).log_artifacts(run_id, str(folder), COPY_PATH)
+        from shipyard.records.mlflow_api import typed_refusals
+
+        with typed_refusals():
+            MlflowClient(tracking_uri=api.base_url).log_artifacts(run_id, str(folder), COPY_PATH)
     api.end_run(run_id, "FINISHED")
     return Copy(experiment_id, run_id, f"{root.rstrip('/')}/{COPY_PATH}", dict(files))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shipyard.platform.env import ENV_REGISTRY  # noqa: F401 (projects' register.py imports it from here)
+# the names the registry service and its HTTP client share (the client is a layer below)
+from shipyard.clients.registry import ENV_REGISTRY, ON_BEHALF_OF  # noqa: F401
 
 EVAL_ARTIFACT = "eval/test.csv"  # the candidate's held-out split, logged by `make register`
 EVAL_HASH = "shipyard.eval.hash"  # sha256 of that file, recorded on the run when it was logged
@@ -15,7 +16,4 @@ VALIDATION_ARTIFACT = "validation/validation.csv"  # a validator's independent e
 VALIDATION_EXPERIMENT = "shipyard-validation/{model}"  # where it is kept; the project's team is denied
 VALIDATION_KIND = "shipyard.validation.model"  # experiment tag: the model the validation data is for
 MAX_VALIDATION_BYTES = 32 * 1024 * 1024  # one validation set (CSV)
-# the portal acts for the person signed in through its OIDC proxy: it calls as its own account
-# (shipyard.identity.names.PORTAL) and names the person here; the registry takes it from that account only
-ON_BEHALF_OF = "X-Shipyard-On-Behalf-Of"
 VIA = "via"  # audit event detail: the account a person's action came through (the portal's)

@@ -7,7 +7,7 @@ request body again (:func:`request_note`): it trusts no client.
 
 from __future__ import annotations
 
-from shipyard.errors import BadInput
+from shipyard.errors import BadInput, RequestRefused
 
 MAX_NOTE = 2000  # characters: the audit log's details stay small
 NEEDS_REASON = ("reject", "retire", "comment")  # the actions' URL names
@@ -35,10 +35,8 @@ def check_note(note: str, action: str) -> str:
 
 def request_note(body: dict, action: str) -> str:
     """The note of a request body, or the registry's 400 naming what is wrong."""
-    from shipyard.registry.service import Refused
-
     note = body.get("note", "")
     found = problem(note, action)
     if found:
-        raise Refused(f"{found}; say why in at most {MAX_NOTE} characters", 400)
+        raise RequestRefused(f"{found}; say why in at most {MAX_NOTE} characters", 400)
     return note

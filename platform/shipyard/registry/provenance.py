@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.ci.queue import Job
+from shipyard.errors import Unverified
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -38,10 +39,6 @@ UNVERIFIED_DRY_RUN = "unverified: a branch's dry run on the run's own split (its
 def unverified(provider: str) -> str:
     """What the evidence says when the registry could not check the run against its own records."""
     return UNVERIFIED_HOSTED if provider in ("github", "gitlab") else UNVERIFIED_DRY_RUN
-
-
-class Unverified(Exception):
-    """The run's provenance does not hold; the message is the one-line reason."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import shipyard
+from shipyard.errors import SandboxError
 from shipyard.registry.formats import Accepted
 
 MAX_ANSWER = 1024 * 1024
@@ -43,10 +44,6 @@ LIMITS = {
 }
 NOBODY = 65534
 PLATFORM_SOURCE = str(Path(shipyard.__file__).resolve().parents[1])
-
-
-class SandboxError(RuntimeError):
-    """The child did not answer as it should; the message says what happened in one line."""
 
 
 @dataclass

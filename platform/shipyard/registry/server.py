@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore
-from shipyard.errors import ServiceUnavailable, UserError
+from shipyard.errors import RequestRefused, ServiceUnavailable, UserError
 from shipyard.identity.attempts import Throttle, too_many
 from shipyard.identity.mlflow_users import Credentials
 from shipyard.identity.names import PORTAL, normal
@@ -41,7 +41,7 @@ from shipyard.platform.env import ENV_MLFLOW_USERNAME
 from shipyard.registry import json_body
 from shipyard.registry.names import MAX_VALIDATION_BYTES, ON_BEHALF_OF
 from shipyard.registry.notes import request_note
-from shipyard.registry.service import ACTING_VIA, Refused, Registry
+from shipyard.registry.service import ACTING_VIA, Registry
 from shipyard.registry.versions import NotAVersion, parse_version
 from shipyard.spec.model import PlatformSpec
 
@@ -90,7 +90,7 @@ class Authenticator:
         address = request.client.host if request.client else ""
         wait = self.throttle.wait_s(user, address)
         if wait > 0:  # even the right password waits: guessing on does not find it sooner
-            raise Refused(too_many(wait), 429)
+            raise RequestRefused(too_many(wait), 429)
         key = (user, hashlib.sha256(password.encode()).hexdigest())
         with self.lock:
             if self.cache.get(key, 0) > time.monotonic():
@@ -120,15 +120,17 @@ def on_behalf_of(
     if named is None:
         return caller, None
     if caller != PORTAL:
-        raise Refused(f"{caller} may not act on behalf of others: {ON_BEHALF_OF} is the portal's alone")
+        raise RequestRefused(
+            f"{caller} may not act on behalf of others: {ON_BEHALF_OF} is the portal's alone"
+        )
     if not portal_behind_proxy:
-        raise Refused(
+        raise RequestRefused(
             f"{ON_BEHALF_OF} refused: this platform's portal does not run behind the identity proxy "
             "(sign-in mode), so the portal's account cannot vouch for a person"
         )
     email = normal(named)
     if not email or person(spec, email) is None:
-        raise Refused(f"{ON_BEHALF_OF}: {email or '(empty)'} is not a person of this platform")
+        raise RequestRefused(f"{ON_BEHALF_OF}: {email or '(empty)'} is not a person of this platform")
     return email, PORTAL
 
 
@@ -139,12 +141,12 @@ async def read_json(request: Request):
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise Refused(f"the request body is larger than {MAX_BODY // 2**20} MiB", 413)
+            raise RequestRefused(f"the request body is larger than {MAX_BODY // 2**20} MiB", 413)
         chunks.append(chunk)
     try:
         return json_body.loads(b"".join(chunks))
     except json_body.TooDeep as exc:
-        raise Refused(str(exc), 400) from None
+        raise RequestRefused(str(exc), 400) from None
 
 
 def build_app(
@@ -155,7 +157,7 @@ def build_app(
     async def signed_in(request: Request) -> str:
         user = await run_in_threadpool(authenticate, request)
         if user is None:
-            raise Refused("sign in: HTTP basic auth with your platform user and password", 401)
+            raise RequestRefused("sign in: HTTP basic auth with your platform user and password", 401)
         return user
 
     def answer(fn):
@@ -166,7 +168,7 @@ def build_app(
                 )
                 body = await read_json(request) if request.method == "POST" else {}
                 if not isinstance(body, dict):
-                    raise Refused("the request body must be a JSON object", 400)
+                    raise RequestRefused("the request body must be a JSON object", 400)
 
                 def locked():
                     with lock:
@@ -177,7 +179,7 @@ def build_app(
                             ACTING_VIA.reset(token)
 
                 return JSONResponse(await run_in_threadpool(locked))
-            except Refused as exc:
+            except RequestRefused as exc:
                 headers = {"WWW-Authenticate": 'Basic realm="shipyard"'} if exc.status == 401 else None
                 return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=headers)
             except ServiceUnavailable as exc:  # MLflow did not answer: the caller may retry
@@ -197,19 +199,19 @@ def build_app(
     def submit(caller, request, body):
         run_id = body.get("run_id")
         if not isinstance(run_id, str) or not run_id:
-            raise Refused("submit needs {'run_id': ...}", 400)
+            raise RequestRefused("submit needs {'run_id': ...}", 400)
         return registry.submit(caller, run_id)
 
     def version_action(caller, request, body):
         model, version = request.path_params["model"], request.path_params["version"]
         action = request.path_params["action"]
         if action not in ACTIONS:
-            raise Refused(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 404)
+            raise RequestRefused(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", 404)
         note = request_note(body, action)
         try:
             version = str(parse_version(version))
         except NotAVersion as exc:
-            raise Refused(exc.message, 400) from None
+            raise RequestRefused(exc.message, 400) from None
         if action == "approve":
             return registry.approve(caller, model, version, note)
         if action == "promote":
@@ -219,7 +221,7 @@ def build_app(
     def validation_set(caller, request, body):
         text, filename = body.get("csv"), body.get("filename", "")
         if not isinstance(text, str) or not text:
-            raise Refused("a validation set needs {'csv': <the CSV text>, 'filename': ...}", 400)
+            raise RequestRefused("a validation set needs {'csv': <the CSV text>, 'filename': ...}", 400)
         note = request_note(body, "validation-set")
         return registry.register_validation_set(
             caller, request.path_params["model"], text, str(filename), note
@@ -228,13 +230,13 @@ def build_app(
     def project_facts(caller, request, body):
         fields = {k: body.get(k) for k in ("team", "tier", "owner")}
         if not all(isinstance(v, str) and v for v in fields.values()):
-            raise Refused("project facts need {'team': ..., 'tier': ..., 'owner': ...}", 400)
+            raise RequestRefused("project facts need {'team': ..., 'tier': ..., 'owner': ...}", 400)
         return registry.provisioned(caller, request.path_params["project"], **fields)
 
     def set_tier(caller, request, body):
         tier, reason = body.get("tier"), body.get("reason")
         if not isinstance(tier, str) or not isinstance(reason, str):
-            raise Refused("set-tier needs {'tier': ..., 'reason': ...}", 400)
+            raise RequestRefused("set-tier needs {'tier': ..., 'reason': ...}", 400)
         return registry.set_tier(caller, request.path_params["project"], tier, reason[:2000])
 
     def whoami(caller, request, body):

@@ -17,17 +17,14 @@ from pathlib import Path
 
 from shipyard.audit import names as audit
 from shipyard.audit.store import AuditStore, Event
-from shipyard.errors import NotFound, ServiceUnavailable
+from shipyard.errors import InvalidSet, NotFound, ServiceUnavailable, UserError
 from shipyard.identity.names import ci_account
 from shipyard.records import MlflowApi
+from shipyard.records.auth import MlflowAuth
 from shipyard.records.parse import kv
 from shipyard.registry import names
 
 MIN_ROWS = 10
-
-
-class InvalidSet(ValueError):
-    """The data cannot be a validation set; the message says why in one line."""
 
 
 @dataclass(frozen=True)
@@ -91,14 +88,12 @@ def _manages(api: MlflowApi, experiment_id: str) -> bool:
     """Whether this client's account holds MANAGE on the experiment (MLflow answers it about oneself)."""
     if api.auth is None:
         return True  # an MLflow without basic-auth: no account owns anything, none can squat either
-    params = {"username": api.auth[0], "resource_type": "experiment",
-              "resource_id": experiment_id}  # fmt: skip
     try:
-        resp = api.session.get(f"{api.base_url}/api/3.0/mlflow/users/permissions/get", params=params,
-                               timeout=api.timeout)  # fmt: skip
-    except Exception:
+        return MlflowAuth(api).permission(api.auth[0], "experiment", experiment_id) == "MANAGE"
+    except ServiceUnavailable:
         raise ServiceUnavailable("MLflow", api.base_url, "the permission check did not answer") from None
-    return resp.ok and resp.json().get("permission") == "MANAGE"
+    except UserError:  # no permission of its own on it (or refused to say): not managed by this account
+        return False
 
 
 def deny_team(api: MlflowApi, experiment_id: str, project: str, team_people: set[str]) -> None:
@@ -106,7 +101,7 @@ def deny_team(api: MlflowApi, experiment_id: str, project: str, team_people: set
     someone who joined the team since is denied too)."""
     for user in sorted({ci_account(project), *team_people}):
         try:
-            api.grant_permission(user, "experiment", experiment_id, "DENY")
+            MlflowAuth(api).grant(user, "experiment", experiment_id, "DENY")
         except NotFound:  # in the spec but not yet in MLflow (`up` creates them): cannot sign in either
             continue
 

@@ -8,18 +8,9 @@ from __future__ import annotations
 
 import re
 
-from shipyard.errors import BadInput
+from shipyard.errors import NotAVersion
 
 PLAIN = re.compile(r"[1-9][0-9]{0,8}")  # ASCII only: [0-9] is not \d, which matches every script
-
-
-class NotAVersion(BadInput):
-    def __init__(self, text: str) -> None:
-        super().__init__(
-            f"version {text!r} is not a version number (ASCII digits 1-9 then 0-9, no sign, no leading zero)",
-            "pass the number `shipyard model list` shows, e.g. 3",
-        )
-        self.text = text
 
 
 def parse_version(text: str) -> int:

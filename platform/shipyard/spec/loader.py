@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from shipyard.errors import UserError
+from shipyard.errors import SpecError, SpecProblem
 from shipyard.input_files import (
     InputError,
     NodeBudget,
@@ -29,33 +28,6 @@ CLUSTER = "cluster"  # target: whichever cluster environment the spec names
 LOCAL_FIX = "point shipyard:spec at a cluster spec (examples/platform.aws.yaml) or run `shipyard up` locally"
 
 PathKey = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class SpecProblem:
-    path: str
-    line: int | None
-    message: str
-
-
-class SpecError(UserError):
-    """One or more problems in a spec file; each names the field path and the YAML line."""
-
-    def __init__(self, file: str, problems: list[SpecProblem], fix: str = "") -> None:
-        self.file = file
-        self.problems = problems
-        first = problems[0]
-        where = f"{file}:{first.line}" if first.line else file
-        field = f" {first.path}:" if first.path else ""
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        super().__init__(f"{where}:{field} {first.message}{more}", fix or "correct the field and run again")
-
-    def report(self) -> str:
-        lines = []
-        for p in self.problems:
-            where = f"{self.file}:{p.line}" if p.line else self.file
-            lines.append(f"{where}: {p.path or '(top level)'}: {p.message}")
-        return "\n".join(lines)
 
 
 def load_spec(path: str | os.PathLike[str], target: str | None = None) -> PlatformSpec:

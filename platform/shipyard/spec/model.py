@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from shipyard.errors import SpecReferenceError
 from shipyard.spec.ci import CiSpec
 from shipyard.spec.fields import Environment, Strict
 from shipyard.spec.governance import Governance
@@ -129,14 +130,6 @@ class PlatformSpec(Strict):
     @property
     def gpu_pools(self) -> list[NodePool]:
         return [p for p in self.node_pools if p.is_gpu]
-
-
-class SpecReferenceError(ValueError):
-    """A cross-field problem that belongs to a specific path (so the loader can point at its line)."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 def _unique(field: str, names: list[str]) -> None:

@@ -247,16 +247,13 @@ def services(ctx: Context) -> list[Service]:
         ]  # fmt: skip
 
     def check_token(report: Report) -> None:
-        import requests  # only when it starts: `shipyard status` imports this module too
+        from shipyard.clients.label_studio import token_status  # `shipyard status` imports this module too
 
-        creds = credentials(root)
-        resp = requests.get(
-            f"{url}/api/current-user/whoami", headers={"Authorization": f"Token {creds['token']}"}, timeout=10
-        )
-        if not resp.ok:
+        status = token_status(url, credentials(root)["token"])
+        if status >= 400:
             raise UserError(
                 f"label-studio: the API token in {root / 'credentials.json'} is refused "
-                f"(HTTP {resp.status_code}); its database was created without it",
+                f"(HTTP {status}); its database was created without it",
                 f"move {data} aside and run `shipyard up` again to let Shipyard create the admin user",
             )
 
