@@ -180,7 +180,7 @@ class Registry:
         candidate = self._metrics(answer, "candidate", "eval", "the candidate", 422)
         champion = (self._metrics(answer, "champion", "eval", f"champion v{champion_version}", 409)
                     if champion_version else None)  # fmt: skip
-        verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame))
+        verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame), task)
         if vset is not None:
             verdict = self._on_validation_set(verdict, vset, answer, champion_version)
         verdict = self._with_model_card(verdict, run, tier)

@@ -23,7 +23,7 @@ MAX_TASKS = 200
 
 def task_records(frame: pd.DataFrame, limit: int = MAX_TASKS) -> list[dict]:
     rows = frame.head(limit)
-    features = rows.drop(columns=[config.TARGET, config.ROW_ID], errors="ignore")
+    features = rows.drop(columns=[config.target(), config.ROW_ID], errors="ignore")
     return [
         {"row_id": int(row_id), "record": "; ".join(f"{c}={_show(row[c])}" for c in features.columns)}
         for row_id, (_, row) in zip(rows[config.ROW_ID], features.iterrows(), strict=True)

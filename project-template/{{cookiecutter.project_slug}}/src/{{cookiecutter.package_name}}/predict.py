@@ -43,7 +43,7 @@ def load_batch(settings: dict) -> pd.DataFrame:
     else:
         prepared = pd.read_csv(config.PREPARED)
         batch = prepared.sample(n=min(int(settings.get("sample_rows") or 100), len(prepared)), random_state=0)
-    batch = batch.drop(columns=[config.TARGET], errors="ignore").reset_index(drop=True)
+    batch = batch.drop(columns=[config.target()], errors="ignore").reset_index(drop=True)
     if config.ROW_ID not in batch.columns:
         batch.insert(0, config.ROW_ID, range(len(batch)))
     return batch

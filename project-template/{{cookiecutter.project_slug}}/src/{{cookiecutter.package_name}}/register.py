@@ -19,13 +19,20 @@ from shipyard.errors import UserError
 from shipyard.records import MlflowApi
 from shipyard.registry import client as registry
 from shipyard.registry.names import ENV_REGISTRY, EVAL_ARTIFACT, EVAL_HASH
+from shipyard.registry.names import TARGET as EVAL_TARGET
 
 from . import config, tracking
 
 
 def log_eval_data(api: MlflowApi, run_id: str) -> str:
-    """The held-out split the platform scores both models on, and its sha256 on the run."""
-    path = config.FEATURES / "test.csv"
+    """The held-out split the platform scores both models on, and its sha256 on the run. The platform
+    reads the label from a column named ``target`` whatever schema.yaml calls it."""
+    import pandas as pd
+
+    path = config.REPORTS / os.path.basename(EVAL_ARTIFACT)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.read_csv(config.FEATURES / "test.csv")
+    frame.rename(columns={config.target(): EVAL_TARGET}).to_csv(path, index=False)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     api.log_artifact(run_id, str(path), os.path.dirname(EVAL_ARTIFACT))
     api.set_tag(run_id, EVAL_HASH, digest)
