@@ -204,6 +204,7 @@ def _generate(
         values.update(platform_context(spec, endpoints, team, slug, task, tier))
     values["_template"] = str(template)
     values["_output_dir"] = str(output_dir)
+    values["_shipyard_new"] = "yes"  # the hook leaves the "Next:" lines to `shipyard new`
     context["cookiecutter"] = values
     exists = UserError(
         f"{output_dir / values['project_slug']} already exists",

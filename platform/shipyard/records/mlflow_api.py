@@ -143,10 +143,13 @@ class MlflowApi:
             if body.get("error_code") == "RESOURCE_DOES_NOT_EXIST" or resp.status_code == 404:
                 raise NotFound(f"MLflow has no such record ({endpoint}): {message}", "check the name or id")
             if resp.status_code in (401, 403):
+                from shipyard.identity.signed_in import SIGN_IN_FIX
+
                 raise Refused(
                     f"MLflow refused {endpoint} (HTTP {resp.status_code}): {message}",
-                    f"sign in with an account allowed to do this ({ENV_USERNAME}/{ENV_PASSWORD})",
-                )
+                    SIGN_IN_FIX if resp.status_code == 401
+                    else f"sign in with an account allowed to do this ({ENV_USERNAME}/{ENV_PASSWORD})",
+                )  # fmt: skip
             raise BadInput(f"MLflow rejected {endpoint}: {message}", "check the filter or names given")
         try:
             return resp.json()

@@ -72,8 +72,9 @@ def main() -> int:
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if not (url and key):
         print(
-            "Label Studio is not configured\n  fix: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY"
-            " (the platform's CI and `shipyard` shell give them)",
+            "Label Studio is not configured\n  fix: set LABEL_STUDIO_API_KEY to your Label Studio access"
+            " token (Label Studio: Account & Settings > Access Token; the platform's CI sets it) and"
+            " LABEL_STUDIO_URL if shipyard.yaml has none",
             file=sys.stderr,
         )
         return 2

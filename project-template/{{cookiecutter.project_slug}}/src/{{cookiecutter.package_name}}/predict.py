@@ -81,11 +81,12 @@ def main() -> int:
         model = modeling.load_logged(uri)
         model_id = get_model_info(uri).model_id or ""
     except MlflowException as exc:
-        print(
-            f"cannot load {uri}: {exc.message.splitlines()[0]}\n  fix: a model version needs the "
-            f"'{alias}' alias first (promoted by governance: shipyard model promote)",
-            file=sys.stderr,
-        )
+        from shipyard.identity.signed_in import SIGN_IN_FIX, is_unauthorized
+
+        fix = SIGN_IN_FIX if is_unauthorized(exc) else (
+            f"a model version needs the '{alias}' alias first (promoted by governance: shipyard model promote)"
+        )  # fmt: skip
+        print(f"cannot load {uri}: {exc.message.splitlines()[0]}\n  fix: {fix}", file=sys.stderr)
         return 1
     batch = load_batch(settings)
     x = scoring_features(batch)

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     """``--dry-run`` (a branch's CI): submit a run the local gate dry-ran; the platform records its
     verdict as a dry run (it registers only from the default branch's CI run, whatever is asked)."""
     from shipyard.identity.session import require_current
+    from shipyard.identity.signed_in import data_dir
 
     dry_run = "--dry-run" in (sys.argv[1:] if argv is None else argv)
     branch, default = os.environ.get("SHIPYARD_BRANCH", ""), os.environ.get("SHIPYARD_DEFAULT_BRANCH", "main")
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         log_eval_data(api, run_id)
-        result = registry.submit(registry.registry_url(), require_current(None), run_id)
+        result = registry.submit(registry.registry_url(), require_current(data_dir()), run_id)
     except UserError as exc:  # the registry refused, or MLflow did (RegistryRefused is one too)
         print(f"{exc.message}\n  fix: {exc.fix}", file=sys.stderr)
         return 1
