@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "shipyard.input_files",
             "shipyard.spec",
             "shipyard.formatting",
+            "shipyard.metrics",
         },
     ),
     (

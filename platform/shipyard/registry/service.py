@@ -36,7 +36,7 @@ from shipyard.identity.people import person, team_people
 from shipyard.records import MlflowApi, TrainingRun
 from shipyard.records.artifact_files import ModelFilesError, artifact_uri_of, download, sha256_files
 from shipyard.records.parse import kv, parse_ci_run, parse_registered_model, parse_training_run
-from shipyard.registry import formats, model_card, model_files, names, provenance, validation
+from shipyard.registry import formats, model_card, model_files, names, provenance, same_version, validation
 from shipyard.registry.formats import Accepted
 from shipyard.registry.gate import Verdict, decide
 from shipyard.registry.reasons import missing_reason
@@ -199,9 +199,18 @@ class Registry:
             "provenance": proof.as_dict() if proof else provenance.unverified(ci_run.provider),
             # who pushed: from the runner's own job record when verified, never from the run's tags
             "pushed_by": proof.job.pushed_by if proof else "",
+            same_version.FINGERPRINT: same_version.fingerprint(
+                run.data_hash, run.params, ci_run.commit, proof.repo if proof else None
+            ),
         }
         version = None
-        if branch != default:
+        registered = self.audit.events(model=project, action=audit.SUBMIT_REGISTERED)
+        same = same_version.registered_with(registered, evidence[same_version.FINGERPRINT])
+        if branch == default and verdict.passed and same is not None:
+            version = same
+            event = self.audit.append(caller, audit.SUBMIT_UNCHANGED, project, project, same, evidence)
+            outcome = "unchanged"
+        elif branch != default:
             event = self.audit.append(caller, audit.SUBMIT_DRY_RUN, project, project, "", evidence)
             outcome = "dry-run"
         elif not verdict.passed:

@@ -60,21 +60,32 @@ def infer_schema(frame: pd.DataFrame, target: str, task: str) -> tuple[dict, lis
             continue
         rule = column_rule(frame[name])
         if rule.get("type") == "category" and len(rule["allowed"]) > MAX_CATEGORIES:
-            notes.append(f"column '{name}': {len(rule['allowed'])} distinct values (an id? drop it from the CSV)")
+            notes.append(
+                f"column '{name}': {len(rule['allowed'])} distinct values (an id? drop it from the CSV)"
+            )
         if frame[name].isna().any():
-            notes.append(f"column '{name}': {int(frame[name].isna().sum())} empty values (data-check refuses them)")
+            notes.append(
+                f"column '{name}': {int(frame[name].isna().sum())} empty values (data-check refuses them)"
+            )
         columns[str(name)] = rule
     labels = frame[target].dropna()
     if task == "classification":
         classes = sorted(labels.unique().tolist(), key=str)
         if len(classes) > MAX_CLASSES:
-            fail(f"target {target!r} has {len(classes)} distinct values: not classes of a classification",
-                 "pick the label column, or a regression project (shipyard new --task regression)")  # fmt: skip
-        rule = {"name": target, "allowed": [_number(c) if isinstance(c, int | float) else str(c) for c in classes]}
+            fail(
+                f"target {target!r} has {len(classes)} distinct values: not classes of a classification",
+                "pick the label column, or a regression project (shipyard new --task regression)",
+            )
+        rule = {
+            "name": target,
+            "allowed": [_number(c) if isinstance(c, int | float) else str(c) for c in classes],
+        }
     else:
         if not pd.api.types.is_numeric_dtype(labels):
-            fail(f"target {target!r} is not numeric: a regression project predicts a number",
-                 "pick a numeric column, or a classification project (shipyard new --task classification)")  # fmt: skip
+            fail(
+                f"target {target!r} is not numeric: a regression project predicts a number",
+                "pick a numeric column, or a classification project (shipyard new --task classification)",
+            )
         rule = {"name": target, "min": _number(labels.min(), True), "max": _number(labels.max(), False)}
     return {"columns": columns, "target": rule}, notes
 
@@ -119,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         frame = pd.read_csv(source)
     except (ValueError, UnicodeDecodeError) as exc:
-        fail(f"DATA={args.data} is not a readable CSV: {str(exc).splitlines()[0]}", "pass a CSV with a header row")
+        fail(
+            f"DATA={args.data} is not a readable CSV: {str(exc).splitlines()[0]}",
+            "pass a CSV with a header row",
+        )
     if args.target not in frame.columns:
         fail(f"TARGET={args.target}: no such column in {source.name}",
              f"one of: {', '.join(map(str, frame.columns))}")  # fmt: skip
@@ -136,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     params_file = config.ROOT / "params.yaml"
     params_file.write_text(set_source(params_file.read_text(), relative))
-    print(f"{relative}: {len(frame)} rows, {len(schema['columns'])} features, target {args.target!r} ({task})")
+    print(
+        f"{relative}: {len(frame)} rows, {len(schema['columns'])} features, target {args.target!r} ({task})"
+    )
     print("schema.yaml: drafted from the data (review it); params.yaml: data.source =", relative)
     for note in notes:
         print(f"  note: {note}")

@@ -83,9 +83,9 @@ def main() -> int:
     except MlflowException as exc:
         from shipyard.identity.signed_in import SIGN_IN_FIX, is_unauthorized
 
-        fix = SIGN_IN_FIX if is_unauthorized(exc) else (
-            f"a model version needs the '{alias}' alias first (promoted by governance: shipyard model promote)"
-        )  # fmt: skip
+        fix = SIGN_IN_FIX
+        if not is_unauthorized(exc):
+            fix = f"a model version needs the '{alias}' alias first (governance: shipyard model promote)"
         print(f"cannot load {uri}: {exc.message.splitlines()[0]}\n  fix: {fix}", file=sys.stderr)
         return 1
     batch = load_batch(settings)
