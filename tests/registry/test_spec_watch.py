@@ -34,3 +34,25 @@ def test_a_changed_gate_applies_and_is_in_the_audit_log(tmp_path, capsys):
     _touch_later(spec_file, "governance: [not, valid\n")
     assert watch.current().governance.gates_for("regression")[0].min == 0.55  # the last valid spec
     assert "not valid, keeping the last spec" in capsys.readouterr().err
+
+
+def test_each_http_request_sees_the_current_spec(tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from shipyard.registry.spec_watch import follow
+
+    spec_file = tmp_path / "platform.yaml"
+    text = (REPO / "platform.yaml").read_text()
+    spec_file.write_text(text)
+    registry = SimpleNamespace(spec=None)
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(registry.spec.governance.champion_tolerance)
+
+    followed = follow(app, registry, SpecWatch(spec_file, load_spec(spec_file)))
+    asyncio.run(followed({"type": "http"}, None, None))
+    _touch_later(spec_file, text.replace("champion_tolerance: 0.01", "champion_tolerance: 0.02"))
+    asyncio.run(followed({"type": "http"}, None, None))
+    assert seen == [0.01, 0.02]

@@ -23,6 +23,16 @@ def data_dir() -> Path:
     return Path(os.environ.get("SHIPYARD_HOME") or Path.home() / ".shipyard")
 
 
+def data_dir_argument(argv: list[str]) -> Path | None:
+    """The ``--data-dir`` a command line names (the login of that platform is the one to use)."""
+    for i, arg in enumerate(argv):
+        if arg == "--data-dir" and i + 1 < len(argv):
+            return Path(argv[i + 1]).expanduser()
+        if arg.startswith("--data-dir="):
+            return Path(arg.split("=", 1)[1]).expanduser()
+    return None
+
+
 def use_login() -> Credentials | None:
     """This process acts as the signed-in person (None: nobody is, and the environment names nobody)."""
     from shipyard.identity.session import activate
