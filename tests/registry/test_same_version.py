@@ -32,6 +32,9 @@ def test_a_change_outside_the_models_code_keeps_the_fingerprint(tmp_path):
     assert fingerprint("md5b", params, readme, repo) != same
     assert fingerprint("md5a", {"train.seed": "7"}, readme, repo) != same
     assert fingerprint("md5a", params, first, None) != fingerprint("md5a", params, readme, None)
+    assert fingerprint("md5a", params, readme, repo, {"accuracy": 0.9}) != fingerprint(
+        "md5a", params, readme, repo, {"accuracy": 0.91}
+    )  # the same inputs, a model that scores otherwise: another model
 
 
 def test_the_registered_version_with_that_fingerprint_is_found():

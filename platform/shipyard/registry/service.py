@@ -200,7 +200,7 @@ class Registry:
             # who pushed: from the runner's own job record when verified, never from the run's tags
             "pushed_by": proof.job.pushed_by if proof else "",
             same_version.FINGERPRINT: same_version.fingerprint(
-                run.data_hash, run.params, ci_run.commit, proof.repo if proof else None
+                run.data_hash, run.params, ci_run.commit, proof.repo if proof else None, verdict.candidate
             ),
         }
         version = None
