@@ -161,7 +161,21 @@ def run_demo(spec_path: Path | None, data_dir: Path | None, echo: Echo = print) 
         echo(f"      CI failed at the gate (a dry run on a branch): {_gate_reason(endpoints, worse)}")
         verified = _audit_verified(layout.root)
         echo(f"      audit log {verified.summary()} (check it yourself: shipyard audit verify)")
+    _sign_in_as_data_scientist(spec, layout.root, echo)
     return out
+
+
+def _sign_in_as_data_scientist(spec, data_dir: Path, echo: Echo) -> None:
+    """The demo's closing hints (`shipyard ci list`, `make predict` in the project) work as the demo
+    team's data scientist; a person already signed in stays signed in."""
+    from shipyard.identity.mlflow_users import require
+    from shipyard.identity.session import login_file, save_login
+
+    if login_file(data_dir).exists():
+        return
+    creds = require(data_dir, spec.team(DEMO_TEAM).owners[0].lower())
+    save_login(data_dir, creds)
+    echo(f"      signed in as {creds.username}, the demo's data scientist (shipyard logout to sign out)")
 
 
 def _pusher_env(spec, data_dir: Path) -> dict[str, str]:

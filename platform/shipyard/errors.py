@@ -15,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# the fix line of every refusal for want of a sign-in (MLflow's 401, a project's `make predict`)
+SIGN_IN_FIX = "sign in: shipyard login --user YOU@example.com, then run the command again"
+
 
 class UserError(Exception):
     """The base of the family (and the kind for problems that fit no narrower one)."""

@@ -24,10 +24,6 @@ from shipyard.platform.env import ENV_TEMPLATE
 from shipyard.spec.model import PlatformSpec
 
 TEMPLATE_DIRECTORY = "project-template"
-TASK_METRICS = {
-    "classification": {"accuracy", "f1", "precision", "recall", "roc_auc"},
-    "regression": {"r2", "rmse", "mae"},
-}
 # Paths `cruft update` leaves alone: the data scientist's own data and labels.
 CRUFT_SKIP = ["data/raw", "data/labels", "dvc.lock"]
 # What becomes a path, an MLflow name and a K8s name (the template's pre_gen hook checks the same).
@@ -61,15 +57,27 @@ def gates_for(spec: PlatformSpec, task: str) -> str:
     """The spec's metric gates the task measures, as the template's ``_gates`` string
     (``metric:min:x[:max:y],...``); empty means the template's defaults for the task."""
     parts = []
-    for gate in spec.governance.gates:
-        if gate.metric not in TASK_METRICS.get(task, set()):
-            continue
+    for gate in spec.governance.gates_for(task):
         bounds = [
             f"{key}:{value}" for key, value in (("min", gate.min), ("max", gate.max)) if value is not None
         ]
         if bounds:
             parts.append(":".join([gate.metric, *bounds]))
     return ",".join(parts)
+
+
+def require_gate(spec: PlatformSpec, task: str) -> None:
+    """A project's task must be one the platform's gate can judge: else nothing it trains could ever
+    be registered."""
+    if not spec.governance.gates_for(task):
+        from shipyard.metrics import TASK_METRICS
+
+        raise UserError(
+            f"task {task!r}: the platform spec has no gate for it (governance.gates: "
+            f"{', '.join(g.metric for g in spec.governance.gates) or 'none'})",
+            f"a platform admin adds a gate on one of {', '.join(sorted(TASK_METRICS[task]))} (e.g. "
+            f"{{metric: {'r2' if task == 'regression' else 'accuracy'}, min: ...}}), or pick another --task",
+        )
 
 
 def governance_context(spec: PlatformSpec, task: str, risk_tier: str) -> dict[str, str]:
@@ -130,6 +138,7 @@ def check_answers(spec: PlatformSpec, answers: dict[str, Any]) -> None:
     team = answers["team"]
     team_spec = known_team(spec, team)
     governed_tier(spec, answers["risk_tier"])
+    require_gate(spec, answers["task"])
     if answers["gpu_training"] == "yes":
         pools = [p.name for p in spec.gpu_pools if not p.teams or team in p.teams]
         if not pools:
@@ -195,6 +204,7 @@ def _generate(
         values.update(platform_context(spec, endpoints, team, slug, task, tier))
     values["_template"] = str(template)
     values["_output_dir"] = str(output_dir)
+    values["_shipyard_new"] = "yes"  # the hook leaves the "Next:" lines to `shipyard new`
     context["cookiecutter"] = values
     exists = UserError(
         f"{output_dir / values['project_slug']} already exists",

@@ -36,11 +36,15 @@ for path in unused:
     elif path.exists():
         path.unlink()
 
-print(
-    """
+# `shipyard new` prints its own "Next:" (it knows the git remote); plain cookiecutter gets this one
+VIA_SHIPYARD_NEW = "{{ cookiecutter.get('_shipyard_new', '') }}" == "yes"
+if not VIA_SHIPYARD_NEW:
+    print(
+        """
 Generated {{ cookiecutter.project_slug }} for team {{ cookiecutter.team }}. Next:
   cd {{ cookiecutter.project_slug }}
+  make add-data DATA=path/to/your.csv TARGET=column   # your own data (else the demo data is used)
   git init -b main && git add . && git commit -m "Start from the Shipyard template"
   make ci          # lint, test, data-check, repro, push-data, gate, register, monitor
 """
-)
+    )

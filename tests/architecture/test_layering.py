@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "shipyard.spec",
             "shipyard.formatting",
             "shipyard.platform.env",  # the environment contract: names only, it imports nothing
+            "shipyard.metrics",
         },
     ),
     (

@@ -281,3 +281,21 @@ def test_portal_started_by_up_renders_the_demo_in_chromium(demo):
         page.screenshot(path=str(shots / "journey-overview.png"), full_page=True)
         browser.close()
     assert "Overview" in text and "Projects" in text
+
+
+def test_the_closing_hint_works_as_the_demos_data_scientist(demo):
+    """`shipyard demo` leaves its data scientist signed in: its own hint answers, no 401."""
+    import subprocess
+    import sys
+
+    platform, _, stdout = demo
+    hint = next(line.split(None, 2)[2] for line in stdout.splitlines() if line.strip().startswith("CI runs"))
+    assert hint.startswith(f"shipyard ci list --project {SLUG}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
+    env.update(platform.env)
+    cli = [sys.executable, "-m", "shipyard.cli.main"]
+    result = subprocess.run([*cli, *hint.split()[1:]], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "401" not in result.stdout + result.stderr, result.stderr
+    data_scientist = platform.spec.team("demo").owners[0].lower()
+    whoami = subprocess.run([*cli, "whoami"], env=env, capture_output=True, text=True, timeout=60)
+    assert data_scientist in whoami.stdout, whoami.stdout + whoami.stderr

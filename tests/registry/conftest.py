@@ -195,6 +195,8 @@ class Project:
             mlflow.set_tracking_uri(self.platform.endpoints.mlflow)
             with mlflow.start_run(experiment_id=self.experiment_id, tags=run_tags) as run:
                 mlflow.log_param("task", "classification")
+                if hasattr(model, "get_params"):  # the training parameters, as the template logs them
+                    mlflow.log_param("train.max_depth", model.get_params().get("max_depth"))
                 # explicit requirements, as the template logs them: MLflow would otherwise infer them
                 # in a subprocess that imports the model again (~5-10 s of CPU per job); skops
                 # imported as the platform imports it (not torch with it)

@@ -52,7 +52,8 @@ def test_promotion_rollback_and_retirement_need_a_reason(light_platform, tmp_pat
     bare = _refused(lambda: p.act("manager@example.com", 1, "promote", "  "))
     assert bare.status == 422 and "promote of" in bare.reason and "needs a reason" in bare.reason
     p.act("manager@example.com", 1, "promote", "beats the baseline on March's data")
-    assert p.submit(p.job(tmp_path, depth=6, noise=0.0))["outcome"] == "registered"
+    # another model (another training parameter): the same one again would be `unchanged`, not v2
+    assert p.submit(p.job(tmp_path, depth=7))["outcome"] == "registered"
     p.act("manager@example.com", 2, "promote", "retrained on April's data")
     back = _refused(lambda: p.act("manager@example.com", 1, "promote", ""))
     assert back.status == 422 and "rollback of" in back.reason

@@ -120,8 +120,9 @@ def _template_features(schema: dict):
     package = types.ModuleType("tplpkg")
     package.__path__ = [str(TEMPLATE_SRC)]
     config = types.ModuleType("tplpkg.config")
-    config.TARGET, config.ROW_ID = "target", "row_id"
+    config.ROW_ID = "row_id"
     config.schema = lambda: schema
+    config.target = lambda: schema["target"]["name"]
     sys.modules.update({"tplpkg": package, "tplpkg.config": config})
     spec = importlib.util.spec_from_file_location("tplpkg.features", TEMPLATE_SRC / "features.py")
     module = importlib.util.module_from_spec(spec)
@@ -134,16 +135,37 @@ def test_the_platforms_split_is_the_templates_featurize_byte_for_byte(task):
     from sklearn.datasets import load_breast_cancer
 
     x, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    frame = x.iloc[:, :6].assign(city=["paris", "lyon", "nice"] * 189 + ["paris", "lyon"], target=y.values)
+    # the project's own label name (schema.yaml target.name), not the platform's `target`
+    frame = x.iloc[:, :6].assign(city=["paris", "lyon", "nice"] * 189 + ["paris", "lyon"], diagnosis=y.values)
     frame.insert(0, "row_id", range(len(frame)))
-    schema = {"columns": {"city": {"type": "category", "allowed": ["paris", "lyon", "nice"]}}}
+    schema = {"columns": {"city": {"type": "category", "allowed": ["paris", "lyon", "nice"]}},
+              "target": {"name": "diagnosis"}}  # fmt: skip
     try:
         features = _template_features(schema)
         _train, expected, _scaler = features.featurize(frame, task, 0.25, 42)
     finally:
         for name in ("tplpkg", "tplpkg.config", "tplpkg.features"):
             sys.modules.pop(name, None)
-    _train, test = provenance.split(frame, SplitRule(task, 0.25, 42, schema["columns"]))
+    _train, test = provenance.split(frame, SplitRule(task, 0.25, 42, schema["columns"], "diagnosis"))
     assert test.to_csv(index=False) == expected.to_csv(index=False)
     assert provenance.csv_sha256(test) == hashlib.sha256(expected.to_csv(index=False).encode()).hexdigest()
-    assert isinstance(test, pd.DataFrame) and "target" in test.columns
+    assert isinstance(test, pd.DataFrame) and "diagnosis" in test.columns
+
+
+def test_held_out_names_the_projects_label_target_for_scoring(tmp_path):
+    """A project whose schema.yaml names its label `price`: the registry scores on `target`."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "params.yaml").write_text("task: regression\nfeaturize: {test_size: 0.25, seed: 42}\n")
+    (work / "schema.yaml").write_text("columns: {sqft: {min: 0}}\ntarget: {name: price, min: 0}\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "x"], check=True)
+    head = subprocess.run(["git", "-C", str(work), "rev-parse", "HEAD"], capture_output=True, text=True)
+    commit = head.stdout
+    data = tmp_path / "data.csv"
+    frame = pd.DataFrame({"row_id": range(40), "sqft": range(40), "price": range(0, 400, 10)})
+    frame.to_csv(data, index=False)
+    test = provenance.held_out(work / ".git", commit.strip(), data)
+    assert list(test.columns) == ["row_id", "sqft", "target"] and len(test) == 10

@@ -31,8 +31,10 @@ def test_a_run_of_an_older_commit_never_takes_challenger(light_platform, tmp_pat
     with acting_as(light_platform.credentials(ADMIN)):
         aliases = MlflowClient(light_platform.endpoints.mlflow).get_registered_model(p.name).aliases
     assert aliases == {tags.CHALLENGER: "1"}
-    # the newest commit itself may be submitted again (a retried submit): still its own version
-    assert p.submit(newer)["outcome"] == "registered"
+    # the newest commit itself may be submitted again (a retried submit): not refused as older; the same
+    # data, parameters, code and scores as v1, so recorded as unchanged rather than registered twice
+    again = p.submit(newer)
+    assert again["outcome"] == "unchanged" and again["passed"] and again["version"] == "1", again
 
 
 def test_the_default_branch_comes_from_the_platforms_remote_not_a_members_tag(light_platform, tmp_path):

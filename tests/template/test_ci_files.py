@@ -150,8 +150,8 @@ def test_github_only_the_default_branch_publishes(baked_matrix):
 def test_gitlab_only_the_default_branch_publishes(baked_matrix):
     gitlab = yaml.safe_load((baked_matrix["gitlab-regression"] / ".gitlab-ci.yml").read_text())
     job = gitlab[".ci"]
-    assert job["script"][:4] == ["make lint", "make test", "make data-check", "make repro"]
-    branch = job["script"][4]
+    assert job["script"][:5] == ["make pull-raw", "make lint", "make test", "make data-check", "make repro"]
+    branch = job["script"][5]
     assert 'if [ -n "$SHIPYARD_BRANCH" ] && [ "$SHIPYARD_BRANCH" = "$SHIPYARD_DEFAULT_BRANCH" ]' in branch
     publish, dry = branch.split("else")
     assert "make push-data gate register monitor" in publish and "make gate-dry-run" in dry

@@ -99,11 +99,13 @@ def test_ci_yaml_steps_are_the_make_targets(baked_matrix):
     steps = ["lint", "test", "data-check", "repro", "push-data", "gate", "register", "monitor"]
     workflow = yaml.safe_load((baked_matrix["default"] / ".github" / "workflows" / "ci.yml").read_text())
     runs = [s["run"] for s in workflow["jobs"]["ci"]["steps"] if str(s.get("run", "")).startswith("make ")]
-    assert runs == ["make install"] + [f"make {s}" for s in steps] + ["make gate-dry-run"]
+    assert runs == ["make install", "make pull-raw"] + [f"make {s}" for s in steps] + ["make gate-dry-run"]
     finish = workflow["jobs"]["ci"]["steps"][-2]
     assert finish["if"] == "always()" and "shipyard ci finish" in finish["run"]
     gitlab = yaml.safe_load((baked_matrix["gitlab-regression"] / ".gitlab-ci.yml").read_text())
     script = gitlab[".ci"]["script"]  # the last line: the default branch publishes, others dry-run the gate
+    assert script[0] == "make pull-raw"  # the DVC-tracked raw data first (a no-op for the demo data)
+    script = script[1:]
     assert script[:4] == [f"make {s}" for s in steps[:4]] and f"make {' '.join(steps[4:])}" in script[4]
     assert "shipyard ci start" in " ".join(gitlab[".ci"]["before_script"])
     # secrets only from CI variables: nothing that looks like a credential value in the files

@@ -68,6 +68,8 @@ def _metrics(values: dict | None) -> str:
 def summary(event: Event) -> str:
     """One line: what happened and why."""
     d = event.details or {}
+    if event.action == audit.SUBMIT_UNCHANGED:
+        return f"same data, parameters and code as v{event.version}: not registered again"
     if event.action in (audit.SUBMIT_DRY_RUN, audit.SUBMIT_REFUSED, audit.SUBMIT_REGISTERED):
         verdict = "passed" if d.get("passed") else "failed"
         where = f" on branch {d['branch']}" if d.get("branch") else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 SUBMIT_REGISTERED = "submit.registered"  # gate passed on the default branch: version + challenger
 SUBMIT_REFUSED = "submit.refused"  # the platform gate said no
 SUBMIT_DRY_RUN = "submit.dry_run"  # another branch: verdict and diff only
+SUBMIT_UNCHANGED = "submit.unchanged"  # same data, parameters and code as a registered version: not again
 APPROVE = "approve"
 REJECT = "reject"
 PROMOTE = "promote"

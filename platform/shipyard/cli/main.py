@@ -48,13 +48,15 @@ def build_app() -> typer.Typer:
     return app
 
 
-def _sign_in() -> None:
-    """MLflow calls of this process act as the signed-in person (``shipyard login``), if any."""
+def _sign_in(argv: list[str] | None = None) -> None:
+    """MLflow calls of this process act as the signed-in person (``shipyard login``), if any: of the
+    ``--data-dir`` the command names (e.g. the demo's closing hints), else the default one."""
     from shipyard.identity.session import activate
+    from shipyard.identity.signed_in import data_dir_argument
     from shipyard.platform.endpoints import default_data_dir
 
     try:
-        activate(default_data_dir())
+        activate(data_dir_argument(sys.argv[1:] if argv is None else argv) or default_data_dir())
     except OSError:
         pass
 
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bound_mlflow_calls()  # MLflow's client would retry a stopped server for minutes
         app = build_app()
-        _sign_in()
+        _sign_in(argv)
         app(args=argv, prog_name="shipyard")  # standalone: typer prints usage errors and exits 2
     except UserError as exc:
         print_user_error(exc)

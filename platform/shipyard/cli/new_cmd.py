@@ -127,7 +127,10 @@ def new(
             "package index was not reachable; once it is, run `make lock` (SHIPYARD_INDEX_URL) and commit",
             highlight=False,
         )
-    _provision(platform, baked, provision, stack_outputs)
+    repo_url = _provision(platform, baked, provision, stack_outputs)
+    from shipyard.cli.next_steps import after_new
+
+    console.print(after_new(baked.path, repo_url), highlight=False)
 
 
 def _release(spec: PlatformSpec, root: Path) -> tuple[str | None, Release | None]:
@@ -172,10 +175,12 @@ def _platform_endpoints(platform: Platform, team: str, stack_outputs: Path | Non
     return _endpoints(platform, team, stack_outputs) if stack_outputs is not None else None
 
 
-def _provision(platform: Platform, baked: Baked, wanted: bool | None, stack_outputs: Path | None) -> None:
-    """Create the project on the platform and make its git remote the project's `origin`."""
+def _provision(
+    platform: Platform, baked: Baked, wanted: bool | None, stack_outputs: Path | None
+) -> str | None:
+    """Create the project on the platform and make its git remote the project's `origin` (returned)."""
     if wanted is False:
-        return
+        return None
     from shipyard.projects import provision_project
 
     ctx = baked.context
@@ -194,11 +199,11 @@ def _provision(platform: Platform, baked: Baked, wanted: bool | None, stack_outp
                 f"  later: shipyard up; shipyard project create {ctx['project_slug']} --team {ctx['team']}",
                 highlight=False,
             )
-            return
+            return None
     elif wanted:
         endpoints = _endpoints(platform, ctx["team"], stack_outputs)
     else:
-        return
+        return None
     info = provision_project(
         spec,
         endpoints,
@@ -215,8 +220,4 @@ def _provision(platform: Platform, baked: Baked, wanted: bool | None, stack_outp
         subprocess.run(["git", "init", "-q", "-b", "main"], cwd=baked.path, check=True)
         subprocess.run(["git", "remote", "add", "origin", info.repo_url], cwd=baked.path, check=True)
         console.print(f"  git remote origin = {info.repo_url} (its push runs `make ci`)", highlight=False)
-    console.print(
-        f"next: cd {baked.path.name} && git add . && git commit -m 'Start' && "
-        + ("git push -u origin main" if info.repo_url else "make ci"),
-        highlight=False,
-    )
+    return info.repo_url or None

@@ -47,6 +47,16 @@ def validate(path: Path | None = PathArg, target: Environment | None = TargetOpt
     name, env = spec.platform.name, spec.platform.environment
     console.print(f"[green]ok[/] {escape(str(file))}: platform [bold]{name}[/] ({env})")
     console.print(summary_table(spec))
+    from shipyard.metrics import TASKS
+
+    for task in TASKS:
+        if not spec.governance.gates_for(task):
+            console.print(
+                f"[yellow]warning[/] governance.gates: no gate for {task} models, so `shipyard new --task "
+                f"{task}` is refused and none can be registered (add e.g. "
+                f"{{metric: {'r2' if task == 'regression' else 'accuracy'}, min: ...}})",
+                highlight=False,
+            )
 
 
 def show(
@@ -73,4 +83,13 @@ def summary_table(spec: PlatformSpec) -> Table:
     table.add_row("node pools", str(len(spec.node_pools)), ", ".join(pools) or "-")
     services = [name for name, svc in spec.services if getattr(svc, "enabled", True)]
     table.add_row("services", str(len(services)), ", ".join(services))
+    from shipyard.metrics import TASKS
+
+    for task in TASKS:
+        gates = spec.governance.gates_for(task)
+        shown = [
+            g.metric + "".join(f" {op} {v}" for op, v in ((">=", g.min), ("<=", g.max)) if v is not None)
+            for g in gates
+        ]
+        table.add_row(f"gates: {task}", str(len(gates)), ", ".join(shown) or "- (cannot be gated)")
     return table

@@ -150,6 +150,7 @@ class Worker:
             elif not self._checkout(job, work / "src", log):
                 failed_step = "log" if log.error is not None else "checkout"
             else:
+                self._seed_tracked_data(endpoints, team, job.project, work, log)
                 sandbox.hand_over(work, user)
                 env = self._env(endpoints, team, job.project, run_id)
                 env.update(sandbox.env(work))
@@ -242,6 +243,23 @@ class Worker:
 
         creds = credentials(self.runner.data_dir, ci_account(project))
         return creds.env() if creds else {}
+
+    @staticmethod
+    def _seed_tracked_data(endpoints: Endpoints, team: str | None, project: str, work: Path, log) -> None:
+        """The commit's DVC-tracked inputs, from the team's remote into the job's own (ci.tracked_data)."""
+        from shipyard.ci import tracked_data
+
+        remote = endpoints.dvc_remote(team, project) if team else None
+        if not remote or "://" in remote:
+            return
+        copied, missing = tracked_data.seed(work / "src", Path(remote), work / "dvc-remote")
+        if copied:
+            log.write(
+                f"==> shipyard ci: {copied} DVC-tracked object(s) of the commit from the team's remote\n"
+            )
+        if missing:
+            log.write(f"==! shipyard ci: not in the team's DVC remote: {', '.join(m[:12] for m in missing)}"
+                      " (was `dvc push` run after `dvc add`? `make add-data` does)\n")  # fmt: skip
 
     @staticmethod
     def _merge_data(endpoints: Endpoints, team: str, project: str, work: Path, log) -> None:

@@ -32,6 +32,7 @@ import requests
 
 from shipyard import service_calls
 from shipyard.errors import (
+    SIGN_IN_FIX,
     AlreadyExists,
     BadInput,
     Forbidden,
@@ -174,8 +175,9 @@ class MlflowApi:
                 refused = NotSignedIn if resp.status_code == 401 else Forbidden
                 raise refused(
                     f"MLflow refused {endpoint} (HTTP {resp.status_code}): {message}",
-                    f"sign in with an account allowed to do this ({ENV_USERNAME}/{ENV_PASSWORD})",
-                )
+                    SIGN_IN_FIX if resp.status_code == 401
+                    else f"sign in with an account allowed to do this ({ENV_USERNAME}/{ENV_PASSWORD})",
+                )  # fmt: skip
             rejected = AlreadyExists if body.get("error_code") == "RESOURCE_ALREADY_EXISTS" else BadInput
             raise rejected(f"MLflow rejected {endpoint}: {message}", "check the filter or names given")
         try:

@@ -56,6 +56,10 @@ def format_verdict(result: dict) -> list[str]:
             vs = f"   champion: {theirs:.4f}   diff {value - theirs:+.4f}" if theirs is not None else ""
             lines.append(f"  {metric:<10} candidate: {value:.4f}{vs}")
     lines += [f"  {reason}" for reason in v["reasons"]]
+    if result["outcome"] == "unchanged":
+        lines.append(
+            f"  same data, parameters and code as version {result['version']}: recorded, not registered again"
+        )
     t = result.get("timings") or {}
     if t:
         lines.append(

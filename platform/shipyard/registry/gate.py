@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from shipyard.registry.names import LOWER_IS_BETTER
+from shipyard.metrics import TASK_METRICS, worse_by
 from shipyard.spec.model import PlatformSpec
 
 
@@ -45,14 +45,24 @@ class Verdict:
 
 
 def decide(spec: PlatformSpec, candidate: dict[str, float], champion: dict[str, float] | None,
-           champion_version: str | None, eval_hash: str, eval_rows: int) -> Verdict:  # fmt: skip
+           champion_version: str | None, eval_hash: str, eval_rows: int,
+           task: str | None = None) -> Verdict:  # fmt: skip
+    """``task``: the gates of that task (spec governance.gates by shipyard.metrics); None: every gate
+    whose metric the candidate measured."""
     gov = spec.governance
-    applicable = [g for g in gov.gates if g.metric in candidate]
+    gates = gov.gates_for(task) if task in TASK_METRICS else gov.gates
+    applicable = [g for g in gates if g.metric in candidate]
     failures: list[str] = []
     notes: list[str] = []
-    if not applicable:
+    if not gates:
         failures.append(
-            f"none of the platform's gate metrics ({', '.join(g.metric for g in gov.gates)}) applies to "
+            f"the platform spec has no gate for {task} models (governance.gates: "
+            f"{', '.join(g.metric for g in gov.gates) or 'none'}); a platform admin adds one, e.g. "
+            f"{{metric: {'r2' if task == 'regression' else 'accuracy'}, min: ...}}"
+        )
+    elif not applicable:
+        failures.append(
+            f"none of the platform's gate metrics ({', '.join(g.metric for g in gates)}) applies to "
             f"this model (measured: {', '.join(candidate)})"
         )
     for g in applicable:
@@ -69,11 +79,11 @@ def decide(spec: PlatformSpec, candidate: dict[str, float], champion: dict[str, 
         diff = {k: round(candidate[k] - champion[k], 6) for k in candidate if k in champion}
         if primary:
             new, old = candidate[primary], champion[primary]
-            worse_by = (new - old) if primary in LOWER_IS_BETTER else (old - new)
-            if worse_by > gov.champion_tolerance:
+            worse = worse_by(primary, new, old)
+            if worse > gov.champion_tolerance:
                 failures.append(
                     f"{primary} {new:.4f} is worse than champion v{champion_version} ({old:.4f}) on the same "
-                    f"data by {worse_by:.4f}, more than the platform tolerance {gov.champion_tolerance}"
+                    f"data by {worse:.4f}, more than the platform tolerance {gov.champion_tolerance}"
                 )
             else:
                 notes.append(
@@ -83,7 +93,7 @@ def decide(spec: PlatformSpec, candidate: dict[str, float], champion: dict[str, 
     return Verdict(
         passed=not failures,
         reasons=failures or ["all platform thresholds met", *notes],
-        thresholds=[g.model_dump() for g in gov.gates],
+        thresholds=[g.model_dump() for g in gates],
         tolerance=gov.champion_tolerance,
         primary_metric=primary,
         candidate=candidate,

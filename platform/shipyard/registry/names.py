@@ -11,7 +11,6 @@ GATE_EVIDENCE = "shipyard.gate.evidence"  # version tag: the platform gate's evi
 GATE_BY = "shipyard.gate.by"  # version tag: "platform" when the registry service registered it
 DEFAULT_BRANCH = "main"
 TARGET = "target"  # the label column of the evaluation data
-LOWER_IS_BETTER = {"rmse", "mae", "log_loss"}  # metrics the gate compares the other way
 VALIDATION_ARTIFACT = "validation/validation.csv"  # a validator's independent evaluation data
 VALIDATION_EXPERIMENT = "shipyard-validation/{model}"  # where it is kept; the project's team is denied
 VALIDATION_KIND = "shipyard.validation.model"  # experiment tag: the model the validation data is for

@@ -31,7 +31,7 @@ from shipyard.errors import Unverified
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
-TARGET, ROW_ID = "target", "row_id"  # the template's label and row id columns (config.py)
+TARGET, ROW_ID = "target", "row_id"  # the evaluation data's label column; the template's row id
 UNVERIFIED_HOSTED = "unverified: hosted CI (the registry was started with --unverified-hosted-ci)"
 UNVERIFIED_DRY_RUN = "unverified: a branch's dry run on the run's own split (its data is not pushed)"
 
@@ -134,6 +134,7 @@ def held_out(repo: Path, commit: str, data: Path):
             float(params["featurize"]["test_size"]),
             int(params["featurize"]["seed"]),
             dict(schema.get("columns") or {}),
+            str((schema.get("target") or {}).get("name") or TARGET),
         )
     except (KeyError, TypeError, ValueError, AttributeError, yaml.YAMLError) as exc:
         raise Unverified(
@@ -143,7 +144,8 @@ def held_out(repo: Path, commit: str, data: Path):
         frame = pd.read_csv(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Unverified(f"the DVC data {data.name[:10]} is not a CSV: {exc}") from None
-    return split(frame, rule)[1]
+    # the registry's scoring reads the label from `target`, whatever schema.yaml names it
+    return split(frame, rule)[1].rename(columns={rule.target: TARGET})
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class SplitRule:
     test_size: float
     seed: int
     columns: dict  # schema.yaml's columns: categorical ones are one-hot encoded
+    target: str = TARGET  # schema.yaml's target.name: the label column
 
 
 def split(frame, rule: SplitRule):
@@ -160,15 +163,15 @@ def split(frame, rule: SplitRule):
     standardised with the training part's statistics."""
     from sklearn.model_selection import train_test_split
 
-    if TARGET not in frame.columns:
-        raise Unverified(f"the data has no {TARGET!r} column")
+    if rule.target not in frame.columns:
+        raise Unverified(f"the data has no {rule.target!r} column (schema.yaml target.name)")
     frame = frame.copy()
     for name, col in rule.columns.items():
         if isinstance(col, dict) and col.get("type") == "category" and name in frame.columns:
             for value in col.get("allowed") or []:
                 frame[f"{name}={value}"] = (frame[name].astype(str) == str(value)).astype(float)
             frame = frame.drop(columns=[name])
-    stratify = frame[TARGET] if rule.task == "classification" else None
+    stratify = frame[rule.target] if rule.task == "classification" else None
     try:
         train, test = train_test_split(
             frame, test_size=rule.test_size, random_state=rule.seed, stratify=stratify
@@ -176,7 +179,7 @@ def split(frame, rule: SplitRule):
     except ValueError as exc:
         raise Unverified(f"the held-out split cannot be made from the data: {exc}") from None
     train, test = train.reset_index(drop=True), test.reset_index(drop=True)
-    features = train.drop(columns=[TARGET, ROW_ID], errors="ignore")
+    features = train.drop(columns=[rule.target, ROW_ID], errors="ignore")
     std = features.std().replace(0, 1.0)
     scaled = []
     for part in (train, test):

@@ -309,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     proxy_people = set(people(spec)) if args.trust_proxy_email else None
     behind_proxy = args.portal_behind_proxy or spec.services.mlflow.auth == "oidc"
     app = build_app(registry, Authenticator(mlflow_url, proxy_people), behind_proxy)
+    from shipyard.registry.spec_watch import SpecWatch, audit_changes, follow
+
+    # gates and tiers changed in the spec file apply from the next request, recorded in the audit log
+    app = follow(app, registry, SpecWatch(Path(args.spec), spec, audit_changes(store, Path(args.spec))))
     # the peer as connected: X-Forwarded-For (which a proxy sends) must not replace it (proxy_auth)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0

@@ -24,7 +24,7 @@ from shipyard.identity.people import team_people
 from shipyard.records import TrainingRun
 from shipyard.records.artifact_files import ModelFilesError, artifact_uri_of, download, sha256_files
 from shipyard.records.parse import kv, parse_ci_run, parse_training_run
-from shipyard.registry import formats, model_card, model_files, names, provenance, validation
+from shipyard.registry import formats, model_card, model_files, names, provenance, same_version, validation
 from shipyard.registry.core import RegistryCore, Timings
 from shipyard.registry.formats import Accepted
 from shipyard.registry.gate import Verdict, decide
@@ -85,7 +85,7 @@ class Submissions(RegistryCore):
         candidate = self._metrics(answer, "candidate", "eval", "the candidate", 422)
         champion = (self._metrics(answer, "champion", "eval", f"champion v{champion_version}", 409)
                     if champion_version else None)  # fmt: skip
-        verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame))
+        verdict = decide(self.spec, candidate, champion, champion_version, eval_hash, len(frame), task)
         if vset is not None:
             verdict = self._on_validation_set(verdict, vset, answer, champion_version)
         verdict = self._with_model_card(verdict, run, tier)
@@ -104,9 +104,18 @@ class Submissions(RegistryCore):
             "provenance": proof.as_dict() if proof else provenance.unverified(ci_run.provider),
             # who pushed: from the runner's own job record when verified, never from the run's tags
             "pushed_by": proof.job.pushed_by if proof else "",
+            same_version.FINGERPRINT: same_version.fingerprint(
+                run.data_hash, run.params, ci_run.commit, proof.repo if proof else None, verdict.candidate
+            ),
         }
         version = None
-        if branch != default:
+        registered = self.audit.events(model=project, action=audit.SUBMIT_REGISTERED)
+        same = same_version.registered_with(registered, evidence[same_version.FINGERPRINT])
+        if branch == default and verdict.passed and same is not None:
+            version = same
+            event = self.audit.append(caller, audit.SUBMIT_UNCHANGED, project, project, same, evidence)
+            outcome = "unchanged"
+        elif branch != default:
             event = self.audit.append(caller, audit.SUBMIT_DRY_RUN, project, project, "", evidence)
             outcome = "dry-run"
         elif not verdict.passed:

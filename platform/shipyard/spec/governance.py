@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from shipyard.metrics import TASK_METRICS, task_of
 from shipyard.spec.fields import EMAIL, METRIC_NAME, NON_NEGATIVE_METRICS, UNIT_METRICS, Strict
 
 # --- governance -------------------------------------------------------------------------------
@@ -34,6 +35,9 @@ class MetricGate(Strict):
     def _bounds(self) -> MetricGate:
         if self.min is None and self.max is None:
             raise ValueError(f"the gate on {self.metric!r} sets neither min nor max: set at least one")
+        if task_of(self.metric) is None:  # no model would ever be measured on it: the gate never applies
+            known = "; ".join(f"{task}: {', '.join(sorted(names))}" for task, names in TASK_METRICS.items())
+            raise ValueError(f"no task measures {self.metric!r} (the gate's metrics: {known})")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max}): no model could pass")
         low, high = (0.0, 1.0) if self.metric in UNIT_METRICS else (0.0, None)
@@ -73,5 +77,11 @@ class Governance(Strict):
         "medium": RiskTier(drift_monitoring_required=True),
         "high": RiskTier(approval_required=True, min_approvers=2, drift_monitoring_required=True),
     }
-    gates: list[MetricGate] = [MetricGate(metric="accuracy", min=0.7)]
+    # each gate applies to the task that measures its metric (shipyard.metrics); the first of a task's
+    # gates is its primary metric, the one compared with the champion
+    gates: list[MetricGate] = [MetricGate(metric="accuracy", min=0.7), MetricGate(metric="r2", min=0.0)]
     champion_tolerance: float = Field(0.01, ge=0, description="how much worse than champion a model may be")
+
+    def gates_for(self, task: str) -> list[MetricGate]:
+        """The gates a model of ``task`` must pass; empty: the platform cannot gate that task."""
+        return [g for g in self.gates if task_of(g.metric) == task]

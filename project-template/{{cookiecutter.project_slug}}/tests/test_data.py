@@ -1,16 +1,24 @@
 from {{ cookiecutter.package_name }} import config, features, validate
 
 
-def test_demo_data_matches_the_schema(dataset):
-    assert len(dataset) > 100
+def test_the_data_matches_the_schema(dataset):
+    assert len(dataset) >= 20
     assert validate.check(dataset, config.schema()) == []
 
 
+def _bounded_column() -> tuple[str, float]:
+    """A numeric column with a range, and a value outside it."""
+    for name, rule in config.schema()["columns"].items():
+        if rule.get("type") != "category" and ("min" in rule or "max" in rule):
+            return name, (rule["min"] - 1000 if "min" in rule else rule["max"] + 1000)
+    raise AssertionError("schema.yaml has no numeric column with a min or max")
+
+
 def test_corrupted_values_are_named_by_column_and_row(dataset):
-    column = next(iter(config.schema()["columns"]))
+    column, outside = _bounded_column()
     bad = dataset.copy()
     bad[column] = bad[column].astype(object)
-    bad.loc[3, column] = -1000
+    bad.loc[3, column] = outside
     bad.loc[7, column] = "n/a"
     bad.loc[9, column] = None
     problems = "\n".join(validate.check(bad, config.schema()))
@@ -47,7 +55,7 @@ def test_categorical_column_is_checked_and_one_hot_encoded(dataset):
 def test_row_ids_are_stable_when_sampling(dataset):
     from {{ cookiecutter.package_name }} import prepare
 
-    source = prepare.load_source("sklearn", config.params()["task"])
+    source = prepare.load_source(config.params()["data"]["source"], config.params()["task"])
     sampled = prepare.prepare(source, sample_fraction=0.5, seed=1)
     assert dataset[config.ROW_ID].tolist() == list(range(len(dataset)))
     first = sampled.iloc[0]

@@ -5,7 +5,7 @@ def test_no_drift_on_the_same_distribution_and_drift_when_shifted(dataset):
     train, test, _ = features.featurize(dataset, config.params()["task"], 0.5, 0)
     calm = monitor.drift(train, test, p_value=0.001)
     assert calm.share < 0.2
-    columns = [c for c in test.columns if c not in (config.TARGET, config.ROW_ID)]
+    columns = [c for c in test.columns if c not in (config.target(), config.ROW_ID)]
     shifted = test.copy()
     shifted[columns] = shifted[columns] + 1.0
     report = monitor.drift(train, shifted, p_value=0.01)

@@ -19,7 +19,6 @@ MODELS = ROOT / "models"
 RUN_FILE = MODELS / "run.json"
 METRICS = ROOT / "metrics" / "eval.json"
 REPORTS = ROOT / "reports"
-TARGET = "target"
 # The source row a prepared row came from: stable when data.sample_fraction changes, so labels join on it.
 ROW_ID = "row_id"
 
@@ -63,6 +62,11 @@ def governance() -> dict:
 @cache
 def schema() -> dict:
     return yaml.safe_load((ROOT / "schema.yaml").read_text())
+
+
+def target() -> str:
+    """The label column: ``target.name`` in schema.yaml (`make add-data ... TARGET=price` writes it)."""
+    return str(schema()["target"]["name"])
 
 
 def platform_value(env_var: str, key: str) -> str | None:

@@ -5,30 +5,15 @@ from __future__ import annotations
 import json
 import time
 
-import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
+from shipyard import metrics
 
 from . import config, features, modeling
 
 
 def score(task: str, y_true, y_pred, y_score=None) -> dict[str, float]:
-    if task == "classification":
-        found = {
-            "accuracy": skm.accuracy_score(y_true, y_pred),
-            "f1": skm.f1_score(y_true, y_pred),
-            "precision": skm.precision_score(y_true, y_pred, zero_division=0),
-            "recall": skm.recall_score(y_true, y_pred),
-        }
-        if y_score is not None and len(np.unique(y_true)) == 2:
-            found["roc_auc"] = skm.roc_auc_score(y_true, y_score)
-    else:
-        found = {
-            "r2": skm.r2_score(y_true, y_pred),
-            "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
-            "mae": skm.mean_absolute_error(y_true, y_pred),
-        }
-    return {k: round(float(v), 6) for k, v in found.items()}
+    """The task's metrics as the platform's gate computes them (shipyard.metrics: one definition)."""
+    return metrics.score(task, y_true, y_pred, y_score)
 
 
 def ml_seconds(**seconds: float) -> str:

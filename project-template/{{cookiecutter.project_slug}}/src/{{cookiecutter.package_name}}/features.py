@@ -11,7 +11,7 @@ from . import config
 
 
 def split(frame: pd.DataFrame, task: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    stratify = frame[config.TARGET] if task == "classification" else None
+    stratify = frame[config.target()] if task == "classification" else None
     train, test = train_test_split(frame, test_size=test_size, random_state=seed, stratify=stratify)
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
@@ -29,7 +29,7 @@ def encode(frame: pd.DataFrame, columns: dict[str, dict]) -> pd.DataFrame:
 
 
 def fit_scaler(train: pd.DataFrame) -> dict[str, dict[str, float]]:
-    features = train.drop(columns=[config.TARGET, config.ROW_ID], errors="ignore")
+    features = train.drop(columns=[config.target(), config.ROW_ID], errors="ignore")
     std = features.std().replace(0, 1.0)
     return {c: {"mean": float(features[c].mean()), "std": float(std[c])} for c in features.columns}
 
@@ -48,7 +48,7 @@ def featurize(frame: pd.DataFrame, task: str, test_size: float, seed: int):
 
 
 def xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    return frame.drop(columns=[config.TARGET, config.ROW_ID], errors="ignore"), frame[config.TARGET]
+    return frame.drop(columns=[config.target(), config.ROW_ID], errors="ignore"), frame[config.target()]
 
 
 def main() -> None:

@@ -20,10 +20,9 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 from shipyard import tags
+from shipyard.metrics import is_better, worse_by
 
 from . import config, model_card
-
-LOWER_IS_BETTER = {"rmse", "mae", "log_loss"}
 
 
 @dataclass
@@ -68,11 +67,11 @@ def evaluate_gate(
         else:
             new, old = metrics[primary], champion_metrics[primary]
             result.champion_value = old
-            worse_by = (new - old) if primary in LOWER_IS_BETTER else (old - new)
-            if worse_by > tolerance:
+            worse = worse_by(primary, new, old)
+            if worse > tolerance:
                 failures.append(
                     f"{primary} {new:.4f} is worse than champion v{version} ({old:.4f}) "
-                    f"by {worse_by:.4f}, more than the tolerance {tolerance}"
+                    f"by {worse:.4f}, more than the tolerance {tolerance}"
                 )
             else:
                 notes.append(f"{primary} {new:.4f} vs champion v{version} {old:.4f} (tolerance {tolerance})")
@@ -114,7 +113,7 @@ def metrics_diff(metrics: dict[str, float], champion: tuple[str, dict[str, float
             lines.append(f"  {name:<16}{shown(new_value):>10}{shown(old_value):>10}{'':>10}")
             continue
         change = new_value - old_value
-        better = (change < 0) if name in LOWER_IS_BETTER else (change > 0)
+        better = is_better(name, change)
         verdict = "" if change == 0 else (" better" if better else " worse")
         lines.append(f"  {name:<16}{new_value:>10.4f}{old_value:>10.4f}{change:>+10.4f}{verdict}")
     return lines

@@ -23,7 +23,7 @@ MAX_TASKS = 200
 
 def task_records(frame: pd.DataFrame, limit: int = MAX_TASKS) -> list[dict]:
     rows = frame.head(limit)
-    features = rows.drop(columns=[config.TARGET, config.ROW_ID], errors="ignore")
+    features = rows.drop(columns=[config.target(), config.ROW_ID], errors="ignore")
     return [
         {"row_id": int(row_id), "record": "; ".join(f"{c}={_show(row[c])}" for c in features.columns)}
         for row_id, (_, row) in zip(rows[config.ROW_ID], features.iterrows(), strict=True)
@@ -72,8 +72,9 @@ def main() -> int:
     key = os.environ.get("LABEL_STUDIO_API_KEY")
     if not (url and key):
         print(
-            "Label Studio is not configured\n  fix: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY"
-            " (the platform's CI and `shipyard` shell give them)",
+            "Label Studio is not configured\n  fix: set LABEL_STUDIO_API_KEY to your Label Studio access"
+            " token (Label Studio: Account & Settings > Access Token; the platform's CI sets it) and"
+            " LABEL_STUDIO_URL if shipyard.yaml has none",
             file=sys.stderr,
         )
         return 2

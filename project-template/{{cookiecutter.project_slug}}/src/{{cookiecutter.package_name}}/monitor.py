@@ -41,7 +41,7 @@ class DriftReport:
 def drift(reference: pd.DataFrame, current: pd.DataFrame, p_value: float) -> DriftReport:
     found = {}
     for column in reference.columns:
-        if column in (config.TARGET, config.ROW_ID) or column not in current.columns:
+        if column in (config.target(), config.ROW_ID) or column not in current.columns:
             continue
         result = stats.ks_2samp(reference[column].to_numpy(), current[column].to_numpy())
         found[column] = FeatureDrift(
@@ -60,7 +60,7 @@ def current_batch(settings: dict, reference: pd.DataFrame) -> tuple[pd.DataFrame
     current = pd.read_csv(scored if scored.exists() else config.FEATURES / "test.csv")
     shift = float(settings.get("simulate_shift") or 0)
     if shift:
-        columns = [c for c in current.columns if c not in (config.TARGET, config.ROW_ID)]
+        columns = [c for c in current.columns if c not in (config.target(), config.ROW_ID)]
         current[columns] = current[columns] + shift * reference[columns].std()
     return current, source
 

@@ -43,7 +43,7 @@ def load_batch(settings: dict) -> pd.DataFrame:
     else:
         prepared = pd.read_csv(config.PREPARED)
         batch = prepared.sample(n=min(int(settings.get("sample_rows") or 100), len(prepared)), random_state=0)
-    batch = batch.drop(columns=[config.TARGET], errors="ignore").reset_index(drop=True)
+    batch = batch.drop(columns=[config.target()], errors="ignore").reset_index(drop=True)
     if config.ROW_ID not in batch.columns:
         batch.insert(0, config.ROW_ID, range(len(batch)))
     return batch
@@ -81,11 +81,12 @@ def main() -> int:
         model = modeling.load_logged(uri)
         model_id = get_model_info(uri).model_id or ""
     except MlflowException as exc:
-        print(
-            f"cannot load {uri}: {exc.message.splitlines()[0]}\n  fix: a model version needs the "
-            f"'{alias}' alias first (promoted by governance: shipyard model promote)",
-            file=sys.stderr,
-        )
+        from shipyard.identity.signed_in import SIGN_IN_FIX, is_unauthorized
+
+        fix = SIGN_IN_FIX
+        if not is_unauthorized(exc):
+            fix = f"a model version needs the '{alias}' alias first (governance: shipyard model promote)"
+        print(f"cannot load {uri}: {exc.message.splitlines()[0]}\n  fix: {fix}", file=sys.stderr)
         return 1
     batch = load_batch(settings)
     x = scoring_features(batch)

@@ -40,7 +40,7 @@ def apply_labels(frame: pd.DataFrame, annotations: pd.DataFrame) -> pd.DataFrame
     frame = frame.copy()
     labels = annotations.drop_duplicates("row_id", keep="last").set_index("row_id")["label"]
     labeled = frame[config.ROW_ID].map(labels)
-    frame.loc[labeled.notna(), config.TARGET] = labeled[labeled.notna()].to_numpy()
+    frame.loc[labeled.notna(), config.target()] = labeled[labeled.notna()].to_numpy()
     return frame
 {%- endif %}
 

@@ -19,13 +19,20 @@ from shipyard.errors import UserError
 from shipyard.records import MlflowApi
 from shipyard.registry import client as registry
 from shipyard.registry.names import ENV_REGISTRY, EVAL_ARTIFACT, EVAL_HASH
+from shipyard.registry.names import TARGET as EVAL_TARGET
 
 from . import config, tracking
 
 
 def log_eval_data(api: MlflowApi, run_id: str) -> str:
-    """The held-out split the platform scores both models on, and its sha256 on the run."""
-    path = config.FEATURES / "test.csv"
+    """The held-out split the platform scores both models on, and its sha256 on the run. The platform
+    reads the label from a column named ``target`` whatever schema.yaml calls it."""
+    import pandas as pd
+
+    path = config.REPORTS / os.path.basename(EVAL_ARTIFACT)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.read_csv(config.FEATURES / "test.csv")
+    frame.rename(columns={config.target(): EVAL_TARGET}).to_csv(path, index=False)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     api.log_artifact(run_id, str(path), os.path.dirname(EVAL_ARTIFACT))
     api.set_tag(run_id, EVAL_HASH, digest)
@@ -36,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     """``--dry-run`` (a branch's CI): submit a run the local gate dry-ran; the platform records its
     verdict as a dry run (it registers only from the default branch's CI run, whatever is asked)."""
     from shipyard.identity.session import require_current
+    from shipyard.identity.signed_in import data_dir
 
     dry_run = "--dry-run" in (sys.argv[1:] if argv is None else argv)
     branch, default = os.environ.get("SHIPYARD_BRANCH", ""), os.environ.get("SHIPYARD_DEFAULT_BRANCH", "main")
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         log_eval_data(api, run_id)
-        result = registry.submit(registry.registry_url(), require_current(None), run_id)
+        result = registry.submit(registry.registry_url(), require_current(data_dir()), run_id)
     except UserError as exc:  # the registry refused, or MLflow did (RegistryRefused is one too)
         print(f"{exc.message}\n  fix: {exc.fix}", file=sys.stderr)
         return 1

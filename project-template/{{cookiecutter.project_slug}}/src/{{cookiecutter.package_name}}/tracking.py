@@ -17,6 +17,10 @@ def configure() -> str:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     uri = config.platform_value("MLFLOW_TRACKING_URI", "mlflow") or f"sqlite:///{config.ROOT / 'mlflow.db'}"
     os.environ["MLFLOW_TRACKING_URI"] = uri
+    if uri.startswith(("http://", "https://")):
+        from shipyard.identity.signed_in import use_login
+
+        use_login()  # act as whoever `shipyard login` signed in (CI's own credentials win)
     return uri
 
 
