@@ -26,6 +26,9 @@ def register(app: typer.Typer) -> None:
     audit_app.command("verify")(verify)
     audit_app.command("export")(export)
     audit_app.command("checkpoint")(checkpoint)
+    from shipyard.cli import reproduce_cmd
+
+    audit_app.command("reproduce")(reproduce_cmd.reproduce_champions)
     app.add_typer(audit_app, name="audit")
 
 

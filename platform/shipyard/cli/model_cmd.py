@@ -45,6 +45,9 @@ def register(app: typer.Typer) -> None:
     model_app.command("promote")(promote)
     model_app.command("submit")(submit)
     model_app.command("validation-set")(validation_set)
+    from shipyard.cli import reproduce_cmd  # it imports this module's helpers
+
+    model_app.command("reproduce")(reproduce_cmd.reproduce)
     model_app.command("reject")(
         _recorder("reject", "Reject a version (approvers); takes `challenger` off it.")
     )
