@@ -52,6 +52,7 @@ df = pd.DataFrame(
             "risk tier": r.risk_tier,
             "owner": r.owner,
             "approvals": r.approvals or "-",
+            "reproduced": r.reproduced or "-",
             "created by": r.created_by or "(not recorded)",
             "created at (UTC)": when(r.created_at),
             "lineage": r.lineage,

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from shipyard.audit import listing
 from shipyard.audit.access import READERS, may_read
+from shipyard.audit.reproductions import last_reproductions
 from shipyard.audit.store import AuditStore
 from shipyard.audit.view import home
 from shipyard.audit.witness import checkpoints
@@ -31,6 +32,13 @@ if view.error:
     st.warning(view.error)
 for model, what in view.ungoverned_champions.items():
     st.error(f"**{model}**: the champion did not arrive through the platform. {what}")
+
+reproduced = last_reproductions(view.events)
+if reproduced:
+    st.subheader("Champions reproduced from their lineage (`shipyard audit reproduce --champions`)")
+    st.dataframe(pd.DataFrame([{"model": r.model, "champion": f"v{r.version}", "last reproduction": r.mark,
+                                "why not": r.message if r.result == "failed" else ""} for r in reproduced]),
+                 hide_index=True, width="stretch")  # fmt: skip
 
 options = listing.choices(view.events)
 f1, f2, f3, f4 = st.columns(4)
