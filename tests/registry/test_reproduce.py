@@ -46,6 +46,7 @@ def test_the_stages_after_the_data_run_again_and_their_metrics_are_read(tmp_path
     (tmp_path / "metrics" / "eval.json").write_text('{"accuracy": 0.9, "note": "x"}')
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "model.joblib").write_bytes(b"weights")
+    (tmp_path / "models" / "run.json").write_text('{"run_id": "differs on every run"}')
     assert job.read_metrics(tmp_path, every) == {"accuracy": 0.9}
     assert job.model_files(tmp_path, every) == {"models/model.joblib": hashlib.md5(b"weights").hexdigest()}
 

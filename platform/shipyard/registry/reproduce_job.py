@@ -203,13 +203,18 @@ def read_metrics(src: Path, stages: dict) -> dict[str, float]:
     return found
 
 
+METADATA_SUFFIXES = (".json", ".yaml", ".yml", ".txt", ".md", ".log")  # the run's record, not the model
+
+
 def model_files(src: Path, stages: dict) -> dict[str, str]:
-    """md5 of every file the ``train`` stage (else the last stage with outputs) writes."""
+    """md5 of every model file the ``train`` stage (else the last stage with outputs) writes; records
+    of the run beside it (``models/run.json``: its MLflow run id) differ on every run and are left out."""
     stage = stages.get("train") or next((s for s in reversed(stages.values()) if s.get("outs")), {})
     found = {}
     for out in _outs(stage):
         root = src / out
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        files = [p for p in files if not p.name.endswith(METADATA_SUFFIXES)]
         for path in files:
             found[str(path.relative_to(src))] = _md5(path)
     return found
