@@ -7,6 +7,7 @@ The demo runs once (module fixture, on the light platform); each test restores w
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -123,3 +124,40 @@ def test_audit_reproduce_champions_re_verifies_every_champion(demo):
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     assert "1 of 1 champion(s) reproduced" in result.stdout
     assert _last(platform, audit.REPRODUCE_PASSED).actor == AUDITOR
+
+
+def test_the_pytorch_flavour_reproduces_on_cpu(demo, tmp_path):
+    """A PyTorch project pushed through the platform's CI: its version rebuilds to the same metrics
+    and the same model file (seeded, one thread, CPU)."""
+    import yaml
+    from shipyard.ci.runs import wait_for_ci_run
+    from shipyard.demo import DEMO_CARD, _pusher_env
+    from shipyard.identity import RUNNER
+
+    platform, _ = demo
+    slug = "torch-repro"
+    made = platform.cli("new", "Torch Repro", "--team", TEAM, "--flavour", "pytorch", "--no-input",
+                        "--output-dir", str(tmp_path), "--spec", str(platform.spec_path),
+                        "--data-dir", str(platform.data_dir), "--provision", timeout=600)  # fmt: skip
+    assert made.returncode == 0, f"{made.stdout[-3000:]}\n{made.stderr[-3000:]}"
+    project = tmp_path / slug
+    (project / "model_card.yaml").write_text(yaml.safe_dump(DEMO_CARD, sort_keys=False))
+    identity = ["-c", "user.name=Torch", "-c", "user.email=data-scientist@example.com"]
+    for args in (["add", "-A"], [*identity, "commit", "-q", "-m", "torch model"]):
+        subprocess.run(["git", *args], cwd=project, check=True)
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True
+    ).stdout.strip()
+    env = {**os.environ, **platform.env, **_pusher_env(platform.spec, platform.data_dir)}
+    subprocess.run(["git", "push", "-q", "-u", "origin", "main"], cwd=project, check=True, env=env)
+    with acting_as(platform.credentials(RUNNER)):
+        run = wait_for_ci_run(MlflowApi(platform.endpoints.mlflow), slug, commit=sha, timeout=1500)
+    assert run.status == "passed", (platform.data_dir / "ci" / "logs" / f"{run.run_id}.log").read_text()[
+        -3000:
+    ]
+    result = platform.cli_as(VALIDATOR, "model", "reproduce", slug, "1", timeout=900)
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    events = AuditStore.of(platform.data_dir).events(model=slug, action=audit.REPRODUCE_PASSED)
+    d = events[-1].details
+    assert "requirements-torch-cpu.lock" in d["locks"] and d["model_identical"] is True
+    assert d["registered_metrics"] == d["reproduced_metrics"]
