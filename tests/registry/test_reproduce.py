@@ -120,3 +120,16 @@ def test_who_may_reproduce():
 def test_the_tier_tolerance_defaults_to_zero():
     spec = load_spec(REPO / "platform.yaml")
     assert all(t.reproduce_tolerance == 0.0 for t in spec.governance.risk_tiers.values())
+
+
+def test_the_data_goes_inside_the_checkout_only(tmp_path):
+    src, obj = tmp_path / "src", tmp_path / "obj"
+    src.mkdir()
+    obj.write_text("a,target\n")
+    job.place_data(obj, src, "data/prepared/dataset.csv")
+    assert (src / "data" / "prepared" / "dataset.csv").read_text() == "a,target\n"
+    (src / "out").symlink_to(tmp_path)
+    for bad in ("../escape.csv", "/tmp/x.csv", "out/escape.csv"):
+        with pytest.raises(NotReproduced, match="checkout"):
+            job.place_data(obj, src, bad)
+    assert not (tmp_path / "escape.csv").exists()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard import tags
@@ -51,6 +51,7 @@ class Target:
     data_hash: str
     run_id: str
     tolerance: float
+    gate_metrics: dict = field(default_factory=dict)  # the registry's own scoring at registration
 
 
 def may_reproduce(spec, caller: str, team: str) -> bool:
@@ -80,6 +81,7 @@ def target(registry, caller: str, model: str, version: str) -> Target:
         str(d.get("data_hash", "")),
         str(d.get("run_id", "")),
         float(spec_tier.reproduce_tolerance) if spec_tier else 0.0,
+        dict(d.get("candidate") or {}),
     )
 
 
@@ -108,6 +110,8 @@ def reproduce(registry, caller: str, model: str, version: str) -> dict:
         "run_id": t.run_id,
         "tier": t.tier,
         "tolerance": t.tolerance,
+        # for the record: the platform gate's scores of the registered files (its own scoring code)
+        "gate_metrics": t.gate_metrics,
     }
     log_path = registry.data_dir / "reproduce" / "logs" / f"{model}-v{version}-{int(time.time())}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -229,8 +229,15 @@ def _md5(path: Path) -> str:
 
 
 def place_data(obj: Path, src: Path, data_path: str) -> None:
+    """The data object where the pipeline's data stage writes it. ``data_path`` is the training run's
+    tag (a claim) and the checkout is the project's: it must stay inside the checkout, links resolved."""
     dest = src / data_path
+    root = src.resolve()
+    if Path(data_path).is_absolute() or not dest.parent.resolve().is_relative_to(root) or dest.is_symlink():
+        raise NotReproduced("data", f"the run's data path {data_path!r} is not a file inside the checkout")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.parent.resolve().is_relative_to(root):
+        raise NotReproduced("data", f"the run's data path {data_path!r} leads outside the checkout")
     shutil.copyfile(obj, dest)
 
 
