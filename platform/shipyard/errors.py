@@ -212,3 +212,15 @@ class ServiceFailed(Exception):
     def __init__(self, service: str, reason: str, log: Path | None) -> None:
         super().__init__(f"{service}: {reason}")
         self.service, self.reason, self.log = service, reason, log
+
+
+class NotReproduced(UserError):
+    """A registered version did not reproduce from its lineage; ``cause`` says which part failed
+    (``commit``, ``data``, ``lock``, ``stage``, ``metrics``, ``model-file``), the message names it."""
+
+    CAUSES = ("commit", "data", "lock", "stage", "metrics", "model-file")
+
+    def __init__(self, cause: str, message: str, fix: str = "", **details: object) -> None:
+        super().__init__(message, fix or "see the reproduction's log; the audit log keeps the verdict")
+        self.cause = cause
+        self.details = details

@@ -60,6 +60,11 @@ CREATED_BY = "shipyard.created_by"  # who pushed the commit the version was trai
 # approvals (governance)
 APPROVED_BY = "shipyard.approval.by"
 APPROVED_AT = "shipyard.approval.at"
+# the last reproduction of a version from its lineage (registry/reproduce.py): "passed" or "failed",
+# when (UTC ISO 8601) and who asked; the audit event (reproduce.passed/failed) holds the evidence
+REPRODUCED = "shipyard.reproduce.result"
+REPRODUCED_AT = "shipyard.reproduce.at"
+REPRODUCED_BY = "shipyard.reproduce.by"
 
 # ML Test Score: experiment tag <prefix><test id> (e.g. shipyard.mltest.data-2) = link to the document
 # showing a test is done by hand; counts 0.5 where the platform sees no automated evidence

@@ -8,6 +8,7 @@ import ui
 from shipyard.audit import listing
 from shipyard.audit.access import READERS, may_read
 from shipyard.audit.export import log_exports
+from shipyard.audit.reproductions import last_reproductions, reproduction_rows
 
 ui.page("Audit")
 cfg = ui.config()
@@ -28,6 +29,11 @@ if view.error:
     st.warning(view.error)
 for model, what in view.ungoverned_champions.items():
     st.error(f"**{model}**: the champion did not arrive through the platform. {what}")
+
+reproduced = last_reproductions(view.events)
+if reproduced:
+    st.subheader("Champions reproduced from their lineage (`shipyard audit reproduce --champions`)")
+    st.dataframe(pd.DataFrame(reproduction_rows(reproduced)), hide_index=True, width="stretch")
 
 options = listing.choices(view.events)
 f1, f2, f3, f4 = st.columns(4)

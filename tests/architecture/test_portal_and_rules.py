@@ -35,6 +35,7 @@ PORTAL_BAND = (
     "shipyard.audit.view",  # the audit log as the portal shows it
     "shipyard.audit.listing",  # the log's filters and rows
     "shipyard.audit.export",  # the log's exports (the same text as `shipyard audit export`)
+    "shipyard.audit.reproductions",  # the last reproduction per champion
     "shipyard.audit.access",  # who may read the log
     "shipyard.formatting",
     "shipyard.errors",

@@ -50,3 +50,21 @@ def test_automated_evidence_counts_one():
     failed = CiRun("ci2", "p", "failed", "abc", "main", "shipyard", ci.steps, "test", NOW, NOW)
     card = score(Evidence(project(), [failed], [], [], [], now=NOW))
     assert card.sections["data"] == 0
+
+
+def test_the_champions_last_reproduction_decides_infrastructure_1():
+    run = TrainingRun("r1", "p", "ci1", "abc", "md5", "data/x", "", "m6i.large", 0, "passed", "", NOW,
+                      {"accuracy": 0.9}, {})  # fmt: skip
+
+    def infra_1(result: str | None):
+        t = {tags.REPRODUCED: result, tags.REPRODUCED_AT: "2026-12-07T10:00:00", tags.REPRODUCED_BY: "v@x"}
+        v = ModelVersion("p", 1, "p", "r1", "md5", "abc", "passed", "", (), (), (tags.CHAMPION,), "", NOW,
+                         "", "", tags=t if result else {})  # fmt: skip
+        card = score(Evidence(project(), [], [run], [v], [], now=NOW))
+        return next(r for r in card.results if r.id == "infrastructure-1")
+
+    passed = infra_1("passed")
+    assert passed.points == 1 and passed.evidence == "champion v1 reproduced ✔ 2026-12-07 by v@x"
+    assert infra_1("failed").points == 0  # a failed reproduction is not evidence, whatever the lineage
+    never = infra_1(None)
+    assert never.points == 1 and "not reproduced yet" in never.evidence

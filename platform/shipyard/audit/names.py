@@ -16,6 +16,8 @@ VALIDATION_SET = "validation_set.registered"  # a validator's independent evalua
 FINDING = "finding.out_of_band"  # MLflow changed without a matching event
 IDENTITIES_APPLIED = "identities.applied"  # `up` created users from the spec
 GOVERNANCE_CHANGED = "spec.governance_changed"  # `up` read a spec whose governance (gates, tiers) differs
+REPRODUCE_PASSED = "reproduce.passed"  # a version rebuilt from its commit, data and locks: metrics agree
+REPRODUCE_FAILED = "reproduce.failed"  # ... and did not: details name the cause
 PROJECT_FACTS = "project.facts"  # a project's team, risk tier and owner as the registry keeps them
 
 GENESIS = "0" * 64

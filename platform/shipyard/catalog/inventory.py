@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shipyard import tags
 from shipyard.health import Scorecard
 from shipyard.platform.endpoints import Endpoints
 from shipyard.records import MlflowApi, ModelVersion, Snapshot
@@ -36,6 +37,7 @@ class InventoryRow:
     run_id: str
     ci_run_id: str
     model_card: str
+    reproduced: str = ""  # the last reproduction: "reproduced ✔ 2026-12-07 by …", "NOT reproduced ✘ …"
 
     @property
     def lineage(self) -> str:
@@ -74,9 +76,19 @@ def inventory(spec: PlatformSpec, snapshot: Snapshot) -> list[InventoryRow]:
                 run_id=v.run_id,
                 ci_run_id=run.ci_run_id if run else "",
                 model_card=v.model_card,
+                reproduced=reproduced_mark(v),
             )
         )
     return rows
+
+
+def reproduced_mark(v: ModelVersion) -> str:
+    """The version's last reproduction as the Models page shows it (its ``shipyard.reproduce.*`` tags)."""
+    result = v.tags.get(tags.REPRODUCED)
+    at, by = v.tags.get(tags.REPRODUCED_AT, "")[:10], v.tags.get(tags.REPRODUCED_BY, "")
+    if result == "passed":
+        return f"reproduced ✔ {at} by {by}"
+    return f"NOT reproduced ✘ {at} by {by}" if result else ""
 
 
 def _records(rows: list[InventoryRow]) -> list[dict]:

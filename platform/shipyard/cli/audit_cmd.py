@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
     audit_app.command("verify")(verify)
     audit_app.command("export")(export)
     audit_app.command("checkpoint")(checkpoint)
+    from shipyard.cli import model_reproduce
+
+    audit_app.command("reproduce")(model_reproduce.reproduce_champions)
     app.add_typer(audit_app, name="audit")
 
 

@@ -9,34 +9,17 @@ from pathlib import Path
 import typer
 
 from shipyard.catalog import inventory, load_snapshot
+from shipyard.cli import model_reproduce
 from shipyard.cli.options import DataDirOpt, SpecOpt
+from shipyard.cli.registry_calls import MlflowOpt, _platform, _registry, _version
 from shipyard.cli.tables import console as make_console
 from shipyard.cli.tables import table as make_table
-from shipyard.clients.probes import require_reachable
 from shipyard.errors import ReasonRequired
 from shipyard.formatting import ratio
-from shipyard.platform.resolver import Platform, resolve_platform
 from shipyard.registry import client
 from shipyard.registry.notes import check_note
-from shipyard.service_calls import check_url
 
 console = make_console()
-
-MlflowOpt = typer.Option(None, "--mlflow", help="MLflow URL (default: $MLFLOW_TRACKING_URI, else the spec's)")
-
-
-def _platform(spec: Path | None, data_dir: Path | None, mlflow: str | None) -> Platform:
-    """The platform, with MLflow's URL checked and asked once (fails fast when it is down)."""
-    if mlflow:
-        check_url(mlflow, "--mlflow", "pass MLflow's URL, e.g. --mlflow http://127.0.0.1:5000")
-    platform = resolve_platform(spec, data_dir, overrides={"mlflow": mlflow})
-    uri = platform.endpoints.mlflow
-    if not uri:
-        from shipyard.errors import UserError
-
-        raise UserError("the platform runs no MLflow", "set services.mlflow.enabled: true in the spec")
-    require_reachable("MLflow", check_url(uri, "MLflow URL", "fix services.mlflow.url"))
-    return platform
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +29,7 @@ def register(app: typer.Typer) -> None:
     model_app.command("promote")(promote)
     model_app.command("submit")(submit)
     model_app.command("validation-set")(validation_set)
+    model_app.command("reproduce")(model_reproduce.reproduce)
     model_app.command("reject")(
         _recorder("reject", "Reject a version (approvers); takes `challenger` off it.")
     )
@@ -80,23 +64,6 @@ def list_versions(
             r.model, str(r.version), r.aliases, r.gate, r.created_by, r.approvals, r.project, r.lineage
         )
     console.print(table)
-
-
-def _registry(spec: Path | None, data_dir: Path | None, mlflow: str | None):
-    """The platform, the registry service's URL and the signed-in identity the call acts as."""
-    from shipyard.identity.session import require_current
-    from shipyard.registry.client import registry_url
-
-    platform = _platform(spec, data_dir, mlflow)
-    creds = require_current(platform.data_dir)
-    return platform, registry_url(platform.endpoints.registry), creds
-
-
-def _version(text: str) -> int:
-    """Plain ASCII digits only: ``int`` would take ``01``, ``+1`` and ``١`` as version 1."""
-    from shipyard.registry.versions import parse_version
-
-    return parse_version(text)
 
 
 def approve(

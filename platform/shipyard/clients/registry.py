@@ -8,7 +8,7 @@ import os
 from shipyard import service_calls
 from shipyard.errors import RegistryRefused, UserError
 from shipyard.identity.credentials import Credentials
-from shipyard.platform.env import ENV_REGISTRY
+from shipyard.platform.env import ENV_REGISTRY, ENV_REPRODUCE_TIMEOUT
 
 SERVICE = "the registry service"
 
@@ -42,6 +42,7 @@ def call(
     body: dict | None = None,
     on_behalf_of: str | None = None,
     scoring: bool = False,
+    bound_s: float | None = None,
 ) -> dict:
     """POST as ``creds``; ``on_behalf_of``: the person the portal's account acts for (the registry
     takes it from the portal's account only). Bounded by the platform's service timeout, or by its
@@ -49,7 +50,9 @@ def call(
     import requests  # here: the names above are read where requests' import would only cost
 
     headers = {ON_BEHALF_OF: on_behalf_of} if on_behalf_of else None
-    if scoring:
+    if bound_s is not None:  # a call that runs a pipeline (a reproduction)
+        bound, setting = bound_s, f"${ENV_REPRODUCE_TIMEOUT}"
+    elif scoring:
         bound, setting = service_calls.scoring_timeout(), "services.calls.scoring_timeout_seconds"
     else:
         bound, setting = service_calls.timeout(), service_calls.bound_name()
@@ -93,6 +96,17 @@ def validation_set(
 ) -> dict:
     body = {"csv": csv_text, "filename": filename, "note": note}
     return call(url, creds, f"/models/{model}/validation-set", body, scoring=True)
+
+
+def reproduce(url: str, creds: Credentials, model: str, version: int) -> dict:
+    """Rebuild a version from its lineage on the platform (minutes: bounded by the pipeline's own
+    limit, ``$SHIPYARD_REPRODUCE_TIMEOUT``, plus a margin)."""
+    bound = float(os.environ.get(ENV_REPRODUCE_TIMEOUT, "1800")) + 120
+    return call(url, creds, f"/models/{model}/versions/{int(version)}/reproduce", bound_s=bound)
+
+
+def champions(url: str, creds: Credentials) -> list[dict]:
+    return call(url, creds, "/champions")["champions"]
 
 
 def project_facts(url: str, creds: Credentials, project: str, team: str, tier: str, owner: str) -> dict:

@@ -52,9 +52,19 @@ def _metric(word: str) -> Check:
 
 
 def _reproducible(ev: Evidence) -> str | None:
+    """The champion's last reproduction (registry/reproduce.py) decides: passed counts, failed does not;
+    never reproduced, the lineage a reproduction needs still counts, and says it was not tried."""
+    champion = ev.champion
+    result = champion.tags.get(tags.REPRODUCED) if champion else None
+    if champion and result:
+        if result != "passed":
+            return None
+        at, by = champion.tags.get(tags.REPRODUCED_AT, "")[:10], champion.tags.get(tags.REPRODUCED_BY, "?")
+        return f"champion v{champion.version} reproduced \u2714 {at} by {by}"
     run = next(iter(ev.train_runs), None)
     if run and run.data_hash and run.commit:
-        return f"latest training run {run.run_id[:8]}: data {run.data_hash[:10]} + commit {run.commit[:8]}"
+        return (f"latest training run {run.run_id[:8]}: data {run.data_hash[:10]} + commit {run.commit[:8]} "
+                "(not reproduced yet: shipyard model reproduce)")  # fmt: skip
     return None
 
 
@@ -158,7 +168,8 @@ TESTS: tuple[Test, ...] = (
     _t("model", 7, "The model is tested for considerations of inclusion",
        "a training run metric named like `fairness_*`", _metric("fairness")),
     _t("infrastructure", 1, "Training is reproducible",
-       "the latest training run carries shipyard.data.hash and mlflow.source.git.commit", _reproducible),
+       "the champion's last reproduction passed (shipyard model reproduce); until one is tried, the latest "
+       "training run carrying shipyard.data.hash and mlflow.source.git.commit", _reproducible),
     _t("infrastructure", 2, "Model specification code is unit tested", "a test step in a passed CI run",
        _step(_unit_test, "test")),
     _t("infrastructure", 3, "The full ML pipeline is integration tested",

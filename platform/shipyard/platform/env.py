@@ -52,6 +52,7 @@ ENV_OPENCOST = "SHIPYARD_OPENCOST_URL"
 ENV_COST_EXPLORER = "SHIPYARD_COST_EXPLORER"  # "off" disables it on an aws platform
 ENV_CI_USER = "SHIPYARD_CI_USER"  # another unprivileged account to run CI jobs as
 ENV_CI_TIMEOUT = "SHIPYARD_CI_TIMEOUT"  # seconds one CI run may take (default 3600)
+ENV_REPRODUCE_TIMEOUT = "SHIPYARD_REPRODUCE_TIMEOUT"  # seconds a reproduction's stages may take (1800)
 ENV_TEMPLATE = "SHIPYARD_TEMPLATE"  # the project template to generate from
 ENV_LABEL_STUDIO_VENV = "SHIPYARD_LABEL_STUDIO_VENV"  # a venv shared between data dirs (tests, CI)
 ENV_PROMETHEUS_BIN = "SHIPYARD_PROMETHEUS_BIN"  # binaries outside PATH

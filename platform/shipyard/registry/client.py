@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from shipyard.clients.registry import (
     call,
+    champions,
     project_facts,
     registry_url,
+    reproduce,
     set_tier,
     submit,
     validation_set,
@@ -18,8 +20,10 @@ __all__ = [
     "RegistryRefused",
     "call",
     "format_verdict",
+    "champions",
     "project_facts",
     "registry_url",
+    "reproduce",
     "set_tier",
     "submit",
     "validation_set",

@@ -174,6 +174,8 @@ def main(request_path: str) -> int:
                     if missing:
                         raise ValueError(f"the data lacks the model's input columns {missing[:10]}")
                     x = x[m["columns"]]
+                else:  # a tensor signature (PyTorch): the features as the template's features.xy takes them
+                    x = x.drop(columns=["row_id"], errors="ignore")  # provenance.ROW_ID: an id, no feature
                 scores[name][dname] = score(task, y, labels(task, _predict(m["kind"], model, x)))
             except Exception as exc:  # noqa: BLE001
                 scores[name][dname] = {"error": _first_line(exc)}

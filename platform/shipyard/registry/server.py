@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import sys
@@ -38,7 +39,7 @@ from shipyard.identity.people import people, person
 from shipyard.identity.proxy_auth import proxied_email
 from shipyard.identity.session import check
 from shipyard.platform.env import ENV_MLFLOW_USERNAME
-from shipyard.registry import json_body
+from shipyard.registry import json_body, reproduce
 from shipyard.registry.names import MAX_VALIDATION_BYTES, ON_BEHALF_OF
 from shipyard.registry.notes import request_note
 from shipyard.registry.service import ACTING_VIA, Registry
@@ -160,7 +161,7 @@ def build_app(
             raise RequestRefused("sign in: HTTP basic auth with your platform user and password", 401)
         return user
 
-    def answer(fn):
+    def answer(fn, exclusive: bool = True):
         async def endpoint(request: Request) -> JSONResponse:
             try:
                 caller, via = on_behalf_of(
@@ -171,7 +172,7 @@ def build_app(
                     raise RequestRefused("the request body must be a JSON object", 400)
 
                 def locked():
-                    with lock:
+                    with lock if exclusive else contextlib.nullcontext():  # a reproduction takes minutes
                         token = ACTING_VIA.set(via)  # this thread's change: its audit events say so
                         try:
                             return fn(caller, request, body)
@@ -239,6 +240,12 @@ def build_app(
             raise RequestRefused("set-tier needs {'tier': ..., 'reason': ...}", 400)
         return registry.set_tier(caller, request.path_params["project"], tier, reason[:2000])
 
+    def reproduce_version(caller, request, body):
+        return reproduce.http_reproduce(registry, caller, request.path_params)
+
+    def champions(caller, request, body):
+        return reproduce.http_champions(registry, caller)
+
     def whoami(caller, request, body):
         via = ACTING_VIA.get()
         return {"user": caller, **({"via": via} if via else {})}
@@ -251,6 +258,12 @@ def build_app(
             Route("/health", health),
             Route("/whoami", answer(whoami)),
             Route("/submit", answer(submit), methods=["POST"]),
+            Route(
+                "/models/{model}/versions/{version}/reproduce",
+                answer(reproduce_version, exclusive=False),
+                methods=["POST"],
+            ),  # fmt: skip
+            Route("/champions", answer(champions), methods=["POST"]),
             Route("/models/{model}/versions/{version}/{action}", answer(version_action), methods=["POST"]),
             Route("/models/{model}/validation-set", answer(validation_set), methods=["POST"]),
             Route("/projects/{project}/facts", answer(project_facts), methods=["POST"]),

@@ -18,6 +18,9 @@ class RiskTier(Strict):
     drift_monitoring_required: bool = False
     model_card_required: bool = True
     max_drift_share: float = Field(0.3, gt=0, le=1)
+    # how far a reproduced metric may lie from the registered one (absolute, per metric); 0: training is
+    # deterministic (seeded, CPU), so the metrics and the model file must be identical
+    reproduce_tolerance: float = Field(0.0, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _approvers(self) -> RiskTier:

@@ -63,6 +63,7 @@ def table(rows: Sequence[InventoryRow], role: str) -> list[dict[str, object]]:
             "risk tier": r.risk_tier,
             "owner": r.owner,
             "approvals": r.approvals or "-",
+            "reproduced": r.reproduced or "-",
             "created by": r.created_by or "(not recorded)",
             "created at (UTC)": when(r.created_at),
             "lineage": r.lineage,
