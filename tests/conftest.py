@@ -35,7 +35,7 @@ def cli():
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DVC_NO_ANALYTICS", "true")
 
-from .fixtures.embedded_platform import embedded_platform, light_platform  # noqa: E402,F401
+from .fixtures.embedded_platform import embedded_platform, light_platform, own_light_platform  # noqa: E402,F401
 from .fixtures.mlflow_server import mlflow_server, mlflow_url  # noqa: E402,F401  (fixtures, re-exported)
 from .fixtures.pushgateway import pushgateway  # noqa: E402,F401
 
@@ -65,7 +65,7 @@ def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
     admin login in this process's environment, which would sign a later test in to the wrong MLflow."""
     from .fixtures.embedded_platform import EmbeddedPlatform
 
-    for name in ("embedded_platform", "light_platform", "platform"):
+    for name in ("embedded_platform", "light_platform", "own_light_platform", "platform"):
         if name in request.fixturenames:
             used = request.getfixturevalue(name)
             if isinstance(used, EmbeddedPlatform):
@@ -91,13 +91,15 @@ def _mlflow_login_of_the_platform_in_use(request, monkeypatch):
 # node ids), so the controller collects no tests.
 SHARED_DIRS = ("tests/infra/", "tests/portal/")
 HEAVY = (
+    "tests/registry/test_reproduce_journey.py",  # ~300-600 s (its own platform; measured 2026-12-08)
+    "tests/template/test_own_data.py",  # ~330 s (its own platform)
     "tests/local/test_faults.py",  # ~197 s
     "tests/template/test_project_ci.py",  # ~148 s
     "tests/portal/",  # ~147 s
     "tests/infra/",  # ~125 s
     "tests/template/test_branch_ci.py",  # ~104 s
-    "tests/template/test_fleet_embedded.py",  # ~99 s
-    "tests/template/test_fleet_update.py",  # ~81 s
+    "tests/templates/test_fleet_embedded.py",  # ~99 s
+    "tests/templates/test_fleet_update.py",  # ~81 s
     "tests/template/test_matrix.py",  # ~76 s
     "tests/template/test_python_versions.py",  # ~63 s
     "tests/identity/test_proxy_auth.py",  # ~48 s

@@ -49,14 +49,12 @@ LAYERS: list[tuple[str, set[str]]] = [
             "shipyard.audit",
             "shipyard.registry",
             "shipyard.projects",
-            "shipyard.template",
-            "shipyard.template_repo",
-            "shipyard.fleet",
+            "shipyard.templates",
             "shipyard.package_index",
             "shipyard.alerts",
         },
     ),
-    ("runtime", {"shipyard.local", "shipyard.demo"}),
+    ("runtime", {"shipyard.local"}),
     ("views", {"shipyard.cli"}),
 ]
 RANK = {component: i for i, (_, components) in enumerate(LAYERS) for component in components}

@@ -26,11 +26,11 @@ VALIDATOR, AUDITOR = "validator@example.com", "auditor@example.com"
 
 
 @pytest.fixture(scope="module")
-def demo(light_platform):
-    result = light_platform.cli("demo", "--json", timeout=1800)
+def demo(own_light_platform):
+    result = own_light_platform.cli("demo", "--json", timeout=1800)
     assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    return light_platform, outcome
+    return own_light_platform, outcome
 
 
 def _reproduce(platform, who: str = VALIDATOR):
@@ -131,8 +131,8 @@ def test_the_pytorch_flavour_reproduces_on_cpu(demo, tmp_path):
     and the same model file (seeded, one thread, CPU)."""
     import yaml
     from shipyard.ci.runs import wait_for_ci_run
-    from shipyard.demo import DEMO_CARD, _pusher_env
     from shipyard.identity import RUNNER
+    from shipyard.local.demo import DEMO_CARD, _pusher_env
 
     platform, _ = demo
     slug = "torch-repro"

@@ -20,7 +20,7 @@ def test_a_gate_on_a_metric_no_task_measures_is_refused():
 
 
 def test_shipyard_new_refuses_a_task_the_spec_cannot_gate():
-    from shipyard.template import require_gate
+    from shipyard.templates.bake import require_gate
 
     class Spec:
         governance = Governance(gates=[MetricGate(metric="accuracy", min=0.8)])

@@ -65,10 +65,10 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_own_data_is_set_up_pushed_trained_and_registered(light_platform, tmp_path, case):
+def test_own_data_is_set_up_pushed_trained_and_registered(own_light_platform, tmp_path, case):
     from mlflow import MlflowClient
 
-    platform = light_platform
+    platform = own_light_platform
     name, write, file_name, target, gate_metric = CASES[case]
     task = "regression" if case == "regression" else "classification"
     data = write(tmp_path / file_name)

@@ -191,8 +191,8 @@ def template_lag(projects) -> dict[str, tuple[str, int | None]]:
     """Per project: the template version it is on (its repository's main branch where the platform
     hosts it, else the version recorded at generation) and how many releases of the template
     repository it names are newer. The template repositories are read once each."""
-    from shipyard.fleet import repo_template_version
-    from shipyard.template_repo import behind, releases
+    from shipyard.templates.fleet import repo_template_version
+    from shipyard.templates.repo import behind, releases
 
     published: dict[str, list | None] = {}
     found = {}

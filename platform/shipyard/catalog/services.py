@@ -15,7 +15,7 @@ from shipyard.clients.probes import probe
 from shipyard.package_index import DISTRIBUTION
 from shipyard.platform.endpoints import Endpoints
 from shipyard.platform.portal import PORTAL_HEALTH
-from shipyard.template_repo import TEMPLATE_REPO
+from shipyard.templates.repo import TEMPLATE_REPO
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def demo(
     """Start the platform, create a project, push it (CI gates and registers a model), promote it,
     push a worse model that the gate stops. Leaves the platform running; re-running resumes."""
     from shipyard.cli.up_cmd import hide_secrets
-    from shipyard.demo import DEMO_SLUG, run_demo
+    from shipyard.local.demo import DEMO_SLUG, run_demo
 
     out = run_demo(spec, data_dir, echo=lambda line: console.print(line, highlight=False, soft_wrap=True))
     ep = out.endpoints

@@ -16,8 +16,8 @@ from shipyard.errors import UserError
 from shipyard.platform.endpoints import Endpoints
 from shipyard.platform.resolver import Platform, resolve_platform
 from shipyard.spec import PlatformSpec
-from shipyard.template import ENV_TEMPLATE, Baked, bake, precheck, template_dir, write_cruft_file
-from shipyard.template_repo import URL_KEY, VERSION_KEY, Release
+from shipyard.templates.bake import ENV_TEMPLATE, Baked, bake, precheck, template_dir, write_cruft_file
+from shipyard.templates.repo import URL_KEY, VERSION_KEY, Release
 
 console = Console()
 
@@ -102,7 +102,7 @@ def new(
     url, release = (None, None) if template or os.environ.get(ENV_TEMPLATE) else _release(platform_spec, root)
     with tempfile.TemporaryDirectory(prefix="shipyard-new-") as tmp:
         if release is not None and url is not None:
-            from shipyard.template_repo import checkout
+            from shipyard.templates.repo import checkout
 
             source = checkout(url, release, Path(tmp) / "template")
             answers.update({VERSION_KEY: release.version, URL_KEY: url})
@@ -138,7 +138,7 @@ def _release(spec: PlatformSpec, root: Path) -> tuple[str | None, Release | None
     or of the embedded platform's, which publishes the source tree's template if its version is new.
     (None, None) when there is no platform to publish to yet: the source tree's template is used."""
     from shipyard.cli.template_cmd import template_url
-    from shipyard.template_repo import latest
+    from shipyard.templates.repo import latest
 
     if not spec.services.template.url and (spec.platform.environment != "local" or not root.is_dir()):
         return None, None

@@ -146,8 +146,8 @@ def update(
     their CI runs; a conflicting update is refused, naming the files. Exit 1 if any was refused."""
     from shipyard.cli.template_cmd import template_url
     from shipyard.errors import UserError
-    from shipyard.fleet import UpdateResult, update_project
-    from shipyard.template_repo import latest
+    from shipyard.templates.fleet import UpdateResult, update_project
+    from shipyard.templates.repo import latest
 
     if (name is None) == (not all_projects):
         raise UserError("name one project or pass --all", "shipyard project update NAME | --all")

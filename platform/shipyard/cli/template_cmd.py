@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
 def template_url(spec: PlatformSpec, root: Path, ensure: bool = True) -> str:
     """The spec's template repository (cluster), else the embedded platform's, which publishes the
     template of this source tree when its version is not published yet (``ensure``)."""
-    from shipyard.template import template_dir
-    from shipyard.template_repo import local_repo, publish
+    from shipyard.templates.bake import template_dir
+    from shipyard.templates.repo import local_repo, publish
 
     if spec.services.template.url:
         return spec.services.template.url
@@ -61,8 +61,8 @@ def publish(
 ) -> None:
     """Publish the template as release v<_template_version> (commit + tag in the template repository)."""
     from shipyard.platform.resolver import spec_path_for
-    from shipyard.template import template_dir
-    from shipyard.template_repo import publish as publish_release
+    from shipyard.templates.bake import template_dir
+    from shipyard.templates.repo import publish as publish_release
 
     platform_spec = load_spec(spec_path_for(spec, data_dir))
     url = repo or template_url(platform_spec, default_data_dir(data_dir, platform_spec), ensure=False)
@@ -79,9 +79,9 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="print the rows as JSON"),
 ) -> None:
     """Every project with the template version it is on and how many releases it is behind."""
-    from shipyard.fleet import status as fleet_status
     from shipyard.local import require_running
     from shipyard.platform.resolver import resolve_platform
+    from shipyard.templates.fleet import status as fleet_status
 
     platform = resolve_platform(spec, data_dir)
     require_running(platform)

@@ -44,7 +44,7 @@ class Baked:
 def template_dir(explicit: str | os.PathLike | None = None) -> Path:
     """``--template``, else ``$SHIPYARD_TEMPLATE``, else the template next to this source tree."""
     chosen = explicit or os.environ.get(ENV_TEMPLATE)
-    path = Path(chosen) if chosen else Path(__file__).resolve().parents[2] / TEMPLATE_DIRECTORY
+    path = Path(chosen) if chosen else Path(__file__).resolve().parents[3] / TEMPLATE_DIRECTORY
     if not (path / "cookiecutter.json").is_file():
         raise UserError(
             f"no project template at {path} (cookiecutter.json missing)",

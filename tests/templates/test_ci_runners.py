@@ -1,6 +1,6 @@
 """A project's CI selects the platform's in-cluster runners of its team when the spec has them
 (``ci.runners``: the GitHub runner scale set by name, the GitLab runner by tag), hosted runners
-otherwise. The values come from shipyard.template.platform_context, as `shipyard new` fills them."""
+otherwise. The values come from shipyard.templates.bake.platform_context, as `shipyard new` fills them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import yaml
 from shipyard.platform.endpoints import Endpoints
 from shipyard.spec import parse_spec
-from shipyard.template import platform_context
+from shipyard.templates.bake import platform_context
 
-from .conftest import bake
-from .test_matrix import _check_jsonschema
+from tests.template.conftest import bake
+from tests.template.test_matrix import _check_jsonschema
 
 SPEC = """
 platform: {name: p, environment: kubernetes, cluster: {kubeconfig_context: c}}

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from shipyard import tags
 from shipyard.errors import UserError
 from shipyard.platform.endpoints import Endpoints
-from shipyard.template import CRUFT_SKIP, ci_runner_context, governance_context
-from shipyard.template_repo import URL_KEY, VERSION_KEY, Release, behind, releases
+from shipyard.templates.bake import CRUFT_SKIP, ci_runner_context, governance_context
+from shipyard.templates.repo import URL_KEY, VERSION_KEY, Release, behind, releases
 
 if TYPE_CHECKING:
     from shipyard.spec.model import PlatformSpec
@@ -200,7 +200,7 @@ def render(template_url: str, commit: str, context: dict, into: Path, directory:
     Not ``cruft update``: cruft drops every ``_`` variable when it re-renders, so the platform's values
     (endpoints, gates) would come back as the template's empty defaults and conflict on every line
     that holds one, and cruft would write those defaults into ``.cruft.json``."""
-    from shipyard.template import bake
+    from shipyard.templates.bake import bake
 
     into.mkdir(parents=True)
     source = into / "template"

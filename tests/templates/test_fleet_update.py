@@ -10,10 +10,10 @@ import subprocess
 
 import pytest
 import yaml
-from shipyard.fleet import BRANCH_PREFIX, conflicted_files, update_project
-from shipyard.template_repo import behind, latest, releases
+from shipyard.templates.fleet import BRANCH_PREFIX, conflicted_files, update_project
+from shipyard.templates.repo import behind, latest, releases
 
-from .conftest import REPO, TEMPLATE, git_init
+from tests.template.conftest import REPO, TEMPLATE, git_init
 
 GIT = ["git", "-c", "user.name=Data Scientist", "-c", "user.email=ds@example.com"]
 

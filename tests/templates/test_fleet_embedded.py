@@ -14,11 +14,12 @@ from shipyard import tags
 from shipyard.ci.runs import wait_for_ci_run
 from shipyard.records import MlflowApi
 
+from tests.template.conftest import TEMPLATE
+from tests.template.test_project_ci import commit_all
+
 from ..fixtures.embedded_platform import start_platform
 from ..fixtures.model_card import write_words
-from .conftest import TEMPLATE
 from .test_fleet_update import edit, set_version
-from .test_project_ci import commit_all
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -98,7 +99,7 @@ def test_drift_from_scoring_data_fires_the_tier_alert_in_the_embedded_prometheus
     import yaml
     from shipyard.alerts import DRIFT_ALERT, RULE_GROUP
 
-    from .conftest import bake, git_init, make, project_env
+    from tests.template.conftest import bake, git_init, make, project_env
 
     prometheus = platform.endpoints.prometheus
     groups = requests.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]

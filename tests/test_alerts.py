@@ -11,7 +11,7 @@ import yaml
 from shipyard.alerts import DRIFT_ALERT, drift_rules, prometheus_rule
 from shipyard.spec import load_spec
 
-from .conftest import REPO
+from tests.conftest import REPO
 
 PROMTOOL = shutil.which("promtool")
 pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian prometheus) is not installed")
