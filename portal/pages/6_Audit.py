@@ -30,11 +30,6 @@ if view.error:
 for model, what in view.ungoverned_champions.items():
     st.error(f"**{model}**: the champion did not arrive through the platform. {what}")
 
-reproduced = last_reproductions(view.events)
-if reproduced:
-    st.subheader("Champions reproduced from their lineage (`shipyard audit reproduce --champions`)")
-    st.dataframe(pd.DataFrame(reproduction_rows(reproduced)), hide_index=True, width="stretch")
-
 options = listing.choices(view.events)
 f1, f2, f3, f4 = st.columns(4)
 chosen = listing.AuditFilter(
@@ -50,6 +45,11 @@ if df.empty:
 else:
     st.caption(f"{len(shown)} of {len(view.events)} events, newest first")
     st.dataframe(ui.colored(df, "mark"), hide_index=True, width="stretch")
+
+reproduced = last_reproductions(view.events)
+if reproduced:
+    st.subheader("Champions reproduced from their lineage (`shipyard audit reproduce --champions`)")
+    st.dataframe(pd.DataFrame(reproduction_rows(reproduced)), hide_index=True, width="stretch")
 
 st.subheader("Export (with the chain head, for `shipyard audit verify` later)")
 log = log_exports(cfg.platform.data_dir)

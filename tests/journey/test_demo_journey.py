@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -35,7 +37,27 @@ def demo(embedded_platform):
     result = embedded_platform.cli("demo", "--json", timeout=1800)
     assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    AFTER_DEMO.update(_as_the_demo_left_it(embedded_platform, result.stdout))
     return embedded_platform, outcome, result.stdout
+
+
+# what the demo's own closing hint and `whoami` answer right after it (later tests sign in as others)
+AFTER_DEMO: dict[str, subprocess.CompletedProcess] = {}
+
+
+def _as_the_demo_left_it(platform, stdout: str) -> dict[str, subprocess.CompletedProcess]:
+    hint = next(line.split(None, 2)[2] for line in stdout.splitlines() if line.strip().startswith("CI runs"))
+    assert hint.startswith(f"shipyard ci list --project {SLUG}")
+    # as the person at the terminal: no account in the environment, only what `shipyard login` saved
+    named = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+    env = {k: v for k, v in {**os.environ, **platform.env}.items() if k not in named}
+    cli = [sys.executable, "-m", "shipyard.cli.main"]
+    return {
+        "hint": subprocess.run(
+            [*cli, *hint.split()[1:]], env=env, capture_output=True, text=True, timeout=120
+        ),
+        "whoami": subprocess.run([*cli, "whoami"], env=env, capture_output=True, text=True, timeout=60),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -285,17 +307,8 @@ def test_portal_started_by_up_renders_the_demo_in_chromium(demo):
 
 def test_the_closing_hint_works_as_the_demos_data_scientist(demo):
     """`shipyard demo` leaves its data scientist signed in: its own hint answers, no 401."""
-    import subprocess
-    import sys
-
-    platform, _, stdout = demo
-    hint = next(line.split(None, 2)[2] for line in stdout.splitlines() if line.strip().startswith("CI runs"))
-    assert hint.startswith(f"shipyard ci list --project {SLUG}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
-    env.update(platform.env)
-    cli = [sys.executable, "-m", "shipyard.cli.main"]
-    result = subprocess.run([*cli, *hint.split()[1:]], env=env, capture_output=True, text=True, timeout=120)
+    platform, _, _ = demo
+    result, whoami = AFTER_DEMO["hint"], AFTER_DEMO["whoami"]
     assert result.returncode == 0 and "401" not in result.stdout + result.stderr, result.stderr
     data_scientist = platform.spec.team("demo").owners[0].lower()
-    whoami = subprocess.run([*cli, "whoami"], env=env, capture_output=True, text=True, timeout=60)
     assert data_scientist in whoami.stdout, whoami.stdout + whoami.stderr
