@@ -4,11 +4,13 @@ portal). A refusal arrives as :class:`~shipyard.errors.RegistryRefused` with the
 from __future__ import annotations
 
 import os
+import re
 
 from shipyard import service_calls
-from shipyard.errors import RegistryRefused, UserError
+from shipyard.errors import BadInput, RegistryRefused, UserError
 from shipyard.identity.credentials import Credentials
 from shipyard.platform.env import ENV_REGISTRY, ENV_REPRODUCE_TIMEOUT
+from shipyard.spec.fields import NAME_PATTERN
 
 SERVICE = "the registry service"
 
@@ -26,6 +28,16 @@ def _fix(status: int) -> str:
         413: "send a smaller file: a validation set is at most 32 MiB of CSV",
         422: "see the reason; fix the run's lineage or evaluation data and push again",
     }.get(status, "see the registry service's log (data dir logs/registry.log)")
+
+
+def _model(name: str) -> str:
+    """A model name as a path segment: a project's name (a DNS label), never a path such as ``../x``."""
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise BadInput(
+            f"{name!r} is not a model name (lowercase letters, digits and '-')",
+            "pass a name `shipyard model list` shows",
+        )
+    return name
 
 
 def registry_url(url: str | None = None) -> str:
@@ -88,21 +100,23 @@ def version_action(
     note: str = "",
     on_behalf_of: str | None = None,
 ) -> dict:
-    return call(url, creds, f"/models/{model}/versions/{int(version)}/{action}", {"note": note}, on_behalf_of)
+    return call(
+        url, creds, f"/models/{_model(model)}/versions/{int(version)}/{action}", {"note": note}, on_behalf_of
+    )
 
 
 def validation_set(
     url: str, creds: Credentials, model: str, csv_text: str, filename: str, note: str = ""
 ) -> dict:
     body = {"csv": csv_text, "filename": filename, "note": note}
-    return call(url, creds, f"/models/{model}/validation-set", body, scoring=True)
+    return call(url, creds, f"/models/{_model(model)}/validation-set", body, scoring=True)
 
 
 def reproduce(url: str, creds: Credentials, model: str, version: int) -> dict:
     """Rebuild a version from its lineage on the platform (minutes: bounded by the pipeline's own
     limit, ``$SHIPYARD_REPRODUCE_TIMEOUT``, plus a margin)."""
     bound = float(os.environ.get(ENV_REPRODUCE_TIMEOUT, "1800")) + 120
-    return call(url, creds, f"/models/{model}/versions/{int(version)}/reproduce", bound_s=bound)
+    return call(url, creds, f"/models/{_model(model)}/versions/{int(version)}/reproduce", bound_s=bound)
 
 
 def champions(url: str, creds: Credentials) -> list[dict]:
