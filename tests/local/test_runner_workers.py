@@ -114,11 +114,13 @@ def _serve_until_drained(runner: Runner, monkeypatch, execute, timeout: float = 
 
     def stop_when_drained() -> None:
         q = runner.queue
-        while time.monotonic() < deadline:
-            if not q.pending() and not q.in_running() and runner.pool.busy() == 0:
-                break
-            time.sleep(0.05)
-        runner.stop()
+        try:
+            while time.monotonic() < deadline:
+                if not q.pending() and not q.in_running() and runner.pool.busy() == 0:
+                    break
+                time.sleep(0.05)
+        finally:
+            runner.stop()  # whatever happened above: the test never waits on a runner that serves on
 
     threading.Thread(target=stop_when_drained, daemon=True).start()
     runner.serve()

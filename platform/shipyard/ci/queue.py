@@ -281,15 +281,25 @@ class CiQueue:
     def in_running(self) -> list[Job]:
         """Claimed jobs, each with its result from the reserved block when its file has none."""
         jobs = []
-        for path in sorted(self.running.glob("*.json")):
-            job = self._read(path)
+        for job in self._read_listed(self.running):
             if job.result is None:
                 job.result = self.read_result(job)
             jobs.append(job)
         return jobs
 
     def pending(self) -> list[Job]:
-        return [self._read(f) for f in sorted(self.queued.glob("*.json"))]
+        return self._read_listed(self.queued)
+
+    def _read_listed(self, folder: Path) -> list[Job]:
+        """The jobs in ``folder``; a file a worker moved on between the listing and the read (claimed,
+        finished) is in its next folder now, not lost: it is skipped here."""
+        jobs = []
+        for path in sorted(folder.glob("*.json")):
+            try:
+                jobs.append(self._read(path))
+            except FileNotFoundError:
+                continue
+        return jobs
 
     def log_path(self, run_id: str) -> Path:
         return self.logs / f"{run_id}.log"
