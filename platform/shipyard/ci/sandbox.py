@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.platform.env import ENV_CI_USER
+from shipyard.records.artifact_files import md5_of
 
 CI_USER = "shipyard-ci"
 UNISOLATED_WARNING = (
@@ -99,6 +100,15 @@ def hand_over(path: Path, user: JobUser) -> None:
     os.chmod(path, 0o700)
 
 
+# inherited variables a job must not see: they would point the project at another platform
+_CONTRACT_PREFIXES = ("MLFLOW_", "SHIPYARD_", "LABEL_STUDIO_", "GRAFANA_", "GIT_", "DVC_")
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without the platform's own variables (a CI or reproduce job's base)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(_CONTRACT_PREFIXES)}
+
+
 def env(work: Path) -> dict[str, str]:
     """The job's own HOME, caches and DVC remote (the platform merges what it pushed: :func:`merge`)."""
     home = work / "home"
@@ -122,11 +132,8 @@ def merge(staging: Path, remote: Path) -> tuple[int, list[str]]:
         if obj.is_symlink() or not obj.is_file():
             refused.append(name)
             continue
-        digest = hashlib.md5()
-        with open(obj, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        if digest.hexdigest() != name:
+        digest = md5_of(obj)
+        if digest != name:
             refused.append(name)
             continue
         dest = remote / "files" / "md5" / obj.parent.name / obj.name

@@ -8,13 +8,14 @@ brings the files it lists. Nothing is copied for a project whose data is the dem
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
 from pathlib import Path
 
 import yaml
+
+from shipyard.records.artifact_files import md5_of
 
 MD5 = re.compile(r"^[0-9a-f]{32}(\.dir)?$")
 MAX_DVC_FILES = 200  # a checkout's *.dvc files read (outside .git, .dvc)
@@ -45,11 +46,8 @@ def _object(root: Path, md5: str) -> Path:
 def _copy_checked(source: Path, dest: Path, md5: str) -> bool:
     if not source.is_file() or source.is_symlink():
         return False
-    digest = hashlib.md5()
-    with open(source, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != md5.removesuffix(".dir"):
+    digest = md5_of(source)
+    if digest != md5.removesuffix(".dir"):
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, dest)

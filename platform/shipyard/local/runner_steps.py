@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 STEP_PREFIX = "==> "
 DEFAULT_BRANCH = "main"  # the embedded remotes are created with --initial-branch=main
-# inherited variables a run must not see: they would point the project at another platform
-_CONTRACT_PREFIXES = ("MLFLOW_", "SHIPYARD_", "LABEL_STUDIO_", "GRAFANA_", "GIT_", "DVC_")
 
 
 def parse_step(line: str) -> str | None:
@@ -209,7 +207,7 @@ class Worker:
 
     @staticmethod
     def _clean_env() -> dict[str, str]:
-        return {k: v for k, v in os.environ.items() if not k.startswith(_CONTRACT_PREFIXES)}
+        return sandbox.clean_env()
 
     def _env(self, endpoints: Endpoints, team: str, project: str, run_id: str) -> dict[str, str]:
         venv_bin = Path(sys.executable).parent

@@ -36,6 +36,12 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
+def md5_of(path: Path) -> str:
+    """A file's md5, as DVC names its objects (what a DVC object's bytes are checked against)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "md5").hexdigest()
+
+
 def _safe_relative(name: str) -> str:
     rel = PurePosixPath(name)
     if rel.is_absolute() or not rel.parts or any(p in ("", ".", "..") for p in rel.parts) or "\\" in name:

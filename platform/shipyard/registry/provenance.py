@@ -28,6 +28,7 @@ from pathlib import Path
 
 from shipyard.ci.queue import Job
 from shipyard.errors import Unverified
+from shipyard.records.artifact_files import md5_of
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -110,11 +111,8 @@ def dvc_object(remotes: list[Path], md5: str) -> Path:
     for root in remotes:
         path = root / "files" / "md5" / md5[:2] / md5[2:]
         if path.is_file():
-            digest = hashlib.md5()
-            with open(path, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-            if digest.hexdigest() != md5:
+            digest = md5_of(path)
+            if digest != md5:
                 raise Unverified(f"the DVC object {md5} in the team's remote does not hash to its name")
             return path
     raise Unverified(f"data hash {md5} names no data in the team's DVC remote (was `dvc push` run?)")

@@ -29,11 +29,11 @@ from shipyard.ci import sandbox
 from shipyard.errors import NotReproduced
 from shipyard.platform import env as contract
 from shipyard.platform.env import ENV_REPRODUCE_TIMEOUT as TIMEOUT_ENV
+from shipyard.records.artifact_files import md5_of
 
 LOCKS = ("requirements.lock", "platform.lock")  # the project's own locks, at its commit
 TORCH_CPU_LOCK = "requirements-torch-cpu.lock"  # the PyTorch flavour's CPU build (what this runner has)
 # inherited variables the job must not see (as for a CI job: local/runner.py)
-_CONTRACT_PREFIXES = ("MLFLOW_", "SHIPYARD_", "LABEL_STUDIO_", "GRAFANA_", "GIT_", "DVC_")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 
 
@@ -59,7 +59,7 @@ def checkout(repo: Path, commit: str, dest: Path, log) -> None:
     ):
         log.write(f"$ {' '.join(cmd)}\n")
         log.flush()
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_clean_env(), timeout=300)
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=sandbox.clean_env(), timeout=300)
         if proc.returncode != 0:
             raise NotReproduced(
                 "commit",
@@ -141,7 +141,7 @@ def run_stages(work: Path, src: Path, stages: list[str], instance_type: str, log
     """``dvc repro --force --single-item`` of each stage in turn, as the CI job user; returns who ran it."""
     user = sandbox.job_user()
     sandbox.hand_over(work, user)
-    env = _clean_env()
+    env = sandbox.clean_env()
     venv_bin = Path(sys.executable).parent
     env.update(sandbox.env(work))
     env.update(
@@ -217,16 +217,8 @@ def model_files(src: Path, stages: dict) -> dict[str, str]:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         files = [p for p in files if not p.name.endswith(METADATA_SUFFIXES)]
         for path in files:
-            found[str(path.relative_to(src))] = _md5(path)
+            found[str(path.relative_to(src))] = md5_of(path)
     return found
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def place_data(obj: Path, src: Path, data_path: str) -> None:
@@ -240,7 +232,3 @@ def place_data(obj: Path, src: Path, data_path: str) -> None:
     if not dest.parent.resolve().is_relative_to(root):
         raise NotReproduced("data", f"the run's data path {data_path!r} leads outside the checkout")
     shutil.copyfile(obj, dest)
-
-
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(_CONTRACT_PREFIXES)}
